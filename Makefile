@@ -1,0 +1,56 @@
+# The two commands of the README:
+#   make run   — install, start PostgreSQL and Redis (embedded unless DATABASE_URL /
+#                REDIS_URL are set), migrate, load the demo province if absent, and run
+#                the web server, a Celery worker and Celery beat
+#   make test  — install, then run the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SCALE ?= demo
+
+.PHONY: install run test lint format check messages stop bench lock clean
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py run_stack --scale $(SCALE)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Static checks CI runs besides the tests.
+check: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check
+
+# Regenerate the Chinese catalogue's template after changing UI text (needs GNU
+# gettext); edit locale/zh_Hans/LC_MESSAGES/django.po, then compile it.
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-location --no-obsolete --ignore=.venv --ignore=var
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+stop: install
+	$(BIN)/python manage.py runtime stop
+
+lock:
+	rm -rf /tmp/pension-lock && $(PYTHON) -m venv /tmp/pension-lock
+	/tmp/pension-lock/bin/pip install --quiet -r requirements.txt
+	/tmp/pension-lock/bin/pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

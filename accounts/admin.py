@@ -1,0 +1,1 @@
+"""Django admin of personal pension accounts (个人账户)."""

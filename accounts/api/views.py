@@ -1,0 +1,1 @@
+"""DRF viewsets of personal pension accounts: thin, they call selectors and services."""

@@ -1,0 +1,1 @@
+"""Choice sets of personal pension accounts (个人账户)."""

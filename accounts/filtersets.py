@@ -1,0 +1,1 @@
+"""FilterSets of personal pension accounts, shared by the list pages and the API."""

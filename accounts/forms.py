@@ -1,0 +1,1 @@
+"""Forms of personal pension accounts (个人账户)."""

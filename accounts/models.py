@@ -1,0 +1,1 @@
+"""Models of personal pension accounts (个人账户)."""

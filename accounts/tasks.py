@@ -1,0 +1,1 @@
+"""Celery entry points of personal pension accounts: thin, they call services."""

@@ -1,0 +1,5 @@
+"""Pages of personal pension accounts (个人账户)."""
+
+from pension.views import DomainIndexView
+
+index = DomainIndexView.as_view(domain="accounts")

@@ -1,0 +1,1 @@
+"""Django admin of audit and internal control (稽核与内控)."""

@@ -1,0 +1,1 @@
+"""DRF serializers of audit and internal control."""

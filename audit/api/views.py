@@ -1,0 +1,1 @@
+"""DRF viewsets of audit and internal control: thin, they call selectors and services."""

@@ -1,0 +1,1 @@
+"""Choice sets of audit and internal control (稽核与内控)."""

@@ -1,0 +1,1 @@
+"""Forms of audit and internal control (稽核与内控)."""

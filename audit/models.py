@@ -1,0 +1,1 @@
+"""Models of audit and internal control (稽核与内控)."""

@@ -1,0 +1,1 @@
+"""Celery entry points of audit and internal control: thin, they call services."""

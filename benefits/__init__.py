@@ -1,0 +1,3 @@
+"""Benefits and payroll (待遇核定与发放): Retirement determination, monthly payroll, suspension,
+certification, adjustment and survivors (DESIGN §5.4).
+"""

@@ -1,0 +1,1 @@
+"""DRF viewsets of benefits and payroll: thin, they call selectors and services."""

@@ -1,0 +1,1 @@
+"""Choice sets of benefits and payroll (待遇核定与发放)."""

@@ -1,0 +1,1 @@
+"""Forms of benefits and payroll (待遇核定与发放)."""

@@ -1,0 +1,1 @@
+"""Models of benefits and payroll (待遇核定与发放)."""

@@ -1,0 +1,1 @@
+"""Celery entry points of benefits and payroll: thin, they call services."""

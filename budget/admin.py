@@ -1,0 +1,1 @@
+"""Django admin of budget (基金预算)."""

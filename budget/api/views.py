@@ -1,0 +1,1 @@
+"""DRF viewsets of budget: thin, they call selectors and services."""

@@ -1,0 +1,1 @@
+"""Choice sets of budget (基金预算)."""

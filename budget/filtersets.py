@@ -1,0 +1,1 @@
+"""FilterSets of budget, shared by the list pages and the API."""

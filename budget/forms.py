@@ -1,0 +1,1 @@
+"""Forms of budget (基金预算)."""

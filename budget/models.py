@@ -1,0 +1,1 @@
+"""Models of budget (基金预算)."""

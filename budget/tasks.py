@@ -1,0 +1,1 @@
+"""Celery entry points of budget: thin, they call services."""

@@ -1,0 +1,78 @@
+"""Fixtures shared by every app's tests: the tiny demo province, its named users, and
+a real Celery worker on Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pension.demo import DEMO_PASSWORD, NAMED_USERS
+
+
+@pytest.fixture
+def demo_tiny(db):
+    """The tiny demo province: regions, policy parameters, a few agencies, named users."""
+    from pension.demo import load_demo
+
+    return load_demo(scale="tiny", log=lambda message: None)
+
+
+@pytest.fixture
+def staff(demo_tiny):
+    """The named demo users by user name (``staff["caseworker"]``)."""
+    from pension.models import StaffUser
+
+    users = StaffUser.objects.select_related("agency__region").in_bulk(
+        [u for u, *_ in NAMED_USERS], field_name="username"
+    )
+    return users
+
+
+@pytest.fixture
+def demo_password() -> str:
+    return DEMO_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real ``celery worker`` process on the test Redis and the test database."""
+    from django.conf import settings
+    from django.db import connection
+
+    from pension.celery import app
+
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "pension.settings.test",
+        "PENSION_DATABASE_NAME": connection.settings_dict["NAME"],
+    }
+    app.control.purge()  # nothing left over from an earlier run
+    log_path = os.path.join(settings.BASE_DIR, "var", f"test-worker-{os.getpid()}.log")
+    log = open(log_path, "w")  # noqa: SIM115  (closed at teardown)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "pension", "worker",
+         "-Q", ",".join(settings.CELERY_QUEUES), "--pool", "solo", "-n", name,
+         "--without-mingle", "--without-gossip", "-l", "INFO"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+    )  # fmt: skip
+    hostname = name.replace("%h", os.uname().nodename)
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[hostname], timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            raise RuntimeError("the test worker did not start:\n" + Path(log_path).read_text())
+    yield {"process": process, "hostname": hostname, "log": log_path}
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()

@@ -1,0 +1,1 @@
+"""Django admin of contributions (基金征缴)."""

@@ -1,0 +1,6 @@
+"""API routes of contributions, mounted under /api/v1/."""
+
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter()
+urlpatterns = router.urls

@@ -1,0 +1,1 @@
+"""DRF viewsets of contributions: thin, they call selectors and services."""

@@ -1,0 +1,1 @@
+"""Choice sets of contributions (基金征缴)."""

@@ -1,0 +1,1 @@
+"""FilterSets of contributions, shared by the list pages and the API."""

@@ -1,0 +1,1 @@
+"""Forms of contributions (基金征缴)."""

@@ -1,0 +1,1 @@
+"""Models of contributions (基金征缴)."""

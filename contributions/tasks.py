@@ -1,0 +1,1 @@
+"""Celery entry points of contributions: thin, they call services."""

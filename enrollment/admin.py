@@ -1,0 +1,1 @@
+"""Django admin of registration (参保登记)."""

@@ -1,0 +1,1 @@
+"""DRF viewsets of registration: thin, they call selectors and services."""

@@ -1,0 +1,1 @@
+"""Choice sets of registration (参保登记)."""

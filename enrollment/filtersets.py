@@ -1,0 +1,1 @@
+"""FilterSets of registration, shared by the list pages and the API."""

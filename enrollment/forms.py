@@ -1,0 +1,1 @@
+"""Forms of registration (参保登记)."""

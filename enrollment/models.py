@@ -1,0 +1,1 @@
+"""Models of registration (参保登记)."""

@@ -1,0 +1,1 @@
+"""Celery entry points of registration: thin, they call services."""

@@ -1,0 +1,1 @@
+"""Django admin of fund revenue and expenditure (基金收支)."""

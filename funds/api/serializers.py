@@ -1,0 +1,1 @@
+"""DRF serializers of fund revenue and expenditure."""

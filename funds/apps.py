@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FundsConfig(AppConfig):
+    """Fund revenue and expenditure (基金收支)."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "funds"
+    verbose_name = _("Fund revenue and expenditure")

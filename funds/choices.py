@@ -1,0 +1,1 @@
+"""Choice sets of fund revenue and expenditure (基金收支)."""

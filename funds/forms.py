@@ -1,0 +1,1 @@
+"""Forms of fund revenue and expenditure (基金收支)."""

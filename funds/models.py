@@ -1,0 +1,1 @@
+"""Models of fund revenue and expenditure (基金收支)."""

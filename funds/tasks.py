@@ -1,0 +1,1 @@
+"""Celery entry points of fund revenue and expenditure: thin, they call services."""

@@ -1,0 +1,33 @@
+"""Choice sets of the shared kernel."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RegionLevel(models.TextChoices):
+    """Administrative level of a region (行政区划级别)."""
+
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+
+
+class Role(models.TextChoices):
+    """Staff roles (岗位角色). What a user may do; the agency says where."""
+
+    CASEWORKER = "caseworker", _("Caseworker")
+    REVIEWER = "reviewer", _("Reviewer")
+    AGENCY_HEAD = "agency_head", _("Agency head")
+    FUND_ACCOUNTANT = "fund_accountant", _("Fund accountant")
+    BUDGET_OFFICER = "budget_officer", _("Budget officer")
+    AUDITOR = "auditor", _("Auditor")
+    PROVINCE_ADMIN = "province_admin", _("Province administrator")
+
+
+class ParameterKind(models.TextChoices):
+    """How a policy parameter's value is read."""
+
+    DECIMAL = "decimal", _("Decimal")
+    INTEGER = "integer", _("Integer")
+    TEXT = "text", _("Text")
+    TABLE = "table", _("Table")

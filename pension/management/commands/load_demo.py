@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from pension import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo province (regions, policy, agencies, staff, and each domain's data)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=demo.SCALES, default="demo")
+        parser.add_argument("--profile", choices=sorted(demo.PROVINCES), default="shanxi")
+        parser.add_argument(
+            "--if-absent", action="store_true", help="do nothing when the demo is already loaded"
+        )
+
+    def handle(self, *args, scale, profile, if_absent, **options):
+        if demo.is_loaded(profile):
+            if if_absent:
+                self.stdout.write("demo province already loaded")
+                return
+            raise CommandError("the demo province is already loaded; start from an empty database")
+        demo.load_demo(scale=scale, profile=profile, log=self.stdout.write)
+        self.stdout.write(self.style.SUCCESS(f"demo province loaded ({profile}, scale {scale})"))

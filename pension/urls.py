@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from pension import views
+
+api_v1 = [
+    path("enrollment/", include("enrollment.api.urls")),
+    path("contributions/", include("contributions.api.urls")),
+    path("pension-accounts/", include("accounts.api.urls")),
+    path("benefits/", include("benefits.api.urls")),
+    path("funds/", include("funds.api.urls")),
+    path("budget/", include("budget.api.urls")),
+    path("audit/", include("audit.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("enrollment/", include("enrollment.urls")),
+    path("contributions/", include("contributions.urls")),
+    path("pension-accounts/", include("accounts.urls")),
+    path("benefits/", include("benefits.urls")),
+    path("funds/", include("funds.urls")),
+    path("budget/", include("budget.urls")),
+    path("audit/", include("audit.urls")),
+]
