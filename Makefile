@@ -37,6 +37,7 @@ format: install
 check: lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 # Regenerate the Chinese catalogue's template after changing UI text (needs GNU
 # gettext); edit locale/zh_Hans/LC_MESSAGES/django.po, then compile it.
