@@ -49,6 +49,12 @@ def test_admin_site_only_for_province_administrator(client, staff):
     assert "行政区划" in client.get("/admin/").content.decode()
 
 
+def test_chinese_even_when_the_browser_asks_for_english(client, staff):
+    client.force_login(staff["caseworker"])
+    response = client.get("/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert "<h1>工作台</h1>" in response.content.decode()
+
+
 def test_english_is_available(client, staff):
     client.force_login(staff["caseworker"])
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})

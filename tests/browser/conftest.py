@@ -42,7 +42,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+    # an English browser: the back office must still open in Chinese
+    context = browser.new_context(locale="en-US", base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
