@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCALE ?= demo
 
-.PHONY: install run test lint format check messages stop bench lock clean
+.PHONY: install run test lint format check messages stop lock clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
