@@ -20,6 +20,8 @@ class Agency(models.Model):
     )
     is_active = models.BooleanField(_("Active"), default=True)
 
+    scope_region_path = "region"
+
     class Meta:
         verbose_name = _("Agency")
         verbose_name_plural = _("Agency")

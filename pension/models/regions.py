@@ -31,6 +31,8 @@ class Region(models.Model):
     )
     is_active = models.BooleanField(_("Active"), default=True)
 
+    scope_region_path = ""  # the region itself
+
     class Meta:
         verbose_name = _("Administrative division")
         verbose_name_plural = _("Administrative division")

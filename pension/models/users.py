@@ -29,6 +29,8 @@ class StaffUser(AbstractUser):
         blank=True,
     )
 
+    scope_region_path = "agency__region"
+
     class Meta:
         verbose_name = _("Staff user")
         verbose_name_plural = _("Staff user")

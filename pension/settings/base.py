@@ -33,6 +33,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL_FROM_ENV = bool(REDIS_URL)
 # Overrides the database name of DATABASE_URL or of the embedded server (the test
 # worker uses it to reach the test database).
 DATABASE_NAME = os.environ.get("PENSION_DATABASE_NAME", "")
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # the shared kernel, then the seven domains, upstream first (docs/architecture.md)
     "pension",
     "enrollment",
@@ -79,6 +82,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "pension.middleware.RequestContextMiddleware",
+    "pension.security.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -168,6 +174,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(runtime.VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Asia/Shanghai"
 
 # --- Authentication ----------------------------------------------------------------
+# Staff must pass a TOTP second factor (dynamic password, §13.5) before any page.
+# Production forces it on; the demo and the tests leave it off unless they test it.
+REQUIRE_SECOND_FACTOR = env_bool("PENSION_REQUIRE_SECOND_FACTOR", False)
+OTP_TOTP_ISSUER = "养老保险省级统筹经办系统"
+# Failed sign-ins: after LOGIN_FAILURE_LIMIT failures in a row the user name is locked
+# for LOGIN_LOCKOUT_SECONDS.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 AUTH_USER_MODEL = "pension.StaffUser"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -17,6 +17,7 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("SECRET_KEY must be set to a long random value in production")
 
 DEBUG = False
+REQUIRE_SECOND_FACTOR = True
 SECURE_SSL_REDIRECT = SSL_REDIRECT
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000

@@ -7,6 +7,11 @@ import os
 from .base import *  # noqa: F403
 from .base import REDIS_URL
 
+# Test flushes TRUNCATE every table; the append-only tables allow it only on a
+# connection that says so (pension/migrations/0003_append_only_triggers.py).
+for _db in DATABASES.values():
+    _db.setdefault("OPTIONS", {})["options"] = "-c pension.allow_truncate=on"
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 _TEST_REDIS_DB = os.environ.get("PENSION_TEST_REDIS_DB", "15")
 REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/" + _TEST_REDIS_DB

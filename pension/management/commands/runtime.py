@@ -20,8 +20,8 @@ class Command(BaseCommand):
         from django.db import connections
 
         connections.close_all()
-        stopped_redis = runtime.stop_embedded_redis()
-        stopped_pg = runtime.stop_embedded_postgres()
+        stopped_redis = not settings.REDIS_URL_FROM_ENV and runtime.stop_embedded_redis()
+        stopped_pg = not settings.DATABASE_URL and runtime.stop_embedded_postgres()
         self.stdout.write(
             f"embedded redis stopped: {stopped_redis}; postgres stopped: {stopped_pg}"
         )

@@ -1,0 +1,107 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiClientKind(models.TextChoices):
+    TAX = "tax", _("Tax bureau")
+    FINANCE = "finance", _("Finance department")
+    BANK = "bank", _("Bank")
+    MARKET_REGULATION = "market_regulation", _("Market regulation")
+    OTHER = "other", _("Other system")
+
+
+class ApiClient(models.Model):
+    """An external system that calls the API (外部系统接入) with its own key.
+
+    The key is shown once when created or rotated and stored only as a SHA-256 hash;
+    ``key_prefix`` (the part before the dot) finds the row. Scopes say what the system
+    may do, the region where.
+    """
+
+    name = models.CharField(_("Name"), max_length=100, unique=True)
+    kind = models.CharField(_("Kind"), max_length=32, choices=ApiClientKind.choices)
+    region = models.ForeignKey(
+        "pension.Region",
+        verbose_name=_("Region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    scopes = ArrayField(models.CharField(max_length=64), verbose_name=_("Scopes"), default=list)
+    key_prefix = models.CharField(_("Key prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(_("Key hash"), max_length=64)
+    is_active = models.BooleanField(_("Active"), default=True)
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rotated_at = models.DateTimeField(_("Rotated at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("Revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("Last used at"), null=True, blank=True)
+
+    scope_region_path = "region"
+
+    class Meta:
+        verbose_name = _("External system")
+        verbose_name_plural = _("External systems")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # DRF treats the authenticated principal like a user
+    is_authenticated = True
+    is_anonymous = False
+
+
+class ApiCallLog(models.Model):
+    """One call by an external system (every use of a key is logged)."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="calls")
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("API call")
+        verbose_name_plural = _("API calls")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["client", "occurred_at"], name="apicall_client_time")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.method} {self.path} {self.status_code}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST with a given idempotency key from a given caller.
+
+    A replay with the same body gets this answer back and changes nothing; the same
+    key with another body gets 409.
+    """
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Idempotency record")
+        verbose_name_plural = _("Idempotency records")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="idempotency_one_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}:{self.key}"
