@@ -9,12 +9,80 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from pension import services
-from pension.models import Agency, PolicyParameter, PolicyProfile, Region, StaffUser
+from pension import (
+    admin_api_clients,  # noqa: F401  (registers the external systems' admin)
+    changelog,
+    services,
+)
+from pension.models import (
+    Agency,
+    ApprovalRequest,
+    Attachment,
+    ChangeAction,
+    ChangeLogEntry,
+    PolicyParameter,
+    PolicyProfile,
+    Region,
+    StaffUser,
+)
+from pension.security import ThrottledAdminAuthenticationForm
+
+# the admin's own sign-in page counts failures and locks out like the staff one
+admin.site.login_form = ThrottledAdminAuthenticationForm
+admin.site.site_header = _("Pension pooling back office administration")
+admin.site.site_title = _("Pension pooling back office")
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Admin edits go into the change log like every other write (DESIGN §2.4)."""
+
+    def save_model(self, request, obj, form, change):
+        before = None
+        if change:
+            before = changelog.snapshot(type(obj).objects.get(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+        after = changelog.snapshot(obj)
+        changelog.record(
+            actor=request.user,
+            action=ChangeAction.UPDATE if change else ChangeAction.CREATE,
+            instance=obj,
+            before=before,
+            after=after,
+            reason="admin",
+        )
+
+    def delete_model(self, request, obj):
+        before = changelog.snapshot(obj)
+        pk, label, text = obj.pk, changelog.object_type_of(obj), str(obj)
+        super().delete_model(request, obj)
+        changelog.record(
+            actor=request.user,
+            action=ChangeAction.DELETE,
+            object_type=label,
+            object_id=pk,
+            object_repr=text,
+            before=before,
+            reason="admin",
+        )
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdmin):
     list_display = ("code", "name", "level", "parent", "is_active")
     list_filter = ("level", "is_active")
     search_fields = ("code", "name")
@@ -22,7 +90,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(AuditedAdmin):
     list_display = ("code", "name", "region", "is_active")
     list_filter = ("region__level", "is_active")
     search_fields = ("code", "name", "region__name")
@@ -30,7 +98,7 @@ class AgencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffUser)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(AuditedAdmin, UserAdmin):
     list_display = ("username", "full_name", "agency", "roles", "is_active", "last_login")
     list_filter = ("is_active", "is_staff", "agency__region__level")
     search_fields = ("username", "full_name", "agency__name")
@@ -53,7 +121,7 @@ class StaffUserAdmin(UserAdmin):
 
 
 @admin.register(PolicyProfile)
-class PolicyProfileAdmin(admin.ModelAdmin):
+class PolicyProfileAdmin(AuditedAdmin):
     list_display = ("code", "name", "province")
 
 
@@ -83,8 +151,18 @@ class PolicyParameterAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            obj.created_by = request.user
-            super().save_model(request, obj, form, change)
+            services.policy_parameter_create(
+                actor=request.user,
+                key=obj.key,
+                effective_from=obj.effective_from,
+                value=obj.value,
+                profile=obj.profile,
+                region=obj.region,
+                reference_year=obj.reference_year,
+                published_on=obj.published_on,
+                source=obj.source,
+                notes=obj.notes,
+            )
             return
         original = PolicyParameter.objects.get(pk=obj.pk)
         revised = services.policy_parameter_revise(
@@ -99,3 +177,27 @@ class PolicyParameterAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ChangeLogEntry)
+class ChangeLogEntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "occurred_at", "actor_username", "agency", "action", "object_type",
+                    "object_id", "object_repr", "client_address")  # fmt: skip
+    list_filter = ("action", "object_type")
+    search_fields = ("actor_username", "object_id", "object_repr", "request_id", "reason")
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(ReadOnlyAdmin):
+    list_display = ("id", "operation", "summary", "agency", "amount", "status", "maker", "checker",
+                    "created_at")  # fmt: skip
+    list_filter = ("status", "operation", "required_level")
+    search_fields = ("summary", "object_repr")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "title", "content_type", "object_id", "size", "sha256", "uploaded_by",
+                    "uploaded_at", "superseded_by")  # fmt: skip
+    search_fields = ("title", "sha256", "object_id")

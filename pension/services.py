@@ -1,8 +1,6 @@
-"""Writes of the shared kernel: one function per operation, in a transaction.
-
-The change log and maker-checker (issue 3) will wrap these; until then each takes the
-acting user explicitly so that every caller already says who acts.
-"""
+"""Writes of the shared kernel: one function per operation, in a transaction, each
+with its change-log entry. (Maker-checker is ``pension.approvals``; attachments
+``pension.attachments``.)"""
 
 from __future__ import annotations
 
@@ -11,7 +9,8 @@ from typing import Any
 
 from django.db import transaction
 
-from pension.models import PolicyParameter, PolicyProfile, Region, StaffUser
+from pension import changelog
+from pension.models import ChangeAction, PolicyParameter, PolicyProfile, Region, StaffUser
 from pension.policy import spec_for, typed_value
 
 
@@ -50,6 +49,13 @@ def policy_parameter_create(
     )
     parameter.full_clean()
     parameter.save()
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.CREATE,
+        instance=parameter,
+        after=changelog.snapshot(parameter),
+        reason=notes,
+    )
     return parameter
 
 
@@ -90,4 +96,12 @@ def policy_parameter_revise(
     )
     revised.full_clean()
     revised.save()
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.CREATE,
+        instance=revised,
+        before=changelog.snapshot(latest or parameter),
+        after=changelog.snapshot(revised),
+        reason=notes,
+    )
     return revised

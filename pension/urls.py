@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from pension import views
+from pension import approval_views, views
 
 api_v1 = [
     path("enrollment/", include("enrollment.api.urls")),
@@ -20,13 +20,14 @@ api_v1 = [
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("", include("pension.auth_urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("approvals/", approval_views.approval_queue, name="approval_queue"),
+    path("approvals/<int:pk>/", approval_views.approval_detail, name="approval_detail"),
+    path("approvals/<int:pk>/approve", approval_views.approval_approve, name="approval_approve"),
+    path("approvals/<int:pk>/reject", approval_views.approval_reject, name="approval_reject"),
+    path("approvals/<int:pk>/withdraw", approval_views.approval_withdraw, name="approval_withdraw"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("enrollment/", include("enrollment.urls")),

@@ -1,0 +1,125 @@
+"""The reviewer work queue (待复核) and the decision on one request."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from pension import approvals
+from pension.attachments import attachments_of
+from pension.errors import ApplicationError
+from pension.filtersets import ApprovalRequestFilterSet
+from pension.models import ApprovalRequest, ApprovalStatus
+from pension.scope import LEVEL_RANK, restrict
+
+
+def _visible(user):
+    """Requests in the user's region, and those they made anywhere (异地通办)."""
+    base = ApprovalRequest.objects.select_related("agency__region", "maker", "checker").order_by(
+        "-created_at", "-id"
+    )
+    return restrict(base, user, "view") | base.filter(maker=user)
+
+
+def pending_for_checker(user):
+    """Pending requests this user could decide (the navigation's count)."""
+    pending = ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).exclude(maker=user)
+    if not user.is_superuser:
+        rank = LEVEL_RANK[user.region.level] if user.region else -1
+        pending = pending.filter(
+            required_level__in=[level for level, r in LEVEL_RANK.items() if r <= rank]
+        )
+    return restrict(pending, user, "approve")
+
+
+@login_required
+def approval_queue(request):
+    data = request.GET.copy()
+    if "status" not in data:
+        data["status"] = ApprovalStatus.PENDING
+    filterset = ApprovalRequestFilterSet(data, queryset=_visible(request.user), request=request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "pension/approval_queue.html",
+        {"filterset": filterset, "page": page, "requests": page.object_list},
+    )
+
+
+def _diff_rows(req: ApprovalRequest) -> list[dict]:
+    before = req.before or {}
+    payload = req.payload if isinstance(req.payload, dict) else {"value": req.payload}
+    rows = []
+    for key in sorted(set(before) | set(payload)):
+        old, new = before.get(key), payload.get(key)
+        rows.append({"field": key, "before": old, "after": new, "changed": old != new})
+    return rows
+
+
+@login_required
+def approval_detail(request, pk: int):
+    req = _visible(request.user).filter(pk=pk).first()
+    if req is None:
+        raise Http404
+    refusal = approvals.refusal_for(request.user, req)
+    return render(
+        request,
+        "pension/approval_detail.html",
+        {
+            "req": req,
+            "operation_label": dict(approvals.operation_choices()).get(
+                req.operation, req.operation
+            ),
+            "rows": _diff_rows(req),
+            "attachments": attachments_of(req),
+            "can_decide": req.status == ApprovalStatus.PENDING and refusal is None,
+            "refusal": refusal if req.status == ApprovalStatus.PENDING else None,
+            "can_withdraw": req.status == ApprovalStatus.PENDING
+            and req.maker_id == request.user.pk,
+        },
+    )
+
+
+def _decide(request, pk: int, action: str):
+    if not _visible(request.user).filter(pk=pk).exists():
+        raise Http404
+    reason = request.POST.get("reason", "")
+    try:
+        if action == "approve":
+            approvals.approval_request_approve(actor=request.user, request_id=pk, reason=reason)
+        elif action == "reject":
+            approvals.approval_request_reject(actor=request.user, request_id=pk, reason=reason)
+        else:
+            approvals.approval_request_withdraw(actor=request.user, request_id=pk, reason=reason)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, {
+            "approve": _("Approved; the change has been applied."),
+            "reject": _("Rejected."),
+            "withdraw": _("Withdrawn."),
+        }[action])  # fmt: skip
+    return redirect("approval_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def approval_approve(request, pk: int):
+    return _decide(request, pk, "approve")
+
+
+@login_required
+@require_POST
+def approval_reject(request, pk: int):
+    return _decide(request, pk, "reject")
+
+
+@login_required
+@require_POST
+def approval_withdraw(request, pk: int):
+    return _decide(request, pk, "withdraw")

@@ -1,0 +1,311 @@
+"""Maker-checker (经办复核): key operations wait for a second person.
+
+An operation type registers a handler with ``register_operation``; a maker creates an
+``ApprovalRequest`` with the proposed change; a checker approves or rejects it. The
+handler applies the change in the same transaction as the status change, under a row
+lock, so two checkers approving at once apply it once. Rules (DESIGN §2.4):
+
+- the checker is never the maker;
+- the checker has the reviewer role in the owning agency's region or a level above;
+- an amount above the profile's thresholds (``approvals.amount_thresholds``) needs a
+  checker at city or province level;
+- a rejection needs a reason;
+- nothing changes until approval; a decided request is final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pension import changelog
+from pension.choices import RegionLevel, Role
+from pension.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from pension.models import Agency, ApprovalRequest, ApprovalStatus, ChangeAction, StaffUser
+from pension.scope import LEVEL_RANK, level_at_least, region_allows
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A kind of key operation and the handler that applies an approved request."""
+
+    key: str
+    label: Any
+    apply: Callable[[ApprovalRequest, StaffUser], dict | None]
+    checker_roles: frozenset[str] = frozenset({Role.REVIEWER})
+
+
+_OPERATIONS: dict[str, Operation] = {}
+
+
+def register_operation(
+    key: str,
+    *,
+    label: Any,
+    apply: Callable[[ApprovalRequest, StaffUser], dict | None],
+    checker_roles: Iterable[str] = (Role.REVIEWER,),
+) -> Operation:
+    """Register (or replace) the handler of an operation type, e.g. from ``AppConfig.ready``."""
+    operation = Operation(key, label, apply, frozenset(checker_roles))
+    _OPERATIONS[key] = operation
+    return operation
+
+
+def operation_for(key: str) -> Operation:
+    try:
+        return _OPERATIONS[key]
+    except KeyError:
+        raise InvalidInput(
+            _("Unknown operation type: %(key)s"), code="unknown_operation", params={"key": key}
+        ) from None
+
+
+def operation_choices() -> list[tuple[str, Any]]:
+    return sorted(((k, op.label) for k, op in _OPERATIONS.items()), key=lambda kv: kv[0])
+
+
+def required_level(*, agency: Agency, amount: Decimal | None) -> str:
+    """County, city or province: the agency's own level, raised by the amount."""
+    level = agency.region.level
+    if amount is None:
+        return level
+    from pension.selectors import policy_value  # late: selectors import models only
+
+    thresholds = policy_value(
+        "approvals.amount_thresholds", on=timezone.localdate(), region=agency.region
+    ).value
+    needed = RegionLevel.COUNTY
+    if amount > Decimal(thresholds["province"]):
+        needed = RegionLevel.PROVINCE
+    elif amount > Decimal(thresholds["city"]):
+        needed = RegionLevel.CITY
+    return max(level, needed, key=lambda lv: LEVEL_RANK[lv])
+
+
+@transaction.atomic
+def approval_request_create(
+    *,
+    actor: StaffUser,
+    operation: str,
+    agency: Agency,
+    summary: str,
+    payload: dict,
+    target: models.Model | None = None,
+    before: dict | None = None,
+    amount: Decimal | None = None,
+    reason: str = "",
+    attachments: Iterable = (),
+) -> ApprovalRequest:
+    """A maker proposes a key operation; nothing changes until it is approved."""
+    operation_for(operation)
+    if not region_allows(actor, agency.region_id, "prepare", model=_ProvinceWidePrepare):
+        raise NotPermitted(_("You cannot prepare cases for this agency."), code="outside_region")
+    if amount is not None and amount < 0:
+        raise InvalidInput(_("The amount cannot be negative."), code="negative_amount")
+    request = ApprovalRequest(
+        operation=operation,
+        object_type=changelog.object_type_of(target) if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        object_repr=str(target)[:200] if target is not None else "",
+        summary=summary[:200],
+        payload=changelog.json_safe(payload),
+        before=changelog.json_safe(before) if before is not None else None,
+        agency=agency,
+        amount=amount,
+        required_level=required_level(agency=agency, amount=amount),
+        maker=actor,
+        maker_reason=reason,
+    )
+    request.full_clean()
+    request.save()
+    from pension.attachments import attachment_add
+
+    for upload in attachments:
+        attachment_add(actor=actor, target=request, upload=upload, title=upload.name)
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.REQUEST,
+        instance=request,
+        after={"operation": operation, "payload": request.payload, "amount": amount},
+        reason=reason,
+    )
+    return request
+
+
+def refusal_for(user: StaffUser, request: ApprovalRequest) -> NotPermitted | None:
+    """Why ``user`` may not decide ``request``, or None when they may."""
+    if user.pk == request.maker_id:
+        return NotPermitted(
+            _("You made this request; a second person must check it."), code="self_approval"
+        )
+    checker_roles = operation_for(request.operation).checker_roles
+    if not (user.is_superuser or user.has_role(*checker_roles)):
+        return NotPermitted(_("Only a reviewer can decide on requests."), code="not_reviewer")
+    if not user.is_superuser and (
+        user.region is None or not request.agency.region_id.startswith(user.region.scope_prefix)
+    ):
+        return NotPermitted(
+            _("This request belongs to an agency outside your region."), code="outside_region"
+        )
+    if not level_at_least(user, request.required_level):
+        return NotPermitted(
+            _("This request needs a reviewer at %(level)s level."),
+            code="level_too_low",
+            params={"level": RegionLevel(request.required_level).label},
+        )
+    return None
+
+
+def _locked_pending(request_id: int) -> ApprovalRequest:
+    try:
+        request = (
+            ApprovalRequest.objects.select_for_update()
+            .select_related("agency__region")
+            .get(pk=request_id)
+        )
+    except ApprovalRequest.DoesNotExist:
+        raise NotFound(_("No such approval request.")) from None
+    if request.status != ApprovalStatus.PENDING:
+        raise Conflict(
+            _("This request has already been decided (%(status)s)."),
+            code="already_decided",
+            params={"status": ApprovalStatus(request.status).label},
+        )
+    return request
+
+
+@transaction.atomic
+def approval_request_approve(
+    *, actor: StaffUser, request_id: int, reason: str = ""
+) -> ApprovalRequest:
+    """A checker approves: the handler applies the change, once, in this transaction."""
+    request = _locked_pending(request_id)
+    refusal = refusal_for(actor, request)
+    if refusal is not None:
+        raise refusal
+    result = operation_for(request.operation).apply(request, actor)
+    request.status = ApprovalStatus.APPROVED
+    request.checker = actor
+    request.decision_reason = reason
+    request.decided_at = timezone.now()
+    request.result = changelog.json_safe(result) if result is not None else None
+    request.save(update_fields=["status", "checker", "decision_reason", "decided_at", "result"])
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.APPROVE,
+        instance=request,
+        before={"status": ApprovalStatus.PENDING},
+        after={"status": request.status, "result": request.result},
+        reason=reason,
+    )
+    return request
+
+
+@transaction.atomic
+def approval_request_reject(*, actor: StaffUser, request_id: int, reason: str) -> ApprovalRequest:
+    if not reason or not reason.strip():
+        raise InvalidInput(_("A rejection needs a reason."), code="reason_required")
+    request = _locked_pending(request_id)
+    refusal = refusal_for(actor, request)
+    if refusal is not None:
+        raise refusal
+    request.status = ApprovalStatus.REJECTED
+    request.checker = actor
+    request.decision_reason = reason.strip()
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "checker", "decision_reason", "decided_at"])
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.REJECT,
+        instance=request,
+        before={"status": ApprovalStatus.PENDING},
+        after={"status": request.status},
+        reason=request.decision_reason,
+    )
+    return request
+
+
+@transaction.atomic
+def approval_request_withdraw(
+    *, actor: StaffUser, request_id: int, reason: str = ""
+) -> ApprovalRequest:
+    """The maker takes a pending request back."""
+    request = _locked_pending(request_id)
+    if actor.pk != request.maker_id:
+        raise NotPermitted(_("Only the maker can withdraw a request."), code="not_maker")
+    request.status = ApprovalStatus.WITHDRAWN
+    request.decided_at = timezone.now()
+    request.decision_reason = reason
+    request.save(update_fields=["status", "decided_at", "decision_reason"])
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.WITHDRAW,
+        instance=request,
+        before={"status": ApprovalStatus.PENDING},
+        after={"status": request.status},
+        reason=reason,
+    )
+    return request
+
+
+class _ProvinceWidePrepare(models.Model):
+    """Scope stand-in: cases may be prepared for any agency of the maker's province."""
+
+    scope_region_path = ""
+    scope_province_wide_actions = frozenset({"prepare"})
+
+    class Meta:
+        abstract = True
+
+
+# --- the kernel's own key operation: changing a staff user's roles ---------------
+
+
+def _apply_staff_roles_change(request: ApprovalRequest, checker: StaffUser) -> dict:
+    user = StaffUser.objects.select_for_update().get(pk=request.object_id)
+    before = changelog.snapshot(user, ["roles"])
+    user.roles = sorted(set(request.payload["roles"]))
+    user.full_clean()
+    user.save(update_fields=["roles"])
+    changelog.record(
+        actor=checker,
+        action=ChangeAction.UPDATE,
+        instance=user,
+        before=before,
+        after=changelog.snapshot(user, ["roles"]),
+        reason=f"approval request #{request.pk}",
+    )
+    return {"roles": user.roles}
+
+
+register_operation(
+    "pension.staff_roles_change", label=_("Change of a staff user's roles"),
+    apply=_apply_staff_roles_change,
+)  # fmt: skip
+
+
+def staff_roles_change_request(
+    *, actor: StaffUser, user: StaffUser, roles: list[str], reason: str
+) -> ApprovalRequest:
+    """Propose new roles for a staff user; the user's agency approves."""
+    unknown = set(roles) - set(Role.values)
+    if unknown:
+        raise InvalidInput(
+            _("Unknown roles: %(roles)s"), code="unknown_role", params={"roles": sorted(unknown)}
+        )
+    return approval_request_create(
+        actor=actor,
+        operation="pension.staff_roles_change",
+        agency=user.agency,
+        summary=str(_("Roles of %(user)s")) % {"user": user},
+        payload={"roles": sorted(set(roles))},
+        before={"roles": user.roles},
+        target=user,
+        reason=reason,
+    )

@@ -1,0 +1,186 @@
+"""The permission matrix (DESIGN §2.4, STYLE.md point 10): every page and endpoint
+against anonymous, wrong role, wrong region and right role, asserting the refusal and
+that nothing changed. Every URL pattern of the project must be classified here;
+``test_every_route_is_in_the_matrix`` fails when a new one is not."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from pension import approvals
+from pension.models import ApprovalRequest, ApprovalStatus, ChangeLogEntry
+
+pytestmark = pytest.mark.django_db
+
+# Routes and how they are guarded. Adding a page or endpoint means adding it here.
+PUBLIC = {"login/", "logout/", "healthz", "i18n/setlang/"}
+SIGNED_IN = {"", "approvals/"}  # any staff role; content scoped by region
+# signed in with the password, before the second factor (pension/tests/test_sign_in_security.py)
+SECOND_FACTOR = {"second-factor/enrol/", "second-factor/verify/"}
+ROLE_SECTIONS = {
+    "enrollment/",
+    "contributions/",
+    "pension-accounts/",
+    "benefits/",
+    "funds/",
+    "budget/",
+    "audit/",
+}  # guarded by navigation.SECTIONS, tested in pension/tests/test_pages.py
+REGION_SCOPED = {
+    "approvals/<int:pk>/",
+    "approvals/<int:pk>/approve",
+    "approvals/<int:pk>/reject",
+    "approvals/<int:pk>/withdraw",
+}
+PREFIXES = {
+    "admin/": "Django admin: staff flag (province administrators)",
+    "api/v1/": "REST: authenticated; each domain endpoint adds its scope",
+    "static/": "static files",
+    "media/": "uploads are never served directly",
+}
+CLASSIFIED = PUBLIC | SIGNED_IN | SECOND_FACTOR | ROLE_SECTIONS | REGION_SCOPED
+
+
+def _routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            matched = [p for p in PREFIXES if route.startswith(p)]
+            if matched:
+                yield matched[0]
+                continue
+            yield from _routes(entry, route)
+        elif isinstance(entry, URLPattern):
+            yield route
+
+
+def test_every_route_is_in_the_matrix():
+    unclassified = set()
+    for route in _routes():
+        if route in CLASSIFIED or any(route.startswith(p) for p in PREFIXES):
+            continue
+        unclassified.add(route)
+    assert not unclassified, f"classify these routes in the permission matrix: {unclassified}"
+
+
+def test_anonymous_is_sent_to_sign_in_everywhere_but_public_routes(client, demo_tiny, staff):
+    request = _pending(staff)
+    for route in SIGNED_IN | ROLE_SECTIONS:
+        response = client.get("/" + route)
+        assert response.status_code == 302 and response.url.startswith("/login/"), route
+    for route in REGION_SCOPED:
+        url = "/" + route.replace("<int:pk>", str(request.pk))
+        response = (
+            client.post(url, {"reason": "x"}) if route != "approvals/<int:pk>/" else client.get(url)
+        )
+        assert response.status_code == 302 and response.url.startswith("/login/"), route
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/api/v1/schema/").status_code in (401, 403)
+    assert client.get("/login/").status_code == 200
+    _assert_unchanged(request)
+
+
+def _pending(staff, amount="100.00") -> ApprovalRequest:
+    return approvals.approval_request_create(
+        actor=staff["caseworker"],
+        operation="pension.staff_roles_change",
+        agency=staff["caseworker"].agency,
+        summary="roles of 王经办",
+        payload={"roles": ["caseworker", "reviewer"]},
+        before={"roles": ["caseworker"]},
+        target=staff["caseworker"],
+        amount=Decimal(amount),
+    )
+
+
+def _assert_unchanged(request: ApprovalRequest) -> None:
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.PENDING
+    assert request.checker_id is None
+    caseworker = request.maker
+    caseworker.refresh_from_db()
+    assert caseworker.roles == ["caseworker"]
+    assert not ChangeLogEntry.objects.filter(action="approve", object_id=str(request.pk)).exists()
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_deciding_wrong_role_wrong_region_and_right_role(client, demo_tiny, staff, action):
+    request = _pending(staff)
+    url = f"/approvals/{request.pk}/{action}"
+    # wrong region: the request is invisible, so 404, and nothing changes
+    client.force_login(staff["other_reviewer"])
+    assert client.get(f"/approvals/{request.pk}/").status_code == 404
+    assert client.post(url, {"reason": "no"}).status_code == 404
+    _assert_unchanged(request)
+    # wrong role, right region: sees the request, cannot decide; the page says why
+    client.force_login(staff["county_accountant"])
+    page = client.get(f"/approvals/{request.pk}/").content.decode()
+    assert 'name="approve"' not in page and 'id="refusal"' in page
+    response = client.post(url, {"reason": "no"}, follow=True)
+    assert "只有复核员可以审核申请" in response.content.decode()
+    _assert_unchanged(request)
+    # the maker: sees it, cannot decide it
+    client.force_login(staff["caseworker"])
+    response = client.post(url, {"reason": "no"}, follow=True)
+    assert "您提交的申请须由他人复核" in response.content.decode()
+    _assert_unchanged(request)
+    # right role, right region
+    client.force_login(staff["reviewer"])
+    page = client.get(f"/approvals/{request.pk}/").content.decode()
+    assert 'name="approve"' in page
+    client.post(url, {"reason": "checked"})
+    request.refresh_from_db()
+    assert request.status == {"approve": "approved", "reject": "rejected"}[action]
+    assert request.checker == staff["reviewer"]
+
+
+def test_the_queue_lists_only_the_users_region_and_counts_in_the_navigation(
+    client, demo_tiny, staff
+):
+    request = _pending(staff)
+    client.force_login(staff["reviewer"])
+    response = client.get("/approvals/")
+    assert request.summary in response.content.decode()
+    assert response.context["pending_approval_count"] == 1
+    client.force_login(staff["other_reviewer"])
+    response = client.get("/approvals/")
+    assert request.summary not in response.content.decode()
+    assert response.context["pending_approval_count"] == 0
+    client.force_login(staff["city_reviewer"])  # the level above sees it too
+    assert client.get("/approvals/").context["pending_approval_count"] == 1
+    # the maker sees their own request, but it is not theirs to decide
+    client.force_login(staff["caseworker"])
+    response = client.get("/approvals/")
+    assert request.summary in response.content.decode()
+    assert response.context["pending_approval_count"] == 0
+
+
+def test_the_detail_page_shows_the_change_as_a_diff(client, demo_tiny, staff):
+    request = _pending(staff)
+    client.force_login(staff["reviewer"])
+    html = client.get(f"/approvals/{request.pk}/").content.decode()
+    assert '<tr class="changed">' in html
+    assert (
+        "[&#x27;caseworker&#x27;]" in html
+        and "[&#x27;caseworker&#x27;, &#x27;reviewer&#x27;]" in html
+    )
+
+
+def test_admin_only_for_province_administrator(client, demo_tiny, staff):
+    for name in ("caseworker", "reviewer", "auditor", "city_reviewer"):
+        client.force_login(staff[name])
+        assert client.get("/admin/").status_code == 302, name
+        assert client.get("/admin/pension/policyparameter/").status_code == 302, name
+    client.force_login(staff["admin"])
+    assert client.get("/admin/pension/policyparameter/").status_code == 200
+
+
+def test_api_schema_for_signed_in_users(client, demo_tiny, staff):
+    client.force_login(staff["caseworker"])
+    response = client.get("/api/v1/schema/")
+    assert response.status_code == 200
+    assert b"openapi: 3" in response.content
