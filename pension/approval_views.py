@@ -52,12 +52,21 @@ def approval_queue(request):
 
 
 def _diff_rows(req: ApprovalRequest) -> list[dict]:
+    """The proposed change beside the current values, field by field."""
+    operation = approvals.operation_for(req.operation)
     before = req.before or {}
     payload = req.payload if isinstance(req.payload, dict) else {"value": req.payload}
     rows = []
     for key in sorted(set(before) | set(payload)):
         old, new = before.get(key), payload.get(key)
-        rows.append({"field": key, "before": old, "after": new, "changed": old != new})
+        rows.append(
+            {
+                "field": operation.label_of(key),
+                "before": operation.show(key, old) if key in before else "—",
+                "after": operation.show(key, new) if key in payload else "—",
+                "changed": old != new,
+            }
+        )
     return rows
 
 

@@ -39,6 +39,21 @@ class Operation:
     label: Any
     apply: Callable[[ApprovalRequest, StaffUser], dict | None]
     checker_roles: frozenset[str] = frozenset({Role.REVIEWER})
+    # how the work queue shows the proposed change: field labels, and values as text
+    field_labels: dict[str, Any] | None = None
+    display: Callable[[str, Any], str] | None = None
+
+    def label_of(self, field: str) -> Any:
+        return (self.field_labels or {}).get(field, field)
+
+    def show(self, field: str, value: Any) -> str:
+        if value is None:
+            return "—"
+        if self.display is not None:
+            return self.display(field, value)
+        if isinstance(value, list | tuple):
+            return "、".join(str(v) for v in value)
+        return str(value)
 
 
 _OPERATIONS: dict[str, Operation] = {}
@@ -50,9 +65,13 @@ def register_operation(
     label: Any,
     apply: Callable[[ApprovalRequest, StaffUser], dict | None],
     checker_roles: Iterable[str] = (Role.REVIEWER,),
+    field_labels: dict[str, Any] | None = None,
+    display: Callable[[str, Any], str] | None = None,
 ) -> Operation:
     """Register (or replace) the handler of an operation type, e.g. from ``AppConfig.ready``."""
-    operation = Operation(key, label, apply, frozenset(checker_roles))
+    operation = Operation(
+        key, label, apply, frozenset(checker_roles), field_labels=field_labels, display=display
+    )
     _OPERATIONS[key] = operation
     return operation
 
@@ -284,10 +303,18 @@ def _apply_staff_roles_change(request: ApprovalRequest, checker: StaffUser) -> d
     return {"roles": user.roles}
 
 
+def _show_roles(field: str, value: Any) -> str:
+    labels = dict(Role.choices)
+    return "、".join(str(labels.get(role, role)) for role in value) or "—"
+
+
 register_operation(
-    "pension.staff_roles_change", label=_("Change of a staff user's roles"),
+    "pension.staff_roles_change",
+    label=_("Change of a staff user's roles"),
     apply=_apply_staff_roles_change,
-)  # fmt: skip
+    field_labels={"roles": _("Roles")},
+    display=_show_roles,
+)
 
 
 def staff_roles_change_request(
