@@ -1,1 +1,73 @@
-"""Reads of registration (参保登记): region-scoped querysets and figures."""
+"""Reads of registration (参保登记), region-scoped through ``pension.scope.restrict``."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db.models import QuerySet
+
+from enrollment.models import Employer, Employment, InsuredPerson
+from pension.periods import Period
+from pension.scope import restrict
+
+_ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
+_CARD_LIKE = re.compile(r"^[A-Za-z0-9]{6,20}$")
+
+
+def person_list(user, action: str = "view") -> QuerySet[InsuredPerson]:
+    return restrict(InsuredPerson.objects.select_related("region", "agency"), user, action)
+
+
+def person_search(user, query: str, *, limit: int = 50) -> QuerySet[InsuredPerson]:
+    """By citizen ID number (exact), social security card number (exact) or name
+    (partial, using the trigram index), within what ``user`` may see."""
+    query = (query or "").strip()
+    people = person_list(user)
+    if not query:
+        return people.none()
+    if _ID_LIKE.match(query):
+        return people.filter(id_number=query.upper())
+    if _CARD_LIKE.match(query) and any(ch.isdigit() for ch in query):
+        return people.filter(card_number=query.upper())
+    if len(query) == 1:
+        return people.filter(name__startswith=query).order_by("name", "id")[:limit]
+    return (
+        people.filter(name__icontains=query)
+        .annotate(similarity=TrigramSimilarity("name", query))
+        .order_by("-similarity", "name", "id")[:limit]
+    )
+
+
+def person_get(user, pk: int) -> InsuredPerson:
+    return person_list(user).get(pk=pk)
+
+
+def employer_list(user, action: str = "view") -> QuerySet[Employer]:
+    return restrict(Employer.objects.select_related("region", "agency"), user, action)
+
+
+def employer_search(user, query: str, *, limit: int = 50) -> QuerySet[Employer]:
+    query = (query or "").strip()
+    employers = employer_list(user)
+    if not query:
+        return employers.none()
+    if len(query) == 18 and query.isalnum():
+        return employers.filter(credit_code=query.upper())
+    return employers.filter(name__icontains=query).order_by("name", "id")[:limit]
+
+
+def employer_roster(employer: Employer, *, period: Period | None = None) -> QuerySet[Employment]:
+    """Who is on the roster: now, or in a given month."""
+    employments = employer.employments.select_related("person")
+    if period is None:
+        return employments.filter(stop_period__isnull=True).order_by("person__name")
+    return (
+        employments.filter(start_period__lte=period)
+        .exclude(stop_period__lte=period)
+        .order_by("person__name")
+    )
+
+
+def person_employments(person: InsuredPerson) -> QuerySet[Employment]:
+    return person.employments.select_related("employer").order_by("-start_period")

@@ -1,1 +1,609 @@
-"""Writes of registration (参保登记): one function per business operation, in a transaction."""
+"""Writes of registration (参保登记): one function per business operation.
+
+Every function validates its input (invalid citizen IDs and credit codes are refused
+with the validators' messages and nothing is written), writes in one transaction and
+records the change in the change log. Key personal data changes go through
+maker-checker (``person_key_data_change_request``); contact data changes directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.choices import (
+    CONTACT_FIELDS,
+    KEY_FIELDS,
+    EmployerStatus,
+    PersonCategory,
+    PersonStatus,
+    RegistrationSource,
+)
+from enrollment.models import Employer, Employment, InsuredPerson
+from pension import approvals, changelog
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.models import Agency, ApprovalRequest, ChangeAction, Region, StaffUser
+from pension.periods import Period
+from pension.scope import region_allows
+from pension.validators import check_citizen_id_consistency, parse_citizen_id, parse_credit_code
+
+
+def _invalid(error: ValidationError, field: str) -> InvalidInput:
+    message = error.messages[0] if error.messages else str(error)
+    code = getattr(error, "code", None) or (error.error_list[0].code if error.error_list else None)
+    return InvalidInput(message, code=code or "invalid", details={"field": field})
+
+
+def owning_agency(region: Region) -> Agency:
+    """The agency that owns records of ``region``: its own, else the nearest above."""
+    for candidate in region.ancestors():
+        agency = Agency.objects.filter(region=candidate, is_active=True).order_by("code").first()
+        if agency is not None:
+            return agency
+    raise InvalidInput(
+        _("No agency serves %(region)s."), code="no_agency", params={"region": region.name}
+    )
+
+
+def _may_prepare(actor: StaffUser | None, region: Region, model) -> None:
+    if actor is None:  # external systems are scoped by their key
+        return
+    if not region_allows(actor, region.code, "prepare", model=model):
+        raise NotPermitted(_("You cannot register records for this region."), code="outside_region")
+
+
+# --- employers ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def employer_register(
+    *,
+    actor: StaffUser | None,
+    credit_code: str,
+    name: str,
+    kind: str,
+    region: Region,
+    address: str = "",
+    contact_person: str = "",
+    phone: str = "",
+    registered_on: date | None = None,
+    source: str = RegistrationSource.HALL,
+    message_id: str = "",
+) -> Employer:
+    """Register an employer (参保单位登记, §6.1.1)."""
+    try:
+        code = parse_credit_code(credit_code)
+    except ValidationError as error:
+        raise _invalid(error, "credit_code") from None
+    existing = Employer.objects.filter(credit_code=code).select_related("agency").first()
+    if existing is not None:
+        raise Conflict(
+            _("The credit code %(code)s is already registered to %(name)s (%(agency)s)."),
+            code="duplicate_credit_code",
+            params={"code": code, "name": existing.name, "agency": existing.agency.name},
+            details={"field": "credit_code", "employer_id": existing.pk},
+        )
+    _may_prepare(actor, region, Employer)
+    employer = Employer(
+        credit_code=code,
+        name=name.strip(),
+        kind=kind,
+        region=region,
+        agency=owning_agency(region),
+        address=address,
+        contact_person=contact_person,
+        phone=phone,
+        registered_on=registered_on or timezone.localdate(),
+        source=source,
+        last_message_id=message_id,
+    )
+    try:
+        employer.full_clean()
+    except ValidationError as error:
+        field, errors = next(iter(error.message_dict.items()))
+        raise InvalidInput(errors[0], code="invalid", details={"field": field}) from None
+    employer.save()
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.CREATE,
+        instance=employer,
+        after=changelog.snapshot(employer),
+    )
+    return employer
+
+
+EMPLOYER_EDITABLE = ("name", "kind", "address", "contact_person", "phone", "region")
+
+
+@transaction.atomic
+def employer_update(
+    *,
+    actor: StaffUser | None,
+    employer: Employer,
+    reason: str = "",
+    message_id: str = "",
+    **changes,
+) -> Employer:
+    """Change an employer's registration data (§6.1.2); the change log keeps the history."""
+    unknown = set(changes) - set(EMPLOYER_EDITABLE)
+    if unknown:
+        raise InvalidInput(
+            _("These fields cannot be changed here: %(fields)s"),
+            code="not_editable",
+            params={"fields": ", ".join(sorted(unknown))},
+        )
+    employer = Employer.objects.select_for_update().get(pk=employer.pk)
+    if employer.status == EmployerStatus.CANCELLED:
+        raise Conflict(_("A cancelled employer cannot be changed."), code="employer_cancelled")
+    before = changelog.snapshot(employer)
+    for field, value in changes.items():
+        setattr(employer, field, value)
+    if "region" in changes:
+        employer.agency = owning_agency(employer.region)
+    if message_id:
+        employer.last_message_id = message_id
+    employer.full_clean()
+    employer.save()
+    after = changelog.snapshot(employer)
+    if changelog.changed(before, after):
+        changelog.record(
+            actor=actor,
+            action=ChangeAction.UPDATE,
+            instance=employer,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    return employer
+
+
+@transaction.atomic
+def employer_upsert_from_market_regulation(
+    *, credit_code: str, message_id: str, name: str, kind: str, region: Region, **fields
+) -> tuple[Employer, bool]:
+    """A push from market regulation (多证合一): register a new employer or change the
+    existing one with that credit code; never a duplicate. Returns (employer, created)."""
+    try:
+        code = parse_credit_code(credit_code)
+    except ValidationError as error:
+        raise _invalid(error, "credit_code") from None
+    existing = Employer.objects.filter(credit_code=code).first()
+    if existing is None:
+        employer = employer_register(
+            actor=None,
+            credit_code=code,
+            name=name,
+            kind=kind,
+            region=region,
+            source=RegistrationSource.MARKET_REGULATION,
+            message_id=message_id,
+            **{k: v for k, v in fields.items() if k in ("address", "contact_person", "phone")},
+        )
+        return employer, True
+    changes = {"name": name, "kind": kind, "region": region}
+    changes.update({k: v for k, v in fields.items() if k in ("address", "contact_person", "phone")})
+    return (
+        employer_update(
+            actor=None,
+            employer=existing,
+            reason=f"market regulation message {message_id}",
+            message_id=message_id,
+            **changes,
+        ),
+        False,
+    )
+
+
+def _set_employer_status(actor, employer: Employer, status: str, reason: str) -> Employer:
+    employer = Employer.objects.select_for_update().get(pk=employer.pk)
+    before = {"status": employer.status}
+    employer.status = status
+    employer.save(update_fields=["status", "updated_at"])
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.UPDATE,
+        instance=employer,
+        before=before,
+        after={"status": status},
+        reason=reason,
+    )
+    return employer
+
+
+@transaction.atomic
+def employer_suspend(*, actor: StaffUser, employer: Employer, reason: str) -> Employer:
+    """Suspend an employer's registration (暂停)."""
+    if employer.status != EmployerStatus.ACTIVE:
+        raise Conflict(_("Only an active employer can be suspended."), code="not_active")
+    return _set_employer_status(actor, employer, EmployerStatus.SUSPENDED, reason)
+
+
+@transaction.atomic
+def employer_resume(*, actor: StaffUser, employer: Employer, reason: str = "") -> Employer:
+    if employer.status != EmployerStatus.SUSPENDED:
+        raise Conflict(_("Only a suspended employer can be resumed."), code="not_suspended")
+    return _set_employer_status(actor, employer, EmployerStatus.ACTIVE, reason)
+
+
+# Checks that refuse an employer's cancellation (§6.1.3). Each returns the reasons it
+# finds (translated text). Downstream apps add theirs (arrears, transfers in progress)
+# with ``register_cancellation_check`` from their AppConfig.ready, so that this app
+# never imports them.
+_CANCELLATION_CHECKS: list[Callable[[Employer], list[str]]] = []
+
+
+def register_cancellation_check(check: Callable[[Employer], list[str]]) -> None:
+    if check not in _CANCELLATION_CHECKS:
+        _CANCELLATION_CHECKS.append(check)
+
+
+def _insured_employees(employer: Employer) -> list[str]:
+    count = employer.employments.filter(stop_period__isnull=True).count()
+    if count:
+        return [str(_("%(count)d insured employees are still on the roster.") % {"count": count})]
+    return []
+
+
+def _retirees(employer: Employer) -> list[str]:
+    count = (
+        InsuredPerson.objects.filter(status=PersonStatus.RETIRED, employments__employer=employer)
+        .distinct()
+        .count()
+    )
+    if count:
+        return [str(_("%(count)d retirees are attached to this employer.") % {"count": count})]
+    return []
+
+
+register_cancellation_check(_insured_employees)
+register_cancellation_check(_retirees)
+
+
+def employer_cancellation_blockers(employer: Employer) -> list[str]:
+    return [reason for check in _CANCELLATION_CHECKS for reason in check(employer)]
+
+
+@transaction.atomic
+def employer_cancel(*, actor: StaffUser, employer: Employer, reason: str) -> Employer:
+    """Cancel an employer's registration (注销, §6.1.3), refused with every reason found."""
+    employer = Employer.objects.select_for_update().get(pk=employer.pk)
+    if employer.status == EmployerStatus.CANCELLED:
+        raise Conflict(_("The employer is already cancelled."), code="employer_cancelled")
+    blockers = employer_cancellation_blockers(employer)
+    if blockers:
+        raise Conflict(
+            _("The employer cannot be cancelled: %(reasons)s"),
+            code="cancellation_blocked",
+            params={"reasons": "；".join(blockers)},
+            details={"reasons": blockers},
+        )
+    return _set_employer_status(actor, employer, EmployerStatus.CANCELLED, reason)
+
+
+# --- insured people ------------------------------------------------------------------
+
+
+def _check_identity(id_number: str, birth_date: date | None, sex: str | None):
+    try:
+        parsed = parse_citizen_id(id_number)
+    except ValidationError as error:
+        raise _invalid(error, "id_number") from None
+    if birth_date is not None or sex is not None:
+        try:
+            check_citizen_id_consistency(
+                parsed.number, birth_date or parsed.birth_date, sex or parsed.sex
+            )
+        except ValidationError as error:
+            field = "birth_date" if error.error_list[0].code == "birth_date_mismatch" else "sex"
+            raise _invalid(error, field) from None
+    return parsed
+
+
+def _refuse_duplicate(number: str, *, exclude_pk: int | None = None) -> None:
+    existing = InsuredPerson.objects.filter(id_number=number).select_related("agency")
+    if exclude_pk is not None:
+        existing = existing.exclude(pk=exclude_pk)
+    person = existing.first()
+    if person is not None:
+        raise Conflict(
+            _("The citizen ID number %(number)s is already registered to %(name)s (%(agency)s)."),
+            code="duplicate_id_number",
+            params={"number": number, "name": person.name, "agency": person.agency.name},
+            details={"field": "id_number", "person_id": person.pk},
+        )
+
+
+@transaction.atomic
+def person_register(
+    *,
+    actor: StaffUser | None,
+    id_number: str,
+    name: str,
+    category: str,
+    region: Region,
+    birth_date: date | None = None,
+    sex: str | None = None,
+    occupation_kind: str = "worker",
+    first_work_date: date | None = None,
+    first_insured_date: date | None = None,
+    deemed_months: int = 0,
+    **contact: Any,
+) -> InsuredPerson:
+    """Register an insured person (个人参保登记, §6.2.1).
+
+    Birth date and sex come from the ID number; when entered, they must agree with it.
+    """
+    parsed = _check_identity(id_number, birth_date, sex)
+    _refuse_duplicate(parsed.number)
+    _may_prepare(actor, region, InsuredPerson)
+    unknown = set(contact) - set(CONTACT_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            _("Unknown fields: %(fields)s"),
+            code="unknown_field",
+            params={"fields": sorted(unknown)},
+        )
+    person = InsuredPerson(
+        id_number=parsed.number,
+        name=name.strip(),
+        sex=parsed.sex,
+        birth_date=parsed.birth_date,
+        category=category,
+        occupation_kind=occupation_kind,
+        first_work_date=first_work_date,
+        first_insured_date=first_insured_date or timezone.localdate(),
+        deemed_months=deemed_months,
+        region=region,
+        agency=owning_agency(region),
+        status=PersonStatus.CONTRIBUTING
+        if category != PersonCategory.EMPLOYEE
+        else PersonStatus.INTERRUPTED,
+        **contact,
+    )
+    _full_clean(person)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:  # a concurrent registration of the same number
+        _refuse_duplicate(parsed.number)
+        raise
+    changelog.record(
+        actor=actor, action=ChangeAction.CREATE, instance=person, after=changelog.snapshot(person)
+    )
+    return person
+
+
+def _full_clean(instance) -> None:
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        field, errors = next(iter(error.message_dict.items()))
+        raise InvalidInput(errors[0], code="invalid", details={"field": field}) from None
+
+
+@transaction.atomic
+def person_update_contact(
+    *, actor: StaffUser, person: InsuredPerson, reason: str = "", **changes: Any
+) -> InsuredPerson:
+    """Change contact data directly (no approval), logged (§6.2.2)."""
+    not_contact = set(changes) - set(CONTACT_FIELDS)
+    if not_contact:
+        raise InvalidInput(
+            _("Key data (%(fields)s) changes only through an approved request."),
+            code="key_data_needs_approval",
+            params={"fields": ", ".join(sorted(not_contact))},
+        )
+    person = InsuredPerson.objects.select_for_update().get(pk=person.pk)
+    before = changelog.snapshot(person, list(changes))
+    for field, value in changes.items():
+        setattr(person, field, value)
+    _full_clean(person)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        raise Conflict(
+            _("This social security card number belongs to someone else."),
+            code="duplicate_card_number",
+            details={"field": "card_number"},
+        ) from None
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.UPDATE,
+        instance=person,
+        before=before,
+        after=changelog.snapshot(person, list(changes)),
+        reason=reason,
+    )
+    return person
+
+
+def _key_data_proposal(person: InsuredPerson, changes: dict[str, Any]) -> dict[str, Any]:
+    """Validate a proposed key-data change and return it in stored (JSON) form."""
+    unknown = set(changes) - set(KEY_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            _("Only key data can be changed this way, not %(fields)s."),
+            code="not_key_data",
+            params={"fields": ", ".join(sorted(unknown))},
+        )
+    proposal = {k: v for k, v in changes.items() if getattr(person, k) != v}
+    if not proposal:
+        raise InvalidInput(_("Nothing would change."), code="no_change")
+    number = proposal.get("id_number", person.id_number)
+    parsed = _check_identity(number, proposal.get("birth_date"), None)
+    if "id_number" in proposal:
+        proposal["id_number"] = parsed.number
+        _refuse_duplicate(parsed.number, exclude_pk=person.pk)
+        # birth date and sex follow the number
+        if parsed.birth_date != person.birth_date:
+            proposal.setdefault("birth_date", parsed.birth_date)
+        if parsed.sex != person.sex:
+            proposal["sex"] = parsed.sex
+    elif "birth_date" in proposal and proposal["birth_date"] != parsed.birth_date:
+        raise InvalidInput(
+            _("The birth date must agree with the citizen ID number; change the number instead."),
+            code="birth_date_mismatch",
+            details={"field": "birth_date"},
+        )
+    return changelog.json_safe(proposal)
+
+
+def person_key_data_change_request(
+    *,
+    actor: StaffUser,
+    person: InsuredPerson,
+    changes: dict[str, Any],
+    reason: str,
+    attachments: Iterable = (),
+) -> ApprovalRequest:
+    """Propose a change of key personal data (关键信息变更, §6.2.2) for approval."""
+    if not reason.strip():
+        raise InvalidInput(_("Give the reason for the change."), code="reason_required")
+    proposal = _key_data_proposal(person, changes)
+    return approvals.approval_request_create(
+        actor=actor,
+        operation=KEY_DATA_CHANGE,
+        agency=person.agency,
+        summary=str(_("Key data of %(name)s")) % {"name": person.name},
+        payload=proposal,
+        before={k: changelog.json_safe(getattr(person, k)) for k in proposal},
+        target=person,
+        reason=reason,
+        attachments=attachments,
+    )
+
+
+def _apply_key_data_change(request: ApprovalRequest, checker: StaffUser) -> dict:
+    person = InsuredPerson.objects.select_for_update().get(pk=request.object_id)
+    payload = dict(request.payload)
+    # validate again against today's data: another change may have landed meanwhile
+    changes = {
+        k: (date.fromisoformat(v) if k in ("birth_date", "first_work_date") and v else v)
+        for k, v in payload.items()
+    }
+    sex = changes.pop("sex", None)
+    _key_data_proposal(person, changes)
+    before = changelog.snapshot(person, [*changes, "sex"])
+    for field, value in changes.items():
+        setattr(person, field, value)
+    if sex:
+        person.sex = sex
+    _full_clean(person)
+    person.save()
+    changelog.record(
+        actor=checker,
+        action=ChangeAction.UPDATE,
+        instance=person,
+        before=before,
+        after=changelog.snapshot(person, [*changes, "sex"]),
+        reason=f"approval request #{request.pk}: {request.maker_reason}",
+    )
+    return {"person_id": person.pk}
+
+
+KEY_DATA_CHANGE = "enrollment.person_key_data_change"
+
+
+def _field_labels() -> dict[str, Any]:
+    return {f: InsuredPerson._meta.get_field(f).verbose_name for f in (*KEY_FIELDS, "sex")}
+
+
+approvals.register_operation(
+    KEY_DATA_CHANGE,
+    label=_("Change of key personal data"),
+    apply=_apply_key_data_change,
+    field_labels=_field_labels(),
+)
+
+
+# --- employment ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def employment_add(
+    *, actor: StaffUser | None, employer: Employer, person: InsuredPerson, start: Period
+) -> Employment:
+    """Add a person to an employer's roster from a month (增员, §7.1.2)."""
+    if employer.status != EmployerStatus.ACTIVE:
+        raise Conflict(
+            _("%(employer)s is not active; nobody can be added."),
+            code="employer_not_active",
+            params={"employer": employer.name},
+        )
+    if person.status in (PersonStatus.RETIRED, PersonStatus.DECEASED):
+        raise Conflict(
+            _("%(name)s is %(status)s and cannot be employed."),
+            code="person_not_employable",
+            params={"name": person.name, "status": person.get_status_display()},
+        )
+    current = person.employments.filter(stop_period__isnull=True).select_related("employer").first()
+    if current is not None:
+        raise Conflict(
+            _("%(name)s is still on the roster of %(employer)s; remove them there first."),
+            code="already_employed",
+            params={"name": person.name, "employer": current.employer.name},
+        )
+    overlapping = person.employments.filter(stop_period__gt=start).first()
+    if overlapping is not None:
+        raise Conflict(
+            _("%(name)s was employed until %(stop)s; the new employment cannot start earlier."),
+            code="overlapping_employment",
+            params={"name": person.name, "stop": overlapping.stop_period},
+        )
+    employment = Employment(person=person, employer=employer, start_period=start)
+    with transaction.atomic():
+        try:
+            employment.save()
+        except IntegrityError:  # the exclusion constraint: a concurrent addition
+            raise Conflict(
+                _("%(name)s already has an employment in that period.") % {"name": person.name},
+                code="overlapping_employment",
+            ) from None
+    if person.category == PersonCategory.EMPLOYEE and person.status == PersonStatus.INTERRUPTED:
+        InsuredPerson.objects.filter(pk=person.pk).update(status=PersonStatus.CONTRIBUTING)
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.CREATE,
+        instance=employment,
+        after=changelog.snapshot(employment),
+    )
+    return employment
+
+
+@transaction.atomic
+def employment_remove(
+    *, actor: StaffUser | None, employment: Employment, stop: Period, reason: str = ""
+) -> Employment:
+    """Remove a person from the roster from a month (减员, §7.1.2)."""
+    employment = Employment.objects.select_for_update().get(pk=employment.pk)
+    if employment.stop_period is not None:
+        raise Conflict(_("This employment has already ended."), code="already_removed")
+    if stop <= employment.start_period:
+        raise InvalidInput(
+            _("The removal month must come after the month added (%(start)s)."),
+            code="stop_before_start",
+            params={"start": employment.start_period},
+        )
+    before = changelog.snapshot(employment)
+    employment.stop_period = stop
+    employment.stop_reason = reason
+    employment.save()
+    person = employment.person
+    if person.status == PersonStatus.CONTRIBUTING and person.category == PersonCategory.EMPLOYEE:
+        InsuredPerson.objects.filter(pk=person.pk).update(status=PersonStatus.INTERRUPTED)
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.UPDATE,
+        instance=employment,
+        before=before,
+        after=changelog.snapshot(employment),
+        reason=reason,
+    )
+    return employment
