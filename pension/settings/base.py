@@ -124,7 +124,8 @@ if DATABASE_NAME and DATABASES:
 for _db in DATABASES.values():
     _db.setdefault("CONN_MAX_AGE", 60)
     _db["CONN_HEALTH_CHECKS"] = True
-    _db.setdefault("TEST", {})["NAME"] = "test_pension"
+    # parallel runs use PENSION_DATABASE_NAME=<name> and get test_<name> of their own
+    _db.setdefault("TEST", {})["NAME"] = f"test_{_db['NAME']}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery ------------------------------------------------------
