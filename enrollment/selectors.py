@@ -33,7 +33,9 @@ def person_search(user, query: str, *, limit: int = 50) -> QuerySet[InsuredPerso
     if len(query) == 1:
         return people.filter(name__startswith=query).order_by("name", "id")[:limit]
     return (
-        people.filter(name__icontains=query)
+        # contains, not icontains: Chinese has no case, and UPPER(name) would bypass
+        # the trigram index
+        people.filter(name__contains=query)
         .annotate(similarity=TrigramSimilarity("name", query))
         .order_by("-similarity", "name", "id")[:limit]
     )
@@ -54,7 +56,7 @@ def employer_search(user, query: str, *, limit: int = 50) -> QuerySet[Employer]:
         return employers.none()
     if len(query) == 18 and query.isalnum():
         return employers.filter(credit_code=query.upper())
-    return employers.filter(name__icontains=query).order_by("name", "id")[:limit]
+    return employers.filter(name__contains=query).order_by("name", "id")[:limit]
 
 
 def employer_roster(employer: Employer, *, period: Period | None = None) -> QuerySet[Employment]:

@@ -108,7 +108,16 @@ def employer_register(
     except ValidationError as error:
         field, errors = next(iter(error.message_dict.items()))
         raise InvalidInput(errors[0], code="invalid", details={"field": field}) from None
-    employer.save()
+    try:
+        with transaction.atomic():
+            employer.save()
+    except IntegrityError:  # a concurrent registration of the same code
+        raise Conflict(
+            _("The credit code %(code)s was registered a moment ago by someone else."),
+            code="duplicate_credit_code",
+            params={"code": code},
+            details={"field": "credit_code"},
+        ) from None
     changelog.record(
         actor=actor,
         action=ChangeAction.CREATE,

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pension.approvals import operation_choices
 from pension.models import ApprovalRequest, ApprovalStatus
+from pension.models.regions import region_code_prefix
 
 
 class ApprovalRequestFilterSet(django_filters.FilterSet):
@@ -28,10 +29,7 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
         code = (value or "").strip()
         if not code:
             return queryset
-        prefix = code[:4] if code.endswith("00") and not code.endswith("0000") else code
-        if code.endswith("0000"):
-            prefix = code[:2]
-        return queryset.filter(agency__region_id__startswith=prefix)
+        return queryset.filter(agency__region__code__startswith=region_code_prefix(code))
 
     def filter_mine(self, queryset, name, value):
         user = getattr(self.request, "user", None)

@@ -29,6 +29,26 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return context
 
 
+def section_required(domain: str):
+    """A view decorator: signed in, and a role that the navigation opens ``domain`` to."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if SECTION_BY_DOMAIN[domain] not in sections_for(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 class DomainIndexView(LoginRequiredMixin, TemplateView):
     """A domain's start page; only roles that the navigation gives it may open it."""
 

@@ -34,6 +34,8 @@ REGION_SCOPED = {
     "approvals/<int:pk>/approve",
     "approvals/<int:pk>/reject",
     "approvals/<int:pk>/withdraw",
+    "enrollment/employers/<int:pk>/roster/import/",
+    "enrollment/employers/<int:pk>/roster/export/",
 }
 PREFIXES = {
     "admin/": "Django admin: staff flag (province administrators)",
@@ -41,7 +43,21 @@ PREFIXES = {
     "static/": "static files",
     "media/": "uploads are never served directly",
 }
-CLASSIFIED = PUBLIC | SIGNED_IN | SECOND_FACTOR | ROLE_SECTIONS | REGION_SCOPED
+# registration: the section's roles; employers by region, people province-wide (异地通办)
+ENROLLMENT = {
+    "enrollment/people/",
+    "enrollment/people/new/",
+    "enrollment/people/<int:pk>/",
+    "enrollment/people/<int:pk>/contact/",
+    "enrollment/people/<int:pk>/key-data/",
+    "enrollment/employers/",
+    "enrollment/employers/new/",
+    "enrollment/employers/<int:pk>/",
+    "enrollment/employers/<int:pk>/status/<str:action>",
+    "enrollment/employers/<int:pk>/employees/add",
+    "enrollment/employers/<int:pk>/employees/<int:employment_pk>/remove",
+}
+CLASSIFIED = ENROLLMENT | PUBLIC | SIGNED_IN | SECOND_FACTOR | ROLE_SECTIONS | REGION_SCOPED
 
 
 def _routes(resolver=None, prefix=""):
@@ -152,6 +168,10 @@ def test_the_queue_lists_only_the_users_region_and_counts_in_the_navigation(
     assert response.context["pending_approval_count"] == 0
     client.force_login(staff["city_reviewer"])  # the level above sees it too
     assert client.get("/approvals/").context["pending_approval_count"] == 1
+    # the region filter narrows by county or city code
+    assert request.summary in client.get("/approvals/?region=140105").content.decode()
+    assert request.summary in client.get("/approvals/?region=140100").content.decode()
+    assert request.summary not in client.get("/approvals/?region=140106").content.decode()
     # the maker sees their own request, but it is not theirs to decide
     client.force_login(staff["caseworker"])
     response = client.get("/approvals/")
@@ -181,3 +201,74 @@ def test_api_schema_for_signed_in_users(client, demo_tiny, staff):
     response = client.get("/api/v1/schema/")
     assert response.status_code == 200
     assert b"openapi: 3" in response.content
+
+
+def _registration_fixture(staff):
+    from enrollment import services
+    from enrollment.tests.helpers import citizen_id, credit_code
+    from pension.models import Region
+
+    region = Region.objects.get(code="140105")
+    employer = services.employer_register(
+        actor=staff["caseworker"], credit_code=credit_code("91140105MA0000042"),
+        name="矩阵测试公司", kind="enterprise", region=region,
+    )  # fmt: skip
+    person = services.person_register(
+        actor=staff["caseworker"], id_number=citizen_id("140105", "19800101", 11),
+        name="矩阵", category="employee", region=region,
+    )  # fmt: skip
+    return employer, person
+
+
+def test_registration_pages_by_role_and_region(client, demo_tiny, staff):
+    from enrollment.models import Employer
+
+    employer, person = _registration_fixture(staff)
+    pages = [
+        "/enrollment/people/?q=矩阵",
+        "/enrollment/people/new/",
+        f"/enrollment/people/{person.pk}/",
+        f"/enrollment/people/{person.pk}/contact/",
+        f"/enrollment/people/{person.pk}/key-data/",
+        "/enrollment/employers/?q=矩阵",
+        "/enrollment/employers/new/",
+        f"/enrollment/employers/{employer.pk}/",
+    ]
+    for url in pages:  # anonymous
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith("/login/"), url
+    client.force_login(staff["county_accountant"])  # wrong role
+    for url in pages:
+        assert client.get(url).status_code == 403, url
+    client.force_login(staff["caseworker"])  # right role, right region
+    for url in pages:
+        assert client.get(url).status_code == 200, url
+    # wrong region: the Datong caseworker reads and prepares for the person (异地通办) ...
+    client.force_login(staff["other_caseworker"])
+    assert client.get(f"/enrollment/people/{person.pk}/").status_code == 200
+    assert client.get(f"/enrollment/people/{person.pk}/key-data/").status_code == 200
+    # ... but the Xiaodian employer is outside their region: invisible, and untouched
+    assert client.get(f"/enrollment/employers/{employer.pk}/").status_code == 404
+    response = client.post(f"/enrollment/employers/{employer.pk}/status/suspend", {"reason": "x"})
+    assert response.status_code == 404
+    assert "矩阵测试公司" not in client.get("/enrollment/employers/?q=矩阵").content.decode()
+    assert Employer.objects.get(pk=employer.pk).status == "active"
+
+
+def test_registration_posts_refused_for_wrong_role_change_nothing(client, demo_tiny, staff):
+    from enrollment.models import Employer, Employment
+
+    employer, person = _registration_fixture(staff)
+    client.force_login(staff["county_accountant"])
+    posts = [
+        (f"/enrollment/employers/{employer.pk}/status/suspend", {"reason": "x"}),
+        (f"/enrollment/employers/{employer.pk}/employees/add",
+         {"id_number": person.id_number, "start": "2025-01"}),
+        (f"/enrollment/people/{person.pk}/contact/", {"phone": "1"}),
+    ]  # fmt: skip
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403, url
+    assert Employer.objects.get(pk=employer.pk).status == "active"
+    assert not Employment.objects.filter(person=person).exists()
+    person.refresh_from_db()
+    assert person.phone == ""

@@ -2,5 +2,12 @@
 
 from rest_framework.routers import DefaultRouter
 
+from enrollment.api import views
+
 router = DefaultRouter()
+router.register("persons", views.InsuredPersonViewSet, basename="person")
+router.register("employers", views.EmployerViewSet, basename="employer")
+router.register(
+    "employer-registrations", views.EmployerRegistrationViewSet, basename="employer-registration"
+)
 urlpatterns = router.urls

@@ -5,6 +5,16 @@ from django.utils.translation import gettext_lazy as _
 from pension.choices import RegionLevel
 
 
+def region_code_prefix(code: str) -> str:
+    """The prefix a division code shares with everything below it (GB/T 2260 nests:
+    a province ends in 0000, a city in 00)."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
 class Region(models.Model):
     """Administrative division (行政区划) by its GB/T 2260 code: province, city, county.
 
@@ -55,9 +65,7 @@ class Region(models.Model):
     @property
     def scope_prefix(self) -> str:
         """The code prefix shared by this region and everything below it."""
-        return {RegionLevel.PROVINCE: self.code[:2], RegionLevel.CITY: self.code[:4]}.get(
-            self.level, self.code
-        )
+        return region_code_prefix(self.code)
 
     @property
     def province_code(self) -> str:

@@ -250,6 +250,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # stable enum names in the schema, so that two "status" fields never collide
+    "ENUM_NAME_OVERRIDES": {
+        "EmployerKindEnum": "enrollment.choices.EmployerKind",
+        "EmployerStatusEnum": "enrollment.choices.EmployerStatus",
+        "PersonStatusEnum": "enrollment.choices.PersonStatus",
+        "PersonCategoryEnum": "enrollment.choices.PersonCategory",
+        "ApprovalStatusEnum": "pension.models.approvals.ApprovalStatus",
+    },
 }
 
 # --- Logging -----------------------------------------------------------------------

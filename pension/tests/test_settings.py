@@ -59,5 +59,13 @@ def test_the_compiled_chinese_catalogue_is_complete_and_current():
     assert not untranslated, f"untranslated: {untranslated[:10]}"
     with open(locale / "django.mo", "rb") as handle:
         compiled = GNUTranslations(handle)
-    stale = [e.msgid for e in catalogue if compiled.gettext(e.msgid) != e.msgstr]
+    stale = [
+        e.msgid
+        for e in catalogue
+        if (
+            compiled.ngettext(e.msgid, e.msgid_plural, 1) != e.msgstr_plural[0]
+            if e.msgid_plural
+            else compiled.gettext(e.msgid) != e.msgstr
+        )
+    ]
     assert not stale, f"django.mo is older than django.po (make messages): {stale[:5]}"

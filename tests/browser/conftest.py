@@ -54,4 +54,5 @@ def sign_in(page, username: str, password: str) -> None:
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
