@@ -61,7 +61,7 @@ class EmployerRegisterForm(ServiceErrorsMixin, forms.Form):
 
 class PersonRegisterForm(ServiceErrorsMixin, forms.Form):
     id_number = forms.CharField(label=_("Citizen ID number"), max_length=20)
-    name = forms.CharField(label=_("Name"), max_length=64)
+    name = forms.CharField(label=_("Full name"), max_length=64)
     sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE_INPUT)
     category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
@@ -89,7 +89,7 @@ class KeyDataChangeForm(ServiceErrorsMixin, forms.Form):
     """The key data as they should be; only what differs is proposed."""
 
     id_number = forms.CharField(label=_("Citizen ID number"), max_length=20)
-    name = forms.CharField(label=_("Name"), max_length=64)
+    name = forms.CharField(label=_("Full name"), max_length=64)
     birth_date = forms.DateField(label=_("Birth date"), widget=DATE_INPUT)
     first_work_date = forms.DateField(label=_("First work date"), required=False, widget=DATE_INPUT)
     deemed_months = forms.IntegerField(

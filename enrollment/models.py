@@ -74,7 +74,7 @@ class InsuredPerson(models.Model):
     """
 
     id_number = models.CharField(_("Citizen ID number"), max_length=18, unique=True)
-    name = models.CharField(_("Name"), max_length=64)
+    name = models.CharField(_("Full name"), max_length=64)
     sex = models.CharField(_("Sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("Birth date"))
     category = models.CharField(_("Category"), max_length=32, choices=PersonCategory.choices)

@@ -512,7 +512,8 @@ def _apply_key_data_change(request: ApprovalRequest, checker: StaffUser) -> dict
         instance=person,
         before=before,
         after=changelog.snapshot(person, [*changes, "sex"]),
-        reason=f"approval request #{request.pk}: {request.maker_reason}",
+        reason=str(_("Approval request #%(id)s: %(reason)s"))
+        % {"id": request.pk, "reason": request.maker_reason},
     )
     return {"person_id": person.pk}
 

@@ -298,7 +298,8 @@ def _apply_staff_roles_change(request: ApprovalRequest, checker: StaffUser) -> d
         instance=user,
         before=before,
         after=changelog.snapshot(user, ["roles"]),
-        reason=f"approval request #{request.pk}",
+        reason=str(_("Approval request #%(id)s: %(reason)s"))
+        % {"id": request.pk, "reason": request.maker_reason},
     )
     return {"roles": user.roles}
 

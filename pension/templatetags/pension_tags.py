@@ -9,3 +9,48 @@ register = template.Library()
 def citizen_id(context, number: str) -> str:
     """``{% citizen_id person.id_number %}``: whole or masked by the user's roles."""
     return citizen_id_for(context["request"].user, number)
+
+
+@register.simple_tag
+def change_rows(entry) -> list[dict]:
+    """A change-log entry as rows of changed fields: label, before, after.
+
+    Creations list the values entered; updates only what changed."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    from pension.changelog import changed
+
+    try:
+        model = apps.get_model(entry.object_type)
+    except (LookupError, ValueError):
+        model = None
+
+    def field_of(attname: str):
+        if model is None:
+            return None
+        try:
+            return model._meta.get_field(attname.removesuffix("_id"))
+        except FieldDoesNotExist:
+            return None
+
+    def shown(field, value):
+        if field is not None and field.choices and value is not None:
+            return dict(field.flatchoices).get(value, value)
+        return value
+
+    skip = {"id", "created_at", "updated_at", "password"}
+    creating = entry.action == "create"
+    rows = []
+    for attname, (old, new) in changed(entry.before, entry.after).items():
+        if attname in skip or (creating and new in ("", None)):
+            continue
+        field = field_of(attname)
+        rows.append(
+            {
+                "field": field.verbose_name if field is not None else attname,
+                "before": shown(field, old),
+                "after": shown(field, new),
+            }
+        )
+    return rows

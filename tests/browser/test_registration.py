@@ -67,4 +67,4 @@ def test_register_change_key_data_and_approve(page, staff, demo_password, tmp_pa
     history = page.locator("#history").inner_text()
     assert "刘建国" in history and "刘建华" in history and "户籍姓名变更" in history
     assert "户口本.pdf" in page.locator("#attachments").inner_text()
-    page.screenshot(path="var/person_page.png", full_page=True)
+    page.locator("#history").screenshot(path="var/person_history.png")
