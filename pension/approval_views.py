@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pension import approvals
-from pension.attachments import attachments_of
+from pension.attachments import attachment_add, attachment_supersede, attachments_of
 from pension.errors import ApplicationError
 from pension.filtersets import ApprovalRequestFilterSet
 from pension.models import ApprovalRequest, ApprovalStatus
-from pension.scope import LEVEL_RANK, restrict
+from pension.scope import LEVEL_RANK, region_allows, restrict
 
 
 def _visible(user):
@@ -90,8 +90,53 @@ def approval_detail(request, pk: int):
             "refusal": refusal if req.status == ApprovalStatus.PENDING else None,
             "can_withdraw": req.status == ApprovalStatus.PENDING
             and req.maker_id == request.user.pk,
+            "can_attach": _may_attach(request.user, req),
         },
     )
+
+
+def _may_attach(user, req: ApprovalRequest) -> bool:
+    """While a case is pending, its maker or a preparer of the owning region adds papers."""
+    if req.status != ApprovalStatus.PENDING:
+        return False
+    return req.maker_id == user.pk or region_allows(user, req.agency.region_id, "prepare")
+
+
+@login_required
+@require_POST
+def approval_attach(request, pk: int):
+    """Add a document to a pending case, or supersede one already there."""
+    req = _visible(request.user).filter(pk=pk).first()
+    if req is None:
+        raise Http404
+    if not _may_attach(request.user, req):
+        messages.error(
+            request,
+            _(
+                "Documents can be added only to a pending case, "
+                "by its maker or a caseworker of its agency."
+            ),
+        )
+        return redirect("approval_detail", pk=pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to upload."))
+        return redirect("approval_detail", pk=pk)
+    title = request.POST.get("title", "").strip() or upload.name
+    try:
+        supersedes = request.POST.get("supersedes")
+        if supersedes:
+            old = attachments_of(req).filter(pk=supersedes, superseded_by__isnull=True).first()
+            if old is None:
+                raise Http404
+            attachment_supersede(actor=request.user, attachment=old, upload=upload, title=title)
+        else:
+            attachment_add(actor=request.user, target=req, upload=upload, title=title)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Document added to the case."))
+    return redirect("approval_detail", pk=pk)
 
 
 def _decide(request, pk: int, action: str):

@@ -28,6 +28,7 @@ urlpatterns = [
     path("approvals/<int:pk>/approve", approval_views.approval_approve, name="approval_approve"),
     path("approvals/<int:pk>/reject", approval_views.approval_reject, name="approval_reject"),
     path("approvals/<int:pk>/withdraw", approval_views.approval_withdraw, name="approval_withdraw"),
+    path("approvals/<int:pk>/attachments", approval_views.approval_attach, name="approval_attach"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("enrollment/", include("enrollment.urls")),

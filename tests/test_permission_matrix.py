@@ -34,6 +34,7 @@ REGION_SCOPED = {
     "approvals/<int:pk>/approve",
     "approvals/<int:pk>/reject",
     "approvals/<int:pk>/withdraw",
+    "approvals/<int:pk>/attachments",
     "enrollment/employers/<int:pk>/roster/import/",
     "enrollment/employers/<int:pk>/roster/export/",
 }
@@ -272,3 +273,38 @@ def test_registration_posts_refused_for_wrong_role_change_nothing(client, demo_t
     assert not Employment.objects.filter(person=person).exists()
     person.refresh_from_db()
     assert person.phone == ""
+
+
+def test_documents_on_a_case_added_and_superseded_never_deleted(client, demo_tiny, staff):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from pension.models import Attachment
+
+    request = _pending(staff)
+
+    def pdf(name, body=b"%PDF-1.4 x"):
+        return SimpleUploadedFile(name, body, content_type="application/pdf")
+
+    client.force_login(staff["other_reviewer"])  # outside the region: invisible
+    assert (
+        client.post(f"/approvals/{request.pk}/attachments", {"file": pdf("x.pdf")}).status_code
+        == 404
+    )
+    client.force_login(staff["county_accountant"])  # same region, a preparer
+    client.post(f"/approvals/{request.pk}/attachments", {"title": "证明", "file": pdf("a.pdf")})
+    first = Attachment.objects.get(object_id=str(request.pk))
+    client.force_login(staff["caseworker"])  # the maker replaces it
+    client.post(
+        f"/approvals/{request.pk}/attachments",
+        {"title": "证明（补正）", "file": pdf("b.pdf", b"%PDF-1.4 y"), "supersedes": first.pk},
+    )
+    first.refresh_from_db()
+    newer = Attachment.objects.exclude(pk=first.pk).get(object_id=str(request.pk))
+    assert first.superseded_by == newer and newer.title == "证明（补正）"
+    assert Attachment.objects.filter(object_id=str(request.pk)).count() == 2  # both kept
+    # once decided, no more papers
+    approvals.approval_request_reject(
+        actor=staff["reviewer"], request_id=request.pk, reason="材料不全"
+    )
+    client.post(f"/approvals/{request.pk}/attachments", {"file": pdf("c.pdf")})
+    assert Attachment.objects.filter(object_id=str(request.pk)).count() == 2
