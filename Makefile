@@ -8,8 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCALE ?= demo
+BENCH_DB ?= pension_bench
 
-.PHONY: install run test lint format check messages stop lock clean
+.PHONY: install run test lint format check messages stop lock clean bench
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,14 @@ check: lint
 messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-location --no-obsolete --ignore=.venv --ignore=var
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# Benchmarks on a database of their own, loaded once at SCALE (make bench SCALE=province);
+# the figures go into docs/benchmarks.md. Drop $(BENCH_DB) to reload at another scale.
+bench: install
+	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py bench_person_page --create-database
+	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v 0
+	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py load_demo --scale $(SCALE) --if-absent
+	PENSION_DATABASE_NAME=$(BENCH_DB) DEBUG=0 $(BIN)/python manage.py bench_person_page --sample 1000 --scale $(SCALE)
 
 stop: install
 	$(BIN)/python manage.py runtime stop

@@ -86,7 +86,7 @@ class Command(BaseCommand):
             "--scale",
             choices=sorted(SIZES),
             default="",
-            help="refuse to run unless the database holds the demo at this scale",
+            help="refuse to run unless the demo was loaded at this scale",
         )
         parser.add_argument(
             "--create-database",
@@ -102,10 +102,12 @@ class Command(BaseCommand):
         if people_total == 0:
             raise CommandError("no insured people: load the demo first (manage.py load_demo)")
         scale = options["scale"]
-        if scale and people_total != SIZES[scale].people:
+        loaded = ChangeLogEntry.objects.filter(object_type="enrollment.demo")
+        if scale and not loaded.filter(object_id=scale).exists():
+            found = ", ".join(loaded.values_list("object_id", flat=True)) or "none"
             raise CommandError(
-                f"the database holds {people_total} people, not the {SIZES[scale].people} "
-                f"of scale {scale}: drop it and load the demo again"
+                f"the database does not hold the demo at scale {scale} (found: {found}): "
+                "drop it and load the demo again"
             )
         user = self._caseworker(options["profile"], options["username"])
         sample = self._sample(options["sample"], options["seed"])
