@@ -1,1 +1,145 @@
-"""Forms of contributions (基金征缴)."""
+"""Forms of contributions (基金征缴). They check the shape of the input; the services in
+``contributions.bases`` and ``contributions.cases`` apply the rules, and their errors are
+put back on the form's fields."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contributions.choices import BaseBasis
+from enrollment.models import Employer
+from pension.errors import ApplicationError
+from pension.periods import PeriodFormField
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+EMPLOYEE_BASES = [
+    (BaseBasis.PRIOR_YEAR_AVERAGE.value, BaseBasis.PRIOR_YEAR_AVERAGE.label),
+    (BaseBasis.FIRST_MONTH_WAGE.value, BaseBasis.FIRST_MONTH_WAGE.label),
+]
+
+
+class ServiceErrorsMixin:
+    """Put an ApplicationError from a service on the field it names (or the form)."""
+
+    def add_service_error(self, error: ApplicationError) -> None:
+        field = error.details.get("field") if error.details else None
+        self.add_error(field if field in self.fields else None, str(error))  # type: ignore[attr-defined]
+
+
+def _this_year() -> int:
+    return timezone.localdate().year
+
+
+class YearField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Year"))
+        super().__init__(min_value=1990, max_value=2200, **kwargs)
+
+
+class EmployerCodeField(forms.CharField):
+    """An employer by its unified social credit code."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Employer's unified social credit code"))
+        super().__init__(max_length=18, **kwargs)
+
+    def clean(self, value):
+        code = (super().clean(value) or "").strip().upper()
+        if not code:
+            return None
+        employer = Employer.objects.select_related("agency", "region").filter(credit_code=code)
+        found = employer.first()
+        if found is None:
+            raise forms.ValidationError(
+                _("No employer with this unified social credit code is registered.")
+            )
+        return found
+
+
+class EmployerFindForm(forms.Form):
+    credit_code = EmployerCodeField()
+    year = YearField(initial=_this_year)
+
+
+class BaseDeclareForm(ServiceErrorsMixin, forms.Form):
+    """One employee's base for a year (on the employer's base page)."""
+
+    year = YearField(widget=forms.HiddenInput)
+    wage = forms.DecimalField(label=_("Declared wage"), **MONEY)
+    basis = forms.ChoiceField(label=_("Basis"), choices=EMPLOYEE_BASES)
+
+
+class BaseChooseForm(ServiceErrorsMixin, forms.Form):
+    """A flexible worker's or individual business owner's chosen base."""
+
+    year = YearField(initial=_this_year)
+    base = forms.DecimalField(label=_("Contribution base"), **MONEY)
+
+
+class BaseImportForm(forms.Form):
+    year = YearField(initial=_this_year)
+    file = forms.FileField(label=_("Excel file (.xlsx)"))
+
+
+class RedetermineForm(forms.Form):
+    year = YearField(initial=_this_year)
+
+
+class CaseForm(ServiceErrorsMixin, forms.Form):
+    """What every case carries: the reason and a supporting document."""
+
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    attachment = forms.FileField(
+        label=_("Supporting document"),
+        help_text=_("A scan of the document that supports the case (PDF or image)."),
+    )
+
+    field_order = ["employer", "first", "last", "year", "wage", "basis", "base"]
+
+
+class BackPaymentForm(CaseForm):
+    employer = EmployerCodeField()
+    first = PeriodFormField(label=_("First month (YYYY-MM)"))
+    last = PeriodFormField(label=_("Last month (YYYY-MM)"))
+    base = forms.DecimalField(label=_("Contribution base of each month"), **MONEY)
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first"), data.get("last")
+        if first and last and last < first:
+            self.add_error("last", _("The last month comes before the first."))
+        elif first and last and last - first >= 600:
+            self.add_error("last", _("At most 600 months at a time."))
+        return data
+
+
+class BaseCorrectionForm(CaseForm):
+    employer = EmployerCodeField(
+        required=False,
+        help_text=_("Leave empty for a flexible worker's own base."),
+    )
+    year = YearField()
+    wage = forms.DecimalField(label=_("Corrected wage or base"), **MONEY)
+    basis = forms.ChoiceField(label=_("Basis"), choices=EMPLOYEE_BASES)
+
+
+class RefundForm(CaseForm):
+    employer = EmployerCodeField(
+        required=False,
+        help_text=_("Leave empty for a flexible worker's own contributions."),
+    )
+    first = PeriodFormField(label=_("First month (YYYY-MM)"))
+    last = PeriodFormField(label=_("Last month (YYYY-MM)"))
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first"), data.get("last")
+        if first and last and last < first:
+            self.add_error("last", _("The last month comes before the first."))
+        return data
+
+
+class TopUpForm(CaseForm):
+    pass

@@ -309,7 +309,7 @@ class TaxPayment(models.Model):
     )  # fmt: skip
     amount = money(_("Amount"))
     paid_on = models.DateField(_("Paid on"))
-    periods = models.JSONField(_("Periods named by the tax bureau"), default=list)
+    periods = models.JSONField(_("Periods named by the tax bureau"), default=list, blank=True)
     unallocated = money(_("Held as credit"), default=0)
     late_fee = money(_("Late fee"), default=0)
     api_client = models.ForeignKey(

@@ -1,5 +1,11 @@
-"""Pages of contributions (基金征缴)."""
+"""Pages of contributions (基金征缴): the section's start page. The work pages are in
+run_views (assessment runs), base_views (bases and cases) and statement_views."""
 
-from pension.views import DomainIndexView
+from django.shortcuts import render
 
-index = DomainIndexView.as_view(domain="contributions")
+from pension.views import section_required
+
+
+@section_required("contributions")
+def index(request):
+    return render(request, "contributions/index.html", {})

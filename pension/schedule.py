@@ -11,6 +11,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "pension.tasks.beat_heartbeat",
         "schedule": 60.0,
     },
+    # DESIGN §2.3: a dry run (试算) of the month just begun for the default profile's
+    # province, created and started by the system, calculated before staff arrive
+    "assessment-month-start": {
+        "task": "contributions.tasks.assessment_month_start",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
     "purge-expired-sessions": {
         "task": "pension.tasks.purge_expired_sessions",
         "schedule": crontab(hour=3, minute=17),

@@ -58,7 +58,32 @@ ENROLLMENT = {
     "enrollment/employers/<int:pk>/employees/add",
     "enrollment/employers/<int:pk>/employees/<int:employment_pk>/remove",
 }
-CLASSIFIED = ENROLLMENT | PUBLIC | SIGNED_IN | SECOND_FACTOR | ROLE_SECTIONS | REGION_SCOPED
+# contributions: the section's roles; employers and runs by region, people province-wide.
+# Region refusals are tested with each page in contributions/tests/.
+CONTRIBUTIONS = {
+    "contributions/assessment-runs/",
+    "contributions/assessment-runs/new/",
+    "contributions/assessment-runs/<int:pk>/",
+    "contributions/assessment-runs/<int:pk>/progress",
+    "contributions/assessment-runs/<int:pk>/start",
+    "contributions/assessment-runs/<int:pk>/approve",
+    "contributions/assessment-runs/<int:pk>/release",
+    "contributions/assessment-runs/<int:pk>/discard",
+    "contributions/employers/<int:pk>/statement/",
+    "contributions/bases/",
+    "contributions/bases/redetermine",
+    "contributions/employers/<int:pk>/bases/",
+    "contributions/employers/<int:pk>/bases/<int:person_pk>/declare",
+    "contributions/employers/<int:pk>/bases/import/",
+    "contributions/people/<int:pk>/base/",
+    "contributions/people/<int:pk>/back-payment/",
+    "contributions/people/<int:pk>/base-correction/",
+    "contributions/people/<int:pk>/refund/",
+    "contributions/people/<int:pk>/shortfall/",
+}
+CLASSIFIED = (
+    CONTRIBUTIONS | ENROLLMENT | PUBLIC | SIGNED_IN | SECOND_FACTOR | ROLE_SECTIONS | REGION_SCOPED
+)
 
 
 def _routes(resolver=None, prefix=""):
@@ -308,3 +333,27 @@ def test_documents_on_a_case_added_and_superseded_never_deleted(client, demo_tin
     )
     client.post(f"/approvals/{request.pk}/attachments", {"file": pdf("c.pdf")})
     assert Attachment.objects.filter(object_id=str(request.pk)).count() == 2
+
+
+def test_contribution_pages_by_role(client, demo_tiny, staff):
+    employer, person = _registration_fixture(staff)
+    pages = [
+        "/contributions/assessment-runs/",
+        "/contributions/assessment-runs/new/",
+        f"/contributions/employers/{employer.pk}/statement/",
+        "/contributions/bases/",
+        f"/contributions/employers/{employer.pk}/bases/",
+        f"/contributions/people/{person.pk}/shortfall/",
+        f"/contributions/people/{person.pk}/back-payment/",
+    ]
+    for url in pages:  # anonymous
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith("/login/"), url
+    client.force_login(staff["city_budget"])  # a budget officer has no contributions section
+    for url in pages:
+        assert client.get(url).status_code == 403, url
+    client.force_login(staff["caseworker"])
+    for url in pages:
+        assert client.get(url).status_code == 200, url
+    client.force_login(staff["other_caseworker"])  # Xiaodian's employer lies outside Datong
+    assert client.get(f"/contributions/employers/{employer.pk}/statement/").status_code == 404

@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "PersonStatusEnum": "enrollment.choices.PersonStatus",
         "PersonCategoryEnum": "enrollment.choices.PersonCategory",
         "ApprovalStatusEnum": "pension.models.approvals.ApprovalStatus",
+        "BillStatusEnum": "contributions.choices.BillStatus",
+        "LineKindEnum": "contributions.choices.LineKind",
     },
 }
 

@@ -1,0 +1,594 @@
+"""Pages of base declaration and contribution cases (DESIGN §5.2, §7.1–§7.4).
+
+Thin: each page checks the section (``section_required("contributions")``) and the
+region (``pension.scope.region_allows``), then calls ``contributions.bases`` or
+``contributions.cases``. The person page's "Contributions" section is built here too
+(``person_section_context``), registered from ``ContributionsConfig.ready``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from contributions import bases, cases
+from contributions.choices import BillStatus, LineKind
+from contributions.forms import (
+    BackPaymentForm,
+    BaseChooseForm,
+    BaseCorrectionForm,
+    BaseDeclareForm,
+    BaseImportForm,
+    EmployerFindForm,
+    RedetermineForm,
+    RefundForm,
+    TopUpForm,
+)
+from contributions.models import Bill, ContributionBase, ContributionLine
+from enrollment.excel import RowError, errors_workbook
+from enrollment.models import Employer, Employment, InsuredPerson
+from pension.errors import ApplicationError
+from pension.money import round_fen
+from pension.periods import Period
+from pension.scope import region_allows
+from pension.views import section_required
+
+contributions_section = section_required("contributions")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERRORS_SHOWN = 500
+
+
+# --- lookups and guards ------------------------------------------------------------
+
+
+def _employer(request: HttpRequest, pk: int) -> Employer:
+    """An employer the user may prepare declarations for (403 outside the region)."""
+    employer = Employer.objects.select_related("region", "agency").filter(pk=pk).first()
+    if employer is None:
+        raise Http404
+    if not region_allows(request.user, employer.region_id, "prepare"):
+        raise PermissionDenied
+    return employer
+
+
+def _person(request: HttpRequest, pk: int, action: str = "prepare") -> InsuredPerson:
+    """An insured person the user may ``action`` (province-wide for insured people)."""
+    person = InsuredPerson.objects.select_related("region", "agency").filter(pk=pk).first()
+    if person is None:
+        raise Http404
+    if not region_allows(request.user, person.region_id, action, model=InsuredPerson):
+        raise PermissionDenied
+    return person
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+    return year if 1990 <= year <= 2200 else timezone.localdate().year
+
+
+def _submitted(request: HttpRequest, approval) -> None:
+    messages.success(
+        request,
+        _("Request #%(id)s is waiting for a reviewer; nothing changes until it is approved.")
+        % {"id": approval.pk},
+    )
+
+
+# --- base declaration --------------------------------------------------------------
+
+
+@contributions_section
+def base_index(request: HttpRequest) -> HttpResponse:
+    """Find an employer's base page by credit code; re-determine provisional bases."""
+    form = EmployerFindForm(request.GET or None)
+    if request.GET and form.is_valid():
+        employer = form.cleaned_data["credit_code"]
+        url = reverse("contributions:base_employer", args=[employer.pk])
+        return redirect(f"{url}?year={form.cleaned_data['year']}")
+    return render(
+        request,
+        "contributions/base_index.html",
+        {"form": form, "redetermine_form": RedetermineForm(), "region": request.user.region},
+    )
+
+
+@contributions_section
+@require_POST
+def base_redetermine(request: HttpRequest) -> HttpResponse:
+    """Clamp the provisional bases of the user's region with the published limits."""
+    form = RedetermineForm(request.POST)
+    region = request.user.region
+    if region is None or not region_allows(request.user, region.code, "prepare"):
+        raise PermissionDenied
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("contributions:base_index")
+    try:
+        report = bases.bases_redetermine_for_published_limits(
+            actor=request.user, year=form.cleaned_data["year"], region=region
+        )
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _(
+                "%(bases)d bases re-determined; %(lines)d adjustment lines and %(bills)d bills "
+                "(%(total)s) written; %(credits)d credits (%(credit_total)s) to be refunded."
+            )
+            % {
+                "bases": report.bases,
+                "lines": report.lines,
+                "bills": report.bills,
+                "total": report.billed_total,
+                "credits": len(report.credits),
+                "credit_total": report.credit_total,
+            },
+        )
+    return redirect("contributions:base_index")
+
+
+@contributions_section
+def base_employer(request: HttpRequest, pk: int) -> HttpResponse:
+    """An employer's roster for a year with each employee's current base and a form."""
+    employer = _employer(request, pk)
+    year = _year(request)
+    first, last = Period(year, 1), Period(year, 12)
+    employments = (
+        Employment.objects.filter(employer=employer, start_period__lte=last)
+        .filter(Q(stop_period__isnull=True) | Q(stop_period__gt=first))
+        .select_related("person")
+        .order_by("person__name", "person_id")
+    )
+    current = {
+        row.person_id: row
+        for row in ContributionBase.objects.filter(
+            employer=employer, year=year, superseded_by__isnull=True
+        )
+    }
+    rows = []
+    seen: set[int] = set()
+    for employment in employments:
+        if employment.person_id in seen:
+            continue
+        seen.add(employment.person_id)
+        row = current.get(employment.person_id)
+        rows.append(
+            {
+                "person": employment.person,
+                "employment": employment,
+                "base": row,
+                "form": BaseDeclareForm(
+                    initial={
+                        "year": year,
+                        "wage": row.declared_wage if row else None,
+                        "basis": row.basis if row else None,
+                    },
+                    prefix=f"p{employment.person_id}",
+                ),
+            }
+        )
+    try:
+        limits = bases.year_limits(year, region=employer.region)
+    except ApplicationError as error:
+        limits, limits_error = None, str(error)
+    else:
+        limits_error = ""
+    return render(
+        request,
+        "contributions/base_employer.html",
+        {
+            "employer": employer,
+            "year": year,
+            "rows": rows,
+            "limits": limits,
+            "limits_error": limits_error,
+            "base_total": bases.employer_base_total(employer, year),
+            "previous_year": year - 1,
+            "next_year": year + 1,
+        },
+    )
+
+
+@contributions_section
+@require_POST
+def base_declare(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    employer = _employer(request, pk)
+    person = InsuredPerson.objects.filter(pk=person_pk).first()
+    if person is None:
+        raise Http404
+    form = BaseDeclareForm(request.POST, prefix=f"p{person.pk}")
+    year = request.POST.get(f"p{person.pk}-year", "")
+    if form.is_valid():
+        year = form.cleaned_data["year"]
+        try:
+            row = bases.base_declare(
+                actor=request.user,
+                person=person,
+                employer=employer,
+                year=year,
+                wage=form.cleaned_data["wage"],
+                basis=form.cleaned_data["basis"],
+            )
+        except ApplicationError as error:
+            messages.error(request, f"{person.name}: {error}")
+        else:
+            text = _("Base of %(name)s for %(year)s: %(base)s (%(rule)s).") % {
+                "name": person.name,
+                "year": year,
+                "base": row.base,
+                "rule": row.get_rule_display(),
+            }
+            if row.provisional:
+                text += " " + _("Last year's limits apply provisionally.")
+            messages.success(request, text)
+    else:
+        messages.error(
+            request,
+            f"{person.name}: " + " ".join(e for errs in form.errors.values() for e in errs),
+        )
+    url = reverse("contributions:base_employer", args=[employer.pk])
+    return redirect(f"{url}?year={year}")
+
+
+def _session_key(pk: int) -> str:
+    return f"contributions.base_import_errors.{pk}"
+
+
+def _keep_errors(request: HttpRequest, pk: int, errors: list[RowError]) -> None:
+    data = [[e.row, e.column, e.value, e.message] for e in errors]
+    packed = zlib.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    request.session[_session_key(pk)] = base64.b64encode(packed).decode("ascii")
+
+
+def _kept_errors(request: HttpRequest, pk: int) -> list[RowError] | None:
+    packed = request.session.get(_session_key(pk))
+    if not packed:
+        return None
+    data = json.loads(zlib.decompress(base64.b64decode(packed)).decode("utf-8"))
+    return [RowError(*row) for row in data]
+
+
+@contributions_section
+@require_http_methods(["GET", "POST"])
+def base_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload an employer's bases for a year; show the row errors or import the sheet."""
+    employer = _employer(request, pk)
+    if request.method == "GET" and request.GET.get("download") == "errors":
+        errors = _kept_errors(request, pk)
+        if errors is None:
+            raise Http404
+        response = HttpResponse(errors_workbook(errors), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="base-import-errors-{pk}.xlsx"'
+        return response
+    form = BaseImportForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {
+        "employer": employer,
+        "headers": bases.HEADERS,
+        "bases_text": list(bases.BASIS_BY_TEXT),
+    }
+    if request.method == "POST" and form.is_valid():
+        year = form.cleaned_data["year"]
+        result = bases.parse_base_sheet(form.cleaned_data["file"], employer=employer, year=year)
+        errors = result.errors
+        if not errors:
+            try:
+                report = bases.apply_base_sheet(
+                    actor=request.user, employer=employer, result=result
+                )
+            except ApplicationError as error:
+                errors = [RowError(**e) for e in error.details.get("errors", [])]
+                messages.error(request, str(error))
+            else:
+                request.session.pop(_session_key(pk), None)
+                messages.success(
+                    request,
+                    _(
+                        "Imported %(count)d bases for %(year)s (%(superseded)d replacing earlier "
+                        "ones, %(provisional)d on provisional limits)."
+                    )
+                    % {
+                        "count": report.declared,
+                        "year": year,
+                        "superseded": report.superseded,
+                        "provisional": report.provisional,
+                    },
+                )
+                url = reverse("contributions:base_employer", args=[employer.pk])
+                return redirect(f"{url}?year={year}")
+        if errors:
+            _keep_errors(request, pk, errors)
+        context.update(
+            errors=errors[:ERRORS_SHOWN],
+            error_count=len(errors),
+            more_errors=len(errors) > ERRORS_SHOWN,
+            data_rows=result.data_rows,
+        )
+    context["form"] = form
+    return render(request, "contributions/base_import.html", context)
+
+
+@contributions_section
+def base_choose(request: HttpRequest, pk: int) -> HttpResponse:
+    """A flexible worker or individual business owner chooses a base."""
+    person = _person(request, pk)
+    form = BaseChooseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            row = bases.base_choose(
+                actor=request.user,
+                person=person,
+                year=form.cleaned_data["year"],
+                base=form.cleaned_data["base"],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                _("Base of %(name)s for %(year)s: %(base)s.")
+                % {"name": person.name, "year": row.year, "base": row.base},
+            )
+            return redirect("enrollment:person_detail", pk=person.pk)
+    return render(
+        request,
+        "contributions/base_form.html",
+        {
+            "form": form,
+            "person": person,
+            "title": _("Contribution base of %(name)s") % {"name": person.name},
+        },
+    )
+
+
+# --- cases ---------------------------------------------------------------------------
+
+
+def _case_page(request: HttpRequest, person: InsuredPerson, form, title: str) -> HttpResponse:
+    return render(
+        request,
+        "contributions/case_form.html",
+        {"form": form, "person": person, "title": title},
+    )
+
+
+@contributions_section
+def case_back_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    form = BackPaymentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = cases.back_payment_request(
+                actor=request.user,
+                person=person,
+                employer=data["employer"],
+                periods_and_bases=[
+                    (period, data["base"]) for period in Period.range(data["first"], data["last"])
+                ],
+                reason=data["reason"],
+                attachments=[data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            _submitted(request, approval)
+            return redirect("approval_detail", pk=approval.pk)
+    return _case_page(request, person, form, _("Back-payment for %(name)s") % {"name": person.name})
+
+
+@contributions_section
+def case_base_correction(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    form = BaseCorrectionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = cases.base_correction_request(
+                actor=request.user,
+                person=person,
+                employer=data["employer"],
+                year=data["year"],
+                wage=data["wage"],
+                basis=data["basis"],
+                reason=data["reason"],
+                attachments=[data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            _submitted(request, approval)
+            return redirect("approval_detail", pk=approval.pk)
+    return _case_page(
+        request, person, form, _("Base correction for %(name)s") % {"name": person.name}
+    )
+
+
+@contributions_section
+def case_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    form = RefundForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = cases.refund_request(
+                actor=request.user,
+                person=person,
+                employer=data["employer"],
+                periods=list(Period.range(data["first"], data["last"])),
+                reason=data["reason"],
+                attachments=[data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            _submitted(request, approval)
+            return redirect("approval_detail", pk=approval.pk)
+    return _case_page(request, person, form, _("Refund for %(name)s") % {"name": person.name})
+
+
+@contributions_section
+def case_shortfall(request: HttpRequest, pk: int) -> HttpResponse:
+    """The retirement-age shortfall of a person, and the top-up request."""
+    person = _person(request, pk, action="view")
+    may_prepare = region_allows(request.user, person.region_id, "prepare", model=InsuredPerson)
+    today = timezone.localdate()
+    form = TopUpForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not may_prepare:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                approval = cases.top_up_request(
+                    actor=request.user,
+                    person=person,
+                    reason=form.cleaned_data["reason"],
+                    attachments=[form.cleaned_data["attachment"]],
+                    on=today,
+                )
+            except ApplicationError as error:
+                form.add_service_error(error)
+            else:
+                _submitted(request, approval)
+                return redirect("approval_detail", pk=approval.pk)
+    try:
+        shortfall = cases.contribution_shortfall(person, on=today)
+        shortfall_error = ""
+    except ApplicationError as error:
+        shortfall, shortfall_error = None, str(error)
+    return render(
+        request,
+        "contributions/case_shortfall.html",
+        {
+            "person": person,
+            "shortfall": shortfall,
+            "shortfall_error": shortfall_error,
+            "top_up_before": cases.TOP_UP_INSURED_BEFORE,
+            "form": form,
+            "may_prepare": may_prepare,
+        },
+    )
+
+
+# --- the person page's section -----------------------------------------------------
+
+
+def _years(months: int) -> Decimal:
+    """Months ÷ 12 to two decimals, half up."""
+    return (Decimal(months) / Decimal(12)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _bill_key(line: ContributionLine) -> tuple:
+    payer = ("e", line.employer_id) if line.employer_id else ("p", line.person_id)
+    if line.kind == LineKind.TOP_UP:
+        return (line.kind, line.case_id)
+    if line.case_id:
+        return (line.kind, line.case_id, line.period)
+    return (line.kind, payer, line.period)
+
+
+def _bills_for(lines: Iterable[ContributionLine], person: InsuredPerson) -> dict[tuple, Bill]:
+    lines = list(lines)
+    employer_ids = {x.employer_id for x in lines if x.employer_id}
+    case_ids = {x.case_id for x in lines if x.case_id}
+    periods = {x.period for x in lines}
+    if not lines:
+        return {}
+    query = Q(case_id__in=case_ids) if case_ids else Q(pk__in=[])
+    query |= Q(case__isnull=True, period__in=sorted(periods)) & (
+        Q(employer_id__in=employer_ids) | Q(person=person)
+    )
+    found: dict[tuple, Bill] = {}
+    for bill in Bill.objects.filter(query, posted=True):
+        payer = ("e", bill.employer_id) if bill.employer_id else ("p", bill.person_id)
+        if bill.kind == LineKind.TOP_UP:
+            found[(bill.kind, bill.case_id)] = bill
+        elif bill.case_id:
+            found[(bill.kind, bill.case_id, bill.period)] = bill
+        else:
+            found[(bill.kind, payer, bill.period)] = bill
+    return found
+
+
+def _arrears(line: ContributionLine, bill: Bill | None, today) -> Decimal | None:
+    """The line's share of what is overdue on its bill (None: nothing overdue).
+
+    A bill is paid for all its lines at once: an unpaid bill leaves each line's whole
+    total overdue; a partly paid one the line's share of the outstanding, pro rata."""
+    if bill is None or bill.status == BillStatus.PAID or bill.due_date >= today:
+        return None
+    total = line.employer_amount + line.individual_amount
+    if bill.paid_amount == 0 or bill.total == 0:
+        return total
+    return round_fen(total * (bill.total - bill.paid_amount) / bill.total)
+
+
+def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
+    """Month by month: base, employer and individual amounts, account credit, kind,
+    paid status (from the bill) and arrears; the contribution-years total."""
+    today = timezone.localdate()
+    lines = list(
+        ContributionLine.objects.filter(person=person, posted=True)
+        .select_related("employer")
+        .order_by("period", "id")
+    )
+    bills = _bills_for(lines, person)
+    kinds = dict(LineKind.choices)
+    statuses = dict(BillStatus.choices)
+    rows = []
+    arrears_total = Decimal("0.00")
+    for line in lines:
+        bill = bills.get(_bill_key(line))
+        arrears = _arrears(line, bill, today)
+        if arrears:
+            arrears_total += arrears
+        rows.append(
+            {
+                "period": line.period,
+                "employer": line.employer.name if line.employer else "",
+                "kind": line.kind,
+                "kind_label": kinds.get(line.kind, line.kind),
+                "base": line.base,
+                "employer_amount": line.employer_amount,
+                "individual_amount": line.individual_amount,
+                "account_credit": line.account_credit,
+                "status": statuses.get(bill.status, bill.status) if bill else "",
+                "status_code": bill.status if bill else "",
+                "arrears": arrears,
+                "case_id": line.case_id,
+            }
+        )
+    months = cases.contributed_months(person)
+    current_bases = ContributionBase.objects.filter(
+        person=person, superseded_by__isnull=True
+    ).select_related("employer")
+    may_prepare = region_allows(request.user, person.region_id, "prepare", model=InsuredPerson)
+    return {
+        "person": person,
+        "rows": rows,
+        "months": months,
+        "years": _years(months),
+        "deemed_months": person.deemed_months,
+        "deemed_years": _years(person.deemed_months),
+        "arrears_total": arrears_total,
+        "bases": current_bases,
+        "may_prepare": may_prepare,
+        "self_chosen": person.category in bases.SELF_CHOSEN_CATEGORIES,
+    }

@@ -1,0 +1,194 @@
+"""Pages of the monthly assessment batch (核定批次): the runs, a new run, a run with
+its progress bar (htmx polling), figures, variance against last month, missing bases
+and the transitions. Thin: they check the input and call ``contributions.assessment``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from contributions import assessment
+from contributions.choices import RunStatus
+from contributions.models import AssessmentRun
+from pension.choices import Role
+from pension.errors import ApplicationError
+from pension.models import Region
+from pension.periods import PeriodFormField
+from pension.scope import region_allows, user_prefix
+from pension.views import section_required
+
+contributions_section = section_required("contributions")
+VARIANCE_SHOWN = 200  # rows of the variance table on the page
+RUNS_SHOWN = 200
+
+
+class AssessmentRunForm(forms.Form):
+    """A new run: the period, a region of the user's own scope, dry run or live."""
+
+    period = PeriodFormField(label=_("Period"))
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
+    dry_run = forms.BooleanField(label=_("Dry run"), required=False, initial=True)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        prefix = user_prefix(user, Region, "prepare")
+        regions = Region.objects.none() if prefix is None else Region.objects.all()
+        if prefix:
+            regions = regions.filter(code__startswith=prefix)
+        elif prefix == "" and getattr(user, "region", None) is not None:
+            regions = regions.filter(code__startswith=user.region.code[:2])
+        self.fields["region"].queryset = regions.order_by("code")
+        if getattr(user, "region", None) is not None:
+            self.fields["region"].initial = user.region.code
+
+    def add_service_error(self, error: ApplicationError) -> None:
+        self.add_error(None, str(error))
+
+
+def _run(request: HttpRequest, pk: int) -> AssessmentRun:
+    try:
+        return assessment.assessment_run_get(request.user, pk)
+    except AssessmentRun.DoesNotExist:
+        raise Http404 from None
+
+
+@contributions_section
+def run_list(request: HttpRequest) -> HttpResponse:
+    runs = assessment.assessment_runs(request.user)[:RUNS_SHOWN]
+    may_create = user_prefix(request.user, Region, "prepare") is not None
+    return render(request, "contributions/run_list.html", {"runs": runs, "may_create": may_create})
+
+
+@contributions_section
+def run_create(request: HttpRequest) -> HttpResponse:
+    form = AssessmentRunForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            run = assessment.assessment_run_create(
+                actor=request.user,
+                period=data["period"],
+                region=data["region"],
+                dry_run=data["dry_run"],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, gettext("Assessment run %(run)s created.") % {"run": run.pk})
+            return redirect("contributions:run_detail", pk=run.pk)
+    return render(request, "contributions/run_form.html", {"form": form})
+
+
+def _detail_context(request: HttpRequest, run: AssessmentRun) -> dict:
+    user = request.user
+    may_prepare = region_allows(user, run.region_id, "prepare")
+    may_approve = (
+        (user.is_superuser or user.has_role(Role.REVIEWER))
+        and region_allows(user, run.region_id, "approve")
+        and user.pk != run.started_by_id
+    )
+    finished = run.status in assessment.FINISHED
+    discarded = "discarded" in run.parameters
+    return {
+        "run": run,
+        "progress": _progress(run),
+        "variance": assessment.run_variance(run, limit=VARIANCE_SHOWN)
+        if finished or (run.status == RunStatus.CLOSED and not discarded)
+        else [],
+        "variance_shown": VARIANCE_SHOWN,
+        "missing_base": run.parameters.get("missing_base", {"count": 0, "person_ids": []}),
+        "missing_people": assessment.missing_base_people(run),
+        "flexible_without_base": run.parameters.get("flexible_without_base", {"count": 0}),
+        "rates": run.parameters.get("rates", {}),
+        "discarded": run.parameters.get("discarded"),
+        "may_start": may_prepare
+        and run.status in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING),
+        "may_approve": may_approve and not run.dry_run and run.status == RunStatus.CALCULATED,
+        "may_release": may_prepare and run.status == RunStatus.APPROVED,
+        "may_discard": may_prepare
+        and run.dry_run
+        and run.status in (RunStatus.DRAFT, RunStatus.CALCULATED, RunStatus.FAILED),
+    }
+
+
+def _progress(run: AssessmentRun) -> dict:
+    percent = 100 * run.processed_count // run.total_count if run.total_count else 0
+    if run.status in assessment.FINISHED:
+        percent = 100
+    return {
+        "percent": percent,
+        "polling": run.status == RunStatus.RUNNING,
+    }
+
+
+@contributions_section
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    return render(request, "contributions/run_detail.html", _detail_context(request, run))
+
+
+@contributions_section
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress partial that the run page polls every 2 s while the run is running.
+    When the run has stopped running, htmx reloads the page to show the results."""
+    run = _run(request, pk)
+    response = render(
+        request, "contributions/run_progress.html", {"run": run, "progress": _progress(run)}
+    )
+    if request.htmx and run.status != RunStatus.RUNNING:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _transition(request: HttpRequest, pk: int, service, done_message: str) -> HttpResponse:
+    run = _run(request, pk)
+    try:
+        service(actor=request.user, run=run)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done_message % {"run": run.pk})
+    return redirect("contributions:run_detail", pk=run.pk)
+
+
+@contributions_section
+@require_POST
+def run_start(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, assessment.assessment_run_start, gettext("Assessment run %(run)s started.")
+    )
+
+
+@contributions_section
+@require_POST
+def run_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, assessment.assessment_run_approve, gettext("Assessment run %(run)s approved.")
+    )
+
+
+@contributions_section
+@require_POST
+def run_release(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request,
+        pk,
+        assessment.assessment_run_release,
+        gettext("Assessment run %(run)s released to the tax bureau."),
+    )
+
+
+@contributions_section
+@require_POST
+def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request,
+        pk,
+        assessment.assessment_run_discard_dry_run,
+        gettext("Dry run %(run)s discarded."),
+    )

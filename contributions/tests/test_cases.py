@@ -1,0 +1,571 @@
+"""Contribution cases (§7.4): back-payment, base correction, refund, the retirement-age
+shortfall and its one-time top-up; each through maker-checker. Expected figures are
+worked out by hand in the comments, never with the code under test."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
+
+from contributions import bases, cases
+from contributions.cases import (
+    contribution_shortfall,
+    minimum_contribution_months,
+    retirement_delay_months,
+    statutory_retirement,
+)
+from contributions.choices import BillStatus, LineKind
+from contributions.models import Bill, ContributionBase, ContributionLine
+from contributions.tests.test_bases import person, regular_bill, regular_line
+from contributions.tests.test_bases import world as world
+from enrollment.choices import OccupationKind
+from pension.approvals import approval_request_approve
+from pension.attachments import attachments_of
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.models import ApprovalRequest, ApprovalStatus
+from pension.periods import Period
+from pension.selectors import policy_value
+
+MINIMUM_TABLE = {"base_months": 180, "rise_from_year": 2030, "step_months": 6, "max_months": 240}
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def proof() -> SimpleUploadedFile:
+    return SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof", content_type="application/pdf")
+
+
+def written() -> tuple[int, int, int]:
+    return (
+        ContributionLine.objects.count(),
+        Bill.objects.count(),
+        ContributionBase.objects.count(),
+    )
+
+
+# --- statutory retirement age and minimum months (pure) ---------------------------
+
+
+MEN = {"cohort_start": Period(1965, 1), "step": 4, "cap": 36}
+WOMEN_CADRES = {"cohort_start": Period(1970, 1), "step": 4, "cap": 36}
+WOMEN_WORKERS = {"cohort_start": Period(1975, 1), "step": 2, "cap": 60}
+
+
+@pytest.mark.parametrize(
+    ("birth", "rule", "delay"),
+    [
+        (Period(1964, 12), MEN, 0),  # m = −1 < 0 → no delay
+        (Period(1965, 1), MEN, 1),  # m = 0 → 0 // 4 + 1 = 1
+        (Period(1965, 5), MEN, 2),  # m = 4 → 4 // 4 + 1 = 2
+        (Period(1965, 4), MEN, 1),  # m = 3 → 3 // 4 + 1 = 1
+        (Period(1976, 9), MEN, 36),  # m = 11 × 12 + 8 = 140 → 140 // 4 + 1 = 36 → cap 36
+        (Period(1990, 1), MEN, 36),  # m = 300 → 76 → cap 36
+        (Period(1969, 12), WOMEN_CADRES, 0),  # m = −1
+        (Period(1970, 1), WOMEN_CADRES, 1),  # m = 0 → 1
+        (Period(1975, 1), WOMEN_WORKERS, 1),  # m = 0 → 0 // 2 + 1 = 1
+        (Period(1975, 3), WOMEN_WORKERS, 2),  # m = 2 → 2 // 2 + 1 = 2
+        (Period(1984, 12), WOMEN_WORKERS, 60),  # m = 9 × 12 + 11 = 119 → 60 → cap 60
+    ],
+)
+def test_retirement_delay_months(birth, rule, delay):
+    assert retirement_delay_months(birth, **rule) == delay
+
+
+def test_no_cohort_means_no_delay():
+    assert retirement_delay_months(Period(1990, 1), cohort_start=None, step=0, cap=0) == 0
+
+
+@pytest.mark.parametrize(
+    ("year", "months"),
+    [
+        (2025, 180),
+        (2029, 180),  # up to 2029: 180
+        (2030, 186),  # 180 + 6 × (2030 − 2030 + 1)
+        (2031, 192),  # 180 + 6 × 2
+        (2039, 240),  # 180 + 6 × 10 = 240
+        (2045, 240),  # 180 + 6 × 16 = 276 → at most 240
+    ],
+)
+def test_minimum_contribution_months(year, months):
+    assert minimum_contribution_months(year, MINIMUM_TABLE) == months
+
+
+def test_the_seeded_parameters_give_the_same_ages_and_minimums(demo_tiny):
+    table = policy_value("benefits.retirement_age", on=date(2026, 1, 1)).value
+    # a man born 1965-05-20: 60 years + 2 months → 2025-07-20
+    man = statutory_retirement(date(1965, 5, 20), sex="M", occupation_kind="worker", table=table)
+    assert (man.group, man.base_age, man.delay_months, man.month, man.day) == (
+        "male",
+        60,
+        2,
+        Period(2025, 7),
+        date(2025, 7, 20),
+    )
+    # a woman worker born 1975-03-31: 50 years + 2 months → 2025-05-31
+    woman = statutory_retirement(date(1975, 3, 31), sex="F", occupation_kind="worker", table=table)
+    assert (woman.group, woman.delay_months, woman.day) == ("female_worker", 2, date(2025, 5, 31))
+    # a woman cadre born 1972-01-31: m = 24 → 24 // 4 + 1 = 7 months → 55 y 7 m → 2027-08-31
+    cadre = statutory_retirement(date(1972, 1, 31), sex="F", occupation_kind="cadre", table=table)
+    assert (cadre.group, cadre.delay_months, cadre.day) == ("female_cadre", 7, date(2027, 8, 31))
+    # a man born 1964-12-31 (before the cohorts): 60 → 2024-12-31
+    early = statutory_retirement(date(1964, 12, 31), sex="M", occupation_kind="worker", table=table)
+    assert (early.delay_months, early.day) == (0, date(2024, 12, 31))
+    for year, months in ((2029, 180), (2030, 186), (2039, 240)):
+        minimum = policy_value("benefits.minimum_contribution_months", on=date(year, 1, 1)).value
+        assert minimum_contribution_months(year, minimum) == months
+
+
+# --- back-payment --------------------------------------------------------------------
+
+
+def test_a_back_payment_across_2019_05_waits_for_approval_then_writes_lines_and_bills(world, staff):
+    caseworker, employer, low = world["actor"], world["employer"], world["low"]
+    before = written()
+    request = cases.back_payment_request(
+        actor=caseworker,
+        person=low,
+        employer=employer,
+        periods_and_bases=[(Period(2019, m), "5000.00") for m in (3, 4, 5, 6)],
+        reason="劳动合同证明 2019 年 3 至 6 月在职",
+        attachments=[proof()],
+    )
+    # employer 20 % before 2019-05: 5000 × 20 % = 1000.00; from 2019-05 16 %: 800.00;
+    # individual 8 %: 400.00 each month; total 4 × 400 + 2 × 1000 + 2 × 800 = 5200.00
+    assert [
+        (x["period"], x["employer_rate"], x["employer_amount"], x["individual_amount"])
+        for x in request.payload["lines"]
+    ] == [
+        ("2019-03", "0.20", "1000.00", "400.00"),
+        ("2019-04", "0.20", "1000.00", "400.00"),
+        ("2019-05", "0.16", "800.00", "400.00"),
+        ("2019-06", "0.16", "800.00", "400.00"),
+    ]
+    assert (request.payload["employer_total"], request.payload["individual_total"]) == (
+        "3600.00",
+        "1600.00",
+    )
+    assert request.amount == D("5200.00") and request.required_level == "county"
+    assert request.status == ApprovalStatus.PENDING
+    assert request.payload["lines"][0]["sources"][0].startswith("contribution.employer_rate@")
+    assert [a.original_name for a in attachments_of(request)] == ["proof.pdf"]
+    assert written() == before  # nothing before approval
+
+    with pytest.raises(NotPermitted) as caught:
+        approval_request_approve(actor=caseworker, request_id=request.pk)
+    assert caught.value.code == "self_approval"
+    with pytest.raises(NotPermitted) as caught:
+        approval_request_approve(actor=staff["other_reviewer"], request_id=request.pk)
+    assert caught.value.code == "outside_region"
+    assert written() == before
+
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    lines = ContributionLine.objects.filter(case=request).order_by("period")
+    assert [
+        (
+            x.period,
+            x.kind,
+            x.employer_id,
+            x.base,
+            x.employer_amount,
+            x.individual_amount,
+            x.account_credit,
+            x.posted,
+        )
+        for x in lines
+    ] == [
+        (Period(2019, 3), LineKind.BACK_PAYMENT, employer.pk, D("5000.00"), D("1000.00"),
+         D("400.00"), D("400.00"), True),
+        (Period(2019, 4), LineKind.BACK_PAYMENT, employer.pk, D("5000.00"), D("1000.00"),
+         D("400.00"), D("400.00"), True),
+        (Period(2019, 5), LineKind.BACK_PAYMENT, employer.pk, D("5000.00"), D("800.00"),
+         D("400.00"), D("400.00"), True),
+        (Period(2019, 6), LineKind.BACK_PAYMENT, employer.pk, D("5000.00"), D("800.00"),
+         D("400.00"), D("400.00"), True),
+    ]  # fmt: skip
+    bills = Bill.objects.filter(case=request).order_by("period")
+    today = timezone.localdate()
+    # one bill a period, due immediately: 1000 + 400 = 1400.00; 800 + 400 = 1200.00
+    assert [
+        (b.period, b.kind, b.employer_id, b.total, b.due_date, b.status, b.line_count)
+        for b in bills
+    ] == [
+        (Period(2019, 3), LineKind.BACK_PAYMENT, employer.pk, D("1400.00"), today, "open", 1),
+        (Period(2019, 4), LineKind.BACK_PAYMENT, employer.pk, D("1400.00"), today, "open", 1),
+        (Period(2019, 5), LineKind.BACK_PAYMENT, employer.pk, D("1200.00"), today, "open", 1),
+        (Period(2019, 6), LineKind.BACK_PAYMENT, employer.pk, D("1200.00"), today, "open", 1),
+    ]
+    assert written() == (before[0] + 4, before[1] + 4, before[2])
+    assert cases.contributed_months(low) == 4
+
+
+def test_a_month_already_assessed_is_not_back_paid(world, staff):
+    caseworker, employer, low = world["actor"], world["employer"], world["low"]
+    # 5000 × 20 % = 1000.00 (April 2019)
+    regular_line(low, employer, Period(2019, 4), "5000.00", ("1000.00", "400.00", "400.00"))
+    before = written()
+    requests = ApprovalRequest.objects.count()
+    with pytest.raises(Conflict) as caught:
+        cases.back_payment_request(
+            actor=caseworker,
+            person=low,
+            employer=employer,
+            periods_and_bases=[(Period(2019, 3), "5000"), (Period(2019, 4), "5000")],
+            reason="补缴",
+        )
+    assert caught.value.code == "period_already_contributed"
+    assert (
+        str(caught.value)
+        == "2019-04 already counts as contributed for 张低; it cannot be back-paid."
+    )
+    assert (written(), ApprovalRequest.objects.count()) == (before, requests)
+
+    # a month assessed after the request was made is refused on approval too
+    request = cases.back_payment_request(
+        actor=caseworker,
+        person=low,
+        employer=employer,
+        periods_and_bases=[(Period(2019, 7), "5000")],
+        reason="补缴",
+    )
+    regular_line(low, employer, Period(2019, 7), "5000.00", ("800.00", "400.00", "400.00"))
+    before = written()
+    with pytest.raises(Conflict):
+        approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.PENDING and written() == before
+
+
+def test_a_back_payment_needs_a_reason_and_past_months(world):
+    with pytest.raises(InvalidInput) as caught:
+        cases.back_payment_request(
+            actor=world["actor"],
+            person=world["low"],
+            employer=world["employer"],
+            periods_and_bases=[(Period(2019, 3), "5000")],
+            reason=" ",
+        )
+    assert caught.value.code == "reason_required"
+    this_month = Period.from_date(timezone.localdate())
+    with pytest.raises(InvalidInput) as caught:
+        cases.back_payment_request(
+            actor=world["actor"],
+            person=world["low"],
+            employer=world["employer"],
+            periods_and_bases=[(this_month, "5000")],
+            reason="补缴",
+        )
+    assert caught.value.code == "period_not_past"
+    assert not ApprovalRequest.objects.filter(operation=cases.BACK_PAYMENT).exists()
+
+
+# --- base correction ------------------------------------------------------------------
+
+
+def test_a_base_correction_writes_the_difference_for_the_assessed_months(world, staff):
+    caseworker, employer, low = world["actor"], world["employer"], world["low"]
+    old = bases.base_declare(
+        actor=caseworker, person=low, employer=employer, year=2025, wage="3500",
+        as_of=date(2025, 1, 5),
+    )  # fmt: skip
+    assert old.base == D("4198.00")
+    # assessed at 4198: × 16 % = 671.68, × 8 % = 335.84
+    january = regular_line(
+        low, employer, Period(2025, 1), "4198.00", ("671.68", "335.84", "335.84")
+    )
+    february = regular_line(
+        low, employer, Period(2025, 2), "4198.00", ("671.68", "335.84", "335.84")
+    )
+    before = written()
+    request = cases.base_correction_request(
+        actor=caseworker,
+        person=low,
+        employer=employer,
+        year=2025,
+        wage="5000",
+        reason="稽核发现少报工资",
+        attachments=[proof()],
+    )
+    # 5000 − 4198 = 802.00; 5000 × 16 % = 800.00 − 671.68 = 128.32;
+    # 5000 × 8 % = 400.00 − 335.84 = 64.16; a month 128.32 + 64.16 = 192.48; two: 384.96
+    assert request.amount == D("384.96")
+    assert request.before["base"] == "4198.00" and request.payload["base"] == "5000.00"
+    assert written() == before
+
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    old.refresh_from_db()
+    new = ContributionBase.objects.get(pk=old.superseded_by_id)
+    assert (new.base, new.rule, new.superseded_by_id) == (D("5000.00"), "as_declared", None)
+    corrections = ContributionLine.objects.filter(case=request).order_by("period")
+    assert [
+        (x.kind, x.adjusts_id, x.base, x.employer_amount, x.individual_amount, x.account_credit,
+         x.base_record_id)
+        for x in corrections
+    ] == [
+        (LineKind.BASE_CORRECTION, january.pk, D("802.00"), D("128.32"), D("64.16"),
+         D("64.16"), new.pk),
+        (LineKind.BASE_CORRECTION, february.pk, D("802.00"), D("128.32"), D("64.16"),
+         D("64.16"), new.pk),
+    ]  # fmt: skip
+    bills = Bill.objects.filter(case=request).order_by("period")
+    assert [(b.period, b.kind, b.total) for b in bills] == [
+        (Period(2025, 1), LineKind.BASE_CORRECTION, D("192.48")),
+        (Period(2025, 2), LineKind.BASE_CORRECTION, D("192.48")),
+    ]
+    # the original lines are untouched
+    january.refresh_from_db()
+    assert (january.base, january.employer_amount) == (D("4198.00"), D("671.68"))
+
+
+def test_a_correction_without_assessed_months_is_refused(world):
+    before = written()
+    with pytest.raises(InvalidInput) as caught:
+        cases.base_correction_request(
+            actor=world["actor"],
+            person=world["low"],
+            employer=world["employer"],
+            year=2025,
+            wage="5000",
+            reason="更正",
+        )
+    assert caught.value.code == "nothing_assessed"
+    assert written() == before
+
+
+# --- refund -----------------------------------------------------------------------------
+
+
+def test_a_refund_writes_negative_lines_and_no_bill(world, staff):
+    caseworker, employer, low = world["actor"], world["employer"], world["low"]
+    # 5000 × 16 % = 800.00, × 8 % = 400.00; the bill is paid
+    march = regular_line(low, employer, Period(2025, 3), "5000.00", ("800.00", "400.00", "400.00"))
+    regular_bill(
+        employer, Period(2025, 3), "800.00", "400.00", paid_amount=D("1200.00"),
+        status=BillStatus.PAID,
+    )  # fmt: skip
+    bills_before = Bill.objects.count()
+    request = cases.refund_request(
+        actor=caseworker,
+        person=low,
+        employer=employer,
+        periods=[Period(2025, 3)],
+        reason="重复缴费",
+        attachments=[proof()],
+    )
+    assert request.amount == D("1200.00")  # the refund's size: 800.00 + 400.00
+    assert request.payload["total"] == "-1200.00"
+    assert not ContributionLine.objects.filter(kind=LineKind.REFUND).exists()
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    refund = ContributionLine.objects.get(case=request)
+    assert (
+        refund.kind,
+        refund.adjusts_id,
+        refund.base,
+        refund.employer_amount,
+        refund.individual_amount,
+        refund.account_credit,
+    ) == (LineKind.REFUND, march.pk, D("-5000.00"), D("-800.00"), D("-400.00"), D("-400.00"))
+    assert Bill.objects.count() == bills_before
+    request.refresh_from_db()
+    assert request.result["refund_total"] == "-1200.00"
+    assert cases.contributed_months(low) == 0  # a refunded month does not count
+    with pytest.raises(Conflict) as caught:
+        cases.refund_request(
+            actor=caseworker, person=low, employer=employer, periods=[Period(2025, 3)], reason="x"
+        )
+    assert caught.value.code == "already_refunded"
+
+
+def test_an_unpaid_month_is_not_refunded(world):
+    employer, low = world["employer"], world["low"]
+    regular_line(low, employer, Period(2025, 4), "5000.00", ("800.00", "400.00", "400.00"))
+    regular_bill(employer, Period(2025, 4), "800.00", "400.00")
+    with pytest.raises(InvalidInput) as caught:
+        cases.refund_request(
+            actor=world["actor"],
+            person=low,
+            employer=employer,
+            periods=[Period(2025, 4)],
+            reason="多缴",
+        )
+    assert caught.value.code == "not_paid"
+    assert (
+        str(caught.value) == "Nothing has been paid for 2025-04; an unpaid month is not refunded."
+    )
+    assert not ApprovalRequest.objects.filter(operation=cases.REFUND).exists()
+
+
+# --- retirement-age shortfall and one-time top-up ----------------------------------
+
+
+@pytest.fixture
+def near_retirement(world):
+    """A man born 1966-03-10, first insured 2005, 24 months contributed, 36 deemed."""
+    actor, employer = world["actor"], world["employer"]
+    someone = person(
+        actor, "19660310", 21, "周临退", first_insured_date=date(2005, 3, 1), deemed_months=36
+    )
+    ContributionLine.objects.bulk_create(
+        ContributionLine(
+            period=period,
+            person=someone,
+            employer=employer,
+            kind=LineKind.REGULAR,
+            base=D("5000.00"),
+            employer_rate=D("0.16"),
+            individual_rate=D("0.08"),
+            account_rate=D("0.08"),
+            employer_amount=D("800.00"),
+            individual_amount=D("400.00"),
+            account_credit=D("400.00"),
+        )
+        for period in Period.range(Period(2023, 1), Period(2024, 12))
+    )
+    return someone
+
+
+def test_the_shortfall_of_a_person(near_retirement):
+    shortfall = contribution_shortfall(near_retirement, on=date(2026, 9, 1))
+    # born 1966-03: m = 12 + 2 = 14 → 14 // 4 + 1 = 4 months → 60 y 4 m → 2026-07-10
+    assert (shortfall.retirement.delay_months, shortfall.retirement.day) == (4, date(2026, 7, 10))
+    assert shortfall.reached is True
+    # retiring in 2026: minimum 180; 24 contributed + 36 deemed = 60; missing 120
+    assert (
+        shortfall.minimum_months,
+        shortfall.contributed_months,
+        shortfall.deemed_months,
+        shortfall.total_months,
+        shortfall.missing_months,
+    ) == (180, 24, 36, 60, 120)
+    # first insured 2005-03-01 < 2011-07-01: top-up allowed; base = 2026's floor as
+    # published on 2026-09-01: 4244; 4244 × 20 % = 848.80 a month; × 120 = 101856.00;
+    # account 4244 × 8 % = 339.52 a month
+    assert shortfall.top_up_allowed is True
+    assert (
+        shortfall.top_up_base,
+        shortfall.top_up_rate,
+        shortfall.top_up_monthly,
+        shortfall.top_up_monthly_credit,
+        shortfall.top_up_amount,
+    ) == (D("4244.00"), D("0.20"), D("848.80"), D("339.52"), D("101856.00"))
+    assert any(ref.startswith("contribution.base_floor@") for ref in shortfall.references)
+
+
+def test_the_top_up_is_approved_at_city_level_and_fills_the_missing_months(near_retirement, staff):
+    caseworker = staff["caseworker"]
+    request = cases.top_up_request(
+        actor=caseworker,
+        person=near_retirement,
+        reason="本人申请一次性补缴",
+        attachments=[proof()],
+        on=date(2026, 9, 1),
+    )
+    # 101856.00 > the city threshold 50000.00 → a city reviewer decides
+    assert (request.amount, request.required_level) == (D("101856.00"), "city")
+    assert (request.payload["missing_months"], request.payload["base"]) == (120, "4244.00")
+    # 120 months back from 2026-06 (the month before retirement), skipping the 24
+    # contributed (2023-01…2024-12): 2026-06…2025-01 (18) and 2022-12…2014-07 (102)
+    assert request.payload["periods"][0] == "2014-07"
+    assert request.payload["periods"][-1] == "2026-06"
+    assert "2023-06" not in request.payload["periods"]
+    assert not ContributionLine.objects.filter(kind=LineKind.TOP_UP).exists()
+    with pytest.raises(NotPermitted) as caught:
+        approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    assert caught.value.code == "level_too_low"
+    approval_request_approve(actor=staff["city_reviewer"], request_id=request.pk)
+    lines = ContributionLine.objects.filter(case=request)
+    assert lines.count() == 120
+    assert {
+        (x.kind, x.employer_id, x.base, x.employer_amount, x.individual_amount, x.account_credit)
+        for x in lines
+    } == {(LineKind.TOP_UP, None, D("4244.00"), D("0.00"), D("848.80"), D("339.52"))}
+    bill = Bill.objects.get(case=request)
+    assert (bill.person_id, bill.employer_id, bill.kind, bill.line_count, bill.total) == (
+        near_retirement.pk,
+        None,
+        LineKind.TOP_UP,
+        120,
+        D("101856.00"),
+    )
+    after = contribution_shortfall(near_retirement, on=date(2026, 9, 1))
+    assert (after.contributed_months, after.missing_months) == (144, 0)
+
+
+def test_no_top_up_for_someone_first_insured_after_2011_07(world):
+    actor = world["actor"]
+    # a woman worker born 1975-03-05: m = 2 → 2 months → 50 y 2 m → 2025-05-05
+    woman = person(
+        actor,
+        "19750305",
+        22,
+        "吴女工",
+        first_insured_date=date(2015, 6, 1),
+        occupation_kind=OccupationKind.WORKER,
+    )
+    shortfall = contribution_shortfall(woman, on=date(2026, 9, 1))
+    assert (shortfall.retirement.day, shortfall.minimum_months, shortfall.missing_months) == (
+        date(2025, 5, 5),
+        180,
+        180,
+    )
+    assert shortfall.top_up_allowed is False
+    with pytest.raises(InvalidInput) as caught:
+        cases.top_up_request(actor=actor, person=woman, reason="申请", on=date(2026, 9, 1))
+    assert caught.value.code == "top_up_not_allowed"
+    assert not ApprovalRequest.objects.filter(operation=cases.TOP_UP).exists()
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+def test_the_back_payment_page_makes_a_request_and_writes_nothing(client, world):
+    low, employer = world["low"], world["employer"]
+    client.force_login(world["actor"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    before = written()
+    response = client.post(
+        f"/contributions/people/{low.pk}/back-payment/",
+        {
+            "employer": employer.credit_code,
+            "first": "2019-03",
+            "last": "2019-06",
+            "base": "5000",
+            "reason": "补缴",
+            "attachment": proof(),
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    request = ApprovalRequest.objects.get(operation=cases.BACK_PAYMENT)
+    assert response.redirect_chain[-1][0] == f"/approvals/{request.pk}/"
+    assert f"Request #{request.pk} is waiting for a reviewer" in html
+    assert "2019-03: 5000.00 → 1000.00 + 400.00 (400.00); 2019-04" in html
+    assert request.amount == D("5200.00")
+    assert written() == before
+
+
+def test_the_shortfall_page(client, near_retirement, staff):
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/contributions/people/{near_retirement.pk}/shortfall/").content.decode()
+    assert '<dd id="minimum-months">' in html
+    assert '<dd id="contributed-months">24</dd>' in html
+    assert '<dd id="deemed-months">36</dd>' in html
+    assert '<dd id="statutory-date">2026-07-10</dd>' in html
+    assert 'id="top-up-request"' in html
+    client.force_login(staff["province_budget"])
+    assert client.get(f"/contributions/people/{near_retirement.pk}/shortfall/").status_code == 403
+
+
+def test_a_case_page_refuses_an_auditor(client, world, staff):
+    client.force_login(staff["auditor"])
+    response = client.get(f"/contributions/people/{world['low'].pk}/refund/")
+    assert response.status_code == 403
