@@ -24,17 +24,13 @@ new declaration is refused: the base then changes only through a base correction
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any, BinaryIO
-from zipfile import BadZipFile
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -42,14 +38,12 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from contributions import calc
 from contributions.choices import BaseBasis, BillStatus, LineKind
 from contributions.models import Bill, ContributionBase, ContributionLine
 from enrollment.choices import PersonCategory
-from enrollment.excel import RowError
+from enrollment.excel import RowError, read_first_sheet
 from enrollment.models import Employer, Employment, InsuredPerson
 from pension import changelog
 from pension.bulk import copy_rows
@@ -988,23 +982,6 @@ def _wage_cell(value: Any) -> Decimal | str:
     return amount.quantize(FEN)
 
 
-def _binary(file: Any) -> BinaryIO:
-    if isinstance(file, str | Path):
-        return open(file, "rb")  # closed by the caller
-    if isinstance(file, bytes | bytearray):
-        return io.BytesIO(file)
-    return file
-
-
-def _digest(handle: BinaryIO) -> str:
-    handle.seek(0)
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(1 << 20), b""):
-        digest.update(chunk)
-    handle.seek(0)
-    return digest.hexdigest()
-
-
 def parse_base_sheet(file: Any, *, employer: Employer, year: int) -> BaseImport:
     """Read and validate an employer's base sheet for ``year``; nothing is written.
 
@@ -1015,32 +992,14 @@ def parse_base_sheet(file: Any, *, employer: Employer, year: int) -> BaseImport:
     a person not on the employer's roster in the year, months already assessed.
     """
     year = parse_year(year)
-    handle = _binary(file)
-    try:
-        result = BaseImport(
-            employer_id=employer.pk,
-            year=year,
-            file_name=Path(getattr(handle, "name", "") or "").name,
-            sha256=_digest(handle),
-        )
-        try:
-            workbook = load_workbook(handle, read_only=True, data_only=True)
-        except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-            result.errors.append(
-                RowError(
-                    0, "", result.file_name, gettext("The file is not an Excel workbook (.xlsx).")
-                )
-            )
-            return result
-        try:
-            _parse_rows(workbook.worksheets[0], employer, result)
-        finally:
-            workbook.close()
-    finally:
-        if handle is not file:
-            handle.close()
-    if result.errors:
-        result.errors.sort(key=lambda e: e.row)
+    result = read_first_sheet(
+        file,
+        lambda name, digest: BaseImport(
+            employer_id=employer.pk, year=year, file_name=name, sha256=digest
+        ),
+        lambda sheet, result: _parse_rows(sheet, employer, result),
+    )
+    result.errors.sort(key=lambda e: e.row)
     return result
 
 

@@ -26,7 +26,7 @@ import hashlib
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -250,13 +250,24 @@ def parse_roster_changes(file: Any, *, employer: Employer) -> RosterImport:
     ``file`` is an uploaded file, any binary file object, bytes or a path. Nothing is
     written. Messages are in the active language.
     """
+    return read_first_sheet(
+        file,
+        lambda name, digest: RosterImport(employer_id=employer.pk, file_name=name, sha256=digest),
+        lambda sheet, result: _parse_sheet(sheet, employer, result),
+    )
+
+
+def read_first_sheet(file: Any, make_result: Callable[[str, str], Any], parse: Callable) -> Any:
+    """Open an uploaded workbook read-only and parse its first sheet into a result.
+
+    ``make_result(file_name, sha256)`` builds the result (it has an ``errors`` list);
+    ``parse(sheet, result)`` fills it. A file that is not a workbook becomes one error
+    on row 0. The workbook, and a file opened here, are always closed. Shared by every
+    Excel import (the roster here, contribution bases in contributions/bases.py).
+    """
     handle = _binary(file)
     try:
-        result = RosterImport(
-            employer_id=employer.pk,
-            file_name=Path(getattr(handle, "name", "") or "").name,
-            sha256=_digest(handle),
-        )
+        result = make_result(Path(getattr(handle, "name", "") or "").name, _digest(handle))
         try:
             workbook = load_workbook(handle, read_only=True, data_only=True)
         except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
@@ -267,7 +278,7 @@ def parse_roster_changes(file: Any, *, employer: Employer) -> RosterImport:
             )
             return result
         try:
-            _parse_sheet(workbook.worksheets[0], employer, result)
+            parse(workbook.worksheets[0], result)
         finally:
             workbook.close()
     finally:
