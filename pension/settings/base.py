@@ -42,6 +42,7 @@ DEFAULT_PROFILE = os.environ.get("PENSION_PROFILE", "shanxi")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 # Production redirects plain HTTP to HTTPS unless TLS ends before the app (production.py).
 SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# seconds (Celery takes a float), not money
 HEALTHZ_WORKER_TIMEOUT = float(os.environ.get("HEALTHZ_WORKER_TIMEOUT", "3"))
 # Embedded servers may be refused (production sets this to false).
 ALLOW_EMBEDDED_SERVERS = env_bool("PENSION_ALLOW_EMBEDDED", True)
