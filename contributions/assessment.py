@@ -27,7 +27,9 @@ Then one transaction per chunk (a county, or whichever region holds the rows):
    here, as ``calc.contribution_line`` does. ``posted`` is ``NOT dry_run``.
 2. ``INSERT INTO contributions_bill … SELECT`` the sums of the lines just written, per
    employer (and per flexible contributor), due on the ``contribution.payment_due_day``
-   of the month after the period (period 2025-03 is due 2025-04-15).
+   of the month after the period (period 2025-03 is due 2025-04-15). A bill is made
+   only from the lines this very statement inserted (``RETURNING``), and an employer's
+   lines all lie in one chunk, so a bill is never written twice, dry run or not.
 3. The employees staged without a base are counted as ``parameters["missing_base"]``
    (with up to 100 person ids): they are not assessed. Flexible contributors without
    a base likewise as ``flexible_without_base``.
@@ -554,9 +556,6 @@ WITH cand AS MATERIALIZED (
            sum(l.employer_amount) + sum(l.individual_amount), %(due_date)s, 0, %(open)s, now(),
            %(region)s
       FROM lines l
-     WHERE NOT EXISTS (
-           SELECT 1 FROM contributions_bill x
-            WHERE x.employer_id = l.employer_id AND x.period = %(period)s AND x.run_id = %(run)s)
      GROUP BY l.employer_id
     ON CONFLICT DO NOTHING
     RETURNING 1
@@ -590,9 +589,6 @@ WITH cand AS MATERIALIZED (
            0, l.individual_amount, l.individual_amount, %(due_date)s, 0, %(open)s, now(),
            %(region)s
       FROM lines l
-     WHERE NOT EXISTS (
-           SELECT 1 FROM contributions_bill x
-            WHERE x.person_id = l.person_id AND x.period = %(period)s AND x.run_id = %(run)s)
     ON CONFLICT DO NOTHING
     RETURNING 1
 )

@@ -276,14 +276,30 @@ def test_sql_rounding_agrees_with_calc(db):
                 )
 
 
-def test_a_second_execution_adds_nothing(staff, world):
-    run = assessment_run_execute(_run(staff, world).pk)
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_second_execution_adds_nothing(staff, world, dry_run):
+    run = assessment_run_execute(_run(staff, world, dry_run=dry_run).pk)
     before = (run.line_count, run.bill_count, run.total_employer, _log_count(run))
 
     again = assessment_run_execute(run.pk)
 
     assert again.status == RunStatus.CALCULATED
     assert (again.line_count, again.bill_count, again.total_employer, _log_count(again)) == before
+    assert ContributionLine.objects.filter(run=run).count() == 5
+    assert Bill.objects.filter(run=run).count() == 2
+
+    # a worker that lost the bookkeeping and assesses every chunk again: the unique
+    # keys refuse the lines, and bills are only made of lines just inserted
+    AssessmentRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        processed_count=0,
+        parameters={**run.parameters, "chunks_done": []},
+    )
+    again = assessment_run_execute(run.pk)
+    assert (again.status, again.line_count, again.bill_count, again.total_employer) == (
+        RunStatus.CALCULATED,
+        *before[:3],
+    )
     assert ContributionLine.objects.filter(run=run).count() == 5
     assert Bill.objects.filter(run=run).count() == 2
 
