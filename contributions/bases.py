@@ -43,7 +43,7 @@ from contributions import calc
 from contributions.choices import BaseBasis, BillStatus, LineKind
 from contributions.models import Bill, ContributionBase, ContributionLine
 from enrollment.choices import PersonCategory
-from enrollment.excel import RowError, read_first_sheet
+from enrollment.excel import RowError, headers_match, read_first_sheet
 from enrollment.models import Employer, Employment, InsuredPerson
 from pension import changelog
 from pension.bulk import copy_rows
@@ -1005,22 +1005,7 @@ def parse_base_sheet(file: Any, *, employer: Employer, year: int) -> BaseImport:
 
 def _parse_rows(sheet, employer: Employer, result: BaseImport) -> None:
     rows = sheet.iter_rows(values_only=True)
-    found = [_text(v) for v in (next(rows, ()) or ())]
-    while found and not found[-1]:
-        found.pop()
-    if tuple(found) != HEADERS:
-        result.errors.append(
-            RowError(
-                1,
-                "",
-                " | ".join(found),
-                gettext("The first row must hold the headers %(expected)s; it holds %(found)s.")
-                % {
-                    "expected": " | ".join(HEADERS),
-                    "found": " | ".join(found) or gettext("nothing"),
-                },
-            )
-        )
+    if not headers_match(rows, HEADERS, result):
         return
     errors = result.errors
     today = timezone.localdate()

@@ -287,25 +287,29 @@ def read_first_sheet(file: Any, make_result: Callable[[str, str], Any], parse: C
     return result
 
 
-def _parse_sheet(sheet, employer: Employer, result: RosterImport) -> None:
-    rows = sheet.iter_rows(values_only=True)
-    header = list(next(rows, ()) or ())
-    found = [_text(v) for v in header]
+def headers_match(rows, expected: tuple[str, ...], result: Any) -> bool:
+    """Read the header row from ``rows``; on a mismatch add the one header error to
+    ``result.errors`` (no row is looked at then) and return False."""
+    found = [_text(v) for v in (next(rows, ()) or ())]
     while found and not found[-1]:
         found.pop()
-    if tuple(found) != HEADERS:
-        result.errors.append(
-            RowError(
-                1,
-                "",
-                " | ".join(found),
-                gettext("The first row must hold the headers %(expected)s; it holds %(found)s.")
-                % {
-                    "expected": " | ".join(HEADERS),
-                    "found": " | ".join(found) or gettext("nothing"),
-                },
-            )
+    if tuple(found) == expected:
+        return True
+    result.errors.append(
+        RowError(
+            1,
+            "",
+            " | ".join(found),
+            gettext("The first row must hold the headers %(expected)s; it holds %(found)s.")
+            % {"expected": " | ".join(expected), "found": " | ".join(found) or gettext("nothing")},
         )
+    )
+    return False
+
+
+def _parse_sheet(sheet, employer: Employer, result: RosterImport) -> None:
+    rows = sheet.iter_rows(values_only=True)
+    if not headers_match(rows, HEADERS, result):
         return
     errors = result.errors
     checked: list[_Row] = []
