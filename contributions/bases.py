@@ -373,6 +373,25 @@ def base_declare(
 
 
 @transaction.atomic
+def require_within_limits(base: Decimal, *, limits, year: int) -> None:
+    """Refuse a base a contributor chose outside the year's floor and ceiling."""
+    if not limits.floor_value <= base <= limits.ceiling_value:
+        raise InvalidInput(
+            _(
+                "The base %(base)s is outside the limits for %(year)s: at least %(floor)s "
+                "and at most %(ceiling)s. Nothing was changed."
+            ),
+            code="base_outside_limits",
+            params={
+                "base": base,
+                "year": year,
+                "floor": limits.floor_value,
+                "ceiling": limits.ceiling_value,
+            },
+            details={"field": "base", "provisional": limits.provisional},
+        )
+
+
 def base_choose(
     *,
     actor: StaffUser | None,
@@ -398,21 +417,7 @@ def base_choose(
             code="not_self_declaring",
         )
     limits = year_limits(year, region=person.region, as_of=as_of)
-    if not limits.floor_value <= base <= limits.ceiling_value:
-        raise InvalidInput(
-            _(
-                "The base %(base)s is outside the limits for %(year)s: at least %(floor)s "
-                "and at most %(ceiling)s. Nothing was changed."
-            ),
-            code="base_outside_limits",
-            params={
-                "base": base,
-                "year": year,
-                "floor": limits.floor_value,
-                "ceiling": limits.ceiling_value,
-            },
-            details={"field": "base", "provisional": limits.provisional},
-        )
+    require_within_limits(base, limits=limits, year=year)
     determination = calc.clamp_base(
         base,
         floor=limits.floor_value,

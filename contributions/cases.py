@@ -486,20 +486,7 @@ def base_correction_request(
     wage = bases.parse_amount(wage, "wage")
     limits = bases.year_limits(year, region=person.region, as_of=as_of)
     if employer is None:
-        if not limits.floor_value <= wage <= limits.ceiling_value:
-            raise InvalidInput(
-                _(
-                    "The base %(base)s is outside the limits for %(year)s: at least %(floor)s "
-                    "and at most %(ceiling)s. Nothing was changed."
-                ),
-                code="base_outside_limits",
-                params={
-                    "base": wage,
-                    "year": year,
-                    "floor": limits.floor_value,
-                    "ceiling": limits.ceiling_value,
-                },
-            )
+        bases.require_within_limits(wage, limits=limits, year=year)
         basis = BaseBasis.SELF_DECLARED
     determination = calc.clamp_base(
         wage,
