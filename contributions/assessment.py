@@ -60,7 +60,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -91,8 +90,6 @@ MISSING_IDS_KEPT = 100
 FLEXIBLE_CATEGORIES = (PersonCategory.FLEXIBLE, PersonCategory.INDIVIDUAL_BUSINESS)
 # pg_advisory_lock key of "run N is being executed": this namespace + N
 _EXECUTE_LOCK_BASE = 7_211_002 << 32
-# the technical account that stands for the system as the starter of scheduled runs
-SYSTEM_USERNAME = "system"
 # test hook (contributions/tests/test_assessment_worker.py): SIGKILL the executing
 # process after this many chunks committed; honoured only under the test settings
 CRASH_AFTER_CHUNKS_ENV = "PENSION_TEST_CRASH_AFTER_CHUNKS"
@@ -171,19 +168,6 @@ def _summary(run: AssessmentRun) -> dict:
     }
 
 
-def system_user():
-    """The technical account (no agency, no roles, cannot sign in) that starts the
-    scheduled dry run: ``AssessmentRun.started_by`` may not be empty."""
-    user, created = get_user_model().objects.get_or_create(
-        username=SYSTEM_USERNAME,
-        defaults={"full_name": "system", "is_active": False, "roles": []},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
-
-
 def due_date_for(period: Period, due_day: int) -> date:
     """The ``due_day`` of the month after ``period`` (clamped to that month's last day)."""
     following = period.next()
@@ -227,7 +211,7 @@ def assessment_run_create(
         region=region,
         dry_run=dry_run,
         status=RunStatus.DRAFT,
-        started_by=actor if actor is not None else system_user(),
+        started_by=actor,  # None: the system
     )
     # the constraint itself guards the race; parameters are filled when the run begins
     run.full_clean(exclude=["parameters"], validate_constraints=False)
@@ -278,7 +262,7 @@ def assessment_run_approve(*, actor, run: AssessmentRun) -> AssessmentRun:
     """A reviewer of the run's region (or a region above it), who is not the person
     who started the run, approves a calculated live run (maker-checker)."""
     run = _locked(run)
-    if actor.pk == run.started_by_id:
+    if run.started_by_id is not None and actor.pk == run.started_by_id:
         raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
     if not (actor.is_superuser or actor.has_role(Role.REVIEWER)):
         raise NotPermitted(ERROR_NOT_REVIEWER, code="not_reviewer")

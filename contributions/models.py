@@ -110,9 +110,10 @@ class AssessmentRun(models.Model):
     total_account = money(_("Account credit"), default=0)
     parameters = models.JSONField(_("Parameters used"), default=dict)
     error = models.TextField(_("Error"), blank=True)
+    # empty: started by the system (the month-start dry run of beat)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("Started by"), on_delete=models.PROTECT,
-        related_name="+",
+        null=True, blank=True, related_name="+",
     )  # fmt: skip
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("Approved by"), on_delete=models.PROTECT,

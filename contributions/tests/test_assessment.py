@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Sum
 from django.urls import reverse
@@ -468,7 +469,7 @@ def test_start_queues_the_task_when_the_transaction_commits(
 
 
 def test_month_start_creates_and_starts_the_provinces_dry_run_once(
-    demo_tiny, django_capture_on_commit_callbacks
+    client, staff, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = assessment_month_start(today=date(2025, 4, 1))
@@ -478,12 +479,18 @@ def test_month_start_creates_and_starts_the_provinces_dry_run_once(
         True,
         RunStatus.RUNNING,
     )
-    assert run.started_by.username == assessment.SYSTEM_USERNAME
-    assert not run.started_by.is_active and not run.started_by.has_usable_password()
+    assert run.started_by is None  # the system: no technical user stands in for it
+    assert not get_user_model().objects.filter(username="system").exists()
     assert len(callbacks) == 1
     with django_capture_on_commit_callbacks(execute=False):
         assert assessment_month_start(today=date(2025, 4, 1)) is None
     assert AssessmentRun.objects.count() == 1
+    # the pages name the system as the starter (Chinese by default)
+    client.force_login(staff["province_reviewer"])
+    page = client.get(reverse("contributions:run_detail", args=[run.pk])).content.decode()
+    assert '<dd id="run-started-by">系统 · ' in page
+    rows = client.get(reverse("contributions:run_list")).content.decode()
+    assert "<td>系统</td>" in rows
 
 
 # Maker-checker ---------------------------------------------------------------------------
