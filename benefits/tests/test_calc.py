@@ -644,6 +644,34 @@ def test_jilin_changchun_woman_worker_born_1976_with_extra_pension():
     assert result.total == D("3056.31")
 
 
+def test_jilin_extra_pension_counts_part_years_in_a_band():
+    # Born 1965-02-03: delay ⌊1/4⌋ + 1 = 1 → retiring 2025-03-03 at 60 y 1 m; divisor 138.4.
+    # Outside Changchun: C_local = C_province = 7322.08.
+    # 1997-09…2025-02: 330 months at 5000 ÷ 5000 = 1.0 → Z = 1; N = 27.50 (actual, > 20)
+    # basic = (7322.08 + 7322.08 × 1) ÷ 2 × 27.50 % = 7322.08 × 0.275 = 2 013.572 → 2 013.57
+    # extra rate = 5 × 0.15 % + 2.5 × 0.20 % = 0.75 % + 0.5 % = 1.25 %
+    # extra = 7322.08 × 0.0125 = 91.526 → 91.53
+    # account = 100 000.00 ÷ 138.4 = 722.543352… → 722.54
+    # total = 2 013.57 + 722.54 + 91.53 = 2 827.64
+    result = determine(
+        birth_date=date(1965, 2, 3),
+        retirement_date=date(2025, 3, 3),
+        contributions=span("1997-09", "2025-02", "5000"),
+        average_wages=flat(1996, 2024, "5000"),
+        deemed_months=0,
+        account_balance=D("100000.00"),
+        calculation_base=JILIN_2025,
+        rules=JILIN,
+        divisor_table=TO_THE_MONTH,
+    )
+    assert result.contribution_years == D("27.50")
+    assert result.basic_pension == D("2013.57")
+    assert result.extra_rate == D("0.0125")
+    assert result.extra_pension == D("91.53")
+    assert result.account_pension == D("722.54")
+    assert result.total == D("2827.64")
+
+
 def test_determination_explains_itself_line_by_line():
     # The Jilin Changchun case above: one line per year, Z, N, each component, total.
     result = determine(
