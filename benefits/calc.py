@@ -233,7 +233,7 @@ def months_divisor(age_years: int, age_months: int, *, table: Mapping[str, Any])
         explanation = (
             Line(
                 gettext_noop(
-                    "Months divisor to the month for %(years)s years %(months)s months: "
+                    "Months divisor to the month for age %(years)s y %(months)s m: "
                     "%(upper)s − (%(upper)s − %(lower)s) × %(months)s ÷ 12 = %(divisor)s "
                     "(half-up to one decimal)."
                 ),
@@ -661,16 +661,21 @@ def _extra_rate(rules: ProfileRules, years: Decimal) -> tuple[Decimal, list[Line
         if inside <= 0:
             continue
         rate += inside * tier.rate
-        lines.append(
-            Line(
-                gettext_noop("Extra pension band from %(from)s years: %(years)s years × %(rate)s."),
-                {
-                    "from": _plain(tier.from_years),
-                    "years": _plain(inside),
-                    "rate": _show_rate(tier.rate),
-                },
+        params = {
+            "from": _plain(tier.from_years),
+            "years": _plain(inside.quantize(years)),  # with N's decimals
+            "rate": _show_rate(tier.rate),
+        }
+        if tier.to_years is None:
+            msgid = gettext_noop(
+                "Extra pension, years above %(from)s: %(years)s years × %(rate)s a year."
             )
-        )
+        else:
+            params["to"] = _plain(tier.to_years)
+            msgid = gettext_noop(
+                "Extra pension, years %(from)s to %(to)s: %(years)s years × %(rate)s a year."
+            )
+        lines.append(Line(msgid, params))
     return rate, lines
 
 
@@ -734,9 +739,7 @@ def determine(
     years_of_age, months_of_age = age_at(birth_date, retirement_date)
     lines: list[Line] = [
         Line(
-            gettext_noop(
-                "Born %(birth)s, retiring %(retirement)s: age %(years)s years %(months)s months."
-            ),
+            gettext_noop("Born %(birth)s, retiring %(retirement)s: age %(years)s y %(months)s m."),
             {
                 "birth": birth_date.isoformat(),
                 "retirement": retirement_date.isoformat(),

@@ -605,6 +605,12 @@ def test_jilin_changchun_deemed_years_long_coefficient_and_extra_pension():
     assert result.transitional_pension == D("1297.54")
     assert result.account_pension == D("1445.09")
     assert result.total == D("6387.68")
+    text = rendered(result)
+    assert "Extra pension, years above 30: 12.00 years × 0.25 % a year." in text
+    assert "The records give no transitional index: it is taken equal to Z." in text
+    assert (
+        "Transitional pension = 7322.08 × 1.04007937 × 12.17 deemed years × 1.4 % = 1297.54."
+    ) in text
 
 
 def test_jilin_changchun_woman_worker_born_1976_with_extra_pension():
@@ -688,13 +694,15 @@ def test_determination_explains_itself_line_by_line():
     )
     assert all(isinstance(line, Line) for line in result.explanation)
     text = rendered(result)
-    assert text[0] == "Born 1976-02-10, retiring 2026-09-10: age 50 years 7 months."
+    assert text[0] == "Born 1976-02-10, retiring 2026-09-10: age 50 y 7 m."
     assert text[1] == (
         "1996: 4 months, bases 6000.00, average monthly base 1500.00 ÷ average wage of "
         "1995 2000 = index 0.75000000."
     )
     assert "Basic pension = (7978.25 + 7322.08 × 1.14166667) ÷ 2 × 30.00 × 1 % = 2450.64." in text
     assert "Extra pension = (7978.25 + 7322.08 × 1.14166667) ÷ 2 × 1.75 % = 142.95." in text
+    assert "Extra pension, years 20 to 25: 5.00 years × 0.15 % a year." in text
+    assert "Extra pension, years 25 to 30: 5.00 years × 0.2 % a year." in text
     assert text[-1] == "Monthly pension = 2450.64 + 462.72 + 0.00 + 142.95 = 3056.31."
     # stored form: msgid and params, JSON-safe
     stored = json.loads(json.dumps(result.as_json()))
