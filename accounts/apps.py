@@ -8,3 +8,17 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = _("Personal pension accounts")
+
+    def ready(self) -> None:
+        # the cases register their maker-checker operations at import
+        from accounts import cases  # noqa: F401
+        from accounts.views import person_section_context
+        from enrollment.person_page import register_section
+
+        register_section(
+            "account",
+            label=_("Personal pension account"),
+            order=40,
+            template="accounts/person_section.html",
+            context=person_section_context,
+        )

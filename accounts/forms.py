@@ -1,1 +1,83 @@
-"""Forms of personal pension accounts (个人账户)."""
+"""Forms of personal pension accounts (个人账户): thin, the services check the rest."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import SettlementReason
+from enrollment.forms import ServiceErrorsMixin
+from pension.models import Region
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+
+
+class CaseForm(ServiceErrorsMixin, forms.Form):
+    """What every case carries: the reason and a supporting document."""
+
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    attachment = forms.FileField(
+        label=_("Supporting document"),
+        help_text=_("A scan of the document that supports the case (PDF or image)."),
+    )
+
+
+class TransferOutForm(CaseForm):
+    other_province = forms.CharField(label=_("Other province"), max_length=64)
+    certificate_number = forms.CharField(label=_("Transfer certificate number"), max_length=64)
+
+    field_order = ["other_province", "certificate_number", "reason", "attachment"]
+
+
+class TransferInForm(TransferOutForm):
+    account_amount = forms.DecimalField(label=_("Account amount"), **MONEY)
+    pooled_amount = forms.DecimalField(label=_("Pooled-fund amount"), **MONEY)
+
+    field_order = [
+        "other_province",
+        "certificate_number",
+        "account_amount",
+        "pooled_amount",
+        "reason",
+        "attachment",
+    ]
+
+
+class SettlementForm(CaseForm):
+    reason_kind = forms.ChoiceField(
+        label=_("Reason of the settlement"), choices=SettlementReason.choices
+    )
+    payee_name = forms.CharField(label=_("Payee"), max_length=64)
+    payee_account = forms.CharField(label=_("Payee's bank account"), max_length=32)
+
+    field_order = ["reason_kind", "payee_name", "payee_account", "reason", "attachment"]
+
+
+class ReversalForm(CaseForm):
+    pass
+
+
+def _provinces(user):
+    """The provinces a user may run account batches for: their own (all for a superuser)."""
+    provinces = Region.objects.filter(level="province").order_by("code")
+    if getattr(user, "region", None) is not None and not user.is_superuser:
+        provinces = provinces.filter(code__startswith=user.region.code[:2])
+    return provinces
+
+
+class CreditingRunForm(ServiceErrorsMixin, forms.Form):
+    region = forms.ModelChoiceField(label=_("Province"), queryset=Region.objects.none())
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = _provinces(user)
+        first = self.fields["region"].queryset.first()
+        if first is not None:
+            self.fields["region"].initial = first.code
+
+
+class InterestRunForm(CreditingRunForm):
+    year = forms.IntegerField(label=_("Year"), min_value=1998, max_value=2100)
+    dry_run = forms.BooleanField(label=_("Dry run"), required=False, initial=True)
+
+    field_order = ["year", "region", "dry_run"]

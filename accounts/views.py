@@ -1,5 +1,374 @@
-"""Pages of personal pension accounts (个人账户)."""
+"""Pages of personal pension accounts (个人账户): the account with its ledger and yearly
+statement (printable), the cases (transfer out and in, settlement, reversal), the
+batches (crediting, interest) with progress bars, and the person page's section.
+Thin: they check the input and call ``accounts.services``, ``accounts.cases`` and
+``accounts.runs``."""
 
-from pension.views import DomainIndexView
+from __future__ import annotations
 
-index = DomainIndexView.as_view(domain="accounts")
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from accounts import cases, runs, selectors
+from accounts.choices import AccountStatus, RunKind, RunStatus
+from accounts.forms import (
+    CreditingRunForm,
+    InterestRunForm,
+    ReversalForm,
+    SettlementForm,
+    TransferInForm,
+    TransferOutForm,
+)
+from accounts.models import AccountEntry, AccountRun, PensionAccount
+from enrollment.models import InsuredPerson
+from pension.choices import Role
+from pension.errors import ApplicationError
+from pension.scope import region_allows
+from pension.views import section_required
+
+accounts_section = section_required("accounts")
+RUNS_SHOWN = 100
+LINES_SHOWN = 100
+
+
+@accounts_section
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/index.html", {})
+
+
+def _account(request: HttpRequest, pk: int, action: str = "view") -> PensionAccount:
+    account = (
+        PensionAccount.objects.select_related("person__region", "person__agency")
+        .filter(pk=pk)
+        .first()
+    )
+    if account is None:
+        raise Http404
+    if not region_allows(request.user, account.person.region_id, action, model=InsuredPerson):
+        raise PermissionDenied
+    return account
+
+
+def _may_prepare(request: HttpRequest, person: InsuredPerson) -> bool:
+    return region_allows(request.user, person.region_id, "prepare", model=InsuredPerson)
+
+
+@accounts_section
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk)
+    today = timezone.localdate()
+    return render(
+        request,
+        "accounts/account_detail.html",
+        {
+            "account": account,
+            "person": account.person,
+            "balance": selectors.account_balance_split(account, year=today.year),
+            "years": selectors.account_statement(account),
+            "entries": selectors.account_entries(account).select_related("contribution_line"),
+            "transfers": selectors.account_transfers(account),
+            "may_prepare": _may_prepare(request, account.person)
+            and account.status in (AccountStatus.OPEN, AccountStatus.SEALED),
+        },
+    )
+
+
+@accounts_section
+def account_statement(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    """The printable yearly statement (个人账户对账单): print stylesheet, in Chinese."""
+    account = _account(request, pk)
+    years = {y.year: y for y in selectors.account_statement(account, with_entries=True)}
+    if year not in years:
+        raise Http404
+    return render(
+        request,
+        "accounts/statement.html",
+        {
+            "account": account,
+            "person": account.person,
+            "year": years[year],
+            "printed_on": timezone.localdate(),
+        },
+    )
+
+
+def _case_page(request, account_or_person, form, title, *, figures=None) -> HttpResponse:
+    person = getattr(account_or_person, "person", account_or_person)
+    return render(
+        request,
+        "accounts/case_form.html",
+        {"form": form, "person": person, "title": title, "figures": figures},
+    )
+
+
+def _submitted(request: HttpRequest, approval) -> HttpResponse:
+    messages.success(
+        request,
+        gettext("Case %(id)s submitted; it waits for a reviewer.") % {"id": approval.pk},
+    )
+    return redirect("approval_detail", pk=approval.pk)
+
+
+@accounts_section
+def transfer_out(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk, "prepare")
+    form = TransferOutForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = cases.transfer_out_request(
+                actor=request.user,
+                account=account,
+                other_province=data["other_province"],
+                certificate_number=data["certificate_number"],
+                reason=data["reason"],
+                attachments=[data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            return _submitted(request, approval)
+    try:
+        figures = cases.transfer_out_figures(account, on=timezone.localdate())
+    except ApplicationError as error:
+        figures = None
+        form.add_service_error(error)
+    title = _("Transfer of %(name)s to another province") % {"name": account.person.name}
+    return _case_page(request, account, form, title, figures=figures)
+
+
+@accounts_section
+def settlement(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(request, pk, "prepare")
+    form = SettlementForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = cases.settlement_request(
+                actor=request.user,
+                account=account,
+                reason_kind=data["reason_kind"],
+                payee_name=data["payee_name"],
+                payee_account=data["payee_account"],
+                reason=data["reason"],
+                attachments=[data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            return _submitted(request, approval)
+    title = _("Settlement of the account of %(name)s") % {"name": account.person.name}
+    return _case_page(request, account, form, title)
+
+
+@accounts_section
+def transfer_in(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = InsuredPerson.objects.select_related("region", "agency").filter(pk=person_pk).first()
+    if person is None:
+        raise Http404
+    if not _may_prepare(request, person):
+        raise PermissionDenied
+    form = TransferInForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = cases.transfer_in_request(
+                actor=request.user,
+                person=person,
+                other_province=data["other_province"],
+                certificate_number=data["certificate_number"],
+                account_amount=data["account_amount"],
+                pooled_amount=data["pooled_amount"],
+                reason=data["reason"],
+                attachments=[data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            return _submitted(request, approval)
+    title = _("Transfer of %(name)s from another province") % {"name": person.name}
+    return _case_page(request, person, form, title)
+
+
+@accounts_section
+def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = AccountEntry.objects.select_related("account__person").filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    account = _account(request, entry.account_id, "prepare")
+    form = ReversalForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            approval = cases.entry_reversal_request(
+                actor=request.user,
+                entry=entry,
+                reason=form.cleaned_data["reason"],
+                attachments=[form.cleaned_data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            return _submitted(request, approval)
+    title = _("Reversal of the entry %(period)s %(amount)s") % {
+        "period": entry.period,
+        "amount": entry.amount,
+    }
+    return _case_page(request, account, form, title)
+
+
+# --- batches ------------------------------------------------------------------------
+
+
+def _run(request: HttpRequest, pk: int) -> AccountRun:
+    try:
+        return runs.account_run_get(request.user, pk)
+    except AccountRun.DoesNotExist:
+        raise Http404 from None
+
+
+@accounts_section
+def run_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/run_list.html",
+        {
+            "runs": runs.account_runs(request.user)[:RUNS_SHOWN],
+            "may_create": request.user.is_superuser
+            or request.user.has_role(Role.CASEWORKER, Role.ACCOUNTANT),
+        },
+    )
+
+
+@accounts_section
+def run_create(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in RunKind.values:
+        raise Http404
+    form_class = InterestRunForm if kind == RunKind.INTEREST else CreditingRunForm
+    form = form_class(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if kind == RunKind.INTEREST:
+                run = runs.interest_run_create(
+                    actor=request.user,
+                    region=data["region"],
+                    year=data["year"],
+                    dry_run=data["dry_run"],
+                )
+            else:
+                run = runs.crediting_run_create(actor=request.user, region=data["region"])
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, gettext("Run %(run)s created.") % {"run": run.pk})
+            return redirect("accounts:run_detail", pk=run.pk)
+    return render(request, "accounts/run_form.html", {"form": form, "kind": RunKind(kind).label})
+
+
+def _progress(run: AccountRun) -> dict[str, Any]:
+    finished = run.status in (RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.POSTED)
+    percent = 100 * run.processed_count // run.total_count if run.total_count else 0
+    return {
+        "percent": 100 if finished else percent,
+        "polling": run.status in (RunStatus.RUNNING, RunStatus.POSTING),
+    }
+
+
+@accounts_section
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    user = request.user
+    may_prepare = region_allows(user, run.region_id, "prepare")
+    interest = run.kind == RunKind.INTEREST
+    return render(
+        request,
+        "accounts/run_detail.html",
+        {
+            "run": run,
+            "progress": _progress(run),
+            "lines": runs.run_lines(run)[:LINES_SHOWN] if interest else [],
+            "lines_shown": LINES_SHOWN,
+            "previous": runs.previous_interest_run(run) if interest else None,
+            "may_start": may_prepare
+            and run.status in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING)
+            and not run.parameters.get("discarded"),
+            "may_approve": interest
+            and not run.dry_run
+            and run.status == RunStatus.CALCULATED
+            and (user.is_superuser or user.has_role(Role.REVIEWER))
+            and region_allows(user, run.region_id, "approve")
+            and user.pk != run.started_by_id,
+            "may_discard": interest
+            and may_prepare
+            and run.status in (RunStatus.DRAFT, RunStatus.CALCULATED)
+            and not run.parameters.get("discarded"),
+        },
+    )
+
+
+@accounts_section
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    response = render(
+        request, "accounts/run_progress.html", {"run": run, "progress": _progress(run)}
+    )
+    if request.htmx and run.status not in (RunStatus.RUNNING, RunStatus.POSTING):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _transition(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    run = _run(request, pk)
+    try:
+        service(actor=request.user, run=run)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done % {"run": run.pk})
+    return redirect("accounts:run_detail", pk=run.pk)
+
+
+@accounts_section
+@require_POST
+def run_start(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    service = runs.interest_run_start if run.kind == RunKind.INTEREST else runs.crediting_run_start
+    return _transition(request, pk, service, gettext("Run %(run)s started."))
+
+
+@accounts_section
+@require_POST
+def run_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, runs.interest_run_approve, gettext("Run %(run)s approved; posting follows.")
+    )
+
+
+@accounts_section
+@require_POST
+def run_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk, runs.interest_run_discard, gettext("Run %(run)s discarded."))
+
+
+# --- the person page's section --------------------------------------------------------
+
+
+def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
+    """The account in short: status, balance and its split, the years."""
+    account = selectors.account_of_person(person)
+    today = timezone.localdate()
+    return {
+        "person": person,
+        "account": account,
+        "balance": selectors.account_balance_split(account, year=today.year) if account else None,
+        "years": selectors.account_statement(account) if account else [],
+        "may_prepare": _may_prepare(request, person),
+    }

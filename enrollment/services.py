@@ -433,6 +433,31 @@ def person_update_contact(
     return person
 
 
+@transaction.atomic
+def person_status_change(
+    *, actor: StaffUser | None, person: InsuredPerson, status: str, reason: str
+) -> InsuredPerson:
+    """Set a person's insurance status (参保状态) as a downstream case decided it (a
+    transfer out, a retirement, a death), logged. The case is the approval."""
+    if status not in PersonStatus.values:
+        raise InvalidInput(
+            _("Unknown status: %(status)s"), code="unknown_status", params={"status": status}
+        )
+    person = InsuredPerson.objects.select_for_update().get(pk=person.pk)
+    before = {"status": person.status}
+    person.status = status
+    person.save(update_fields=["status", "updated_at"])
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.UPDATE,
+        instance=person,
+        before=before,
+        after={"status": status},
+        reason=reason,
+    )
+    return person
+
+
 def _key_data_proposal(person: InsuredPerson, changes: dict[str, Any]) -> dict[str, Any]:
     """Validate a proposed key-data change and return it in stored (JSON) form."""
     unknown = set(changes) - set(KEY_FIELDS)

@@ -17,6 +17,16 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "contributions.tasks.assessment_month_start",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
+    # DESIGN §5.3: credit the personal accounts with what the tax bureau collected
+    "account-crediting-monthly": {
+        "task": "accounts.tasks.monthly_crediting",
+        "schedule": crontab(minute=0, hour=3, day_of_month=5),
+    },
+    # interest when the year's rate is entered: a dry run to look at
+    "interest-rate-watch": {
+        "task": "accounts.tasks.interest_rate_watch",
+        "schedule": crontab(minute=30, hour=2),
+    },
     "purge-expired-sessions": {
         "task": "pension.tasks.purge_expired_sessions",
         "schedule": crontab(hour=3, minute=17),

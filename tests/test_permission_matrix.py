@@ -81,8 +81,32 @@ CONTRIBUTIONS = {
     "contributions/people/<int:pk>/refund/",
     "contributions/people/<int:pk>/shortfall/",
 }
+# personal accounts: the section's roles; accounts follow their holder (province-wide
+# view and prepare, as people); runs are the province's. Tested in accounts/tests/.
+ACCOUNTS = {
+    "pension-accounts/<int:pk>/",
+    "pension-accounts/<int:pk>/statement/<int:year>/",
+    "pension-accounts/<int:pk>/transfer-out/",
+    "pension-accounts/<int:pk>/settlement/",
+    "pension-accounts/entries/<int:pk>/reverse/",
+    "pension-accounts/people/<int:person_pk>/transfer-in/",
+    "pension-accounts/runs/",
+    "pension-accounts/runs/new/<str:kind>/",
+    "pension-accounts/runs/<int:pk>/",
+    "pension-accounts/runs/<int:pk>/progress",
+    "pension-accounts/runs/<int:pk>/start",
+    "pension-accounts/runs/<int:pk>/approve",
+    "pension-accounts/runs/<int:pk>/discard",
+}
 CLASSIFIED = (
-    CONTRIBUTIONS | ENROLLMENT | PUBLIC | SIGNED_IN | SECOND_FACTOR | ROLE_SECTIONS | REGION_SCOPED
+    ACCOUNTS
+    | CONTRIBUTIONS
+    | ENROLLMENT
+    | PUBLIC
+    | SIGNED_IN
+    | SECOND_FACTOR
+    | ROLE_SECTIONS
+    | REGION_SCOPED
 )
 
 

@@ -1,6 +1,13 @@
-"""API routes of personal pension accounts, mounted under /api/v1/."""
+"""API routes of personal pension accounts, mounted under /api/v1/pension-accounts/."""
 
-from rest_framework.routers import DefaultRouter
+from django.urls import path
 
-router = DefaultRouter()
-urlpatterns = router.urls
+from accounts.api import views
+
+urlpatterns = [
+    path(
+        "statements/<str:id_number>/",
+        views.AccountStatementView.as_view(),
+        name="account-statement",
+    ),
+]

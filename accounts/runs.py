@@ -1,0 +1,823 @@
+"""The batches of personal accounts (DESIGN §2.3, §5.3): monthly crediting (每月记账)
+and annual interest (年度结息). Set-based SQL by county, one transaction per county,
+resumable, idempotent by unique constraints.
+
+- **Crediting** (``crediting_run_*``): every line of ``contributions.selectors.
+  account_creditable_lines`` (paid in full, or a negative credit of an approved case)
+  not credited yet becomes a credit entry of its account (the account is opened when
+  missing), idempotent by the source line (``accountentry_credit_once_per_line``). Its
+  ``value_period`` (the month it earns from) is the contribution month when the bill
+  was paid by its due date, the month of payment when paid late, the run's month for a
+  negative credit, and never a month of a year whose interest is already posted. A
+  sealed account that receives a credit is open again. A closed account receives
+  nothing (counted in the run as ``closed_skipped``). The run posts without approval:
+  it books what the tax bureau collected on approved assessments.
+- **Interest** (``interest_run_*``): a run per province and year. It computes an
+  ``InterestLine`` for every open or sealed account (opening = the closing of the last
+  posted run of the year before, or the sum of the entries before the year; the
+  year's entries by month; the interest by the profile's method), then, once approved
+  by a second person, posts the difference between that interest and what is already
+  posted for the year as one entry per account (``accountentry_once_per_run``). A dry
+  run computes the same lines and is never posted. A year without an announced rate
+  uses the last known one (``rate_provisional``); when the year's rate is entered, a
+  new run of the same year (a true-up) posts only the difference. A true-up is
+  refused once the next year has a posted run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import AccountStatus, EntryKind, RunKind, RunStatus
+from accounts.models import AccountRun, InterestLine, PensionAccount
+from accounts.services import YearRate, interest_method_for, interest_rate_for, rate_rule
+from contributions.assessment import CRASH_AFTER_CHUNKS_ENV
+from contributions.selectors import account_creditable_lines
+from pension import changelog
+from pension.choices import RegionLevel, Role
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.models import ChangeAction, Region
+from pension.periods import Period
+from pension.scope import region_allows, restrict
+
+ERROR_WRONG_STATUS = _("The run is %(status)s; it cannot be %(action)s.")
+ERROR_OUTSIDE_REGION = _("This run belongs to a region outside yours.")
+ERROR_NOT_PROVINCE = _("Account batches run for a whole province; choose the province.")
+ERROR_SELF_APPROVAL = _("You started this run; a second person must approve it.")
+ERROR_NOT_REVIEWER = _("Only a reviewer can approve a run.")
+ERROR_LIVE_INTEREST = _(
+    "The interest of %(year)s at this rate is run already (run %(run)s); nothing was changed."
+)
+ERROR_NEXT_YEAR_POSTED = _(
+    "The interest of %(next)s is posted already; %(year)s can no longer be trued up."
+)
+ERROR_PREVIOUS_YEAR_OPEN = _(
+    "The interest of %(year)s is not posted yet; post it before the interest of %(next)s."
+)
+ERROR_FUTURE_YEAR = _("The year %(year)s has not ended yet.")
+ERROR_DRY_RUN_POST = _("A dry run is never posted.")
+
+ACTION_LABELS = {
+    "started": _("started"),
+    "approved": _("approved"),
+    "posted": _("posted"),
+    "discarded": _("discarded"),
+}
+LIVE = (RunStatus.RUNNING, RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.POSTING)
+
+
+def _wrong_status(run: AccountRun, action: str) -> Conflict:
+    return Conflict(
+        ERROR_WRONG_STATUS,
+        code="wrong_status",
+        params={"status": RunStatus(run.status).label, "action": ACTION_LABELS[action]},
+    )
+
+
+def _locked(run: AccountRun | int) -> AccountRun:
+    pk = run.pk if isinstance(run, AccountRun) else run
+    return AccountRun.objects.select_for_update().select_related("region").get(pk=pk)
+
+
+def _summary(run: AccountRun) -> dict:
+    return {
+        "kind": run.kind,
+        "status": run.status,
+        "year": run.year,
+        "period": str(run.period) if run.period else None,
+        "region": run.region_id,
+        "dry_run": run.dry_run,
+        "rate": run.rate,
+        "rate_provisional": run.rate_provisional,
+        "account_count": run.account_count,
+        "entry_count": run.entry_count,
+        "total_amount": run.total_amount,
+    }
+
+
+def _log(actor, run: AccountRun, before: str | None, *, action=ChangeAction.UPDATE, reason=""):
+    changelog.record(
+        actor=actor,
+        action=action,
+        instance=run,
+        before={"status": before} if before is not None else None,
+        after=_summary(run),
+        reason=reason,
+    )
+
+
+def _province(region: Region | str) -> Region:
+    region = region if isinstance(region, Region) else Region.objects.get(code=region)
+    if region.level != RegionLevel.PROVINCE:
+        raise InvalidInput(ERROR_NOT_PROVINCE, code="not_province")
+    return region
+
+
+def _interest_counties(region: Region) -> list[str]:
+    """The chunks of an interest run: the holders' regions of the accounts that earn."""
+    return sorted(
+        set(
+            PensionAccount.objects.filter(
+                status__in=(AccountStatus.OPEN, AccountStatus.SEALED),
+                person__region__code__startswith=region.scope_prefix,
+            ).values_list("person__region_id", flat=True)
+        )
+    )
+
+
+def _may_prepare(actor, region: Region) -> None:
+    if actor is not None and not region_allows(actor, region.code, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+
+
+class _Exclusive:
+    """A session advisory lock on the run, so two workers never execute it at once."""
+
+    def __init__(self, run_id: int) -> None:
+        self.key = 0x6163_0000 + run_id  # "ac" + id
+
+    def __enter__(self) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [self.key])
+            self.held = bool(cursor.fetchone()[0])
+        return self.held
+
+    def __exit__(self, *exc) -> None:
+        if self.held:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
+            except Exception:  # the connection is gone, and the lock with it
+                pass
+
+
+def _crash_hook(committed: int) -> None:
+    """Test hook (accounts/tests/test_worker.py): under the test settings with
+    ``PENSION_TEST_CRASH_AFTER_CHUNKS=N``, SIGKILL this process once N chunks of this
+    execution have committed: a worker lost mid-run."""
+    import os
+    import signal
+
+    from django.conf import settings
+
+    crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
+    testing = settings.SETTINGS_MODULE == "pension.settings.test"
+    if crash_after and testing and committed >= int(crash_after):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fail(run_id: int, exc: BaseException) -> None:
+    with transaction.atomic():
+        run = _locked(run_id)
+        before = run.status
+        run.status = RunStatus.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:4000]
+        run.save(update_fields=["status", "error"])
+        _log(None, run, before, reason="failed")
+
+
+def _progress(run: AccountRun, done: str) -> None:
+    """Record one finished chunk (its own transaction, after the chunk's)."""
+    with transaction.atomic():
+        locked = _locked(run.pk)
+        chunks = [*locked.parameters.get("chunks_done", []), done]
+        locked.parameters = {**locked.parameters, "chunks_done": chunks}
+        locked.processed_count = min(locked.total_count, len(chunks))
+        locked.save(update_fields=["parameters", "processed_count"])
+        run.parameters, run.processed_count = locked.parameters, locked.processed_count
+
+
+def _start(actor, run: AccountRun, task) -> AccountRun:
+    run = _locked(run)
+    _may_prepare(actor, run.region)
+    if run.status not in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING) or (
+        run.parameters.get("discarded")
+    ):
+        raise _wrong_status(run, "started")
+    if run.status != RunStatus.RUNNING:
+        before = run.status
+        run.status = RunStatus.RUNNING
+        run.started_at = run.started_at or timezone.now()
+        run.error = ""
+        run.save(update_fields=["status", "started_at", "error"])
+        _log(actor, run, before, reason="started" if before == RunStatus.DRAFT else "resumed")
+    pk = run.pk
+    transaction.on_commit(lambda: task.delay(pk))
+    return run
+
+
+def _begin(run_id: int, expected: tuple[str, ...]) -> AccountRun:
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.status in (RunStatus.DRAFT, RunStatus.FAILED) and RunStatus.RUNNING in expected:
+            before = run.status
+            run.status = RunStatus.RUNNING
+            run.started_at = run.started_at or timezone.now()
+            run.error = ""
+            run.save(update_fields=["status", "started_at", "error"])
+            _log(None, run, before, reason="resumed")
+    return run
+
+
+# --- monthly crediting -----------------------------------------------------------------
+
+
+@transaction.atomic
+def crediting_run_create(
+    *, actor, region: Region | str, period: Period | str | int | None = None
+) -> AccountRun:
+    """A draft crediting run for the province, crediting in ``period`` (this month)."""
+    region = _province(region)
+    _may_prepare(actor, region)
+    period = Period.parse(period) if period is not None else Period.from_date(timezone.localdate())
+    run = AccountRun(
+        kind=RunKind.CREDITING, period=period, region=region, started_by=actor, parameters={}
+    )
+    run.full_clean(exclude=["parameters"], validate_constraints=False)
+    run.save()
+    _log(actor, run, None, action=ChangeAction.CREATE)
+    return run
+
+
+def crediting_run_start(*, actor, run: AccountRun) -> AccountRun:
+    from accounts import tasks
+
+    with transaction.atomic():
+        return _start(actor, run, tasks.crediting_run_execute)
+
+
+def _last_posted_interest_year(region: Region) -> int | None:
+    return AccountRun.objects.filter(
+        kind=RunKind.INTEREST, region=region, dry_run=False, status=RunStatus.POSTED
+    ).aggregate(year=Max("year"))["year"]
+
+
+def open_value_period(region: Region | None = None) -> Period:
+    """The first month an entry may earn from: after the last year whose interest is
+    posted (for the default profile's province when ``region`` is None)."""
+    from pension.selectors import profile_for_region
+
+    region = region or profile_for_region(None).province
+    last = _last_posted_interest_year(region)
+    return Period(last + 1, 1) if last else Period(1900, 1)
+
+
+def _crediting_since(run: AccountRun) -> datetime | None:
+    """Lines whose bills received money before the last posted crediting run began
+    were looked at by it; the first run looks at everything."""
+    previous = (
+        AccountRun.objects.filter(
+            kind=RunKind.CREDITING, region=run.region, status=RunStatus.POSTED, dry_run=False
+        )
+        .exclude(pk=run.pk)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return previous
+
+
+_OPEN_SQL = """
+INSERT INTO accounts_pensionaccount (person_id, status, opened_period, opened_at,
+                                     status_changed_at, status_reason)
+SELECT l.person_id, 'open', min(l.period), now(), NULL, ''
+  FROM ({lines}) l
+ WHERE NOT EXISTS (SELECT 1 FROM accounts_pensionaccount a WHERE a.person_id = l.person_id)
+ GROUP BY l.person_id
+ON CONFLICT (person_id) DO NOTHING
+"""
+
+_CREDIT_SQL = """
+WITH src AS MATERIALIZED (
+    SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, a.id AS account_id,
+           a.status AS account_status,
+           CASE WHEN l.account_credit < 0 THEN %s
+                WHEN l.paid_on > l.due_date
+                     THEN (extract(year FROM l.paid_on) * 100 + extract(month FROM l.paid_on))::int
+                ELSE l.period END AS value_period
+      FROM ({lines}) l
+      JOIN accounts_pensionaccount a ON a.person_id = l.person_id
+     WHERE NOT EXISTS (SELECT 1 FROM accounts_accountentry e
+                        WHERE e.contribution_line_id = l.id AND e.kind = 'credit')
+), ins AS (
+    INSERT INTO accounts_accountentry (account_id, kind, period, value_period, amount,
+                                       interest_year, contribution_line_id, case_id, run_id,
+                                       reverses_id, rule, created_at)
+    SELECT s.account_id, 'credit', s.period, greatest(s.value_period, %s), s.account_credit,
+           NULL, s.id, NULL, %s, NULL, 'account_rate ' || s.account_rate::text, now()
+      FROM src s
+     WHERE s.account_status <> 'closed'
+    ON CONFLICT DO NOTHING
+    RETURNING account_id, amount
+), reopened AS (
+    UPDATE accounts_pensionaccount a
+       SET status = 'open', status_changed_at = now(), status_reason = 'contributions resumed'
+     WHERE a.status = 'sealed' AND a.id IN (SELECT account_id FROM ins WHERE amount > 0)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM ins), (SELECT coalesce(sum(amount), 0) FROM ins),
+       (SELECT count(DISTINCT account_id) FROM ins), (SELECT count(*) FROM reopened),
+       (SELECT count(*) FROM src WHERE account_status = 'closed')
+"""
+
+
+def _credit_chunk(run: AccountRun, county: str, *, since, open_from: int) -> dict[str, Any]:
+    lines = account_creditable_lines(region_prefix=county, since=since).values(
+        "id", "person_id", "period", "account_credit", "account_rate", "paid_on", "due_date"
+    )
+    sql, params = lines.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_OPEN_SQL.format(lines=sql), params)
+        opened = cursor.rowcount
+        cursor.execute(
+            _CREDIT_SQL.format(lines=sql),
+            [run.period.as_int, *params, open_from, run.pk],
+        )
+        entries, amount, accounts, reopened, closed = cursor.fetchone()
+        AccountRun.objects.filter(pk=run.pk).update(
+            entry_count=F("entry_count") + entries,
+            total_amount=F("total_amount") + amount,
+            account_count=F("account_count") + accounts,
+        )
+    return {"opened": opened, "reopened": reopened, "closed_skipped": closed}
+
+
+def crediting_run_execute(run_id: int) -> AccountRun:
+    """Credit (or resume crediting) county by county; see the module docstring."""
+    with _Exclusive(run_id) as mine:
+        if not mine:
+            return AccountRun.objects.get(pk=run_id)
+        run = _begin(run_id, (RunStatus.RUNNING,))
+        if run.status != RunStatus.RUNNING:
+            return run
+        try:
+            if "counties" not in run.parameters:
+                last_year = _last_posted_interest_year(run.region)
+                since = _crediting_since(run)
+                counties = sorted(
+                    set(
+                        account_creditable_lines(
+                            region_prefix=run.region.scope_prefix, since=since
+                        ).values_list("person__region_id", flat=True)
+                    )
+                )
+                with transaction.atomic():
+                    locked = _locked(run.pk)
+                    locked.parameters = {
+                        **locked.parameters,
+                        "counties": counties,
+                        "open_from": Period(last_year + 1, 1).as_int if last_year else 0,
+                        "since": since.isoformat() if since else None,
+                        "chunks_done": [],
+                    }
+                    locked.total_count = len(counties)
+                    locked.save(update_fields=["parameters", "total_count"])
+                    run = locked
+            since = run.parameters["since"]
+            since = datetime.fromisoformat(since) if since else None
+            counts = dict(run.parameters.get("counts", {}))
+            for county in run.parameters["counties"]:
+                if county in run.parameters["chunks_done"]:
+                    continue
+                result = _credit_chunk(
+                    run, county, since=since, open_from=run.parameters["open_from"]
+                )
+                for key, value in result.items():
+                    counts[key] = counts.get(key, 0) + value
+                with transaction.atomic():
+                    locked = _locked(run.pk)
+                    locked.parameters = {**locked.parameters, "counts": counts}
+                    locked.save(update_fields=["parameters"])
+                _progress(run, county)
+            with transaction.atomic():
+                run = _locked(run.pk)
+                before = run.status
+                run.status = RunStatus.POSTED
+                run.finished_at = timezone.now()
+                run.save(update_fields=["status", "finished_at"])
+                _log(None, run, before, reason="posted")
+            return run
+        except Exception as exc:
+            _fail(run_id, exc)
+            raise
+
+
+def monthly_crediting(*, today=None) -> AccountRun | None:
+    """Beat, on the 5th: seal the accounts of holders whose contributions stopped,
+    then a crediting run for the default profile's province, created and started by
+    the system. Nothing when one is running already."""
+    from accounts.services import pension_accounts_seal_interrupted
+    from pension.selectors import profile_for_region
+
+    province = profile_for_region(None).province
+    pension_accounts_seal_interrupted(actor=None)
+    with transaction.atomic():
+        if AccountRun.objects.filter(
+            kind=RunKind.CREDITING, region=province, status=RunStatus.RUNNING
+        ).exists():
+            return None
+        period = Period.from_date(today or timezone.localdate())
+        run = crediting_run_create(actor=None, region=province, period=period)
+        return crediting_run_start(actor=None, run=run)
+
+
+# --- annual interest --------------------------------------------------------------------
+
+
+def _live_interest(region: Region, year: int) -> QuerySet[AccountRun]:
+    return AccountRun.objects.filter(
+        kind=RunKind.INTEREST, region=region, year=year, dry_run=False
+    ).exclude(status=RunStatus.FAILED)
+
+
+@transaction.atomic
+def interest_run_create(
+    *, actor, region: Region | str, year: int, dry_run: bool = False, today=None
+) -> AccountRun:
+    """A draft interest run of ``year`` for the province, with the year's rate (or the
+    last known one, provisionally) and the profile's method fixed now."""
+    region = _province(region)
+    _may_prepare(actor, region)
+    today = today or timezone.localdate()
+    if year >= today.year:
+        raise InvalidInput(ERROR_FUTURE_YEAR, code="year_not_ended", params={"year": year})
+    rate = interest_rate_for(year, region)
+    method = interest_method_for(year, region)
+    if not dry_run:
+        if _live_interest(region, year + 1).filter(status=RunStatus.POSTED).exists():
+            raise Conflict(
+                ERROR_NEXT_YEAR_POSTED,
+                code="next_year_posted",
+                params={"year": year, "next": year + 1},
+            )
+        earlier = AccountRun.objects.filter(
+            kind=RunKind.INTEREST, region=region, dry_run=False, year__lt=year
+        )
+        if earlier.exists() and not earlier.filter(year=year - 1, status=RunStatus.POSTED).exists():
+            raise Conflict(
+                ERROR_PREVIOUS_YEAR_OPEN,
+                code="previous_year_open",
+                params={"year": year - 1, "next": year},
+            )
+        other = _live_interest(region, year).filter(rate_parameter_id=rate.parameter_id).first()
+        if other is not None:
+            raise Conflict(
+                ERROR_LIVE_INTEREST, code="live_run_exists", params={"year": year, "run": other.pk}
+            )
+    run = AccountRun(
+        kind=RunKind.INTEREST,
+        year=year,
+        region=region,
+        dry_run=dry_run,
+        rate=rate.rate,
+        rate_provisional=rate.provisional,
+        rate_parameter_id=rate.parameter_id,
+        method=method,
+        started_by=actor,
+        parameters={"rate": {"value": str(rate.rate), "reference": rate.reference}},
+    )
+    run.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError:
+        raise Conflict(
+            ERROR_LIVE_INTEREST, code="live_run_exists", params={"year": year, "run": ""}
+        ) from None
+    _log(actor, run, None, action=ChangeAction.CREATE)
+    return run
+
+
+def interest_run_start(*, actor, run: AccountRun) -> AccountRun:
+    """Start (or resume) the calculation; an approved run whose posting failed is
+    posted again instead."""
+    from accounts import tasks
+
+    with transaction.atomic():
+        locked = _locked(run)
+        if locked.status == RunStatus.FAILED and locked.approved_by_id is not None:
+            _may_prepare(actor, locked.region)
+            pk = locked.pk
+            transaction.on_commit(lambda: tasks.interest_run_post.delay(pk))
+            return locked
+        return _start(actor, locked, tasks.interest_run_execute)
+
+
+_INTEREST_SQL = """
+WITH acc AS MATERIALIZED (
+    SELECT a.id
+      FROM accounts_pensionaccount a
+      JOIN enrollment_insuredperson p ON p.id = a.person_id
+     WHERE a.status IN ('open', 'sealed') AND p.region_id = %(county)s
+), prev AS MATERIALIZED (
+    SELECT l.account_id, l.closing
+      FROM accounts_interestline l JOIN acc ON acc.id = l.account_id
+     WHERE l.run_id = %(prev_run)s
+), before AS (
+    SELECT e.account_id, sum(e.amount) AS total
+      FROM accounts_accountentry e JOIN acc ON acc.id = e.account_id
+     WHERE e.value_period < %(first)s
+       AND NOT EXISTS (SELECT 1 FROM prev WHERE prev.account_id = e.account_id)
+     GROUP BY e.account_id
+), yr AS (
+    SELECT e.account_id,
+           coalesce(sum(e.amount) FILTER (WHERE e.kind <> 'interest'), 0) AS credits,
+           coalesce(sum(e.amount * (13 - e.value_period %% 100))
+                    FILTER (WHERE e.kind <> 'interest'), 0) AS weighted,
+           coalesce(sum(e.amount) FILTER (WHERE e.kind = 'interest'
+                                            AND e.interest_year = %(year)s), 0) AS already
+      FROM accounts_accountentry e JOIN acc ON acc.id = e.account_id
+     WHERE e.value_period BETWEEN %(first)s AND %(last)s
+     GROUP BY e.account_id
+), computed AS (
+    SELECT acc.id AS account_id, o.opening, coalesce(yr.credits, 0) AS credits,
+           coalesce(yr.weighted, 0) AS weighted, coalesce(yr.already, 0) AS already,
+           round(CASE WHEN %(method)s = 'annual'
+                      THEN (o.opening * %(rate)s * 2
+                            + coalesce(yr.credits, 0) * %(rate)s * 1.083) / 2
+                      ELSE (o.opening * %(rate)s * 12 + %(rate)s * coalesce(yr.weighted, 0)) / 12
+                 END, 2) AS interest
+      FROM acc
+      LEFT JOIN prev ON prev.account_id = acc.id
+      LEFT JOIN before ON before.account_id = acc.id
+      LEFT JOIN yr ON yr.account_id = acc.id
+     CROSS JOIN LATERAL (SELECT coalesce(prev.closing, before.total, 0) AS opening) o
+     WHERE prev.account_id IS NOT NULL OR before.account_id IS NOT NULL
+        OR yr.account_id IS NOT NULL
+), ins AS (
+    INSERT INTO accounts_interestline (run_id, account_id, opening, credits, weighted, interest,
+                                       already_posted, posted_amount, closing)
+    SELECT %(run)s, account_id, opening, credits, weighted, interest, already,
+           interest - already, opening + credits + interest
+      FROM computed
+    ON CONFLICT (run_id, account_id) DO NOTHING
+    RETURNING posted_amount
+)
+SELECT count(*), coalesce(sum(posted_amount), 0), count(*) FILTER (WHERE posted_amount <> 0)
+  FROM ins
+"""
+
+
+def _previous_run_id(run: AccountRun) -> int | None:
+    previous = (
+        AccountRun.objects.filter(
+            kind=RunKind.INTEREST,
+            region=run.region,
+            year=run.year - 1,
+            dry_run=False,
+            status=RunStatus.POSTED,
+        )
+        .order_by("-approved_at", "-pk")
+        .first()
+    )
+    return previous.pk if previous else None
+
+
+def _interest_chunk(run: AccountRun, county: str, prev_run: int | None) -> None:
+    params = {
+        "county": county,
+        "prev_run": prev_run,
+        "first": Period(run.year, 1).as_int,
+        "last": Period(run.year, 12).as_int,
+        "year": run.year,
+        "method": run.method,
+        "rate": run.rate,
+        "run": run.pk,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_INTEREST_SQL, params)
+        lines, amount, entries = cursor.fetchone()
+        AccountRun.objects.filter(pk=run.pk).update(
+            account_count=F("account_count") + lines,
+            entry_count=F("entry_count") + entries,
+            total_amount=F("total_amount") + amount,
+        )
+
+
+def interest_run_execute(run_id: int) -> AccountRun:
+    """Compute (or resume computing) the interest lines county by county; the run is
+    then calculated and waits for approval (a dry run stays calculated)."""
+    with _Exclusive(run_id) as mine:
+        if not mine:
+            return AccountRun.objects.get(pk=run_id)
+        run = _begin(run_id, (RunStatus.RUNNING,))
+        if run.status != RunStatus.RUNNING:
+            return run
+        try:
+            if "counties" not in run.parameters:
+                counties = _interest_counties(run.region)
+                with transaction.atomic():
+                    locked = _locked(run.pk)
+                    locked.parameters = {
+                        **locked.parameters,
+                        "counties": counties,
+                        "previous_run": _previous_run_id(run),
+                        "chunks_done": [],
+                    }
+                    locked.total_count = len(counties)
+                    locked.save(update_fields=["parameters", "total_count"])
+                    run = locked
+            committed = 0
+            for county in run.parameters["counties"]:
+                if county in run.parameters["chunks_done"]:
+                    continue
+                _interest_chunk(run, county, run.parameters["previous_run"])
+                _progress(run, county)
+                committed += 1
+                _crash_hook(committed)
+            with transaction.atomic():
+                run = _locked(run.pk)
+                before = run.status
+                run.status = RunStatus.CALCULATED
+                run.finished_at = timezone.now()
+                run.save(update_fields=["status", "finished_at"])
+                _log(None, run, before, reason="calculated")
+            return run
+        except Exception as exc:
+            _fail(run_id, exc)
+            raise
+
+
+def interest_rate_watch(*, today=None) -> list[AccountRun]:
+    """Beat, daily: when a year that has ended has a rate no interest run has used
+    yet (the year's rate was just entered, or a year-end came with the last known
+    rate), a dry run of that year is created and started by the system for the
+    default profile's province, so staff find it calculated, compare and start the
+    live run (or the true-up)."""
+    from pension.selectors import profile_for_region
+
+    today = today or timezone.localdate()
+    province = profile_for_region(None).province
+    started = []
+    for year in (today.year - 2, today.year - 1):
+        try:
+            rate = interest_rate_for(year, province)
+        except InvalidInput:
+            continue
+        used = AccountRun.objects.filter(
+            kind=RunKind.INTEREST, region=province, year=year, rate_parameter_id=rate.parameter_id
+        )
+        if used.exists():
+            continue
+        if (
+            year == today.year - 2
+            and not AccountRun.objects.filter(
+                kind=RunKind.INTEREST, region=province, year=year, dry_run=False
+            ).exists()
+        ):
+            continue  # an old year nobody ran: not the watcher's business
+        with transaction.atomic():
+            run = interest_run_create(actor=None, region=province, year=year, dry_run=True)
+            started.append(interest_run_start(actor=None, run=run))
+    return started
+
+
+@transaction.atomic
+def interest_run_approve(*, actor, run: AccountRun) -> AccountRun:
+    """A reviewer, not the starter, approves a calculated live run; posting follows
+    on a worker (``accounts.tasks.interest_run_post``)."""
+    from accounts import tasks
+
+    run = _locked(run)
+    if run.dry_run or run.status != RunStatus.CALCULATED:
+        raise _wrong_status(run, "approved")
+    if actor.pk == run.started_by_id:
+        raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
+    if not (actor.is_superuser or actor.has_role(Role.REVIEWER)):
+        raise NotPermitted(ERROR_NOT_REVIEWER, code="not_reviewer")
+    if not region_allows(actor, run.region_id, "approve"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    run.status = RunStatus.APPROVED
+    run.approved_by = actor
+    run.approved_at = timezone.now()
+    run.save(update_fields=["status", "approved_by", "approved_at"])
+    _log(actor, run, RunStatus.CALCULATED, reason="approved")
+    pk = run.pk
+    transaction.on_commit(lambda: tasks.interest_run_post.delay(pk))
+    return run
+
+
+_POST_SQL = """
+INSERT INTO accounts_accountentry (account_id, kind, period, value_period, amount, interest_year,
+                                   contribution_line_id, case_id, run_id, reverses_id, rule,
+                                   created_at)
+SELECT l.account_id, 'interest', %(last)s, %(last)s, l.posted_amount, %(year)s, NULL, NULL,
+       l.run_id, NULL, %(rule)s, now()
+  FROM accounts_interestline l
+ WHERE l.run_id = %(run)s AND l.posted_amount <> 0
+ON CONFLICT DO NOTHING
+"""
+
+
+def interest_run_post(run_id: int) -> AccountRun:
+    """Post an approved run's interest: one entry per account with a difference to
+    post, in one statement; a re-delivered task posts nothing twice."""
+    with _Exclusive(run_id) as mine:
+        if not mine:
+            return AccountRun.objects.get(pk=run_id)
+        with transaction.atomic():
+            run = _locked(run_id)
+            if run.dry_run:
+                raise Conflict(ERROR_DRY_RUN_POST, code="dry_run")
+            if run.status not in (RunStatus.APPROVED, RunStatus.POSTING, RunStatus.FAILED):
+                return run
+            if run.status == RunStatus.FAILED and run.approved_by_id is None:
+                return run
+            before = run.status
+            run.status = RunStatus.POSTING
+            run.save(update_fields=["status"])
+            _log(None, run, before, reason="posting")
+        try:
+            rule = rate_rule(_stored_rate(run), run.method)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        _POST_SQL,
+                        {
+                            "last": Period(run.year, 12).as_int,
+                            "year": run.year,
+                            "rule": rule,
+                            "run": run.pk,
+                        },
+                    )
+                run = _locked(run.pk)
+                run.status = RunStatus.POSTED
+                run.finished_at = timezone.now()
+                run.save(update_fields=["status", "finished_at"])
+                _log(None, run, RunStatus.POSTING, reason="posted")
+            return run
+        except Exception as exc:
+            _fail(run_id, exc)
+            raise
+
+
+def _stored_rate(run: AccountRun) -> YearRate:
+    return YearRate(
+        year=run.year,
+        rate=run.rate,
+        provisional=run.rate_provisional,
+        parameter_id=run.rate_parameter_id,
+        reference=run.parameters.get("rate", {}).get("reference", ""),
+    )
+
+
+@transaction.atomic
+def interest_run_discard(*, actor, run: AccountRun) -> AccountRun:
+    """Discard a run that was not approved (a dry run, or a live run found wrong):
+    its lines stay for the record, it is marked failed with the reason."""
+    run = _locked(run)
+    _may_prepare(actor, run.region)
+    if run.status not in (RunStatus.DRAFT, RunStatus.CALCULATED, RunStatus.FAILED):
+        raise _wrong_status(run, "discarded")
+    before = run.status
+    run.status = RunStatus.FAILED
+    run.error = "discarded"
+    run.parameters = {**run.parameters, "discarded": True}
+    run.save(update_fields=["status", "error", "parameters"])
+    _log(actor, run, before, reason="discarded")
+    return run
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def account_runs(user) -> QuerySet[AccountRun]:
+    return restrict(AccountRun.objects.select_related("region", "started_by", "approved_by"), user)
+
+
+def account_run_get(user, pk: int) -> AccountRun:
+    return account_runs(user).get(pk=pk)
+
+
+def previous_interest_run(run: AccountRun) -> AccountRun | None:
+    """The last posted interest run of the year before, to compare the totals with."""
+    pk = _previous_run_id(run) if run.year else None
+    return AccountRun.objects.filter(pk=pk).first() if pk else None
+
+
+def run_lines(run: AccountRun) -> QuerySet[InterestLine]:
+    return run.interest_lines.select_related("account__person").order_by("account_id")
+
+
+def statuses_in_interest() -> tuple[str, ...]:
+    return (AccountStatus.OPEN, AccountStatus.SEALED)
+
+
+__all__ = [
+    "EntryKind",
+    "crediting_run_create",
+    "crediting_run_execute",
+    "crediting_run_start",
+    "interest_run_approve",
+    "interest_run_create",
+    "interest_run_discard",
+    "interest_run_execute",
+    "interest_run_post",
+    "interest_run_start",
+]
