@@ -265,7 +265,7 @@ def open_value_period(region: Region | None = None) -> Period:
 
     region = region or profile_for_region(None).province
     last = _last_posted_interest_year(region)
-    return Period(last + 1, 1) if last else Period(1900, 1)
+    return Period(last + 1, 1) if last else Period(1950, 1)
 
 
 def _crediting_since(run: AccountRun) -> datetime | None:

@@ -47,7 +47,7 @@ SECTIONS: tuple[Section, ...] = (
         "accounts:index",
         _("Personal pension accounts"),
         _("Account ledger, monthly crediting, annual interest, transfers and settlement."),
-        BUSINESS,
+        BUSINESS | {R.FUND_ACCOUNTANT},
     ),
     Section(
         "benefits",

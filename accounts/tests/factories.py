@@ -27,12 +27,21 @@ from pension.validators import citizen_id_check_character
 _sequence = itertools.count(1)
 
 
-def make_person(agency: Agency, *, born: date = date(1980, 3, 14), sex: str = Sex.MALE, **extra):
-    """An insured person of ``agency``'s region with a valid, unused ID number."""
+def make_person(
+    agency: Agency,
+    *,
+    born: date = date(1980, 3, 14),
+    sex: str = Sex.MALE,
+    region: str | None = None,
+    **extra,
+):
+    """An insured person of ``agency`` living in ``region`` (the agency's by default)
+    with a valid, unused ID number."""
+    region = region or agency.region_id
     while True:
         n = next(_sequence)
         seq = (n * 2 + (1 if sex == Sex.MALE else 0)) % 1000  # odd for men, even for women
-        first17 = f"{agency.region_id}{born:%Y%m%d}{seq:03d}"
+        first17 = f"{region}{born:%Y%m%d}{seq:03d}"
         number = first17 + citizen_id_check_character(first17)
         if not InsuredPerson.objects.filter(id_number=number).exists():
             break
@@ -42,7 +51,7 @@ def make_person(agency: Agency, *, born: date = date(1980, 3, 14), sex: str = Se
         sex=sex,
         birth_date=born,
         category=extra.pop("category", PersonCategory.FLEXIBLE),
-        region_id=agency.region_id,
+        region_id=region,
         agency=agency,
         first_insured_date=extra.pop("first_insured_date", date(2000, 1, 1)),
         **extra,
