@@ -40,6 +40,11 @@ class PensionAccount(models.Model):
         "enrollment.InsuredPerson", verbose_name=_("Insured person"), on_delete=models.PROTECT,
         related_name="pension_account",
     )  # fmt: skip
+    # the holder's province when the account was opened; it never changes, since an
+    # account leaves its province only by a transfer out, which closes it
+    province = models.ForeignKey(
+        "pension.Region", verbose_name=_("Province"), on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(
         _("Status"), max_length=16, choices=AccountStatus.choices, default=AccountStatus.OPEN
     )
@@ -55,6 +60,9 @@ class PensionAccount(models.Model):
         verbose_name = _("Personal pension account")
         verbose_name_plural = _("Personal pension accounts")
         ordering = ["person"]
+        indexes = [
+            models.Index(fields=["province", "status", "id"], name="account_province_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} ({self.get_status_display()})"

@@ -1,6 +1,7 @@
 """The batches of personal accounts (DESIGN §2.3, §5.3): monthly crediting (每月记账)
-and annual interest (年度结息). Set-based SQL by county, one transaction per county,
-resumable, idempotent by unique constraints.
+and annual interest (年度结息). Set-based SQL in chunks (crediting by county, interest by
+ranges of account ids), one transaction per chunk, resumable, idempotent by unique
+constraints.
 
 - **Crediting** (``crediting_run_*``): every line of ``contributions.selectors.
   account_creditable_lines`` (paid in full, or a negative credit of an approved case)
@@ -35,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import AccountStatus, EntryKind, RunKind, RunStatus
-from accounts.models import AccountRun, InterestLine, PensionAccount
+from accounts.models import AccountRun, InterestLine
 from accounts.services import YearRate, interest_method_for, interest_rate_for, rate_rule
 from contributions.assessment import CRASH_AFTER_CHUNKS_ENV
 from contributions.selectors import account_creditable_lines
@@ -119,16 +120,22 @@ def _province(region: Region | str) -> Region:
     return region
 
 
-def _interest_counties(region: Region) -> list[str]:
-    """The chunks of an interest run: the holders' regions of the accounts that earn."""
-    return sorted(
-        set(
-            PensionAccount.objects.filter(
-                status__in=(AccountStatus.OPEN, AccountStatus.SEALED),
-                person__region__code__startswith=region.scope_prefix,
-            ).values_list("person__region_id", flat=True)
+INTEREST_CHUNK_ACCOUNTS = 200_000  # accounts per transaction of an interest run
+
+
+def _interest_chunks(region: Region, size: int) -> list[list[int]]:
+    """The chunks of an interest run: ranges of ``size`` account ids covering the
+    province's accounts that earn (open or sealed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(id), max(id) FROM accounts_pensionaccount "
+            "WHERE province_id = %s AND status IN ('open', 'sealed')",
+            [region.code],
         )
-    )
+        low, high = cursor.fetchone()
+    if low is None:
+        return []
+    return [[start, min(start + size - 1, high)] for start in range(low, high + 1, size)]
 
 
 def _may_prepare(actor, region: Region) -> None:
@@ -284,9 +291,9 @@ def _crediting_since(run: AccountRun) -> datetime | None:
 
 
 _OPEN_SQL = """
-INSERT INTO accounts_pensionaccount (person_id, status, opened_period, opened_at,
+INSERT INTO accounts_pensionaccount (person_id, province_id, status, opened_period, opened_at,
                                      status_changed_at, status_reason)
-SELECT l.person_id, 'open', min(l.period), now(), NULL, ''
+SELECT l.person_id, %s, 'open', min(l.period), now(), NULL, ''
   FROM ({lines}) l
  WHERE NOT EXISTS (SELECT 1 FROM accounts_pensionaccount a WHERE a.person_id = l.person_id)
  GROUP BY l.person_id
@@ -333,7 +340,7 @@ def _credit_chunk(run: AccountRun, county: str, *, since, open_from: int) -> dic
     )
     sql, params = lines.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_OPEN_SQL.format(lines=sql), params)
+        cursor.execute(_OPEN_SQL.format(lines=sql), [run.region_id, *params])
         opened = cursor.rowcount
         cursor.execute(
             _CREDIT_SQL.format(lines=sql),
@@ -438,10 +445,17 @@ def _live_interest(region: Region, year: int) -> QuerySet[AccountRun]:
 
 @transaction.atomic
 def interest_run_create(
-    *, actor, region: Region | str, year: int, dry_run: bool = False, today=None
+    *,
+    actor,
+    region: Region | str,
+    year: int,
+    dry_run: bool = False,
+    today=None,
+    chunk_accounts: int = INTEREST_CHUNK_ACCOUNTS,
 ) -> AccountRun:
     """A draft interest run of ``year`` for the province, with the year's rate (or the
-    last known one, provisionally) and the profile's method fixed now."""
+    last known one, provisionally) and the profile's method fixed now; it will work in
+    chunks of ``chunk_accounts`` account ids."""
     region = _province(region)
     _may_prepare(actor, region)
     today = today or timezone.localdate()
@@ -480,7 +494,10 @@ def interest_run_create(
         rate_parameter_id=rate.parameter_id,
         method=method,
         started_by=actor,
-        parameters={"rate": {"value": str(rate.rate), "reference": rate.reference}},
+        parameters={
+            "rate": {"value": str(rate.rate), "reference": rate.reference},
+            "chunk_accounts": chunk_accounts,
+        },
     )
     run.full_clean(validate_constraints=False)
     try:
@@ -513,16 +530,16 @@ _INTEREST_SQL = """
 WITH acc AS MATERIALIZED (
     SELECT a.id
       FROM accounts_pensionaccount a
-      JOIN enrollment_insuredperson p ON p.id = a.person_id
-     WHERE a.status IN ('open', 'sealed') AND p.region_id = %(county)s
+     WHERE a.province_id = %(province)s AND a.status IN ('open', 'sealed')
+       AND a.id BETWEEN %(low)s AND %(high)s
 ), prev AS MATERIALIZED (
     SELECT l.account_id, l.closing
-      FROM accounts_interestline l JOIN acc ON acc.id = l.account_id
-     WHERE l.run_id = %(prev_run)s
+      FROM accounts_interestline l
+     WHERE l.run_id = %(prev_run)s AND l.account_id BETWEEN %(low)s AND %(high)s
 ), before AS (
     SELECT e.account_id, sum(e.amount) AS total
-      FROM accounts_accountentry e JOIN acc ON acc.id = e.account_id
-     WHERE e.value_period < %(first)s
+      FROM accounts_accountentry e
+     WHERE e.account_id BETWEEN %(low)s AND %(high)s AND e.value_period < %(first)s
        AND NOT EXISTS (SELECT 1 FROM prev WHERE prev.account_id = e.account_id)
      GROUP BY e.account_id
 ), yr AS (
@@ -532,8 +549,9 @@ WITH acc AS MATERIALIZED (
                     FILTER (WHERE e.kind <> 'interest'), 0) AS weighted,
            coalesce(sum(e.amount) FILTER (WHERE e.kind = 'interest'
                                             AND e.interest_year = %(year)s), 0) AS already
-      FROM accounts_accountentry e JOIN acc ON acc.id = e.account_id
-     WHERE e.value_period BETWEEN %(first)s AND %(last)s
+      FROM accounts_accountentry e
+     WHERE e.account_id BETWEEN %(low)s AND %(high)s
+       AND e.value_period BETWEEN %(first)s AND %(last)s
      GROUP BY e.account_id
 ), computed AS (
     SELECT acc.id AS account_id, o.opening, coalesce(yr.credits, 0) AS credits,
@@ -579,9 +597,11 @@ def _previous_run_id(run: AccountRun) -> int | None:
     return previous.pk if previous else None
 
 
-def _interest_chunk(run: AccountRun, county: str, prev_run: int | None) -> None:
+def _interest_chunk(run: AccountRun, chunk: list[int], prev_run: int | None) -> None:
     params = {
-        "county": county,
+        "province": run.region_id,
+        "low": chunk[0],
+        "high": chunk[1],
         "prev_run": prev_run,
         "first": Period(run.year, 1).as_int,
         "last": Period(run.year, 12).as_int,
@@ -601,7 +621,7 @@ def _interest_chunk(run: AccountRun, county: str, prev_run: int | None) -> None:
 
 
 def interest_run_execute(run_id: int) -> AccountRun:
-    """Compute (or resume computing) the interest lines county by county; the run is
+    """Compute (or resume computing) the interest lines chunk by chunk; the run is
     then calculated and waits for approval (a dry run stays calculated)."""
     with _Exclusive(run_id) as mine:
         if not mine:
@@ -610,25 +630,28 @@ def interest_run_execute(run_id: int) -> AccountRun:
         if run.status != RunStatus.RUNNING:
             return run
         try:
-            if "counties" not in run.parameters:
-                counties = _interest_counties(run.region)
+            if "chunks" not in run.parameters:
+                chunks = _interest_chunks(
+                    run.region, run.parameters.get("chunk_accounts", INTEREST_CHUNK_ACCOUNTS)
+                )
                 with transaction.atomic():
                     locked = _locked(run.pk)
                     locked.parameters = {
                         **locked.parameters,
-                        "counties": counties,
+                        "chunks": chunks,
                         "previous_run": _previous_run_id(run),
                         "chunks_done": [],
                     }
-                    locked.total_count = len(counties)
+                    locked.total_count = len(chunks)
                     locked.save(update_fields=["parameters", "total_count"])
                     run = locked
             committed = 0
-            for county in run.parameters["counties"]:
-                if county in run.parameters["chunks_done"]:
+            for chunk in run.parameters["chunks"]:
+                key = f"{chunk[0]}-{chunk[1]}"
+                if key in run.parameters["chunks_done"]:
                     continue
-                _interest_chunk(run, county, run.parameters["previous_run"])
-                _progress(run, county)
+                _interest_chunk(run, chunk, run.parameters["previous_run"])
+                _progress(run, key)
                 committed += 1
                 _crash_hook(committed)
             with transaction.atomic():
@@ -679,9 +702,10 @@ def interest_rate_watch(*, today=None) -> list[AccountRun]:
 
 
 @transaction.atomic
-def interest_run_approve(*, actor, run: AccountRun) -> AccountRun:
+def interest_run_approve(*, actor, run: AccountRun, queue_posting: bool = True) -> AccountRun:
     """A reviewer, not the starter, approves a calculated live run; posting follows
-    on a worker (``accounts.tasks.interest_run_post``)."""
+    on a worker (``accounts.tasks.interest_run_post``), unless ``queue_posting`` is
+    false (the demo loader posts in its own transaction)."""
     from accounts import tasks
 
     run = _locked(run)
@@ -698,8 +722,9 @@ def interest_run_approve(*, actor, run: AccountRun) -> AccountRun:
     run.approved_at = timezone.now()
     run.save(update_fields=["status", "approved_by", "approved_at"])
     _log(actor, run, RunStatus.CALCULATED, reason="approved")
-    pk = run.pk
-    transaction.on_commit(lambda: tasks.interest_run_post.delay(pk))
+    if queue_posting:
+        pk = run.pk
+        transaction.on_commit(lambda: tasks.interest_run_post.delay(pk))
     return run
 
 

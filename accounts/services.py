@@ -111,11 +111,21 @@ def locked_account(account: PensionAccount | int) -> PensionAccount:
 def pension_account_open(*, actor, person, period: Period, reason: str = "") -> PensionAccount:
     """The holder's account, opened in ``period`` when there is none yet."""
     account, created = PensionAccount.objects.get_or_create(
-        person=person, defaults={"opened_period": period, "status": AccountStatus.OPEN}
+        person=person,
+        defaults={
+            "opened_period": period,
+            "status": AccountStatus.OPEN,
+            "province_id": province_of(person.region_id),
+        },
     )
     if created:
         _log(actor, account, None, {"status": account.status, "opened_period": str(period)}, reason)
     return account
+
+
+def province_of(region_code: str) -> str:
+    """The province code of a division code (GB/T 2260: its first two digits)."""
+    return f"{region_code[:2]}0000"
 
 
 def _set_status(actor, account: PensionAccount, status: str, reason: str) -> PensionAccount:

@@ -108,7 +108,9 @@ def account_with(person: InsuredPerson, entries: list[tuple[str, str, str]]) -> 
     """An account with entries (kind, value period, amount) written directly; credits
     get no source line, so they are written as migrated balances."""
     first = min(Period.parse(p) for _, p, _ in entries)
-    account = PensionAccount.objects.create(person=person, opened_period=first)
+    account = PensionAccount.objects.create(
+        person=person, opened_period=first, province_id=f"{person.region_id[:2]}0000"
+    )
     for kind, period, amount in entries:
         AccountEntry.objects.create(
             account=account, kind=kind, period=Period.parse(period),

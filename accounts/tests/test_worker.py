@@ -3,7 +3,7 @@ process killed in the middle of a run: the re-run leaves one interest line and o
 entry per account, with the same totals as a clean dry run.
 
 The crash is a process of the test's own (``PENSION_TEST_CRASH_AFTER_CHUNKS=1``: it
-SIGKILLs itself once its first county has committed); the session worker resumes.
+SIGKILLs itself once its first chunk of three accounts has committed); the session worker resumes.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def _wait_for(run_id: int, statuses, timeout: float = 120) -> AccountRun:
 def test_an_interest_run_is_calculated_approved_and_posted_on_the_worker(
     celery_worker, staff, accounts_in_three_counties
 ):
-    run = runs.interest_run_create(actor=staff["province_accountant"], region=PROVINCE, year=2024)
+    run = runs.interest_run_create(
+        actor=staff["province_accountant"], region=PROVINCE, year=2024, chunk_accounts=3
+    )
     runs.interest_run_start(actor=staff["province_accountant"], run=run)
     run = _wait_for(run.pk, {RunStatus.CALCULATED, RunStatus.FAILED})
     assert run.status == RunStatus.CALCULATED, run.error
@@ -84,12 +86,18 @@ def test_a_process_killed_mid_run_and_a_rerun_leave_every_account_once(
     celery_worker, staff, accounts_in_three_counties
 ):
     clean = runs.interest_run_create(
-        actor=staff["province_accountant"], region=PROVINCE, year=2024, dry_run=True
+        actor=staff["province_accountant"],
+        region=PROVINCE,
+        year=2024,
+        dry_run=True,
+        chunk_accounts=3,
     )
     assert interest_run_execute.delay(clean.pk).get(timeout=120)["status"] == "calculated"
     clean.refresh_from_db()
 
-    run = runs.interest_run_create(actor=staff["province_accountant"], region=PROVINCE, year=2024)
+    run = runs.interest_run_create(
+        actor=staff["province_accountant"], region=PROVINCE, year=2024, chunk_accounts=3
+    )
     crashing = subprocess.run(
         [
             sys.executable,
@@ -112,7 +120,7 @@ def test_a_process_killed_mid_run_and_a_rerun_leave_every_account_once(
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING  # crashed: nobody marked it failed
     assert len(run.parameters["chunks_done"]) == 1
-    assert InterestLine.objects.filter(run=run).count() == 3  # one county's three accounts
+    assert InterestLine.objects.filter(run=run).count() == 3  # the first chunk: three accounts
 
     assert interest_run_execute.delay(run.pk).get(timeout=120)["status"] == "calculated"
 
