@@ -17,10 +17,12 @@ from pension.demo import DEMO_PASSWORD, NAMED_USERS
 
 @pytest.fixture
 def demo_tiny(db):
-    """The tiny demo province: regions, policy parameters, a few agencies, named users."""
+    """The tiny demo province: regions, policy parameters, a few agencies, named users,
+    employers and people, without history (no bases, assessments or payments: tests
+    make their own; ``contributions/tests/test_demo.py`` loads the history)."""
     from pension.demo import load_demo
 
-    return load_demo(scale="tiny", log=lambda message: None)
+    return load_demo(scale="tiny", log=lambda message: None, history_years=0)
 
 
 @pytest.fixture

@@ -59,6 +59,9 @@ class DemoContext:
     province_code: str
     today: date
     log: Callable[[str], None]
+    # years of history (assessments, payments, ...) before today's year; 0 loads only
+    # the registers (the tests' tiny province)
+    history_years: int = 3
 
 
 _STEPS: list[tuple[str, Callable[[DemoContext], None]]] = []
@@ -75,12 +78,19 @@ def is_loaded(profile: str = "shanxi") -> bool:
 
 
 def load_demo(
-    *, scale: str = "demo", profile: str = "shanxi", log: Callable[[str], None] = print
+    *,
+    scale: str = "demo",
+    profile: str = "shanxi",
+    log: Callable[[str], None] = print,
+    history_years: int = 3,
 ) -> DemoContext:
-    """Load the demo province into an empty database (one transaction)."""
+    """Load the demo province into an empty database (one transaction), with
+    ``history_years`` years of history before today's year (0: none)."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}")
-    ctx = DemoContext(scale, profile, PROVINCES[profile], timezone.localdate(), log)
+    if history_years < 0:
+        raise ValueError("history_years must be 0 or more")
+    ctx = DemoContext(scale, profile, PROVINCES[profile], timezone.localdate(), log, history_years)
     autodiscover_modules("demo")
     with transaction.atomic():
         _load_regions(ctx)

@@ -38,7 +38,7 @@ def test_named_users_have_their_role_at_their_level(demo_tiny, demo_password):
 
 
 def test_demo_scale_gives_every_agency_a_login_per_role(db):
-    load_demo(scale="demo", log=lambda m: None)
+    load_demo(scale="demo", log=lambda m: None, history_years=0)
     agencies = Agency.objects.filter(region__code__startswith="14")
     assert agencies.count() == Region.objects.filter(code__startswith="14").count()
     county = agencies.get(region_id="140212")
@@ -53,5 +53,5 @@ def test_demo_scale_gives_every_agency_a_login_per_role(db):
 
 def test_loading_twice_adds_nothing(demo_tiny):
     counts = (Region.objects.count(), Agency.objects.count(), StaffUser.objects.count())
-    load_demo(scale="tiny", log=lambda m: None)
+    load_demo(scale="tiny", log=lambda m: None, history_years=0)
     assert (Region.objects.count(), Agency.objects.count(), StaffUser.objects.count()) == counts

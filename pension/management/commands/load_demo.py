@@ -12,12 +12,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-absent", action="store_true", help="do nothing when the demo is already loaded"
         )
+        parser.add_argument(
+            "--history-years",
+            type=int,
+            default=3,
+            help="years of contribution history before this year (0: registers only)",
+        )
 
-    def handle(self, *args, scale, profile, if_absent, **options):
+    def handle(self, *args, scale, profile, if_absent, history_years, **options):
         if demo.is_loaded(profile):
             if if_absent:
                 self.stdout.write("demo province already loaded")
                 return
             raise CommandError("the demo province is already loaded; start from an empty database")
-        demo.load_demo(scale=scale, profile=profile, log=self.stdout.write)
+        demo.load_demo(
+            scale=scale, profile=profile, log=self.stdout.write, history_years=history_years
+        )
         self.stdout.write(self.style.SUCCESS(f"demo province loaded ({profile}, scale {scale})"))
