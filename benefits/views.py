@@ -1,5 +1,160 @@
-"""Pages of benefits and payroll (待遇核定与发放)."""
+"""Pages of benefits and payroll (待遇核定与发放): the retirement case of a person, the
+determination with its calculation line by line, and the person page's "Benefits"
+section (``person_section_context``, registered from ``BenefitsConfig.ready``).
 
-from pension.views import DomainIndexView
+Thin: each page checks the section (``section_required("benefits")``) and the region
+(``pension.scope``), then calls ``benefits.services`` or ``benefits.selectors``.
+"""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from benefits import selectors, services
+from benefits.calc import Line
+from benefits.forms import RetirementCaseForm
+from contributions.cases import contribution_shortfall
+from enrollment.models import InsuredPerson
+from pension.errors import ApplicationError
+from pension.models import PolicyParameter
+from pension.policy import SPECS
+from pension.scope import region_allows
+from pension.views import DomainIndexView, section_required
+
+benefits_section = section_required("benefits")
 index = DomainIndexView.as_view(domain="benefits")
+
+
+def _person(request: HttpRequest, pk: int, action: str = "prepare") -> InsuredPerson:
+    """An insured person the user may ``action`` (province-wide for insured people)."""
+    person = InsuredPerson.objects.select_related("region", "agency").filter(pk=pk).first()
+    if person is None:
+        raise Http404
+    if not region_allows(request.user, person.region_id, action, model=InsuredPerson):
+        raise PermissionDenied
+    return person
+
+
+@benefits_section
+def retirement_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """The retirement case of a person (退休申请): the statutory date and the months on
+    record, and the request for a reviewer."""
+    person = _person(request, pk)
+    today = timezone.localdate()
+    form = RetirementCaseForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = services.retirement_case_request(
+                actor=request.user,
+                person=person,
+                retirement_date=data["retirement_date"],
+                kind=data["kind"],
+                public_notice_date=data["public_notice_date"],
+                transitional_index=data["transitional_index"],
+                reason=data["reason"],
+                attachments=[data["attachment"]],
+                today=today,
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Request #%(id)s is waiting for a reviewer; nothing changes until it is "
+                    "approved."
+                )
+                % {"id": approval.pk},
+            )
+            return redirect("approval_detail", pk=approval.pk)
+    try:
+        shortfall, shortfall_error = contribution_shortfall(person, on=today), ""
+    except ApplicationError as error:
+        shortfall, shortfall_error = None, str(error)
+    return render(
+        request,
+        "benefits/retirement_case.html",
+        {
+            "person": person,
+            "form": form,
+            "shortfall": shortfall,
+            "shortfall_error": shortfall_error,
+            "current": selectors.current_determination(person),
+        },
+    )
+
+
+def _parameters(references: list[str]) -> list[dict[str, Any]]:
+    """The parameter rows a determination cites (``key@id.vVersion``), with their label,
+    the date they apply from, the version and the source."""
+    ids = {}
+    for reference in references:
+        key, _sep, rest = reference.partition("@")
+        number = rest.split(".v")[0]
+        if number.isdigit():
+            ids[int(number)] = (key, reference)
+    rows = PolicyParameter.objects.in_bulk(list(ids))
+    out = []
+    for number, (key, reference) in ids.items():
+        row = rows.get(number)
+        spec = SPECS.get(key)
+        out.append(
+            {
+                "reference": reference,
+                "label": spec.label if spec else key,
+                "effective_from": row.effective_from if row else None,
+                "version": row.version if row else None,
+                "reference_year": row.reference_year if row else None,
+                "region": row.region_id if row else None,
+                "source": row.source if row else "",
+            }
+        )
+    return out
+
+
+@benefits_section
+def determination_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A determination (待遇核定): the components, the calculation line by line, every
+    input and the parameter versions."""
+    determination = selectors.determinations(request.user).filter(pk=pk).first()
+    if determination is None:
+        if selectors.PensionDetermination.objects.filter(pk=pk).exists():
+            raise PermissionDenied
+        raise Http404
+    inputs = determination.inputs or {}
+    lines = [Line(msgid, params).render() for msgid, params in inputs.get("explanation", [])]
+    return render(
+        request,
+        "benefits/determination_detail.html",
+        {
+            "determination": determination,
+            "person": determination.person,
+            "inputs": inputs,
+            "years": inputs.get("contributions", []),
+            "lines": lines,
+            "parameters": _parameters(determination.parameters or []),
+        },
+    )
+
+
+# --- the person page's section -----------------------------------------------------
+
+
+def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
+    """The current determination and its total, with a link; the retirement case link
+    for those who may prepare it."""
+    may_prepare = region_allows(request.user, person.region_id, "prepare", model=InsuredPerson)
+    current = selectors.current_determination(person)
+    return {
+        "person": person,
+        "current": current,
+        "may_retire": may_prepare and current is None and person.status in services.OPEN_STATUSES,
+    }

@@ -98,8 +98,15 @@ ACCOUNTS = {
     "pension-accounts/runs/<int:pk>/approve",
     "pension-accounts/runs/<int:pk>/discard",
 }
+# benefits: the section's roles; people province-wide for the retirement case (prepare)
+# and determinations read province-wide, as people. Tested in benefits/tests/.
+BENEFITS = {
+    "benefits/people/<int:pk>/retirement/",
+    "benefits/determinations/<int:pk>/",
+}
 CLASSIFIED = (
     ACCOUNTS
+    | BENEFITS
     | CONTRIBUTIONS
     | ENROLLMENT
     | PUBLIC

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from benefits.calc import (
     ExtraTier,
@@ -35,6 +36,15 @@ from benefits.calc import (
 from contributions.cases import statutory_retirement
 from enrollment.choices import OccupationKind, Sex
 from pension.periods import Period
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Explanation lines are compared in English (the msgids); the Chinese catalogue
+    renders them on the pages (benefits/tests/test_retirement.py)."""
+    with translation.override("en"):
+        yield
+
 
 # Policy tables as DESIGN §4 states them ----------------------------------------------
 

@@ -1,0 +1,529 @@
+"""The retirement case and the determination (§9.1, §9.2) end to end on the tiny demo
+province (Shanxi profile): a caseworker prepares, a reviewer approves, the stored
+determination has the components worked out by hand in the comments; the refusals
+with their exact message and nothing written; a provisional determination; the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import translation
+
+from accounts.choices import AccountStatus
+from accounts.models import AccountEntry
+from accounts.tests.factories import account_with, make_person
+from benefits import services
+from benefits.choices import DeterminationStatus, RetirementKind
+from benefits.models import PensionDetermination
+from contributions.choices import LineKind
+from contributions.models import ContributionLine
+from enrollment.choices import PersonStatus
+from pension.approvals import approval_request_approve
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.models import ApprovalRequest, ApprovalStatus, ChangeLogEntry
+from pension.periods import Period
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are compared in English (the msgids)."""
+    with translation.override("en"):
+        yield
+
+
+def proof() -> SimpleUploadedFile:
+    return SimpleUploadedFile("application.pdf", b"%PDF-1.4 app", content_type="application/pdf")
+
+
+def lines(person, first: str, last: str, base: str) -> None:
+    """Posted regular lines of a flexible worker, one a month, at ``base``."""
+    amount = (D(base) * D("0.20")).quantize(D("0.01"))
+    credit = (D(base) * D("0.08")).quantize(D("0.01"))
+    ContributionLine.objects.bulk_create(
+        ContributionLine(
+            period=period, person=person, employer=None, kind=LineKind.REGULAR, base=D(base),
+            employer_rate=D("0"), individual_rate=D("0.20"), account_rate=D("0.08"),
+            employer_amount=D("0.00"), individual_amount=amount, account_credit=credit,
+        )
+        for period in Period.range(first, last)
+    )  # fmt: skip
+
+
+def written() -> tuple[int, int, int, int]:
+    return (
+        ApprovalRequest.objects.count(),
+        PensionDetermination.objects.count(),
+        ChangeLogEntry.objects.count(),
+        AccountEntry.objects.count(),
+    )
+
+
+@pytest.fixture
+def wang(staff):
+    """A man born 1965-03-15, first work 1985-07: statutory age 60 + 1 month (born
+    1965-03: m = 2 → 2 // 4 + 1 = 1) → 2025-04-15. 180 deemed months; contributions
+    2023 (12 × 10272 = 1.5 × W(2022) 6848), 2024 (12 × 8652.50 = 1.25 × W(2023) 6922),
+    2025-01..03 (3 × 13994 = 2 × W(2024) 6997); an account of 41520.00 from 2025-01."""
+    person = make_person(
+        staff["caseworker"].agency,
+        born=date(1965, 3, 15),
+        name="王退休",
+        first_work_date=date(1985, 7, 1),
+        deemed_months=180,
+    )
+    lines(person, "2023-01", "2023-12", "10272.00")
+    lines(person, "2024-01", "2024-12", "8652.50")
+    lines(person, "2025-01", "2025-03", "13994.00")
+    account_with(person, [("migrated_balance", "2025-01", "41520.00")])
+    return person
+
+
+def request_for(person, actor, **kwargs):
+    defaults = {
+        "retirement_date": date(2025, 4, 15),
+        "kind": RetirementKind.STATUTORY,
+        "reason": "本人申请按法定年龄退休",
+        "attachments": [proof()],
+        "today": date(2025, 4, 20),
+    }
+    return services.retirement_case_request(actor=actor, person=person, **{**defaults, **kwargs})
+
+
+def test_a_statutory_retirement_is_prepared_approved_and_determined(wang, staff):
+    caseworker, reviewer = staff["caseworker"], staff["reviewer"]
+    before_entries = AccountEntry.objects.count()
+    request = request_for(wang, caseworker)
+    # nothing but the request: the person contributes on, the account is open
+    wang.refresh_from_db()
+    assert wang.status == PersonStatus.CONTRIBUTING
+    assert PensionDetermination.objects.count() == 0
+    assert AccountEntry.objects.count() == before_entries
+    payload = request.payload
+    # preview of the balance: 2025 interest to April at the provisional rate 2.62 % (the
+    # 2025 rate is not announced), monthly product: 41520.00 from January earns 4 months:
+    # 41520 × 0.0262 × 4 ÷ 12 = 362.608 → 362.61; balance 41882.61
+    assert (payload["balance_posted"], payload["interest_to_post"], payload["account_balance"]) == (
+        "41520.00",
+        "362.61",
+        "41882.61",
+    )
+    assert payload["statutory_date"] == "2025-04-15"
+    assert (payload["contributed_months"], payload["deemed_months"]) == (27, 180)
+    assert payload["provisional"] is False
+    assert request.amount == D("3086.36")
+
+    # the maker cannot approve her own case
+    with pytest.raises(NotPermitted) as refusal:
+        approval_request_approve(actor=caseworker, request_id=request.pk)
+    assert str(refusal.value) == "You made this request; a second person must check it."
+    assert PensionDetermination.objects.count() == 0
+
+    approval_request_approve(actor=reviewer, request_id=request.pk, reason="材料齐全")
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.APPROVED
+    determination = PensionDetermination.objects.get(person=wang)
+    # Z = (1.5 × 12 + 1.25 × 12 + 2 × 3 + 1.0 × 180) ÷ 207 = 219 ÷ 207 = 1.05797101449275362319
+    # N = 207 ÷ 12 = 17.25 (17.2500)
+    # basic = (7253 + 7253 × 219/207) ÷ 2 × 17.25 × 1 % = 7253 × 71/69 × 0.1725
+    #       = 88831.1175 ÷ 69 = 1287.4075 → 1287.41
+    # age 60 y 1 m in 2025 (to the month): 139 − (139 − 132) × 1 ÷ 12 = 138.4166… → 138.4
+    # account = 41882.61 ÷ 138.4 = 302.6200… → 302.62
+    # transitional = 7253 × 219/207 × 15 deemed years × 1.3 % = 103246.455 ÷ 69
+    #              = 1496.3254… → 1496.33
+    # extra: none in Shanxi; total = 1287.41 + 302.62 + 1496.33 + 0 = 3086.36
+    assert (
+        determination.basic_pension,
+        determination.account_pension,
+        determination.transitional_pension,
+        determination.extra_pension,
+        determination.total,
+    ) == (D("1287.41"), D("302.62"), D("1496.33"), D("0.00"), D("3086.36"))
+    assert determination.average_index == D("1.05797101449275362319")
+    assert determination.transitional_index == D("1.05797101449275362319")
+    assert (determination.contribution_years, determination.divisor) == (D("17.2500"), D("138.4"))
+    assert (determination.actual_months, determination.deemed_months) == (27, 180)
+    assert determination.account_balance == D("41882.61")
+    assert (determination.calculation_base, determination.calculation_base_year) == (
+        D("7253.00"),
+        2025,
+    )
+    assert determination.provisional is False
+    assert determination.kind == RetirementKind.STATUTORY
+    assert determination.status == DeterminationStatus.IN_PAYMENT
+    assert (determination.case_id, determination.determined_by_id) == (request.pk, reviewer.pk)
+    assert determination.retirement_month == Period(2025, 4)
+    # every input kept: the yearly records, the wages used (by statistics year), the rules
+    assert determination.inputs["year_records"] == [
+        {"year": 2023, "months": 12, "bases": "123264.00"},
+        {"year": 2024, "months": 12, "bases": "103830.00"},
+        {"year": 2025, "months": 3, "bases": "41982.00"},
+    ]
+    assert [
+        (y["year"], y["average_wage"], y["index"]) for y in determination.inputs["contributions"]
+    ] == [
+        (2023, "6848", "1.50000000000000000000"),
+        (2024, "6922", "1.25000000000000000000"),
+        (2025, "6997", "2.00000000000000000000"),
+    ]
+    keys = {reference.split("@")[0] for reference in determination.parameters}
+    assert {
+        "benefits.calculation_base",
+        "benefits.months_divisor",
+        "benefits.retirement_age",
+        "benefits.minimum_contribution_months",
+        "contribution.average_wage",
+        "benefits.transitional_coefficient",
+    } <= keys
+    # the account drew: interest posted to April, the person retired
+    account = wang.pension_account
+    account.refresh_from_db()
+    assert account.status == AccountStatus.DRAWING
+    assert AccountEntry.objects.filter(account=account).count() == before_entries + 1
+    wang.refresh_from_db()
+    assert wang.status == PersonStatus.RETIRED
+    assert request.result["determination"] == determination.pk
+    # a second case for the same person is refused
+    with pytest.raises(Conflict) as again:
+        request_for(wang, caseworker)
+    assert str(again.value) == "王退休 is Retired; only an insured person can retire."
+
+
+def test_one_current_determination_per_person(wang, staff):
+    request = request_for(wang, staff["caseworker"])
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    first = PensionDetermination.objects.get(person=wang)
+    copy = PensionDetermination.objects.filter(pk=first.pk).values()[0]
+    copy.pop("id")
+    copy["case_id"] = None
+    with pytest.raises(IntegrityError) as error, transaction.atomic():
+        PensionDetermination.objects.create(**copy)
+    assert "determination_one_current_per_person" in str(error.value)
+
+
+def test_a_second_case_waits_for_the_first(wang, staff):
+    first = request_for(wang, staff["caseworker"])
+    before = written()
+    with pytest.raises(Conflict) as refusal:
+        request_for(wang, staff["caseworker"])
+    assert str(refusal.value) == (
+        f"A retirement case of 王退休 is already waiting for a reviewer (#{first.pk})."
+    )
+    assert written() == before
+
+
+@pytest.fixture
+def zhou(staff):
+    """A man born 1966-03-10: m = 14 → 14 // 4 + 1 = 4 months → statutory 2026-07-10;
+    flexible early from max(2026-03 (age 60), 2026-07 − 36) = 2026-03. Contributions 2024
+    (12 × 6922 = W(2023)) and 2025 (12 × 6997 = W(2024)), 156 deemed months: 180 in all;
+    no account."""
+    person = make_person(
+        staff["caseworker"].agency,
+        born=date(1966, 3, 10),
+        name="周临退",
+        first_work_date=date(1986, 9, 1),
+        deemed_months=156,
+    )
+    lines(person, "2024-01", "2024-12", "6922.00")
+    lines(person, "2025-01", "2025-12", "6997.00")
+    return person
+
+
+def test_a_determination_is_provisional_when_the_base_of_the_year_is_not_published(zhou, staff):
+    request = request_for(
+        zhou, staff["caseworker"], retirement_date=date(2026, 7, 10), today=date(2026, 7, 20)
+    )
+    assert request.payload["provisional"] is True
+    assert request.payload["provisional_reasons"] == ["benefits.calculation_base 2026"]
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    determination = PensionDetermination.objects.get(person=zhou)
+    # no 2026 base: the latest published, 2025's 7253, provisionally
+    # Z = (1 × 12 + 1 × 12 + 1 × 156) ÷ 180 = 1; N = 15
+    # basic = (7253 + 7253 × 1) ÷ 2 × 15 × 1 % = 1087.95
+    # transitional = 7253 × 1 × 13 × 1.3 % = 1225.757 → 1225.76
+    # age 60 y 4 m: 139 − 7 × 4 ÷ 12 = 136.6666… → 136.7; no account: balance 0 → 0.00
+    # total = 1087.95 + 0.00 + 1225.76 = 2313.71
+    assert (determination.provisional, determination.calculation_base_year) == (True, 2025)
+    assert (
+        determination.basic_pension,
+        determination.account_pension,
+        determination.transitional_pension,
+        determination.total,
+    ) == (D("1087.95"), D("0.00"), D("1225.76"), D("2313.71"))
+    assert determination.divisor == D("136.7")
+    zhou.refresh_from_db()
+    assert zhou.status == PersonStatus.RETIRED
+
+
+def assert_refused(error, message: str, code: str, before, person) -> None:
+    assert (str(error.value), error.value.code) == (message, code)
+    assert written() == before
+    person.refresh_from_db()
+    assert person.status == PersonStatus.CONTRIBUTING
+
+
+def test_a_retirement_before_the_earliest_month_is_refused(zhou, staff):
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        request_for(
+            zhou,
+            staff["caseworker"],
+            retirement_date=date(2025, 12, 1),
+            kind=RetirementKind.FLEXIBLE_EARLY,
+            public_notice_date=date(2025, 11, 1),
+            today=date(2025, 11, 20),
+        )
+    assert_refused(
+        error,
+        "周临退 reaches the statutory retirement age on 2026-07-10; the earliest retirement "
+        "month is 2026-03.",
+        "age_not_reached",
+        before,
+        zhou,
+    )
+
+
+def test_an_early_retirement_needs_the_public_notice(zhou, staff):
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        request_for(
+            zhou,
+            staff["caseworker"],
+            retirement_date=date(2026, 5, 1),
+            kind=RetirementKind.FLEXIBLE_EARLY,
+            today=date(2026, 4, 20),
+        )
+    assert_refused(
+        error,
+        "A flexible early retirement needs the public-notice step: give the date the notice "
+        "was posted.",
+        "public_notice_required",
+        before,
+        zhou,
+    )
+
+
+def test_an_early_month_is_not_a_statutory_retirement(zhou, staff):
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        request_for(
+            zhou, staff["caseworker"], retirement_date=date(2026, 5, 1), today=date(2026, 4, 20)
+        )
+    assert_refused(
+        error,
+        "A retirement in 2026-05 is a Flexible early retirement for 周临退 (statutory month "
+        "2026-07), not a At the statutory age.",
+        "wrong_kind",
+        before,
+        zhou,
+    )
+
+
+def test_an_early_retirement_with_notice_is_prepared(zhou, staff):
+    request = request_for(
+        zhou,
+        staff["caseworker"],
+        retirement_date=date(2026, 5, 1),
+        kind=RetirementKind.FLEXIBLE_EARLY,
+        public_notice_date=date(2026, 4, 10),
+        today=date(2026, 4, 20),
+    )
+    assert (request.payload["kind"], request.payload["public_notice_date"]) == (
+        "flexible_early",
+        "2026-04-10",
+    )
+    # 60 y 2 m: 139 − 7 × 2 ÷ 12 = 137.8333… → 137.8
+    assert request.payload["divisor"] == "137.8"
+
+
+def test_the_minimum_months_must_be_met(staff):
+    person = make_person(
+        staff["caseworker"].agency,
+        born=date(1965, 3, 15),
+        name="李不足",
+        first_work_date=date(1990, 1, 1),
+        deemed_months=152,
+    )
+    lines(person, "2023-01", "2025-03", "6997.00")  # 27 months; 27 + 152 = 179 < 180
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        request_for(person, staff["caseworker"])
+    assert_refused(
+        error,
+        "李不足 has 179 contribution months (27 contributed and 152 deemed); retiring in 2025 "
+        "needs at least 180.",
+        "minimum_months_not_met",
+        before,
+        person,
+    )
+
+
+def test_the_first_work_date_must_be_recorded(staff):
+    person = make_person(staff["caseworker"].agency, born=date(1965, 3, 15), name="赵无档")
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        request_for(person, staff["caseworker"])
+    assert_refused(
+        error,
+        "The first work date of 赵无档 is not recorded; correct the key data first.",
+        "first_work_date_missing",
+        before,
+        person,
+    )
+
+
+def test_a_birth_date_against_the_id_number_is_refused(wang, staff):
+    type(wang).objects.filter(pk=wang.pk).update(birth_date=date(1965, 3, 16))
+    wang.refresh_from_db()
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        request_for(wang, staff["caseworker"])
+    assert_refused(
+        error,
+        "The birth date 1965-03-16 of 王退休 does not match the citizen ID number "
+        "(1965-03-15); correct the key data first.",
+        "birth_date_mismatch",
+        before,
+        wang,
+    )
+
+
+def test_contributions_changed_before_approval_refuse_the_approval(wang, staff):
+    request = request_for(wang, staff["caseworker"])
+    lines(wang, "2025-04", "2025-04", "13994.00")
+    with pytest.raises(Conflict) as error:
+        approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    assert str(error.value) == (
+        "The contributions of 王退休 changed since the case was made; make a new request."
+    )
+    assert PensionDetermination.objects.count() == 0
+    wang.refresh_from_db()
+    assert wang.status == PersonStatus.CONTRIBUTING
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+def test_the_retirement_page_makes_a_request_and_writes_nothing(client, wang, staff):
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(f"/benefits/people/{wang.pk}/retirement/").content.decode()
+    assert '<dd id="birth-date">1965-03-15</dd>' in page
+    assert '<dd id="first-work-date">1985-07-01</dd>' in page
+    assert '<dd id="deemed-months">180</dd>' in page
+    before = PensionDetermination.objects.count(), AccountEntry.objects.count()
+    response = client.post(
+        f"/benefits/people/{wang.pk}/retirement/",
+        {
+            "retirement_date": "2025-04-15",
+            "kind": "statutory",
+            "reason": "按法定年龄退休",
+            "attachment": proof(),
+        },
+        follow=True,
+    )
+    request = ApprovalRequest.objects.get(operation=services.RETIREMENT)
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/approvals/{request.pk}/"
+    assert f"Request #{request.pk} is waiting for a reviewer" in html
+    assert "Basic pension = (7253 + 7253 × 1.05797101) ÷ 2 × 17.2500 × 1 % = 1287.41." in html
+    assert (PensionDetermination.objects.count(), AccountEntry.objects.count()) == before
+
+
+def test_the_retirement_page_shows_a_refusal(client, zhou, staff):
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        f"/benefits/people/{zhou.pk}/retirement/",
+        {
+            "retirement_date": "2026-05-01",
+            "kind": "flexible_early",
+            "reason": "提前退休",
+            "attachment": proof(),
+        },
+    )
+    assert response.status_code == 200
+    assert "A flexible early retirement needs the public-notice step" in response.content.decode()
+    assert not ApprovalRequest.objects.filter(operation=services.RETIREMENT).exists()
+
+
+def test_the_retirement_page_refuses_an_auditor_and_a_budget_officer(client, wang, staff):
+    client.force_login(staff["auditor"])
+    assert client.get(f"/benefits/people/{wang.pk}/retirement/").status_code == 403
+    client.force_login(staff["province_budget"])
+    assert client.get(f"/benefits/people/{wang.pk}/retirement/").status_code == 403
+    client.logout()
+    response = client.get(f"/benefits/people/{wang.pk}/retirement/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+@pytest.fixture
+def determined(wang, staff):
+    request = request_for(wang, staff["caseworker"])
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    return PensionDetermination.objects.get(person=wang)
+
+
+def test_the_determination_page_shows_the_calculation_in_chinese(client, determined, staff):
+    client.force_login(staff["reviewer"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(f"/benefits/determinations/{determined.pk}/").content.decode()
+    assert '<td class="num" id="total">3086.36</td>' in html
+    assert '<dd id="average-index">1.05797101449275362319</dd>' in html
+    assert '<dd id="divisor">138.4</dd>' in html
+    assert "基础养老金 = (7253 + 7253 × 1.05797101) ÷ 2 × 17.2500 × 1% = 1287.41。" in html
+    assert "个人账户养老金 = 账户储存额 41882.61 ÷ 138.4 = 302.62。" in html
+    assert "benefits.calculation_base@" in html
+    assert 'id="provisional"' not in html
+
+
+def test_the_determination_page_is_read_province_wide_but_not_by_a_budget_officer(
+    client, determined, staff
+):
+    client.force_login(staff["other_caseworker"])  # a county of 大同市
+    assert client.get(f"/benefits/determinations/{determined.pk}/").status_code == 200
+    client.force_login(staff["province_budget"])
+    assert client.get(f"/benefits/determinations/{determined.pk}/").status_code == 403
+    client.force_login(staff["reviewer"])
+    assert client.get("/benefits/determinations/999999/").status_code == 404
+
+
+def test_the_person_page_shows_the_current_determination(client, determined, staff):
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/enrollment/people/{determined.person_id}/").content.decode()
+    assert '<dd id="benefit-total">3086.36</dd>' in html
+    assert f'href="/benefits/determinations/{determined.pk}/"' in html
+
+
+def test_the_person_page_offers_the_retirement_case(client, zhou, staff):
+    client.force_login(staff["caseworker"])
+    html = client.get(f"/enrollment/people/{zhou.pk}/").content.decode()
+    assert f'href="/benefits/people/{zhou.pk}/retirement/"' in html
+
+
+def test_a_provisional_determination_page_has_the_badge(client, zhou, staff):
+    request = request_for(
+        zhou, staff["caseworker"], retirement_date=date(2026, 7, 10), today=date(2026, 7, 20)
+    )
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    determination = PensionDetermination.objects.get(person=zhou)
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/benefits/determinations/{determination.pk}/").content.decode()
+    assert 'id="provisional"' in html
+    assert "The calculation base of 2026 was not yet published" in html
+
+
+def test_the_person_section_does_not_offer_retirement_to_an_auditor(client, zhou, staff):
+    client.force_login(staff["auditor"])
+    html = client.get(f"/enrollment/people/{zhou.pk}/").content.decode()
+    assert "/retirement/" not in html
