@@ -527,3 +527,55 @@ def test_the_person_section_does_not_offer_retirement_to_an_auditor(client, zhou
     client.force_login(staff["auditor"])
     html = client.get(f"/enrollment/people/{zhou.pk}/").content.decode()
     assert "/retirement/" not in html
+
+
+def test_a_late_retirement_is_prepared_and_a_too_late_one_refused(zhou, staff):
+    request = request_for(
+        zhou,
+        staff["caseworker"],
+        retirement_date=date(2026, 10, 1),
+        kind=RetirementKind.FLEXIBLE_LATE,
+        today=date(2026, 10, 5),
+    )
+    # 60 y 7 m: 139 − 7 × 7 ÷ 12 = 134.9166… → 134.9; the 2026 base is not published
+    assert (request.payload["kind"], request.payload["divisor"]) == ("flexible_late", "134.9")
+    assert request.payload["provisional"] is True
+    request.delete()
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        # the latest month: 2026-07 + 36 = 2029-07
+        request_for(
+            zhou,
+            staff["caseworker"],
+            retirement_date=date(2029, 8, 1),
+            kind=RetirementKind.FLEXIBLE_LATE,
+            today=date(2029, 8, 1),
+        )
+    assert_refused(
+        error,
+        "周临退 reached the statutory retirement age on 2026-07-10; the latest retirement "
+        "month is 2029-07.",
+        "too_late",
+        before,
+        zhou,
+    )
+
+
+def test_a_case_prepared_elsewhere_is_approved_only_by_the_owning_region(wang, staff):
+    # any hall of the province may prepare (异地通办); the owner's reviewer approves
+    request = request_for(wang, staff["other_caseworker"])
+    with pytest.raises(NotPermitted) as refusal:
+        approval_request_approve(actor=staff["other_reviewer"], request_id=request.pk)
+    assert str(refusal.value) == "This request belongs to an agency outside your region."
+    assert PensionDetermination.objects.count() == 0
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    assert PensionDetermination.objects.get(person=wang).total == D("3086.36")
+
+
+def test_the_determination_page_queries(client, determined, staff, django_assert_max_num_queries):
+    client.force_login(staff["reviewer"])
+    # session, user, second factor, the determination with its joins, the parameter
+    # rows in one query, and the page's shared parts: nothing per line or per year
+    with django_assert_max_num_queries(7):
+        response = client.get(f"/benefits/determinations/{determined.pk}/")
+    assert response.status_code == 200
