@@ -579,3 +579,68 @@ def test_the_determination_page_queries(client, determined, staff, django_assert
     with django_assert_max_num_queries(7):
         response = client.get(f"/benefits/determinations/{determined.pk}/")
     assert response.status_code == 200
+
+
+@pytest.fixture
+def changchun(demo_tiny):
+    """An agency of 南关区 (长春市, Jilin profile) with a caseworker and a reviewer."""
+    from pension.models import Agency, StaffUser
+
+    agency = Agency.objects.create(code="22010200", name="南关区社会保险中心", region_id="220102")
+    users = {
+        role: StaffUser.objects.create_user(
+            username=f"nanguan_{role}", password="x", agency=agency, roles=[role]
+        )
+        for role in ("caseworker", "reviewer")
+    }
+    return agency, users
+
+
+def test_a_jilin_determination_in_changchun_uses_both_bases(changchun):
+    agency, users = changchun
+    person = make_person(
+        agency,
+        born=date(1965, 5, 20),
+        name="长春甲",
+        first_work_date=date(1985, 9, 1),
+        deemed_months=294,
+    )
+    # 2025-01..06 at 10983 = 1.5 × W(2024) 7322 (Jilin's); born 1965-05: m = 4 →
+    # 4 // 4 + 1 = 2 months → statutory 2025-07-20
+    lines(person, "2025-01", "2025-06", "10983.00")
+    request = request_for(
+        person,
+        users["caseworker"],
+        retirement_date=date(2025, 7, 20),
+        transitional_index=D("1.2"),
+        today=date(2025, 7, 25),
+    )
+    approval_request_approve(actor=users["reviewer"], request_id=request.pk)
+    determination = PensionDetermination.objects.get(person=person)
+    # Z = (1.5 × 6 + 1.0 × 294) ÷ 300 = 303 ÷ 300 = 1.01; N = 300 ÷ 12 = 25.00 (2 decimals)
+    # C_local (长春) 7978.25, C_province 7322.08:
+    # basic = (7978.25 + 7322.08 × 1.01) ÷ 2 × 25.00 × 1 % = 15373.5508 ÷ 2 × 0.25
+    #       = 1921.69385 → 1921.69
+    # transitional, on the provincial base with the index of the records, actual years
+    # 0.5 ≤ 20 → 1.2 %: 7322.08 × 1.2 × 24.50 × 1.2 % = 2583.229824 → 2583.23
+    # extra: actual years 0.50 do not exceed 20 → 0.00; no account → 0.00
+    # total = 1921.69 + 0.00 + 2583.23 + 0.00 = 4504.92
+    assert (
+        determination.basic_pension,
+        determination.account_pension,
+        determination.transitional_pension,
+        determination.extra_pension,
+        determination.total,
+    ) == (D("1921.69"), D("0.00"), D("2583.23"), D("0.00"), D("4504.92"))
+    assert (determination.calculation_base, determination.local_calculation_base) == (
+        D("7322.08"),
+        D("7978.25"),
+    )
+    assert (determination.contribution_years, determination.average_index) == (
+        D("25.0000"),
+        D("1.01000000000000000000"),
+    )
+    assert determination.transitional_index == D("1.20000000000000000000")
+    assert determination.provisional is False
+    assert any(r.startswith("benefits.calculation_base@") for r in determination.parameters)
+    assert len([r for r in determination.parameters if "calculation_base" in r]) == 2
