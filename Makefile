@@ -49,15 +49,20 @@ messages: install
 # Benchmarks on databases of their own (make bench SCALE=province); the figures go into
 # docs/benchmarks.md. The person page reads $(BENCH_DB), loaded once at SCALE (drop it to
 # reload at another scale); the assessment builds $(BENCH_ASSESS_DB) with
-# $(BENCH_CONTRIBUTORS) contributors (3 000 000 at SCALE=province) and drops it after.
+# $(BENCH_CONTRIBUTORS) contributors (3 000 000 at SCALE=province) and drops it after;
+# the annual interest builds $(BENCH_INTEREST_DB) with $(BENCH_ACCOUNTS) accounts
+# (5 000 000 at SCALE=province) and drops it after.
 BENCH_ASSESS_DB ?= bench_assess
 BENCH_CONTRIBUTORS ?= $(if $(filter province,$(SCALE)),3000000,300000)
+BENCH_INTEREST_DB ?= bench_interest
+BENCH_ACCOUNTS ?= $(if $(filter province,$(SCALE)),5000000,500000)
 bench: install
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py bench_person_page --create-database
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v 0
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py load_demo --scale $(SCALE) --if-absent
 	PENSION_DATABASE_NAME=$(BENCH_DB) DEBUG=0 $(BIN)/python manage.py bench_person_page --sample 1000 --scale $(SCALE)
 	PENSION_DATABASE_NAME=$(BENCH_ASSESS_DB) DEBUG=0 $(BIN)/python manage.py bench_assessment --contributors $(BENCH_CONTRIBUTORS) --drop-database
+	PENSION_DATABASE_NAME=$(BENCH_INTEREST_DB) DEBUG=0 $(BIN)/python manage.py bench_interest --accounts $(BENCH_ACCOUNTS) --drop-database
 
 stop: install
 	$(BIN)/python manage.py runtime stop
