@@ -297,3 +297,22 @@ def test_an_entry_cannot_be_updated_or_deleted_in_the_database(staff):
                 cursor.execute(sql)
     entry.refresh_from_db()
     assert entry.amount == D("10.00")
+
+
+def test_a_move_within_the_province_keeps_the_account_and_moves_no_money(
+    staff, person, three_months
+):
+    credit(staff)
+    account = PensionAccount.objects.get(person=person)
+    before = entries(person)
+    # the holder moves to a county of Datong (only the relationship moves, §8.3)
+    type(person).objects.filter(pk=person.pk).update(
+        region_id=staff["other_caseworker"].agency.region_id
+    )
+    paid_line(person, "2024-04", "5000.00", paid_on=date(2024, 5, 10))
+    credit(staff)
+    run = interest(staff, 2024)
+
+    assert PensionAccount.objects.filter(person=person).get() == account
+    assert entries(person)[: len(before)] == before  # nothing moved or re-booked
+    assert InterestLine.objects.filter(run=run, account=account).exists()
