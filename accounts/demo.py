@@ -97,6 +97,11 @@ def load(ctx: DemoContext) -> None:
         checker = StaffUser.objects.get(username=APPROVER)
         if not AccountRun.objects.filter(kind=RunKind.CREDITING, region_id=province).exists():
             t = monotonic()
+            with connection.cursor() as cursor:  # written in this transaction: no statistics yet
+                cursor.execute(
+                    "ANALYZE contributions_contributionline, contributions_bill, "
+                    "contributions_paymentallocation, contributions_taxpayment"
+                )
             run = runs.crediting_run_create(
                 actor=starter, region=province, period=Period(ctx.today.year, 1)
             )

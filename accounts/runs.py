@@ -28,14 +28,13 @@ constraints.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import AccountStatus, EntryKind, RunKind, RunStatus
+from accounts.choices import RunKind, RunStatus
 from accounts.models import AccountRun, InterestLine
 from accounts.services import YearRate, interest_method_for, interest_rate_for, rate_rule
 from contributions.assessment import CRASH_AFTER_CHUNKS_ENV
@@ -334,7 +333,7 @@ SELECT (SELECT count(*) FROM ins), (SELECT coalesce(sum(amount), 0) FROM ins),
 """
 
 
-def _credit_chunk(run: AccountRun, county: str, *, since, open_from: int) -> dict[str, Any]:
+def _credit_chunk(run: AccountRun, county: str, *, since, open_from: int) -> None:
     lines = account_creditable_lines(region_prefix=county, since=since).values(
         "id", "person_id", "period", "account_credit", "account_rate", "paid_on", "due_date"
     )
@@ -347,12 +346,17 @@ def _credit_chunk(run: AccountRun, county: str, *, since, open_from: int) -> dic
             [run.period.as_int, *params, open_from, run.pk],
         )
         entries, amount, accounts, reopened, closed = cursor.fetchone()
-        AccountRun.objects.filter(pk=run.pk).update(
-            entry_count=F("entry_count") + entries,
-            total_amount=F("total_amount") + amount,
-            account_count=F("account_count") + accounts,
-        )
-    return {"opened": opened, "reopened": reopened, "closed_skipped": closed}
+        # the run's figures move in the chunk's own transaction: a chunk redone after a
+        # crash writes nothing and adds nothing
+        locked = _locked(run.pk)
+        counts = dict(locked.parameters.get("counts", {}))
+        for key, value in (("opened", opened), ("reopened", reopened), ("closed_skipped", closed)):
+            counts[key] = counts.get(key, 0) + value
+        locked.parameters = {**locked.parameters, "counts": counts}
+        locked.entry_count += entries
+        locked.total_amount += amount
+        locked.account_count += accounts
+        locked.save(update_fields=["parameters", "entry_count", "total_amount", "account_count"])
 
 
 def crediting_run_execute(run_id: int) -> AccountRun:
@@ -388,19 +392,10 @@ def crediting_run_execute(run_id: int) -> AccountRun:
                     run = locked
             since = run.parameters["since"]
             since = datetime.fromisoformat(since) if since else None
-            counts = dict(run.parameters.get("counts", {}))
             for county in run.parameters["counties"]:
                 if county in run.parameters["chunks_done"]:
                     continue
-                result = _credit_chunk(
-                    run, county, since=since, open_from=run.parameters["open_from"]
-                )
-                for key, value in result.items():
-                    counts[key] = counts.get(key, 0) + value
-                with transaction.atomic():
-                    locked = _locked(run.pk)
-                    locked.parameters = {**locked.parameters, "counts": counts}
-                    locked.save(update_fields=["parameters"])
+                _credit_chunk(run, county, since=since, open_from=run.parameters["open_from"])
                 _progress(run, county)
             with transaction.atomic():
                 run = _locked(run.pk)
@@ -828,21 +823,3 @@ def previous_interest_run(run: AccountRun) -> AccountRun | None:
 
 def run_lines(run: AccountRun) -> QuerySet[InterestLine]:
     return run.interest_lines.select_related("account__person").order_by("account_id")
-
-
-def statuses_in_interest() -> tuple[str, ...]:
-    return (AccountStatus.OPEN, AccountStatus.SEALED)
-
-
-__all__ = [
-    "EntryKind",
-    "crediting_run_create",
-    "crediting_run_execute",
-    "crediting_run_start",
-    "interest_run_approve",
-    "interest_run_create",
-    "interest_run_discard",
-    "interest_run_execute",
-    "interest_run_post",
-    "interest_run_start",
-]

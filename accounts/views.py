@@ -36,6 +36,11 @@ from pension.views import section_required
 
 accounts_section = section_required("accounts")
 RUNS_SHOWN = 100
+COUNT_LABELS = {
+    "opened": _("Accounts opened"),
+    "reopened": _("Sealed accounts reopened"),
+    "closed_skipped": _("Lines of closed accounts, not credited"),
+}
 LINES_SHOWN = 100
 
 
@@ -297,6 +302,10 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": runs.run_lines(run)[:LINES_SHOWN] if interest else [],
             "lines_shown": LINES_SHOWN,
             "previous": runs.previous_interest_run(run) if interest else None,
+            "counts": [
+                (COUNT_LABELS.get(key, key), value)
+                for key, value in run.parameters.get("counts", {}).items()
+            ],
             "may_start": may_prepare
             and run.status in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING)
             and not run.parameters.get("discarded"),
