@@ -42,6 +42,8 @@ COUNT_LABELS = {
     "closed_skipped": _("Lines of closed accounts, not credited"),
 }
 LINES_SHOWN = 100
+# a worker has the run: running, approved and waiting to be posted, or posting
+WORKING = (RunStatus.RUNNING, RunStatus.APPROVED, RunStatus.POSTING)
 
 
 @accounts_section
@@ -247,7 +249,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {
             "runs": runs.account_runs(request.user)[:RUNS_SHOWN],
             "may_create": request.user.is_superuser
-            or request.user.has_role(Role.CASEWORKER, Role.ACCOUNTANT),
+            or request.user.has_role(Role.CASEWORKER, Role.FUND_ACCOUNTANT),
         },
     )
 
@@ -283,7 +285,7 @@ def _progress(run: AccountRun) -> dict[str, Any]:
     percent = 100 * run.processed_count // run.total_count if run.total_count else 0
     return {
         "percent": 100 if finished else percent,
-        "polling": run.status in (RunStatus.RUNNING, RunStatus.POSTING),
+        "polling": run.status in WORKING,
     }
 
 
@@ -329,7 +331,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(
         request, "accounts/run_progress.html", {"run": run, "progress": _progress(run)}
     )
-    if request.htmx and run.status not in (RunStatus.RUNNING, RunStatus.POSTING):
+    if request.htmx and run.status not in WORKING:
         response["HX-Refresh"] = "true"
     return response
 
