@@ -316,3 +316,17 @@ def test_a_move_within_the_province_keeps_the_account_and_moves_no_money(
     assert PensionAccount.objects.filter(person=person).get() == account
     assert entries(person)[: len(before)] == before  # nothing moved or re-booked
     assert InterestLine.objects.filter(run=run, account=account).exists()
+
+
+def test_a_profile_that_chooses_the_annual_method(staff, person, three_months):
+    PolicyParameter.objects.create(
+        profile_id="shanxi", key="accounts.interest_method", effective_from=date(2024, 1, 1),
+        version=2, value="annual", source="test",
+    )  # fmt: skip
+    credit(staff)
+    run = interest(staff, 2024)
+
+    # 800 × 0.0262 = 20.96; × 1.083 = 22.69968; ÷ 2 = 11.34984 → 11.35
+    assert run.method == "annual"
+    line = InterestLine.objects.get(run=run, account__person=person)
+    assert (line.credits, line.interest, line.closing) == (D("800.00"), D("11.35"), D("811.35"))
