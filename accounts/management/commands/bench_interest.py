@@ -247,7 +247,14 @@ class Command(BaseCommand):
             cursor.execute(
                 f"CREATE TABLE {BARE_ENTRIES} (LIKE accounts_accountentry INCLUDING ALL)"
             )
-            if keys:
+            cursor.execute(f"INSERT INTO {BARE_LINES} SELECT * FROM accounts_interestline")
+            cursor.execute(f"INSERT INTO {BARE_ENTRIES} SELECT * FROM accounts_accountentry")
+            for table in (BARE_LINES, BARE_ENTRIES):  # new ids continue after the copied ones
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                )
+            if keys:  # added after the copy: one validating scan, not a check a row
                 deferred = "DEFERRABLE INITIALLY DEFERRED"
                 cursor.execute(
                     f"ALTER TABLE {BARE_LINES} "
@@ -258,13 +265,6 @@ class Command(BaseCommand):
                     f"ALTER TABLE {BARE_ENTRIES} "
                     f"ADD FOREIGN KEY (run_id) REFERENCES accounts_accountrun {deferred}, "
                     f"ADD FOREIGN KEY (account_id) REFERENCES accounts_pensionaccount {deferred}"
-                )
-            cursor.execute(f"INSERT INTO {BARE_LINES} SELECT * FROM accounts_interestline")
-            cursor.execute(f"INSERT INTO {BARE_ENTRIES} SELECT * FROM accounts_accountentry")
-            for table in (BARE_LINES, BARE_ENTRIES):  # new ids continue after the copied ones
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
                 )
             cursor.execute(f"VACUUM ANALYZE {BARE_LINES}")
             cursor.execute(f"VACUUM ANALYZE {BARE_ENTRIES}")
