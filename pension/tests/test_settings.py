@@ -59,13 +59,19 @@ def test_the_compiled_chinese_catalogue_is_complete_and_current():
     assert not untranslated, f"untranslated: {untranslated[:10]}"
     with open(locale / "django.mo", "rb") as handle:
         compiled = GNUTranslations(handle)
+
+    def compiled_text(e) -> str:
+        if e.msgctxt and e.msgid_plural:
+            return compiled.npgettext(e.msgctxt, e.msgid, e.msgid_plural, 1)
+        if e.msgctxt:
+            return compiled.pgettext(e.msgctxt, e.msgid)
+        if e.msgid_plural:
+            return compiled.ngettext(e.msgid, e.msgid_plural, 1)
+        return compiled.gettext(e.msgid)
+
     stale = [
         e.msgid
         for e in catalogue
-        if (
-            compiled.ngettext(e.msgid, e.msgid_plural, 1) != e.msgstr_plural[0]
-            if e.msgid_plural
-            else compiled.gettext(e.msgid) != e.msgstr
-        )
+        if compiled_text(e) != (e.msgstr_plural[0] if e.msgid_plural else e.msgstr)
     ]
     assert not stale, f"django.mo is older than django.po (make messages): {stale[:5]}"
