@@ -17,14 +17,15 @@ one statement per year of bases and one per period of assessment), deterministic
   (``bases.year_limits``), kept with their parameter references as a declaration
   keeps them.
 - **Assessments**: for every period of the ``ctx.history_years`` calendar years
-  before today's year, one live ``AssessmentRun`` of the province, released to the
-  tax bureau: started by the system, approved by the province reviewer, with the
-  rates, the due day and the chunks (counties) a real run records. Its lines are what
-  ``contributions.assessment`` would write (the same stage: employments in force in
-  the period joined to the year's current base, and the flexible contributors; the
-  same ``round(base × rate, 2)``), its bills the sums of its lines per employer and
-  per flexible contributor, due on the due day of the following month, and its
-  counts and totals the sums over the lines.
+  before today's year (3 by default, 1 at the province scale: three years there would
+  take 1.5–2.3 hours and some 54 GB, docs/benchmarks.md), one live ``AssessmentRun``
+  of the province, released to the tax bureau: started by the system, approved by the
+  province reviewer, with the rates, the due day and the chunks (counties) a real run
+  records. Its lines are what ``contributions.assessment`` would write (the same
+  stage: employments in force in the period joined to the year's current base, and
+  the flexible contributors; the same ``round(base × rate, 2)``), its bills the sums
+  of its lines per employer and per flexible contributor, due on the due day of the
+  following month, and its counts and totals the sums over the lines.
 - **Payments**: one tax payment (receipt ``DEMO-<bill id>``) allocated to each bill it
   pays, by a behaviour of the payer. The payers of the history's last month, ranked
   by a hash of their id (the employer's, or minus the flexible contributor's): the

@@ -27,6 +27,10 @@ from pension.models import Agency, PolicyParameter, PolicyProfile, Region, Staff
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SCALES = ("tiny", "demo", "province")
+# Years of history (contribution assessments, payments, ...) loaded by default before
+# today's year. The province scale loads one: three would take 1.5–2.3 hours and some
+# 54 GB on the reference machine (docs/benchmarks.md); ``--history-years 3`` asks for them.
+DEFAULT_HISTORY_YEARS = {"tiny": 3, "demo": 3, "province": 1}
 # Every demo login shares this password (docs/operations.md, README).
 DEMO_PASSWORD = "demo-pass-2026"
 PROVINCES = {"shanxi": "140000", "jilin": "220000"}
@@ -82,12 +86,15 @@ def load_demo(
     scale: str = "demo",
     profile: str = "shanxi",
     log: Callable[[str], None] = print,
-    history_years: int = 3,
+    history_years: int | None = None,
 ) -> DemoContext:
     """Load the demo province into an empty database (one transaction), with
-    ``history_years`` years of history before today's year (0: none)."""
+    ``history_years`` years of history before today's year (0: none; by default
+    ``DEFAULT_HISTORY_YEARS`` of the scale)."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}")
+    if history_years is None:
+        history_years = DEFAULT_HISTORY_YEARS[scale]
     if history_years < 0:
         raise ValueError("history_years must be 0 or more")
     ctx = DemoContext(scale, profile, PROVINCES[profile], timezone.localdate(), log, history_years)

@@ -15,8 +15,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--history-years",
             type=int,
-            default=3,
-            help="years of contribution history before this year (0: registers only)",
+            default=None,
+            help="years of contribution history before this year (0: registers only; "
+            "default 3, 1 at scale province)",
         )
 
     def handle(self, *args, scale, profile, if_absent, history_years, **options):
