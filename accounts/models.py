@@ -176,21 +176,24 @@ class AccountEntry(models.Model):
     value_period = PeriodField(_("Earns interest from"))
     amount = money(_("Amount"))
     interest_year = models.PositiveSmallIntegerField(_("Interest year"), null=True, blank=True)
+    # indexed by accountentry_credit_once_per_line (the lookups are of credits)
     contribution_line = models.ForeignKey(
         "contributions.ContributionLine", verbose_name=_("Contribution line"),
-        on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False,
     )  # fmt: skip
+    # indexed by accountentry_case (partial: few entries come from a case)
     case = models.ForeignKey(
         "pension.ApprovalRequest", verbose_name=_("Case"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        null=True, blank=True, related_name="+", db_index=False,
     )  # fmt: skip
     run = models.ForeignKey(
         AccountRun, verbose_name=_("Run"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="entries",
     )  # fmt: skip
+    # indexed by accountentry_reversed_once
     reverses = models.ForeignKey(
         "self", verbose_name=_("Reverses"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+",
+        related_name="+", db_index=False,
     )  # fmt: skip
     # the rule and parameter version that produced the amount, e.g. "rate#12v1"
     rule = models.CharField(_("Rule version"), max_length=80, blank=True)
@@ -234,6 +237,9 @@ class AccountEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "value_period"], name="accountentry_account_value"),
+            models.Index(
+                fields=["case"], condition=Q(case__isnull=False), name="accountentry_case"
+            ),
         ]
 
     def __str__(self) -> str:
