@@ -1,10 +1,10 @@
 """The batches of personal accounts (DESIGN §2.3, §5.3): monthly crediting (每月记账)
-and annual interest (年度结息). Set-based SQL in chunks (crediting by county, interest by
-ranges of account ids), one transaction per chunk, resumable, idempotent by unique
-constraints.
+and annual interest (年度结息). Set-based SQL (crediting in one statement for the
+province, interest in chunks of account ids, one transaction each), resumable,
+idempotent by unique constraints.
 
 - **Crediting** (``crediting_run_*``): every line of ``contributions.selectors.
-  account_creditable_lines`` (paid in full, or a negative credit of an approved case)
+  account_creditable_lines_sql`` (paid in full, or a negative credit of an approved case)
   not credited yet becomes a credit entry of its account (the account is opened when
   missing), idempotent by the source line (``accountentry_credit_once_per_line``). Its
   ``value_period`` (the month it earns from) is the contribution month when the bill
@@ -38,7 +38,7 @@ from accounts.choices import RunKind, RunStatus
 from accounts.models import AccountRun, InterestLine
 from accounts.services import YearRate, interest_method_for, interest_rate_for, rate_rule
 from contributions.assessment import CRASH_AFTER_CHUNKS_ENV
-from contributions.selectors import account_creditable_lines
+from contributions.selectors import account_creditable_lines_sql
 from pension import changelog
 from pension.choices import RegionLevel, Role
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -292,7 +292,7 @@ def _crediting_since(run: AccountRun) -> datetime | None:
 _OPEN_SQL = """
 INSERT INTO accounts_pensionaccount (person_id, province_id, status, opened_period, opened_at,
                                      status_changed_at, status_reason)
-SELECT l.person_id, %s, 'open', min(l.period), now(), NULL, ''
+SELECT l.person_id, %(province)s, 'open', min(l.period), now(), NULL, ''
   FROM ({lines}) l
  WHERE NOT EXISTS (SELECT 1 FROM accounts_pensionaccount a WHERE a.person_id = l.person_id)
  GROUP BY l.person_id
@@ -303,7 +303,7 @@ _CREDIT_SQL = """
 WITH src AS MATERIALIZED (
     SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, a.id AS account_id,
            a.status AS account_status,
-           CASE WHEN l.account_credit < 0 THEN %s
+           CASE WHEN l.account_credit < 0 THEN %(run_period)s
                 WHEN l.paid_on > l.due_date
                      THEN (extract(year FROM l.paid_on) * 100 + extract(month FROM l.paid_on))::int
                 ELSE l.period END AS value_period
@@ -315,8 +315,9 @@ WITH src AS MATERIALIZED (
     INSERT INTO accounts_accountentry (account_id, kind, period, value_period, amount,
                                        interest_year, contribution_line_id, case_id, run_id,
                                        reverses_id, rule, created_at)
-    SELECT s.account_id, 'credit', s.period, greatest(s.value_period, %s), s.account_credit,
-           NULL, s.id, NULL, %s, NULL, 'account_rate ' || s.account_rate::text, now()
+    SELECT s.account_id, 'credit', s.period, greatest(s.value_period, %(open_from)s),
+           s.account_credit, NULL, s.id, NULL, %(run)s, NULL,
+           'account_rate ' || s.account_rate::text, now()
       FROM src s
      WHERE s.account_status <> 'closed'
     ON CONFLICT DO NOTHING
@@ -333,18 +334,14 @@ SELECT (SELECT count(*) FROM ins), (SELECT coalesce(sum(amount), 0) FROM ins),
 """
 
 
-def _credit_chunk(run: AccountRun, county: str, *, since, open_from: int) -> None:
-    lines = account_creditable_lines(region_prefix=county, since=since).values(
-        "id", "person_id", "period", "account_credit", "account_rate", "paid_on", "due_date"
-    )
-    sql, params = lines.query.sql_with_params()
+def _credit_chunk(run: AccountRun, prefix: str, *, since, open_from: int) -> None:
+    sql, params = account_creditable_lines_sql(region_prefix=prefix, since=since)
+    params = {**params, "province": run.region_id, "run_period": run.period.as_int,
+              "open_from": open_from, "run": run.pk}  # fmt: skip
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_OPEN_SQL.format(lines=sql), [run.region_id, *params])
+        cursor.execute(_OPEN_SQL.format(lines=sql), params)
         opened = cursor.rowcount
-        cursor.execute(
-            _CREDIT_SQL.format(lines=sql),
-            [run.period.as_int, *params, open_from, run.pk],
-        )
+        cursor.execute(_CREDIT_SQL.format(lines=sql), params)
         entries, amount, accounts, reopened, closed = cursor.fetchone()
         # the run's figures move in the chunk's own transaction: a chunk redone after a
         # crash writes nothing and adds nothing
@@ -360,7 +357,7 @@ def _credit_chunk(run: AccountRun, county: str, *, since, open_from: int) -> Non
 
 
 def crediting_run_execute(run_id: int) -> AccountRun:
-    """Credit (or resume crediting) county by county; see the module docstring."""
+    """Credit (or resume crediting); see the module docstring."""
     with _Exclusive(run_id) as mine:
         if not mine:
             return AccountRun.objects.get(pk=run_id)
@@ -371,13 +368,9 @@ def crediting_run_execute(run_id: int) -> AccountRun:
             if "counties" not in run.parameters:
                 last_year = _last_posted_interest_year(run.region)
                 since = _crediting_since(run)
-                counties = sorted(
-                    set(
-                        account_creditable_lines(
-                            region_prefix=run.region.scope_prefix, since=since
-                        ).values_list("person__region_id", flat=True)
-                    )
-                )
+                # one chunk: the province (the statement groups the paid bills once;
+                # a crash re-runs it, and what was credited is not credited again)
+                counties = [run.region.scope_prefix]
                 with transaction.atomic():
                     locked = _locked(run.pk)
                     locked.parameters = {

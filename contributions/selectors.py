@@ -1,59 +1,71 @@
-"""Reads of contributions (基金征缴): region-scoped querysets and figures."""
+"""Reads of contributions (基金征缴) that downstream domains use: the lines due to the
+personal accounts, and a person's actual bases year by year."""
 
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from contributions.choices import BillStatus
-from contributions.models import Bill, ContributionLine, PaymentAllocation
+_CREDITABLE_SQL = """
+WITH paid_bills AS MATERIALIZED (
+    SELECT b.id, b.run_id, b.case_id, b.employer_id, b.person_id, b.due_date, b.status,
+           max(p.paid_on) AS paid_on, max(p.received_at) AS received_at
+      FROM contributions_bill b
+      LEFT JOIN contributions_paymentallocation a ON a.bill_id = b.id
+      LEFT JOIN contributions_taxpayment p ON p.id = a.payment_id
+     WHERE b.posted AND b.region_id LIKE %(prefix)s
+     GROUP BY b.id
+), cases AS (
+    SELECT case_id, max(due_date) AS due_date, max(paid_on) AS paid_on,
+           max(received_at) AS received_at
+      FROM paid_bills
+     WHERE case_id IS NOT NULL
+     GROUP BY case_id
+    HAVING bool_and(status = 'paid')
+)
+SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, b.paid_on, b.due_date
+  FROM contributions_contributionline l
+  JOIN paid_bills b ON b.run_id = l.run_id AND b.employer_id = l.employer_id
+ WHERE l.posted AND l.account_credit > 0 AND b.status = 'paid'
+   AND (%(since)s::timestamptz IS NULL OR b.received_at >= %(since)s)
+UNION ALL
+SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, b.paid_on, b.due_date
+  FROM contributions_contributionline l
+  JOIN paid_bills b ON b.run_id = l.run_id AND b.employer_id IS NULL AND b.person_id = l.person_id
+ WHERE l.posted AND l.account_credit > 0 AND l.employer_id IS NULL AND b.status = 'paid'
+   AND (%(since)s::timestamptz IS NULL OR b.received_at >= %(since)s)
+UNION ALL
+SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, c.paid_on, c.due_date
+  FROM contributions_contributionline l
+  JOIN cases c ON c.case_id = l.case_id
+ WHERE l.posted AND l.account_credit > 0
+   AND (%(since)s::timestamptz IS NULL OR c.received_at >= %(since)s)
+UNION ALL
+SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, NULL::date, NULL::date
+  FROM contributions_contributionline l
+  JOIN enrollment_insuredperson p ON p.id = l.person_id AND p.region_id LIKE %(prefix)s
+ WHERE l.posted AND l.account_credit < 0
+   AND (%(since)s::timestamptz IS NULL OR l.created_at >= %(since)s)
+"""
 
 
-def _bills_of_line() -> Q:
-    """The bill(s) a line is paid through: its run's bill of the same payer, or the
-    bills of its case."""
-    same_payer = Q(employer=OuterRef("employer")) | Q(
-        employer__isnull=True, person=OuterRef("person")
-    )
-    return (Q(run=OuterRef("run")) & same_payer) | Q(case=OuterRef("case"))
-
-
-def account_creditable_lines(
+def account_creditable_lines_sql(
     *, region_prefix: str = "", since: datetime | None = None
-) -> QuerySet[ContributionLine]:
+) -> tuple[str, dict]:
     """Posted lines whose account credit (8 %) is due to the personal account
-    (DESIGN §5.3: arrears are credited when paid), annotated with ``paid_on`` (the
-    last payment date of their bill) and ``due_date`` (the bill's due day).
+    (DESIGN §5.3: arrears are credited when paid), as one set-based SQL statement
+    (columns id, person_id, period, account_credit, account_rate, paid_on, due_date) and
+    its parameters, for batches to embed.
 
     A line is due when it has a non-zero account credit and either its bill is paid
-    in full (a run's bill of the same payer, or every bill of its case), or its credit
-    is negative (a refund or a lowered base, applied when its case was approved, with
-    no bill to pay). ``region_prefix`` selects the holder's region; ``since`` keeps
-    only lines whose bill received money at or after that moment, or which were
-    written then (what a run does not need to look at again).
-    """
-    bills = Bill.objects.filter(_bills_of_line(), posted=True)
-    paid_in_full = Exists(bills) & ~Exists(bills.exclude(status=BillStatus.PAID))
-    allocations = PaymentAllocation.objects.filter(
-        Q(bill__run=OuterRef("run"))
-        & (
-            Q(bill__employer=OuterRef("employer"))
-            | Q(bill__employer__isnull=True, bill__person=OuterRef("person"))
-        )
-        | Q(bill__case=OuterRef("case"))
-    )
-    lines = ContributionLine.objects.filter(posted=True).exclude(account_credit=0)
-    lines = lines.filter(Q(account_credit__lt=0) | paid_in_full)
-    if region_prefix:
-        lines = lines.filter(person__region__code__startswith=region_prefix)
-    if since is not None:
-        lines = lines.filter(
-            Q(created_at__gte=since) | Exists(allocations.filter(payment__received_at__gte=since))
-        )
-    return lines.annotate(
-        paid_on=Subquery(allocations.order_by("-payment__paid_on").values("payment__paid_on")[:1]),
-        due_date=Subquery(bills.order_by("-due_date").values("due_date")[:1]),
-    )
+    in full (its run's bill of the same payer, or every bill of its case), or its
+    credit is negative (a refund or a lowered base, applied when its case was
+    approved, with no bill to pay). ``paid_on`` is the last payment date of the bill,
+    ``due_date`` its due day. ``since`` keeps only lines whose bill received money at
+    or after that moment, or negative lines written then. The bills are grouped once
+    and joined to their lines, not probed line by line. ``region_prefix`` here is the payer's
+    region (the bill's; an employee's account is credited where the employer pays;
+    a negative credit, which has no bill, by the holder's region)."""
+    return _CREDITABLE_SQL, {"prefix": f"{region_prefix}%", "since": since}
 
 
 def contribution_bases_by_year(
