@@ -163,6 +163,18 @@ class _Exclusive:
                 pass
 
 
+def _finish(run: AccountRun, status: str, reason: str) -> AccountRun:
+    """The run's work is done: its new status and finish time (in the caller's
+    transaction), logged."""
+    run = _locked(run.pk)
+    before = run.status
+    run.status = status
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    _log(None, run, before, reason=reason)
+    return run
+
+
 def _crash_hook(committed: int) -> None:
     """Test hook (accounts/tests/test_worker.py): under the test settings with
     ``PENSION_TEST_CRASH_AFTER_CHUNKS=N``, SIGKILL this process once N chunks of this
@@ -391,13 +403,7 @@ def crediting_run_execute(run_id: int) -> AccountRun:
                 _credit_chunk(run, county, since=since, open_from=run.parameters["open_from"])
                 _progress(run, county)
             with transaction.atomic():
-                run = _locked(run.pk)
-                before = run.status
-                run.status = RunStatus.POSTED
-                run.finished_at = timezone.now()
-                run.save(update_fields=["status", "finished_at"])
-                _log(None, run, before, reason="posted")
-            return run
+                return _finish(run, RunStatus.POSTED, "posted")
         except Exception as exc:
             _fail(run_id, exc)
             raise
@@ -643,13 +649,7 @@ def interest_run_execute(run_id: int) -> AccountRun:
                 committed += 1
                 _crash_hook(committed)
             with transaction.atomic():
-                run = _locked(run.pk)
-                before = run.status
-                run.status = RunStatus.CALCULATED
-                run.finished_at = timezone.now()
-                run.save(update_fields=["status", "finished_at"])
-                _log(None, run, before, reason="calculated")
-            return run
+                return _finish(run, RunStatus.CALCULATED, "calculated")
         except Exception as exc:
             _fail(run_id, exc)
             raise
@@ -759,12 +759,7 @@ def interest_run_post(run_id: int) -> AccountRun:
                             "run": run.pk,
                         },
                     )
-                run = _locked(run.pk)
-                run.status = RunStatus.POSTED
-                run.finished_at = timezone.now()
-                run.save(update_fields=["status", "finished_at"])
-                _log(None, run, RunStatus.POSTING, reason="posted")
-            return run
+                return _finish(run, RunStatus.POSTED, "posted")
         except Exception as exc:
             _fail(run_id, exc)
             raise
