@@ -101,6 +101,12 @@ class PensionDetermination(models.Model):
         null=True, blank=True, related_name="+",
     )  # fmt: skip
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+    # a recalculation's settlement of the months already paid (多退少补), for the payroll:
+    # {"replaces", "monthly_difference", "from_month", "to_month", "months", "amount"}
+    settlement = models.JSONField(
+        _("Settlement of the difference"), default=dict, blank=True,
+        help_text=_("Difference for the months already paid, settled in the next payroll"),
+    )  # fmt: skip
     superseded_by = models.ForeignKey(
         "self", verbose_name=_("Superseded by"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+",

@@ -15,6 +15,10 @@ The retirement case (退休申请, operations standard §9.1) and the determinat
   retirement month and starts drawing; the determination is computed again on that
   balance (every other input as the request froze it, after checking that the
   contributions did not change), stored, and the person becomes retired.
+* ``provisional_determinations_recalculate`` (临时待遇, §9.2.3): when a year's
+  calculation base is entered, every current provisional determination of that
+  retirement year is computed again on it and superseded by a new determination that
+  carries the difference for the months already paid (多退少补) for the payroll.
 """
 
 from __future__ import annotations
@@ -42,14 +46,16 @@ from enrollment.models import InsuredPerson
 from enrollment.services import person_status_change
 from pension import approvals, changelog
 from pension.choices import RegionLevel
-from pension.errors import Conflict, InvalidInput
-from pension.models import ApprovalRequest, ApprovalStatus, ChangeAction, StaffUser
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.models import ApprovalRequest, ApprovalStatus, ChangeAction, Region, StaffUser
 from pension.periods import Period
+from pension.scope import region_allows
 from pension.selectors import policy_value
 
 __all__ = [
     "RETIREMENT",
     "RetirementPreview",
+    "provisional_determinations_recalculate",
     "retirement_case_request",
     "retirement_preview",
 ]
@@ -711,6 +717,204 @@ def _apply_retirement(request: ApprovalRequest, checker: StaffUser) -> dict:
         "account_balance": str(d.account_balance),
         **_components(d),
     }
+
+
+# --- recalculation of provisional determinations (临时待遇, §9.2.3) ---------------------
+
+
+def _recalculation_inputs(old: PensionDetermination) -> dict[str, Any]:
+    """The stored inputs of ``old`` as ``calc.determine`` takes them (everything but
+    the calculation bases)."""
+    inputs = old.inputs
+    return {
+        "birth_date": date.fromisoformat(inputs["birth_date"]),
+        "retirement_date": old.retirement_date,
+        "contributions": _contributions(inputs["year_records"]),
+        "average_wages": {
+            int(item["year"]) - 1: Decimal(str(item["average_wage"]))
+            for item in inputs.get("contributions", [])
+        },
+        "deemed_months": old.deemed_months,
+        "account_balance": old.account_balance,
+        "rules": _rules_from_json(inputs["rules"], old.parameters),
+        "divisor_table": inputs["divisor_table"],
+        "transitional_index": old.transitional_index
+        if inputs.get("transitional_index_given")
+        else None,
+    }
+
+
+def _months_paid(retirement_month: Period, today: date) -> int:
+    """Months from the retirement month up to and including the month of ``today``."""
+    return max(0, Period.from_date(today) - retirement_month + 1)
+
+
+@transaction.atomic
+def provisional_determinations_recalculate(
+    *,
+    actor: StaffUser | None,
+    year: int,
+    region: Any = None,
+    today: date | None = None,
+) -> list[PensionDetermination]:
+    """Recalculate every current provisional determination of retirement year ``year``
+    on the calculation base published since (临时待遇, DESIGN §5.4, §9.2.3); the new
+    determinations, in the order of the old ones.
+
+    - Selected set-based: current (``superseded_by`` empty), ``provisional``, retiring
+      in ``year``, in ``region`` and below (a ``Region`` or a code; every region when
+      omitted), locked for update.
+    - Each is computed again with ``benefits.calc.determine`` on its stored inputs
+      (yearly records, the average wages used, deemed months, the balance at
+      retirement, the rules, the divisor table, the transitional index of the records)
+      and the calculation base in force on the retirement date as published on
+      ``today``: the province's, and the region's own where it has one (Changchun).
+    - A determination whose bases did not change (the base is still not entered) is
+      left alone, so a second run changes nothing.
+    - Otherwise a NEW determination is written (no case; the old one's kind, status
+      and dates), provisional only if a base is still not the retirement year's or the
+      old one's average wage of the retirement year was an earlier year's (the stored
+      wages are not looked up again). Its parameters are the old references with the
+      calculation-base references replaced by the ones used now. The old one becomes
+      superseded and points to it.
+    - ``settlement`` on the new determination records the difference for the months
+      already paid on the old figures: ``monthly_difference`` = new total − old total,
+      ``months`` = the months from the retirement month up to and including the month
+      of ``today``, ``amount`` = difference × months. Payroll does not exist yet: it is
+      meant to pay (positive) or recover (negative) that amount once, in the next
+      payroll (多退少补), and then pay the new total.
+
+    Each new determination and each superseded one is logged in the change log.
+    """
+    today = today or timezone.localdate()
+    year = int(year)
+    if isinstance(region, str):
+        region = Region.objects.get(code=region)
+    if (
+        actor is not None
+        and region is not None
+        and not region_allows(actor, region.code, "prepare", PensionDetermination)
+    ):
+        raise NotPermitted(
+            _("You cannot recalculate determinations for this region."), code="outside_region"
+        )
+    selected = PensionDetermination.objects.select_for_update(of=("self",)).filter(
+        provisional=True, superseded_by__isnull=True, retirement_date__year=year
+    )
+    if region is not None:
+        selected = selected.filter(region__code__startswith=region.scope_prefix)
+    determined_by = actor if actor is not None and getattr(actor, "pk", None) else None
+    reason = str(_("Recalculation on the published calculation base of %(year)s")) % {"year": year}
+    written: list[PensionDetermination] = []
+    for old in selected.select_related("region", "person").order_by("pk"):
+        base, local_base, base_year, base_refs, base_provisional = _calculation_bases(
+            old.region, retirement_date=old.retirement_date, today=today
+        )
+        if base == old.calculation_base and (local_base or base) == old.local_calculation_base:
+            continue  # nothing new published for it
+        try:
+            d = calc.determine(
+                **_recalculation_inputs(old),
+                calculation_base=base,
+                local_calculation_base=local_base,
+            )
+        except (TypeError, ValueError) as error:
+            raise InvalidInput(
+                ERROR_PARAMETER, code="not_computable", params={"error": str(error)}
+            ) from None
+        wage_provisional = [
+            r
+            for r in old.inputs.get("provisional_reasons", [])
+            if r.startswith("contribution.average_wage")
+        ]
+        provisional = base_provisional + wage_provisional
+        references = [
+            r for r in old.parameters if not r.startswith("benefits.calculation_base@")
+        ] + base_refs
+        difference = d.total - old.total
+        months = _months_paid(old.retirement_month, today)
+        inputs = {
+            **old.inputs,
+            **d.as_json(),
+            "provisional_reasons": provisional,
+            "recalculated_from": old.pk,
+        }
+        inputs["sources"] = references
+        new = PensionDetermination(
+            person=old.person,
+            region=old.region,
+            agency_id=old.agency_id,
+            case=None,
+            kind=old.kind,
+            status=old.status,
+            retirement_date=old.retirement_date,
+            retirement_month=old.retirement_month,
+            statutory_date=old.statutory_date,
+            public_notice_date=old.public_notice_date,
+            actual_months=d.actual_months,
+            deemed_months=d.deemed_months,
+            contribution_years=d.contribution_years,
+            average_index=d.z,
+            transitional_index=d.transitional_index,
+            divisor=d.divisor.value,
+            account_balance=d.account_balance,
+            calculation_base=d.calculation_base,
+            local_calculation_base=d.local_calculation_base,
+            calculation_base_year=base_year,
+            provisional=bool(provisional),
+            basic_pension=d.basic_pension,
+            account_pension=d.account_pension,
+            transitional_pension=d.transitional_pension,
+            extra_pension=d.extra_pension,
+            total=d.total,
+            inputs=inputs,
+            parameters=references,
+            determined_by=determined_by,
+            settlement={
+                "replaces": old.pk,
+                "old_total": str(old.total),
+                "new_total": str(d.total),
+                "monthly_difference": str(difference),
+                "from_month": str(old.retirement_month),
+                "to_month": str(Period.from_date(today)),
+                "months": months,
+                "amount": str(difference * months),
+            },
+        )
+        # one current determination per person: the old one first points to itself
+        # (superseded), then to its successor
+        PensionDetermination.objects.filter(pk=old.pk).update(
+            status=DeterminationStatus.SUPERSEDED, superseded_by_id=old.pk
+        )
+        new.full_clean(exclude=["person", "region", "agency", "case", "determined_by"])
+        new.save()
+        PensionDetermination.objects.filter(pk=old.pk).update(superseded_by=new)
+        changelog.record(
+            actor=actor,
+            action=ChangeAction.CREATE,
+            instance=new,
+            after={
+                "replaces": old.pk,
+                "calculation_base": d.calculation_base,
+                "local_calculation_base": d.local_calculation_base,
+                "provisional": new.provisional,
+                **_components(d),
+                "settlement": new.settlement,
+            },
+            reason=reason,
+            agency=old.agency,
+        )
+        changelog.record(
+            actor=actor,
+            action=ChangeAction.UPDATE,
+            instance=old,
+            before={"status": old.status, "superseded_by": None},
+            after={"status": DeterminationStatus.SUPERSEDED, "superseded_by": new.pk},
+            reason=reason,
+            agency=old.agency,
+        )
+        written.append(new)
+    return written
 
 
 # --- how the work queue shows a case -----------------------------------------------

@@ -1,1 +1,26 @@
-"""Celery entry points of benefits and payroll: thin, they call services."""
+"""Celery entry points of benefits and payroll: thin, they call services.
+
+Routed to the ``payroll`` queue (``CELERY_TASK_ROUTES``: ``benefits.tasks.*``).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from benefits import services
+
+
+@shared_task(
+    name="benefits.tasks.provisional_determinations_recalculate",
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def provisional_determinations_recalculate(year: int, region: str | None = None) -> list[int]:
+    """When ``benefits.calculation_base`` of ``year`` is entered: recalculate the
+    provisional determinations of that retirement year (the new determinations' ids).
+    Idempotent: a second run finds nothing left to recalculate."""
+    written = services.provisional_determinations_recalculate(actor=None, year=year, region=region)
+    return [determination.pk for determination in written]

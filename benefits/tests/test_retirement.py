@@ -18,7 +18,7 @@ from django.utils import translation
 from accounts.choices import AccountStatus
 from accounts.models import AccountEntry
 from accounts.tests.factories import account_with, make_person
-from benefits import services
+from benefits import services, tasks
 from benefits.choices import DeterminationStatus, RetirementKind
 from benefits.models import PensionDetermination
 from contributions.choices import LineKind
@@ -26,7 +26,13 @@ from contributions.models import ContributionLine
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.models import ApprovalRequest, ApprovalStatus, ChangeLogEntry
+from pension.models import (
+    ApprovalRequest,
+    ApprovalStatus,
+    ChangeLogEntry,
+    PolicyParameter,
+    PolicyProfile,
+)
 from pension.periods import Period
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +267,103 @@ def test_a_determination_is_provisional_when_the_base_of_the_year_is_not_publish
     assert determination.divisor == D("136.7")
     zhou.refresh_from_db()
     assert zhou.status == PersonStatus.RETIRED
+
+
+def test_a_provisional_determination_is_recalculated_when_the_base_is_entered(zhou, staff):
+    request = request_for(
+        zhou, staff["caseworker"], retirement_date=date(2026, 7, 10), today=date(2026, 7, 20)
+    )
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    old = PensionDetermination.objects.get(person=zhou)
+    assert (old.provisional, old.total) == (True, D("2313.71"))  # on 2025's 7253
+    actor = staff["admin"]
+    # the 2026 base is not entered yet: nothing to do
+    recalculate = services.provisional_determinations_recalculate
+    assert recalculate(actor=actor, year=2026, today=date(2026, 8, 1)) == []
+    assert PensionDetermination.objects.filter(person=zhou).count() == 1
+
+    PolicyParameter.objects.create(
+        key="benefits.calculation_base", profile=PolicyProfile.objects.get(code="shanxi"),
+        effective_from=date(2026, 1, 1), value="7400", reference_year=2025,
+        published_on=date(2026, 9, 1), source="test",
+    )  # fmt: skip
+    logged = ChangeLogEntry.objects.count()
+    written = recalculate(actor=actor, year=2026, today=date(2026, 9, 10))
+    assert len(written) == 1
+    new = PensionDetermination.objects.get(person=zhou, superseded_by__isnull=True)
+    assert new.pk == written[0].pk
+    # the stored inputs again (Z = 1, N = 15, 13 deemed years, divisor 136.7, no account),
+    # on the 2026 base 7400:
+    # basic = (7400 + 7400 × 1) ÷ 2 × 15 × 1 % = 7400 × 0.15 = 1110.00
+    # transitional = 7400 × 1 × 13 × 1.3 % = 7400 × 0.169 = 1250.60
+    # total = 1110.00 + 0.00 + 1250.60 + 0.00 = 2360.60
+    assert (
+        new.basic_pension,
+        new.account_pension,
+        new.transitional_pension,
+        new.extra_pension,
+        new.total,
+    ) == (D("1110.00"), D("0.00"), D("1250.60"), D("0.00"), D("2360.60"))
+    assert (new.calculation_base, new.calculation_base_year, new.provisional) == (
+        D("7400.00"),
+        2026,
+        False,
+    )
+    assert (new.average_index, new.contribution_years, new.divisor) == (
+        D("1.00000000000000000000"),
+        D("15.0000"),
+        D("136.7"),
+    )
+    assert (new.case_id, new.status, new.retirement_month) == (
+        None,
+        DeterminationStatus.IN_PAYMENT,
+        Period(2026, 7),
+    )
+    # difference 2360.60 − 2313.71 = 46.89 a month; paid 2026-07, -08, -09 = 3 months;
+    # 46.89 × 3 = 140.67 to pay in the next payroll
+    assert (
+        new.settlement["monthly_difference"],
+        new.settlement["months"],
+        new.settlement["amount"],
+        new.settlement["replaces"],
+    ) == ("46.89", 3, "140.67", old.pk)
+    # the parameter references kept, the base's replaced by the 2026 one
+    base_refs = [r for r in new.parameters if r.startswith("benefits.calculation_base@")]
+    assert len(base_refs) == 1 and base_refs[0] not in old.parameters
+    assert [r for r in new.parameters if not r.startswith("benefits.calculation_base@")] == [
+        r for r in old.parameters if not r.startswith("benefits.calculation_base@")
+    ]
+    old.refresh_from_db()
+    assert (old.status, old.superseded_by_id) == (DeterminationStatus.SUPERSEDED, new.pk)
+    assert ChangeLogEntry.objects.count() == logged + 2
+
+    # a second run changes nothing
+    before = written_now()
+    assert recalculate(actor=actor, year=2026, today=date(2026, 10, 10)) == []
+    assert written_now() == before
+
+
+def written_now() -> tuple:
+    return (
+        tuple(PensionDetermination.objects.order_by("pk").values_list("pk", "status", "total")),
+        ChangeLogEntry.objects.count(),
+    )
+
+
+def test_the_recalculation_task_calls_the_service(zhou, staff):
+    request = request_for(
+        zhou, staff["caseworker"], retirement_date=date(2026, 7, 10), today=date(2026, 7, 20)
+    )
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    PolicyParameter.objects.create(
+        key="benefits.calculation_base", profile=PolicyProfile.objects.get(code="shanxi"),
+        effective_from=date(2026, 1, 1), value="7400", reference_year=2025, source="test",
+    )  # fmt: skip
+    ids = tasks.provisional_determinations_recalculate.apply(args=(2026,)).get()
+    new = PensionDetermination.objects.get(person=zhou, superseded_by__isnull=True)
+    assert ids == [new.pk]
+    assert (new.total, new.provisional) == (D("2360.60"), False)
+    assert tasks.provisional_determinations_recalculate.apply(args=(2026,)).get() == []
 
 
 def assert_refused(error, message: str, code: str, before, person) -> None:
@@ -644,3 +747,92 @@ def test_a_jilin_determination_in_changchun_uses_both_bases(changchun):
     assert determination.provisional is False
     assert any(r.startswith("benefits.calculation_base@") for r in determination.parameters)
     assert len([r for r in determination.parameters if "calculation_base" in r]) == 2
+
+
+def test_a_changchun_determination_is_recalculated_on_both_bases(changchun):
+    agency, users = changchun
+    person = make_person(
+        agency,
+        born=date(1966, 3, 10),
+        name="长春乙",
+        first_work_date=date(1986, 9, 1),
+        deemed_months=294,
+    )
+    # born 1966-03: m = 14 → 14 // 4 + 1 = 4 months → statutory 2026-07-10; 2025-01..06 at
+    # 10983 = 1.5 × W(2024) 7322; no 2026 bases yet: 2025's, provisionally
+    lines(person, "2025-01", "2025-06", "10983.00")
+    request = request_for(
+        person,
+        users["caseworker"],
+        retirement_date=date(2026, 7, 10),
+        transitional_index=D("1.2"),
+        today=date(2026, 7, 20),
+    )
+    approval_request_approve(actor=users["reviewer"], request_id=request.pk)
+    first = PensionDetermination.objects.get(person=person)
+    # as in the 2025 Changchun case: 1921.69 + 2583.23 = 4504.92
+    assert (first.provisional, first.total) == (True, D("4504.92"))
+    jilin = PolicyProfile.objects.get(code="jilin")
+    recalculate = services.provisional_determinations_recalculate
+
+    # the provincial 2026 base (7500, a test value) comes first: Changchun's is still 2025's
+    PolicyParameter.objects.create(
+        key="benefits.calculation_base", profile=jilin, effective_from=date(2026, 1, 1),
+        value="7500", reference_year=2025, source="test",
+    )  # fmt: skip
+    [second] = recalculate(actor=None, year=2026, region="220000", today=date(2026, 9, 10))
+    # Z = 1.01, N = 25.00, deemed 24.50, index of the records 1.2, coefficient 1.2 %:
+    # basic = (7978.25 + 7500 × 1.01) ÷ 2 × 25.00 × 1 % = 15553.25 ÷ 8 = 1944.15625 → 1944.16
+    # transitional = 7500 × 1.2 × 24.50 × 1.2 % = 2646.00; total 4590.16
+    # difference 4590.16 − 4504.92 = 85.24 × 3 months (2026-07..09) = 255.72
+    assert (second.basic_pension, second.transitional_pension, second.total) == (
+        D("1944.16"),
+        D("2646.00"),
+        D("4590.16"),
+    )
+    assert (second.calculation_base, second.local_calculation_base, second.provisional) == (
+        D("7500.00"),
+        D("7978.25"),
+        True,
+    )
+    assert second.inputs["provisional_reasons"] == ["benefits.calculation_base 220100 2026"]
+    assert (
+        second.settlement["monthly_difference"],
+        second.settlement["months"],
+        second.settlement["amount"],
+    ) == ("85.24", 3, "255.72")
+    assert recalculate(actor=None, year=2026, today=date(2026, 9, 20)) == []
+
+    # then Changchun's (8100, a test value)
+    PolicyParameter.objects.create(
+        key="benefits.calculation_base", profile=jilin, region_id="220100",
+        effective_from=date(2026, 1, 1), value="8100", reference_year=2025, source="test",
+    )  # fmt: skip
+    [third] = recalculate(actor=None, year=2026, today=date(2026, 10, 10))
+    # basic = (8100 + 7575) ÷ 8 = 1959.375 → 1959.38; transitional 2646.00; total 4605.38
+    # difference 4605.38 − 4590.16 = 15.22 × 4 months (2026-07..10) = 60.88
+    assert (third.basic_pension, third.total, third.provisional) == (
+        D("1959.38"),
+        D("4605.38"),
+        False,
+    )
+    assert (third.settlement["monthly_difference"], third.settlement["amount"]) == (
+        "15.22",
+        "60.88",
+    )
+    assert len([r for r in third.parameters if "calculation_base" in r]) == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.superseded_by_id, second.superseded_by_id) == (second.pk, third.pk)
+    assert recalculate(actor=None, year=2026, today=date(2026, 11, 10)) == []
+
+
+def test_a_recalculation_outside_the_actors_region_is_refused(changchun, staff):
+    with pytest.raises(NotPermitted) as refused:
+        services.provisional_determinations_recalculate(
+            actor=staff["caseworker"], year=2026, region="220102"
+        )
+    assert (str(refused.value), refused.value.code) == (
+        "You cannot recalculate determinations for this region.",
+        "outside_region",
+    )
