@@ -27,6 +27,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.interest_rate_watch",
         "schedule": crontab(minute=30, hour=2),
     },
+    # DESIGN §5.4: when a year's calculation base is entered, the provisional
+    # determinations of that year are recalculated (多退少补 in the next payroll)
+    "provisional-determinations-watch": {
+        "task": "benefits.tasks.provisional_determinations_watch",
+        "schedule": crontab(minute=45, hour=2),
+    },
     "purge-expired-sessions": {
         "task": "pension.tasks.purge_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
