@@ -6,20 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import SettlementReason
+from contributions.forms import MONEY, CaseForm
 from enrollment.forms import ServiceErrorsMixin
 from pension.models import Region
-
-MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
-
-
-class CaseForm(ServiceErrorsMixin, forms.Form):
-    """What every case carries: the reason and a supporting document."""
-
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    attachment = forms.FileField(
-        label=_("Supporting document"),
-        help_text=_("A scan of the document that supports the case (PDF or image)."),
-    )
 
 
 class TransferOutForm(CaseForm):

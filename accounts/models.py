@@ -21,14 +21,8 @@ from accounts.choices import (
     RunStatus,
     TransferDirection,
 )
-from pension.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, RATE_DECIMAL_PLACES
+from pension.money import RATE_DECIMAL_PLACES, money_field
 from pension.periods import PeriodField
-
-
-def money(verbose_name, **kwargs) -> models.DecimalField:
-    return models.DecimalField(
-        verbose_name, max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
 
 
 class PensionAccount(models.Model):
@@ -106,7 +100,7 @@ class AccountRun(models.Model):
     processed_count = models.PositiveIntegerField(_("Processed"), default=0)
     account_count = models.PositiveIntegerField(_("Accounts"), default=0)
     entry_count = models.PositiveIntegerField(_("Entries"), default=0)
-    total_amount = money(_("Total amount"), default=0)
+    total_amount = money_field(verbose_name=_("Total amount"), default=0)
     parameters = models.JSONField(_("Parameters used"), default=dict)
     error = models.TextField(_("Error"), blank=True)
     started_by = models.ForeignKey(
@@ -174,7 +168,7 @@ class AccountEntry(models.Model):
     kind = models.CharField(_("Kind"), max_length=20, choices=EntryKind.choices)
     period = PeriodField(_("Period"))
     value_period = PeriodField(_("Earns interest from"))
-    amount = money(_("Amount"))
+    amount = money_field(verbose_name=_("Amount"))
     interest_year = models.PositiveSmallIntegerField(_("Interest year"), null=True, blank=True)
     # indexed by accountentry_credit_once_per_line (the lookups are of credits)
     contribution_line = models.ForeignKey(
@@ -261,14 +255,14 @@ class InterestLine(models.Model):
     account = models.ForeignKey(
         PensionAccount, verbose_name=_("Account"), on_delete=models.PROTECT, related_name="+"
     )
-    opening = money(_("Balance at last year-end"))
-    credits = money(_("Entries of the year"))
+    opening = money_field(verbose_name=_("Balance at last year-end"))
+    credits = money_field(verbose_name=_("Entries of the year"))
     # Σ amount × (13 − month) over the year's entries other than interest
-    weighted = money(_("Monthly product"))
-    interest = money(_("Interest of the year"))
-    already_posted = money(_("Interest posted before"))
-    posted_amount = money(_("Posted by this run"))
-    closing = money(_("Balance at year-end"))
+    weighted = money_field(verbose_name=_("Monthly product"))
+    interest = money_field(verbose_name=_("Interest of the year"))
+    already_posted = money_field(verbose_name=_("Interest posted before"))
+    posted_amount = money_field(verbose_name=_("Posted by this run"))
+    closing = money_field(verbose_name=_("Balance at year-end"))
 
     class Meta:
         verbose_name = _("Interest line")
@@ -303,9 +297,9 @@ class AccountTransfer(models.Model):
     other_province = models.CharField(_("Other province"), max_length=64)
     certificate_number = models.CharField(_("Transfer certificate number"), max_length=64)
     transfer_period = PeriodField(_("Month of the transfer"))
-    account_amount = money(_("Account amount"))
-    pooled_amount = money(_("Pooled-fund amount"))
-    total = money(_("Total transferred"))
+    account_amount = money_field(verbose_name=_("Account amount"))
+    pooled_amount = money_field(verbose_name=_("Pooled-fund amount"))
+    total = money_field(verbose_name=_("Total transferred"))
     lines = models.JSONField(_("Computation"), default=list)
     case = models.OneToOneField(
         "pension.ApprovalRequest", verbose_name=_("Case"), on_delete=models.PROTECT,

@@ -42,6 +42,7 @@ from contributions.selectors import account_creditable_lines_sql
 from pension import changelog
 from pension.choices import RegionLevel, Role
 from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.locks import ACCOUNT_RUN, RunLock
 from pension.models import ChangeAction, Region
 from pension.periods import Period
 from pension.scope import region_allows, restrict
@@ -140,27 +141,6 @@ def _interest_chunks(region: Region, size: int) -> list[list[int]]:
 def _may_prepare(actor, region: Region) -> None:
     if actor is not None and not region_allows(actor, region.code, "prepare"):
         raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
-
-
-class _Exclusive:
-    """A session advisory lock on the run, so two workers never execute it at once."""
-
-    def __init__(self, run_id: int) -> None:
-        self.key = 0x6163_0000 + run_id  # "ac" + id
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [self.key])
-            self.held = bool(cursor.fetchone()[0])
-        return self.held
-
-    def __exit__(self, *exc) -> None:
-        if self.held:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
-            except Exception:  # the connection is gone, and the lock with it
-                pass
 
 
 def _finish(run: AccountRun, status: str, reason: str) -> AccountRun:
@@ -370,7 +350,7 @@ def _credit_chunk(run: AccountRun, prefix: str, *, since, open_from: int) -> Non
 
 def crediting_run_execute(run_id: int) -> AccountRun:
     """Credit (or resume crediting); see the module docstring."""
-    with _Exclusive(run_id) as mine:
+    with RunLock(ACCOUNT_RUN, run_id) as mine:
         if not mine:
             return AccountRun.objects.get(pk=run_id)
         run = _begin(run_id, (RunStatus.RUNNING,))
@@ -617,7 +597,7 @@ def _interest_chunk(run: AccountRun, chunk: list[int], prev_run: int | None) -> 
 def interest_run_execute(run_id: int) -> AccountRun:
     """Compute (or resume computing) the interest lines chunk by chunk; the run is
     then calculated and waits for approval (a dry run stays calculated)."""
-    with _Exclusive(run_id) as mine:
+    with RunLock(ACCOUNT_RUN, run_id) as mine:
         if not mine:
             return AccountRun.objects.get(pk=run_id)
         run = _begin(run_id, (RunStatus.RUNNING,))
@@ -731,7 +711,7 @@ ON CONFLICT DO NOTHING
 def interest_run_post(run_id: int) -> AccountRun:
     """Post an approved run's interest: one entry per account with a difference to
     post, in one statement; a re-delivered task posts nothing twice."""
-    with _Exclusive(run_id) as mine:
+    with RunLock(ACCOUNT_RUN, run_id) as mine:
         if not mine:
             return AccountRun.objects.get(pk=run_id)
         with transaction.atomic():

@@ -72,6 +72,7 @@ from enrollment.models import Employer, InsuredPerson
 from pension import changelog
 from pension.choices import Role
 from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.locks import ASSESSMENT_RUN, RunLock
 from pension.models import ChangeAction, Region
 from pension.periods import Period
 from pension.scope import region_allows, restrict
@@ -89,7 +90,6 @@ DUE_DAY_KEY = "contribution.payment_due_day"
 MISSING_IDS_KEPT = 100
 FLEXIBLE_CATEGORIES = (PersonCategory.FLEXIBLE, PersonCategory.INDIVIDUAL_BUSINESS)
 # pg_advisory_lock key of "run N is being executed": this namespace + N
-_EXECUTE_LOCK_BASE = 7_211_002 << 32
 # test hook (contributions/tests/test_assessment_worker.py): SIGKILL the executing
 # process after this many chunks committed; honoured only under the test settings
 CRASH_AFTER_CHUNKS_ENV = "PENSION_TEST_CRASH_AFTER_CHUNKS"
@@ -348,36 +348,12 @@ def assessment_month_start(*, today: date | None = None) -> AssessmentRun | None
 # Execution ----------------------------------------------------------------------------
 
 
-class _Exclusive:
-    """A session advisory lock on "run N is being executed" (released on exit, or by
-    the server when the holder's connection dies)."""
-
-    def __init__(self, run_id: int) -> None:
-        self.key = _EXECUTE_LOCK_BASE + run_id
-        self.held = False
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [self.key])
-            self.held = bool(cursor.fetchone()[0])
-        return self.held
-
-    def __exit__(self, *exc: object) -> None:
-        if not self.held:
-            return
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [self.key])
-        except Exception:  # the connection is gone, and the lock with it
-            pass
-
-
 def assessment_run_execute(run_id: int) -> AssessmentRun:
     """Assess the run's period for its region (see the module docstring). Returns the
     run; a finished run is returned unchanged; a failed or crashed (still running)
     run continues where it stopped. On an error the run is marked failed with the
     error text, and the error is raised again (the task retries database errors)."""
-    with _Exclusive(run_id) as mine:
+    with RunLock(ASSESSMENT_RUN, run_id) as mine:
         if not mine:  # another worker is executing it right now
             return AssessmentRun.objects.select_related("region").get(pk=run_id)
         run = _begin(run_id)
