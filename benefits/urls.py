@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -7,4 +7,9 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("people/<int:pk>/retirement/", views.retirement_case, name="retirement_case"),
     path("determinations/<int:pk>/", views.determination_detail, name="determination_detail"),
+    # each part of benefits keeps its own pages (names stay in the "benefits" namespace)
+    path("", include("benefits.payroll_urls")),
+    path("", include("benefits.suspension_urls")),
+    path("", include("benefits.adjustment_urls")),
+    path("", include("benefits.survivor_urls")),
 ]
