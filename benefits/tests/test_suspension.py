@@ -1,0 +1,208 @@
+"""Suspension and resumption of payment, and the recording of a death (§9.3.2–9.3.4),
+on the tiny demo province: determinations are made directly (the retirement case is
+tested in test_retirement.py); the figures are worked by hand in the comments.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.utils import translation
+
+from accounts.tests.factories import make_person
+from benefits import suspensions
+from benefits.choices import (
+    DeterminationStatus,
+    PayrollItem,
+    PayrollRunKind,
+    PayrollRunStatus,
+    RetirementKind,
+    SuspensionReason,
+)
+from benefits.models import (
+    PayrollLine,
+    PayrollRun,
+    PensionDetermination,
+    Suspension,
+)
+from enrollment.choices import PersonStatus
+from pension.approvals import approval_request_approve
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.models import ChangeLogEntry
+from pension.periods import Period
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are compared in English (the msgids)."""
+    with translation.override("en"):
+        yield
+
+
+def determination_for(
+    person,
+    *,
+    total: str = "3000.00",
+    retirement_month: str = "2025-04",
+    paid_through: str | None = None,
+    status: str = DeterminationStatus.IN_PAYMENT,
+) -> PensionDetermination:
+    """A current determination of ``person``: the whole ``total`` as the basic pension
+    (the total is the sum of the components), retired in ``retirement_month``."""
+    month = Period.parse(retirement_month)
+    person.status = PersonStatus.RETIRED
+    person.save(update_fields=["status"])
+    return PensionDetermination.objects.create(
+        person=person, region_id=person.region_id, agency_id=person.agency_id,
+        kind=RetirementKind.STATUTORY, status=status,
+        retirement_date=month.first_day, retirement_month=month, statutory_date=month.first_day,
+        actual_months=180, deemed_months=0, contribution_years=D("15"),
+        average_index=D("1"), transitional_index=D("0"), divisor=D("139"),
+        account_balance=D("0"), calculation_base=D("7000"), local_calculation_base=D("7000"),
+        calculation_base_year=month.year, basic_pension=D(total), account_pension=D("0"),
+        transitional_pension=D("0"), extra_pension=D("0"), total=D(total),
+        paid_through=Period.parse(paid_through) if paid_through else None,
+    )  # fmt: skip
+
+
+def retiree(staff, **kwargs) -> PensionDetermination:
+    person = make_person(staff["caseworker"].agency, born=date(1965, 3, 15), name="赵退休")
+    return determination_for(person, **kwargs)
+
+
+def paid_line(determination, period: str, item: str, months: int, amount: str) -> PayrollLine:
+    """A posted line of an approved regular run of ``period``."""
+    p = Period.parse(period)
+    run, _ = PayrollRun.objects.get_or_create(
+        period=p, region_id=determination.person.region_id, kind=PayrollRunKind.REGULAR,
+        dry_run=False, defaults={"status": PayrollRunStatus.APPROVED},
+    )  # fmt: skip
+    return PayrollLine.objects.create(
+        run=run, posted=True, period=p, run_kind=PayrollRunKind.REGULAR,
+        person=determination.person, determination=determination,
+        region_id=determination.person.region_id, item=item, months=months, amount=D(amount),
+    )  # fmt: skip
+
+
+# --- death -------------------------------------------------------------------------------
+
+
+def test_a_death_stops_the_pension_from_the_next_month_once(staff):
+    d = retiree(staff, paid_through="2026-02")
+    caseworker = staff["caseworker"]
+    result = suspensions.record_death(
+        actor=caseworker, person=d.person, death_date=date(2026, 2, 10), source="test",
+        reason="火化记录", today=date(2026, 3, 5),
+    )  # fmt: skip
+    assert result.pk == d.pk
+    d.refresh_from_db()
+    d.person.refresh_from_db()
+    # died in February: February is paid, stopped from March
+    assert (d.status, d.stop_month) == (DeterminationStatus.STOPPED, Period(2026, 3))
+    assert d.inputs["death"]["date"] == "2026-02-10"
+    assert d.person.status == PersonStatus.DECEASED
+
+    # the same death again: nothing changes, nothing logged
+    entries = ChangeLogEntry.objects.count()
+    again = suspensions.record_death(
+        actor=caseworker, person=d.person, death_date=date(2026, 2, 10), source="other",
+        reason="民政比对", today=date(2026, 3, 6),
+    )  # fmt: skip
+    assert again.pk == d.pk
+    assert ChangeLogEntry.objects.count() == entries
+    d.refresh_from_db()
+    assert d.inputs["death"]["source"] == "test"
+
+    # another date is a conflict
+    with pytest.raises(Conflict) as refusal:
+        suspensions.record_death(
+            actor=caseworker, person=d.person, death_date=date(2026, 1, 10), source="x",
+            reason="x", today=date(2026, 3, 6),
+        )  # fmt: skip
+    assert refusal.value.code == "other_death_date"
+
+
+def test_a_death_in_the_future_is_refused(staff):
+    d = retiree(staff)
+    with pytest.raises(InvalidInput) as refusal:
+        suspensions.record_death(
+            actor=staff["caseworker"], person=d.person, death_date=date(2026, 4, 1),
+            source="test", reason="x", today=date(2026, 3, 5),
+        )  # fmt: skip
+    assert str(refusal.value) == "The date of death 2026-04-01 is after today."
+    d.refresh_from_db()
+    assert d.status == DeterminationStatus.IN_PAYMENT
+
+
+def test_a_death_closes_an_open_suspension(staff):
+    d = retiree(staff, status=DeterminationStatus.SUSPENDED)
+    suspension = Suspension.objects.create(
+        person=d.person, determination=d, reason=SuspensionReason.CERTIFICATION_MISSING,
+        from_month=Period(2026, 1), back_pay=True,
+    )  # fmt: skip
+    suspensions.record_death(
+        actor=None, person=d.person, death_date=date(2025, 12, 20), source="data_match:1",
+        reason="死亡比对", today=date(2026, 3, 5),
+    )  # fmt: skip
+    suspension.refresh_from_db()
+    d.refresh_from_db()
+    assert suspension.resumed_from is None
+    assert suspension.details["closed_by_death"]["date"] == "2025-12-20"
+    assert suspensions.open_suspension(d.person) is None
+    assert (d.status, d.stop_month) == (DeterminationStatus.STOPPED, Period(2026, 1))
+
+
+def test_overpayment_after_death_counts_the_months_from_the_stop_month(staff):
+    d = retiree(staff, total="3000.00", paid_through="2026-04")
+    # January: one month, before the death (not counted)
+    paid_line(d, "2026-01", PayrollItem.PENSION, 1, "3000.00")
+    # April pays February..April (3 months, 3 × 3000.00) and 3 × 50.00 of an adjustment
+    paid_line(d, "2026-04", PayrollItem.PENSION, 3, "9000.00")
+    paid_line(d, "2026-04", PayrollItem.ADJUSTMENT, 3, "150.00")
+    # a line of a run not yet approved is not paid: not counted
+    draft = PayrollRun.objects.create(
+        period=Period(2026, 5), region_id=d.person.region_id, status=PayrollRunStatus.CALCULATED
+    )
+    PayrollLine.objects.create(
+        run=draft, posted=True, period=Period(2026, 5), run_kind=PayrollRunKind.REGULAR,
+        person=d.person, determination=d, region_id=d.person.region_id,
+        item=PayrollItem.PENSION, months=1, amount=D("3000.00"),
+    )  # fmt: skip
+    suspensions.record_death(
+        actor=None, person=d.person, death_date=date(2026, 2, 14), source="test",
+        reason="x", today=date(2026, 5, 10),
+    )  # fmt: skip
+    d.refresh_from_db()
+    over = suspensions.overpayment_after_death(d)
+    # stopped from March: of the April line, March and April count:
+    # 2 × 3000.00 + 2 × 50.00 = 6100.00; February (the month of death) is due
+    assert over["months"] == ["2026-03", "2026-04"]
+    assert over["amount"] == D("6100.00")
+    assert len(over["lines"]) == 4
+
+
+def test_a_death_reported_at_the_hall_waits_for_a_reviewer(staff):
+    d = retiree(staff)
+    caseworker, reviewer = staff["caseworker"], staff["reviewer"]
+    request = suspensions.death_report_request(
+        actor=caseworker, person=d.person, death_date=date(2026, 1, 3), reason="家属报告死亡",
+        today=date(2026, 1, 10),
+    )  # fmt: skip
+    d.refresh_from_db()
+    assert d.status == DeterminationStatus.IN_PAYMENT
+    with pytest.raises(NotPermitted):
+        approval_request_approve(actor=caseworker, request_id=request.pk)
+    approval_request_approve(actor=reviewer, request_id=request.pk, reason="死亡证明齐全")
+    d.refresh_from_db()
+    assert (d.status, d.stop_month) == (DeterminationStatus.STOPPED, Period(2026, 2))
+    assert d.inputs["death"]["source"] == f"case:{request.pk}"
+    with pytest.raises(Conflict) as refusal:
+        suspensions.death_report_request(
+            actor=caseworker, person=d.person, death_date=date(2026, 1, 3), reason="again",
+            today=date(2026, 1, 10),
+        )  # fmt: skip
+    assert refusal.value.code == "already_deceased"
