@@ -22,15 +22,17 @@ from benefits.choices import (
     SuspensionReason,
 )
 from benefits.models import (
+    PayrollDue,
     PayrollLine,
     PayrollRun,
+    PensionAdjustment,
     PensionDetermination,
     Suspension,
 )
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.models import ChangeLogEntry
+from pension.models import ApprovalRequest, ChangeLogEntry
 from pension.periods import Period
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +208,145 @@ def test_a_death_reported_at_the_hall_waits_for_a_reviewer(staff):
             today=date(2026, 1, 10),
         )  # fmt: skip
     assert refusal.value.code == "already_deceased"
+
+
+# --- suspension and resumption --------------------------------------------------------------
+
+
+def suspend(d, staff, reason, from_month: str) -> Suspension:
+    request = suspensions.suspension_request(
+        actor=staff["caseworker"], determination=d, reason=reason, from_month=from_month,
+        note="暂停发放",
+    )  # fmt: skip
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk, reason="核实")
+    return Suspension.objects.get(case=request)
+
+
+def resume(suspension, staff, resumed_from: str, today: date) -> ApprovalRequest:
+    request = suspensions.resumption_request(
+        actor=staff["caseworker"], suspension=suspension, resumed_from=resumed_from,
+        note="恢复发放", today=today,
+    )  # fmt: skip
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk, reason="核实")
+    request.refresh_from_db()
+    return request
+
+
+def test_imprisonment_is_resumed_without_back_pay(staff):
+    d = retiree(staff, paid_through="2026-02")
+    suspension = suspend(d, staff, SuspensionReason.IMPRISONED, "2026-03")
+    d.refresh_from_db()
+    assert d.status == DeterminationStatus.SUSPENDED
+    assert (suspension.from_month, suspension.back_pay) == (Period(2026, 3), False)
+    assert suspension.created_by == staff["caseworker"]
+
+    request = resume(suspension, staff, "2026-06", today=date(2026, 6, 10))
+    suspension.refresh_from_db()
+    d.refresh_from_db()
+    assert suspension.resumed_from == Period(2026, 6)
+    assert suspension.resumption_case == request
+    # March..May are not paid: the regular payroll pays from paid_through + 1 = June
+    assert (d.status, d.paid_through) == (DeterminationStatus.IN_PAYMENT, Period(2026, 5))
+    assert not PayrollDue.objects.filter(person=d.person).exists()
+    assert request.result["due"] is None
+
+
+def test_missing_certification_is_resumed_with_back_pay(staff):
+    d = retiree(staff, total="3000.00", paid_through="2026-02")
+    # an adjustment of 50.00 a month in force from April (the 2nd suspended month)
+    PensionAdjustment.objects.create(
+        person=d.person, determination=d, flat_amount=D("50.00"), monthly_amount=D("50.00"),
+        effective_from=Period(2026, 4), in_force=True,
+    )  # fmt: skip
+    # one not in force is not paid
+    PensionAdjustment.objects.create(
+        person=d.person, determination=d, flat_amount=D("70.00"), monthly_amount=D("70.00"),
+        effective_from=Period(2026, 1), in_force=False,
+    )  # fmt: skip
+    suspension = suspend(d, staff, SuspensionReason.CERTIFICATION_MISSING, "2026-03")
+    assert suspension.back_pay is True
+    request = resume(suspension, staff, "2026-06", today=date(2026, 6, 10))
+    d.refresh_from_db()
+    assert d.paid_through == Period(2026, 5)
+    due = PayrollDue.objects.get(person=d.person)
+    # March 3000.00 + April 3050.00 + May 3050.00 = 3000 × 3 + 50 × 2 = 9100.00
+    assert (due.item, due.amount, due.months) == (PayrollItem.BACK_PAY, D("9100.00"), 3)
+    assert (due.from_month, due.to_month) == (Period(2026, 3), Period(2026, 5))
+    assert due.source == f"suspension:{suspension.pk}"
+    assert [m["amount"] for m in due.details["months"]] == ["3000.00", "3050.00", "3050.00"]
+    assert due.run_id is None
+    assert request.amount == D("9100.00")
+
+
+def test_resumption_never_lowers_paid_through(staff):
+    # the month of the suspension was paid already (its payroll ran before)
+    d = retiree(staff, total="3000.00", paid_through="2026-04")
+    suspension = suspend(d, staff, SuspensionReason.CERTIFICATION_MISSING, "2026-03")
+    resume(suspension, staff, "2026-04", today=date(2026, 6, 10))
+    d.refresh_from_db()
+    # resumed from April: paid_through would be March, but April is paid: kept
+    assert d.paid_through == Period(2026, 4)
+    # nothing left to back-pay: March and April were paid
+    assert not PayrollDue.objects.filter(person=d.person).exists()
+
+
+def test_suspension_refusals(staff):
+    d = retiree(staff, retirement_month="2025-04", paid_through="2026-02")
+    caseworker = staff["caseworker"]
+    requests = ApprovalRequest.objects.count()
+    with pytest.raises(InvalidInput) as refusal:
+        suspensions.suspension_request(
+            actor=caseworker, determination=d, reason=SuspensionReason.DEATH,
+            from_month="2026-03", note="死亡",
+        )  # fmt: skip
+    assert refusal.value.code == "death_not_suspension"
+    with pytest.raises(InvalidInput) as refusal:
+        suspensions.suspension_request(
+            actor=caseworker, determination=d, reason=SuspensionReason.IMPRISONED,
+            from_month="2025-04", note="服刑",
+        )  # fmt: skip
+    # retired in April 2025: payable from May
+    assert str(refusal.value) == (
+        "The pension of 赵退休 is payable from 2025-05; it cannot be suspended from 2025-04."
+    )
+    assert ApprovalRequest.objects.count() == requests
+
+    # the maker cannot approve her own suspension
+    request = suspensions.suspension_request(
+        actor=caseworker, determination=d, reason=SuspensionReason.WANTED, from_month="2026-03",
+        note="通缉",
+    )  # fmt: skip
+    with pytest.raises(NotPermitted) as refusal:
+        approval_request_approve(actor=caseworker, request_id=request.pk)
+    assert refusal.value.code == "self_approval"
+    with pytest.raises(Conflict) as refusal:
+        suspensions.suspension_request(
+            actor=caseworker, determination=d, reason=SuspensionReason.WANTED,
+            from_month="2026-03", note="通缉",
+        )  # fmt: skip
+    assert refusal.value.code == "case_pending"
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    d.refresh_from_db()
+    with pytest.raises(Conflict) as refusal:
+        suspensions.suspension_request(
+            actor=caseworker, determination=d, reason=SuspensionReason.OTHER,
+            from_month="2026-04", note="again",
+        )  # fmt: skip
+    # the determination is no longer in payment
+    assert refusal.value.code == "not_in_payment"
+    assert Suspension.objects.filter(person=d.person).count() == 1
+
+    # resumption: not from the suspended month itself, not from a month to come
+    suspension = Suspension.objects.get(person=d.person)
+    with pytest.raises(InvalidInput) as refusal:
+        suspensions.resumption_request(
+            actor=caseworker, suspension=suspension, resumed_from="2026-03", note="x",
+            today=date(2026, 6, 1),
+        )  # fmt: skip
+    assert refusal.value.code == "resume_not_after"
+    with pytest.raises(InvalidInput) as refusal:
+        suspensions.resumption_request(
+            actor=caseworker, suspension=suspension, resumed_from="2026-07", note="x",
+            today=date(2026, 6, 1),
+        )  # fmt: skip
+    assert refusal.value.code == "resume_future"
