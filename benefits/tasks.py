@@ -38,3 +38,41 @@ def provisional_determinations_watch() -> list[int]:
     for retirement_year in (year - 1, year):
         written += provisional_determinations_recalculate(retirement_year)
     return written
+
+
+@shared_task(
+    name="benefits.tasks.payroll_run_execute",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def payroll_run_execute(run_id: int) -> dict:
+    """Calculate (or resume) a payroll run; acknowledged late, so a task whose worker
+    died is delivered again, which resumes the run (the service is idempotent)."""
+    from benefits import payroll
+
+    run = payroll.payroll_run_execute(run_id)
+    return {"run": run.pk, "status": run.status, "payments": run.payment_count}
+
+
+@shared_task(name="benefits.tasks.payroll_run_export", acks_late=True)
+def payroll_run_export(run_id: int, user_id: int | None = None) -> list[int]:
+    """Write an approved run's bank files (the ids of the files)."""
+    from benefits import bank
+    from benefits.models import PayrollRun
+    from pension.models import StaffUser
+
+    actor = StaffUser.objects.filter(pk=user_id).first() if user_id else None
+    run = PayrollRun.objects.get(pk=run_id)
+    return [f.pk for f in bank.payroll_run_export(actor=actor, run=run)]
+
+
+@shared_task(name="benefits.tasks.payroll_month_dry_run")
+def payroll_month_dry_run() -> int | None:
+    """Beat, on the 3rd at 02:30: the month's payroll dry run for the province (its id)."""
+    from benefits import payroll
+
+    run = payroll.payroll_month_dry_run()
+    return run.pk if run is not None else None

@@ -1,0 +1,493 @@
+"""Bank files and bank results of the payroll (银行代发文件与回盘, §9.3.1).
+
+Export (``payroll_run_export``): an approved run's payments, one file per bank, as CSV
+(any size, written by ``COPY … TO STDOUT``) and as Excel up to ``EXCEL_MAX_PAYMENTS``
+payments (openpyxl needs ~80 s a million rows, DESIGN §2.5). The CSV, in UTF-8:
+
+    序号,流水号,姓名,账号,金额            (header)
+    1,4711,张三,6222020200000001,3200.00  (one row per payment, by 流水号; LF line ends)
+    …
+    合计,<笔数>,<总金额>,<SHA-256>        (control totals)
+
+where 流水号 is the payment's id, and the SHA-256 in the last row is that of every
+byte before it (header and rows), so the bank can check the file is whole. The
+``BankFile`` row keeps the counts, the total and the SHA-256 of the whole file. The
+Excel file has the same header, rows and control row. Exported payments are "sent".
+
+Results (``bank_results_import``): the bank's answer per payment, as a file (CSV or
+.xlsx, header 流水号 | 账号 | 金额 | 结果 | 失败原因, 结果 成功 or 失败) or as rows from
+the API, under the bank's batch id. Every row is validated first (the payment is of
+this run and bank and was sent, the account and amount are the ones sent, the result is
+known, a failure has a reason); one wrong row and nothing is imported. Then, set-based,
+the payments become paid or failed, and each failed one becomes a re-issue due
+(``PayrollDue`` "reissue", source ``payment:<id>``) that the next payroll pays. A batch
+id already received returns the first result and changes nothing (a replay); the run
+is closed when no payment waits for a result.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+
+from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
+from benefits.models import BankFile, BankResultBatch, PayrollPayment, PayrollRun
+from benefits.payroll import log, wrong_status
+from enrollment.excel import RowError, headers_match, read_first_sheet
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.scope import region_allows
+
+EXCEL_MAX_PAYMENTS = 100_000
+HEADERS = ("序号", "流水号", "姓名", "账号", "金额")
+TOTAL_LABEL = "合计"
+RESULT_HEADERS = ("流水号", "账号", "金额", "结果", "失败原因")
+RESULT_KEYS = ("payment", "account", "amount", "result", "reason")
+RESULT_PAID = ("成功", "success", "S")
+RESULT_FAILED = ("失败", "failed", "F")
+MAX_RESULT_ROWS = 1_000_000
+
+ERROR_NOT_APPROVED = _("The payroll must be approved before its bank files are written.")
+ERROR_OUTSIDE_REGION = _("This run belongs to a region outside yours.")
+ERROR_NOT_EXPORTED = _("The bank files of this run have not been written; no result can come.")
+ERROR_ROWS = _("%(count)s rows of the bank result are wrong; nothing was imported.")
+ERROR_BATCH_OTHER_RUN = _(
+    "Bank batch %(batch)s was received for payroll run %(run)s, not this one; nothing was changed."
+)
+ERROR_BATCH_ID = _("The bank batch id is missing.")
+
+
+# Export -------------------------------------------------------------------------------
+
+
+class _HashingWriter:
+    """A binary file that hashes and counts what is written to it."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes | str) -> int:
+        if isinstance(data, str):
+            data = data.encode()
+        self.sha.update(data)
+        return self.handle.write(data)
+
+
+def _payment_query(run: PayrollRun, bank_name: str) -> str:
+    with connection.cursor() as cursor:
+        return cursor.mogrify(
+            """
+            SELECT row_number() OVER (ORDER BY id), id, payee_name, bank_account, amount
+              FROM benefits_payrollpayment
+             WHERE run_id = %s AND bank_name = %s AND status = %s
+             ORDER BY id
+            """,
+            [run.pk, bank_name, str(PaymentStatus.PENDING)],
+        ).decode()
+
+
+def _write_csv(run: PayrollRun, bank_name: str, count: int, total: Decimal, actor) -> BankFile:
+    with tempfile.TemporaryFile() as handle:
+        writer = _HashingWriter(handle)
+        writer.write(",".join(HEADERS) + "\n")
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY ({_payment_query(run, bank_name)}) TO STDOUT WITH (FORMAT csv)", writer
+            )
+        body_sha = writer.sha.hexdigest()
+        writer.write(f"{TOTAL_LABEL},{count},{total},{body_sha}\n")
+        return _store(run, bank_name, "csv", count, total, writer.sha.hexdigest(), handle, actor)
+
+
+def _write_xlsx(run: PayrollRun, bank_name: str, count: int, total: Decimal, actor) -> BankFile:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="代发")
+    sheet.append(list(HEADERS))
+    # the checksum of the same bytes as the CSV's (csv quotes like COPY … CSV does)
+    text = io.StringIO()
+    rows = csv.writer(text, lineterminator="\n")
+    rows.writerow(HEADERS)
+    with connection.cursor() as cursor:
+        cursor.execute(_payment_query(run, bank_name))
+        for row in cursor.fetchall():
+            sheet.append(list(row))
+            rows.writerow(row)
+    body = hashlib.sha256(text.getvalue().encode())
+    sheet.append([TOTAL_LABEL, count, total, body.hexdigest()])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    content = buffer.getvalue()
+    with tempfile.TemporaryFile() as handle:
+        handle.write(content)
+        digest = hashlib.sha256(content).hexdigest()
+        return _store(run, bank_name, "xlsx", count, total, digest, handle, actor)
+
+
+def _store(run, bank_name, file_format, count, total, digest, handle, actor) -> BankFile:
+    handle.seek(0)
+    bank_file = BankFile(
+        run=run,
+        bank_name=bank_name,
+        file_format=file_format,
+        payment_count=count,
+        total_amount=total,
+        sha256=digest,
+        created_by=actor,
+    )
+    name = f"payroll-{run.period}-run{run.pk}-{hashlib.md5(bank_name.encode()).hexdigest()[:8]}"
+    bank_file.file.save(f"{name}.{file_format}", File(handle), save=False)
+    bank_file.save()
+    return bank_file
+
+
+@transaction.atomic
+def payroll_run_export(*, actor, run: PayrollRun) -> list[BankFile]:
+    """Approved → exported: a bank file per bank (CSV, and Excel for the banks with up
+    to ``EXCEL_MAX_PAYMENTS`` payments) of the payments not held, which become "sent".
+    Refused before approval: what the bank pays must be approved first."""
+    run = PayrollRun.objects.select_for_update().select_related("region").get(pk=run.pk)
+    if actor is not None and not region_allows(actor, run.region_id, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    if run.status in (
+        PayrollRunStatus.DRAFT,
+        PayrollRunStatus.RUNNING,
+        PayrollRunStatus.CALCULATED,
+    ):
+        raise Conflict(ERROR_NOT_APPROVED, code="not_approved")
+    if run.status != PayrollRunStatus.APPROVED:
+        raise wrong_status(run, "exported")
+    banks = (
+        PayrollPayment.objects.filter(run=run, status=PaymentStatus.PENDING)
+        .values("bank_name")
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by("bank_name")
+    )
+    files = []
+    for bank in banks:
+        name, count, total = bank["bank_name"], bank["count"], bank["total"]
+        csv_file = _write_csv(run, name, count, total, actor)
+        files.append(csv_file)
+        if count <= EXCEL_MAX_PAYMENTS:
+            files.append(_write_xlsx(run, name, count, total, actor))
+        PayrollPayment.objects.filter(run=run, bank_name=name, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.SENT, bank_file=csv_file
+        )
+    run.status = PayrollRunStatus.EXPORTED
+    run.exported_by = actor
+    run.exported_at = timezone.now()
+    run.parameters = {
+        **run.parameters,
+        "bank_files": [
+            {"bank": f.bank_name, "format": f.file_format, "count": f.payment_count,
+             "total": str(f.total_amount), "sha256": f.sha256}
+            for f in files
+        ],
+    }  # fmt: skip
+    run.save(update_fields=["status", "exported_by", "exported_at", "parameters"])
+    log(actor, run, PayrollRunStatus.APPROVED, reason=f"{len(files)} bank files written")
+    return files
+
+
+def bank_files(run: PayrollRun):
+    return BankFile.objects.filter(run=run).order_by("bank_name", "file_format")
+
+
+# Results --------------------------------------------------------------------------------
+
+
+@dataclass
+class ResultRows:
+    """A bank result read from a file: its rows (as dicts) and what is wrong."""
+
+    file_name: str
+    sha256: str
+    rows: list[dict[str, Any]]
+    errors: list[RowError]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def read_result_file(upload) -> ResultRows:
+    """The rows of a bank result file: CSV (UTF-8, a BOM allowed) or .xlsx, first row the
+    headers ``RESULT_HEADERS``. The rows are checked against the payments later."""
+    name = Path(getattr(upload, "name", "") or "").name
+    content = upload.read()
+    digest = hashlib.sha256(content).hexdigest()
+    if name.lower().endswith(".csv"):
+        result = ResultRows(name, digest, [], [])
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            result.errors.append(RowError(0, "", name, gettext("The file is not UTF-8 text.")))
+            return result
+        _parse_rows(iter(csv.reader(io.StringIO(text))), result)
+        return result
+    return read_first_sheet(
+        io.BytesIO(content) if not hasattr(upload, "seek") else _rewound(upload),
+        lambda file_name, sha: ResultRows(name or file_name, digest, [], []),
+        lambda sheet, result: _parse_rows(sheet.iter_rows(values_only=True), result),
+    )
+
+
+def _rewound(upload):
+    upload.seek(0)
+    return upload
+
+
+def _parse_rows(rows: Iterable, result: ResultRows) -> None:
+    if not headers_match(iter(rows), RESULT_HEADERS, result):
+        return
+    for number, row in enumerate(rows, start=2):
+        cells = [_cell(v) for v in row][: len(RESULT_HEADERS)]
+        if not any(cells):
+            continue
+        cells += [""] * (len(RESULT_HEADERS) - len(cells))
+        result.rows.append(dict(zip(RESULT_KEYS, cells, strict=True), row=number))
+
+
+def _check_rows(
+    run: PayrollRun, bank_name: str, rows: list[Mapping[str, Any]]
+) -> tuple[list, list]:
+    """The rows as (payment id, paid?, reason) and the row errors."""
+    errors: list[RowError] = []
+    ids = []
+    for row in rows:
+        text = str(row.get("payment", "")).strip()
+        if text.isdigit():
+            ids.append(int(text))
+    payments = {
+        p.pk: p
+        for p in PayrollPayment.objects.filter(run=run, pk__in=ids).only(
+            "pk", "bank_name", "bank_account", "amount", "status", "result_batch_id"
+        )
+    }
+    seen: set[int] = set()
+    checked = []
+    for index, row in enumerate(rows, start=2):
+        number = int(row.get("row", index))
+
+        def wrong(column: str, value: Any, message: str, number=number) -> None:
+            errors.append(RowError(number, column, str(value), message))
+
+        text = str(row.get("payment", "")).strip()
+        try:
+            pk = int(text)
+        except ValueError:
+            wrong("流水号", text, gettext("Not a payment number."))
+            continue
+        payment = payments.get(pk)
+        if payment is None or payment.bank_name != bank_name:
+            wrong("流水号", text, gettext("No payment of this run and bank has this number."))
+            continue
+        if pk in seen:
+            wrong("流水号", text, gettext("This payment appears twice in the file."))
+            continue
+        seen.add(pk)
+        if payment.status != PaymentStatus.SENT or payment.result_batch_id is not None:
+            wrong("流水号", text, gettext("This payment was not sent or has a result already."))
+            continue
+        account = str(row.get("account", "")).strip()
+        if account != payment.bank_account:
+            wrong("账号", account, gettext("The account is not the one the payment was sent to."))
+        try:
+            amount = Decimal(str(row.get("amount", "")).strip())
+        except InvalidOperation:
+            amount = None
+        if amount != payment.amount:
+            wrong(
+                "金额",
+                row.get("amount", ""),
+                gettext("The amount is not the %(amount)s sent.") % {"amount": payment.amount},
+            )
+        outcome = str(row.get("result", "")).strip()
+        reason = str(row.get("reason", "")).strip()[:200]
+        if outcome in RESULT_PAID:
+            paid = True
+        elif outcome in RESULT_FAILED:
+            paid = False
+            if not reason:
+                wrong("失败原因", "", gettext("A failed payment needs the bank's reason."))
+        else:
+            wrong("结果", outcome, gettext("The result must be 成功 or 失败."))
+            continue
+        checked.append((pk, paid, reason))
+    return checked, errors
+
+
+def bank_results_import(
+    *,
+    actor=None,
+    api_client: str = "",
+    run: PayrollRun,
+    bank_name: str,
+    bank_batch_id: str,
+    rows: list[Mapping[str, Any]],
+    sha256: str = "",
+) -> BankResultBatch:
+    """Record a bank's results for ``run`` under ``bank_batch_id`` (idempotent: a batch
+    id already received returns that first batch, changed nothing). Raises
+    ``InvalidInput`` with every row error (``details["rows"]``) and imports nothing
+    when any row is wrong."""
+    bank_batch_id = (bank_batch_id or "").strip()
+    if not bank_batch_id:
+        raise InvalidInput(ERROR_BATCH_ID, code="batch_id_required")
+    with transaction.atomic():
+        existing = BankResultBatch.objects.filter(bank_batch_id=bank_batch_id).first()
+        if existing is not None:
+            return _replayed(existing, run)
+        run = PayrollRun.objects.select_for_update().get(pk=run.pk)
+        # a concurrent import of the same batch waited for the run lock: look again
+        existing = BankResultBatch.objects.filter(bank_batch_id=bank_batch_id).first()
+        if existing is not None:
+            return _replayed(existing, run)
+        if actor is not None and not region_allows(actor, run.region_id, "prepare"):
+            raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+        if run.status not in (PayrollRunStatus.EXPORTED, PayrollRunStatus.CLOSED):
+            raise Conflict(ERROR_NOT_EXPORTED, code="not_exported")
+        checked, errors = _check_rows(run, bank_name, rows)
+        if errors or not checked:
+            raise InvalidInput(
+                ERROR_ROWS,
+                code="invalid_rows",
+                params={"count": len({e.row for e in errors}) or 1},
+                details={"rows": [_row(e) for e in errors]},
+            )
+        batch = BankResultBatch.objects.create(
+            bank_batch_id=bank_batch_id,
+            run=run,
+            bank_name=bank_name,
+            sha256=sha256,
+            received_by=actor,
+            api_client=api_client,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE benefits_payrollpayment p
+                   SET status = CASE WHEN r.paid THEN %(paid)s ELSE %(failed)s END,
+                       failure_reason = CASE WHEN r.paid THEN '' ELSE r.reason END,
+                       result_batch_id = %(batch)s
+                  FROM unnest(%(ids)s::bigint[], %(flags)s::boolean[], %(reasons)s::text[])
+                       AS r(id, paid, reason)
+                 WHERE p.id = r.id AND p.run_id = %(run)s AND p.status = %(sent)s
+                """,
+                {
+                    "ids": [c[0] for c in checked],
+                    "flags": [c[1] for c in checked],
+                    "reasons": [c[2] for c in checked],
+                    "paid": str(PaymentStatus.PAID),
+                    "failed": str(PaymentStatus.FAILED),
+                    "sent": str(PaymentStatus.SENT),
+                    "batch": batch.pk,
+                    "run": run.pk,
+                },
+            )
+            cursor.execute(
+                _REISSUE_SQL,
+                {
+                    "batch": batch.pk,
+                    "failed": str(PaymentStatus.FAILED),
+                    "reissue": str(PayrollItem.REISSUE),
+                    "reason": gettext("Re-issue of a payment the bank could not make"),
+                    "actor": getattr(actor, "pk", None),
+                },
+            )
+            reissued = cursor.rowcount
+            cursor.execute(
+                """
+                SELECT count(*) FILTER (WHERE status = %(paid)s),
+                       coalesce(sum(amount) FILTER (WHERE status = %(paid)s), 0),
+                       count(*) FILTER (WHERE status = %(failed)s),
+                       coalesce(sum(amount) FILTER (WHERE status = %(failed)s), 0)
+                  FROM benefits_payrollpayment WHERE result_batch_id = %(batch)s
+                """,
+                {
+                    "paid": str(PaymentStatus.PAID),
+                    "failed": str(PaymentStatus.FAILED),
+                    "batch": batch.pk,
+                },
+            )
+            paid_count, paid_amount, failed_count, failed_amount = cursor.fetchone()
+        batch.paid_count, batch.paid_amount = paid_count, paid_amount
+        batch.failed_count, batch.failed_amount = failed_count, failed_amount
+        batch.result = {
+            "bank_batch_id": bank_batch_id,
+            "run": run.pk,
+            "bank": bank_name,
+            "paid": paid_count,
+            "paid_amount": str(paid_amount),
+            "failed": failed_count,
+            "failed_amount": str(failed_amount),
+            "reissued": reissued,
+        }
+        batch.save()
+        waiting = PayrollPayment.objects.filter(run=run, status=PaymentStatus.SENT).exists()
+        if not waiting and run.status == PayrollRunStatus.EXPORTED:
+            run.status = PayrollRunStatus.CLOSED
+            run.save(update_fields=["status"])
+            log(actor, run, PayrollRunStatus.EXPORTED, reason="every bank result received")
+    return batch
+
+
+def _row(error: RowError) -> dict[str, Any]:
+    return {
+        "row": error.row,
+        "column": error.column,
+        "value": error.value,
+        "message": error.message,
+    }
+
+
+def _replayed(batch: BankResultBatch, run: PayrollRun) -> BankResultBatch:
+    if batch.run_id != run.pk:
+        raise Conflict(
+            ERROR_BATCH_OTHER_RUN,
+            code="batch_other_run",
+            params={"batch": batch.bank_batch_id, "run": batch.run_id},
+        )
+    batch.replayed = True
+    return batch
+
+
+# A failed payment's amount, to be paid by the next run: to the payee it was for when
+# that was not the retiree (survivor benefits), else to the account then on record.
+_REISSUE_SQL = """
+INSERT INTO benefits_payrolldue
+    (person_id, determination_id, item, amount, from_month, to_month, months, source, reason,
+     details, payee_name, bank_name, bank_account, created_by_id, created_at, run_id)
+SELECT pay.person_id, d.id, %(reissue)s, pay.amount, pay.period, pay.period, 0,
+       'payment:' || pay.id, %(reason)s,
+       jsonb_build_object('payment', pay.id, 'run', pay.run_id, 'period', pay.period,
+                          'failure_reason', pay.failure_reason, 'account', pay.bank_account),
+       CASE WHEN pay.payee_name <> p.name THEN pay.payee_name ELSE '' END,
+       CASE WHEN pay.payee_name <> p.name THEN pay.bank_name ELSE '' END,
+       CASE WHEN pay.payee_name <> p.name THEN pay.bank_account ELSE '' END,
+       %(actor)s, now(), NULL
+  FROM benefits_payrollpayment pay
+  JOIN enrollment_insuredperson p ON p.id = pay.person_id
+  JOIN benefits_pensiondetermination d
+    ON d.person_id = pay.person_id AND d.superseded_by_id IS NULL
+ WHERE pay.result_batch_id = %(batch)s AND pay.status = %(failed)s
+ON CONFLICT (source) DO NOTHING
+"""

@@ -1,0 +1,842 @@
+"""The monthly payroll batch (养老金按月发放, DESIGN §2.3, §5.4; operations standard §9.3.1).
+
+Services (writes) and selectors (reads) of ``PayrollRun``. A run walks
+
+    draft → running → calculated → approved → exported → closed, or failed;
+
+a dry run (试算) goes draft → running → calculated, is read (the variance report) and
+is discarded (closed). A calculated live run that is not approved yet may be
+recalculated (its lines deleted, its dues released, run again); an approved one never.
+
+What a run pays, for its period P and region (``payroll_run_execute``), per retiree:
+
+- ``pension``: the current determination's ``total`` for every month owed, from the
+  month after ``max(paid_through, retirement_month)`` up to P (one month normally;
+  more for a new retiree whose first months were not paid yet). The pension is payable
+  from the month after the retirement month (退休次月) and no longer from
+  ``stop_month`` (the month after death). Only determinations in payment count: a
+  suspended one is skipped (its months are back-paid, when the reason allows it, by a
+  ``PayrollDue`` of the resumption);
+- ``adjustment``: each in-force ``PensionAdjustment``'s monthly amount for each of those
+  months from its ``effective_from``;
+- one line per item for the person's open ``PayrollDue`` rows (settlements, back pay,
+  adjustment back pay, re-issues of failed payments, survivor benefits), which a live
+  run claims (``run``) in the same transaction, so a due is paid once. Survivor
+  benefits are paid although the determination is stopped, to the due's payee;
+
+then one ``PayrollPayment`` per payee: the sum of the person's lines, to the bank
+account on record (held when there is none). The work is set-based: one statement per
+chunk (a county) inserts the lines, claims the dues and inserts the payments from the
+rows just inserted (``RETURNING``), and records the chunk as done with the progress,
+all in one transaction. A crashed run resumes with the chunks not done; the unique
+constraints (one posted line per retiree, period, item and run kind; one payment per
+run and person; one claim per due) make paying twice impossible whatever a worker
+retries. At the end the totals per county and city (``PayrollTotal``) are summed.
+
+On approval (a reviewer who did not start the run) ``paid_through`` of every retiree
+paid becomes P. Export writes a bank file per bank (CSV, and Excel up to
+``EXCEL_MAX_PAYMENTS`` payments) with its control totals and checksum
+(``benefits.bank``); bank results come back per payment, and failed payments become
+re-issue dues of the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from benefits.choices import (
+    DeterminationStatus,
+    PaymentStatus,
+    PayrollItem,
+    PayrollRunKind,
+    PayrollRunStatus,
+)
+from benefits.models import PayrollLine, PayrollPayment, PayrollRun, PayrollTotal
+from enrollment.models import InsuredPerson
+from pension import changelog
+from pension.choices import Role
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.models import ChangeAction, Region
+from pension.periods import Period
+from pension.scope import region_allows, restrict
+from pension.selectors import profile_for_region, region_get
+
+PAYROLL_RUN = 7_211_004 << 32  # pg_advisory_lock namespace of benefits.PayrollRun
+# test hook (benefits/tests/test_payroll_worker.py): SIGKILL the executing process after
+# this many chunks committed; honoured only under the test settings
+CRASH_AFTER_CHUNKS_ENV = "PENSION_TEST_CRASH_AFTER_CHUNKS"
+# runs whose lines count as paid (approved and after)
+PAID_STATUSES = (PayrollRunStatus.APPROVED, PayrollRunStatus.EXPORTED, PayrollRunStatus.CLOSED)
+MONTHLY_ITEMS = (PayrollItem.PENSION, PayrollItem.ADJUSTMENT)
+
+ERROR_OUTSIDE_REGION = _("You cannot prepare payroll runs for this region.")
+ERROR_FUTURE_PERIOD = _("The period %(period)s has not begun; its payroll cannot be run yet.")
+ERROR_LIVE_RUN_EXISTS = _(
+    "Payroll run %(run)s already pays %(period)s for %(region)s; nothing was changed."
+)
+ERROR_FAILED_RUN_EXISTS = _(
+    "Payroll run %(run)s for %(period)s in %(region)s failed: start it again to resume it "
+    "instead of creating a new run."
+)
+ERROR_EARLIER_NOT_APPROVED = _(
+    "Payroll run %(run)s for %(period)s is not approved yet; approve or discard it before "
+    "paying a later month."
+)
+ERROR_WRONG_STATUS = _("This run is %(status)s; it cannot be %(action)s.")
+ERROR_DRY_RUN_APPROVAL = _("A dry run is never approved; create a live run to pay the period.")
+ERROR_SELF_APPROVAL = _("You started this run; a second person must approve it.")
+ERROR_NOT_REVIEWER = _("Only a reviewer can approve a payroll run.")
+ERROR_APPROVER_OUTSIDE_REGION = _("This run belongs to a region outside yours.")
+ERROR_APPROVED_NO_RECALCULATION = _(
+    "Payroll run %(run)s is approved; an approved payroll is never recalculated. Correct it "
+    "through a case paid in the next payroll."
+)
+ERROR_NOT_DRY_RUN = _("Only a dry run can be discarded; recalculate a live run instead.")
+
+ACTION_LABELS = {
+    "started": _("started"),
+    "approved": _("approved"),
+    "recalculated": _("recalculated"),
+    "discarded": _("discarded"),
+    "exported": _("exported"),
+}
+
+
+# Helpers ----------------------------------------------------------------------------
+
+
+def _region(region: Region | str) -> Region:
+    return region if isinstance(region, Region) else region_get(region)
+
+
+def _locked(run: PayrollRun | int) -> PayrollRun:
+    pk = run.pk if isinstance(run, PayrollRun) else run
+    return PayrollRun.objects.select_for_update().select_related("region").get(pk=pk)
+
+
+def wrong_status(run: PayrollRun, action: str) -> Conflict:
+    return Conflict(
+        ERROR_WRONG_STATUS,
+        code="wrong_status",
+        params={"status": PayrollRunStatus(run.status).label, "action": ACTION_LABELS[action]},
+    )
+
+
+def summary(run: PayrollRun) -> dict[str, Any]:
+    return {
+        "status": run.status,
+        "period": str(run.period),
+        "region": run.region_id,
+        "kind": run.kind,
+        "dry_run": run.dry_run,
+        "line_count": run.line_count,
+        "payment_count": run.payment_count,
+        "total_amount": run.total_amount,
+    }
+
+
+def log(actor, run: PayrollRun, before: str | None, *, action=ChangeAction.UPDATE, reason=""):
+    """One change-log entry for one transition of the run (never one per line)."""
+    changelog.record(
+        actor=actor,
+        action=action,
+        instance=run,
+        before={"status": before} if before is not None else None,
+        after=summary(run),
+        reason=reason,
+    )
+
+
+def _overlapping(region: Region) -> Q:
+    return Q(region__code__startswith=region.scope_prefix) | Q(
+        region__in=[r.code for r in region.ancestors()]
+    )
+
+
+# Services: create, start, approve, recalculate, discard -------------------------------
+
+
+@transaction.atomic
+def payroll_run_create(
+    *,
+    actor,
+    period: Period | str | int,
+    region: Region | str,
+    dry_run: bool = False,
+    kind: str = PayrollRunKind.REGULAR,
+) -> PayrollRun:
+    """A draft payroll run for ``period`` and ``region``. ``actor`` None is the system
+    (beat's dry run); a person needs the right to prepare in the region.
+
+    A live run is refused when a live run of the kind for the period already covers the
+    region or lies inside it, when a failed one there waits to be resumed, and when a
+    live run of an earlier period there is not approved yet (its months would be paid
+    twice: ``paid_through`` moves on approval).
+    """
+    period = Period.parse(period)
+    region = _region(region)
+    if actor is not None and not region_allows(actor, region.code, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    if period > Period.from_date(timezone.localdate()):
+        raise InvalidInput(ERROR_FUTURE_PERIOD, code="future_period", params={"period": period})
+    if not dry_run:
+        live = PayrollRun.objects.filter(_overlapping(region), dry_run=False).exclude(
+            status=PayrollRunStatus.CLOSED
+        )
+        for other in live.filter(period=period, kind=kind).order_by("pk"):
+            params = {"run": other.pk, "period": period, "region": other.region_id}
+            if other.status == PayrollRunStatus.FAILED:
+                raise Conflict(ERROR_FAILED_RUN_EXISTS, code="failed_run_exists", params=params)
+            raise Conflict(ERROR_LIVE_RUN_EXISTS, code="live_run_exists", params=params)
+        earlier = (
+            live.filter(period__lt=period)
+            .exclude(status__in=PAID_STATUSES)
+            .order_by("period", "pk")
+            .first()
+        )
+        if earlier is not None:
+            raise Conflict(
+                ERROR_EARLIER_NOT_APPROVED,
+                code="earlier_not_approved",
+                params={"run": earlier.pk, "period": earlier.period},
+            )
+    run = PayrollRun(
+        period=period,
+        region=region,
+        kind=kind,
+        dry_run=dry_run,
+        status=PayrollRunStatus.DRAFT,
+        started_by=actor,
+    )
+    run.full_clean(exclude=["parameters"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError:  # a live run for the same period and region was just created
+        raise Conflict(
+            ERROR_LIVE_RUN_EXISTS,
+            code="live_run_exists",
+            params={"run": "", "period": period, "region": region.code},
+        ) from None
+    log(actor, run, None, action=ChangeAction.CREATE)
+    return run
+
+
+@transaction.atomic
+def payroll_run_start(*, actor, run: PayrollRun) -> PayrollRun:
+    """Draft (or failed, to resume it) → running, and the task
+    ``benefits.tasks.payroll_run_execute`` queued when this commits. A run still marked
+    running (its worker died) is queued again, which resumes it."""
+    from benefits import tasks  # late: the task module imports this one
+
+    run = _locked(run)
+    if actor is not None and not region_allows(actor, run.region_id, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    if run.status not in (
+        PayrollRunStatus.DRAFT,
+        PayrollRunStatus.FAILED,
+        PayrollRunStatus.RUNNING,
+    ):
+        raise wrong_status(run, "started")
+    if run.status != PayrollRunStatus.RUNNING:
+        before = run.status
+        run.status = PayrollRunStatus.RUNNING
+        run.started_at = run.started_at or timezone.now()
+        run.error = ""
+        run.save(update_fields=["status", "started_at", "error"])
+        log(actor, run, before, reason="started" if before == PayrollRunStatus.DRAFT else "resumed")
+    pk = run.pk
+    transaction.on_commit(lambda: tasks.payroll_run_execute.delay(pk))
+    return run
+
+
+@transaction.atomic
+def payroll_run_approve(*, actor, run: PayrollRun) -> PayrollRun:
+    """A reviewer of the run's region (or above), not the person who started it,
+    approves a calculated live run (maker-checker, §2.4). Every retiree paid a pension
+    in it is then paid through the run's period."""
+    run = _locked(run)
+    if run.started_by_id is not None and actor.pk == run.started_by_id:
+        raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
+    if not (actor.is_superuser or actor.has_role(Role.REVIEWER)):
+        raise NotPermitted(ERROR_NOT_REVIEWER, code="not_reviewer")
+    if not region_allows(actor, run.region_id, "approve"):
+        raise NotPermitted(ERROR_APPROVER_OUTSIDE_REGION, code="outside_region")
+    if run.dry_run:
+        raise Conflict(ERROR_DRY_RUN_APPROVAL, code="dry_run")
+    if run.status != PayrollRunStatus.CALCULATED:
+        raise wrong_status(run, "approved")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE benefits_pensiondetermination d SET paid_through = %(period)s
+              FROM benefits_payrollline l
+             WHERE l.run_id = %(run)s AND l.item = %(pension)s AND d.person_id = l.person_id
+               AND (d.paid_through IS NULL OR d.paid_through < %(period)s)
+            """,
+            {"run": run.pk, "period": run.period.as_int, "pension": str(PayrollItem.PENSION)},
+        )
+        moved = cursor.rowcount
+    run.status = PayrollRunStatus.APPROVED
+    run.approved_by = actor
+    run.approved_at = timezone.now()
+    run.parameters = {**run.parameters, "paid_through_moved": moved}
+    run.save(update_fields=["status", "approved_by", "approved_at", "parameters"])
+    log(actor, run, PayrollRunStatus.CALCULATED, action=ChangeAction.APPROVE)
+    return run
+
+
+def _delete_results(run: PayrollRun) -> dict[str, int]:
+    """The run's payments, lines and totals deleted and its dues released (plain SQL:
+    the ORM would read every primary key first to honour PROTECT)."""
+    counts = {}
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM benefits_payrolltotal WHERE run_id = %s", [run.pk])
+        cursor.execute("DELETE FROM benefits_payrollpayment WHERE run_id = %s", [run.pk])
+        counts["payments"] = cursor.rowcount
+        cursor.execute("DELETE FROM benefits_payrollline WHERE run_id = %s", [run.pk])
+        counts["lines"] = cursor.rowcount
+        cursor.execute("UPDATE benefits_payrolldue SET run_id = NULL WHERE run_id = %s", [run.pk])
+        counts["dues_released"] = cursor.rowcount
+    return counts
+
+
+@transaction.atomic
+def payroll_run_recalculate(*, actor, run: PayrollRun) -> PayrollRun:
+    """A calculated run that is not approved (or a failed one) is calculated again from
+    scratch: its lines and payments are deleted, its dues released, and it runs again.
+    An approved run is refused: what it paid stands, corrections go through cases."""
+    from benefits import tasks
+
+    run = _locked(run)
+    if not region_allows(actor, run.region_id, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    if run.status in PAID_STATUSES:
+        raise Conflict(ERROR_APPROVED_NO_RECALCULATION, code="approved", params={"run": run.pk})
+    if run.status not in (PayrollRunStatus.CALCULATED, PayrollRunStatus.FAILED):
+        raise wrong_status(run, "recalculated")
+    counts = _delete_results(run)
+    before = run.status
+    run.status = PayrollRunStatus.RUNNING
+    run.parameters = {"recalculated": [*run.parameters.get("recalculated", []), counts]}
+    run.total_count = run.processed_count = run.line_count = run.payment_count = 0
+    run.total_amount = Decimal("0.00")
+    run.error = ""
+    run.save()
+    log(actor, run, before, reason=f"recalculated: {counts}")
+    pk = run.pk
+    transaction.on_commit(lambda: tasks.payroll_run_execute.delay(pk))
+    return run
+
+
+@transaction.atomic
+def payroll_run_discard(*, actor, run: PayrollRun) -> PayrollRun:
+    """A dry run's lines and payments deleted; the run is closed and keeps its figures."""
+    run = _locked(run)
+    if not region_allows(actor, run.region_id, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    if not run.dry_run:
+        raise Conflict(ERROR_NOT_DRY_RUN, code="not_dry_run")
+    if run.status not in (
+        PayrollRunStatus.DRAFT,
+        PayrollRunStatus.CALCULATED,
+        PayrollRunStatus.FAILED,
+    ):
+        raise wrong_status(run, "discarded")
+    counts = _delete_results(run)
+    before = run.status
+    run.status = PayrollRunStatus.CLOSED
+    run.parameters = {**run.parameters, "discarded": counts}
+    run.save(update_fields=["status", "parameters"])
+    log(actor, run, before, reason=f"dry run discarded: {counts}")
+    return run
+
+
+def payroll_month_dry_run(*, today=None) -> PayrollRun | None:
+    """Beat, on the 3rd at 02:30: a dry run of the month's payroll for the default
+    profile's province, so staff find the variance report ready. Nothing happens when
+    one is already there, or when the month's live run exists."""
+    today = today or timezone.localdate()
+    period = Period.from_date(today)
+    province = profile_for_region(None).province
+    with transaction.atomic():
+        existing = PayrollRun.objects.filter(period=period, region=province).exclude(
+            status__in=[PayrollRunStatus.FAILED, PayrollRunStatus.CLOSED]
+        )
+        if existing.exists():
+            return None
+        run = payroll_run_create(actor=None, period=period, region=province, dry_run=True)
+        return payroll_run_start(actor=None, run=run)
+
+
+# Execution ----------------------------------------------------------------------------
+
+
+def payroll_run_execute(run_id: int) -> PayrollRun:
+    """Calculate the run (see the module docstring). A finished run is returned
+    unchanged; a failed or crashed (still running) run continues where it stopped. On
+    an error the run is marked failed and the error raised again. Call it outside
+    ``transaction.atomic``: each chunk commits on its own."""
+    from pension.locks import RunLock
+
+    with RunLock(PAYROLL_RUN, run_id) as mine:
+        if not mine:  # another worker is executing it right now
+            return PayrollRun.objects.select_related("region").get(pk=run_id)
+        run = _begin(run_id)
+        if run.status != PayrollRunStatus.RUNNING:
+            return run
+        try:
+            _plan(run)
+            done = set(run.parameters["chunks_done"])
+            committed = 0
+            for code, count in run.parameters["chunks"]:
+                if code in done:
+                    continue
+                _pay_chunk(run, code, count)
+                committed += 1
+                _after_chunk(committed)
+            return _finish(run)
+        except Exception as exc:
+            _fail(run.pk, exc)
+            raise
+
+
+def _begin(run_id: int) -> PayrollRun:
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.status in (PayrollRunStatus.DRAFT, PayrollRunStatus.FAILED):
+            before = run.status
+            run.status = PayrollRunStatus.RUNNING
+            run.started_at = run.started_at or timezone.now()
+            run.error = ""
+            run.save(update_fields=["status", "started_at", "error"])
+            log(
+                None,
+                run,
+                before,
+                reason="started" if before == PayrollRunStatus.DRAFT else "resumed",
+            )
+    return run
+
+
+# A period's YYYYMM int as a month ordinal, for differences in months.
+def _ordinal(column: str) -> str:
+    return f"(({column}) / 100 * 12 + ({column}) %% 100)"
+
+
+# Who is paid: the determinations in payment with a month owed, and the people with an
+# open survivor-benefit due whose determination is no longer in payment.
+_PAYABLE = """
+    d.superseded_by_id IS NULL AND d.status = %(in_payment)s
+    AND d.retirement_month < %(period)s
+    AND (d.stop_month IS NULL OR d.stop_month > %(period)s)
+"""
+
+_PLAN_SQL = f"""
+SELECT region, count(*)::int FROM (
+    SELECT d.region_id AS region, d.person_id
+      FROM benefits_pensiondetermination d
+     WHERE d.region_id LIKE %(prefix)s AND {_PAYABLE}
+    UNION
+    SELECT d.region_id, u.person_id
+      FROM benefits_payrolldue u
+      JOIN benefits_pensiondetermination d ON d.id = u.determination_id
+     WHERE u.run_id IS NULL AND d.region_id LIKE %(prefix)s
+) who GROUP BY region ORDER BY region
+"""
+
+
+def _plan(run: PayrollRun) -> None:
+    """The chunks (counties, with their head counts), once per run."""
+    if "chunks" in run.parameters:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PLAN_SQL, {**_sql_parameters(run, ""), "prefix": run.region.scope_prefix + "%"}
+        )
+        plan = [[code, count] for code, count in cursor.fetchall()]
+    run.parameters = {**run.parameters, "chunks": plan, "chunks_done": [], "held": 0}
+    run.total_count, run.processed_count = sum(count for _, count in plan), 0
+    with transaction.atomic():
+        PayrollRun.objects.filter(pk=run.pk).update(
+            parameters=run.parameters, total_count=run.total_count, processed_count=0
+        )
+
+
+def _sql_parameters(run: PayrollRun, region: str) -> dict[str, Any]:
+    return {
+        "run": run.pk,
+        "posted": not run.dry_run,
+        "live": not run.dry_run,
+        "period": run.period.as_int,
+        "period_ord": run.period.year * 12 + run.period.month,
+        "run_kind": run.kind,
+        "region": region,
+        "in_payment": str(DeterminationStatus.IN_PAYMENT),
+        "pension": str(PayrollItem.PENSION),
+        "adjustment": str(PayrollItem.ADJUSTMENT),
+        "survivor": str(PayrollItem.SURVIVOR_BENEFIT),
+        "pending": str(PaymentStatus.PENDING),
+        "held": str(PaymentStatus.HELD),
+    }
+
+
+_LINE_COLUMNS = (
+    "run_id, posted, period, run_kind, person_id, determination_id, region_id, item, months, amount"
+)
+# the last month paid (the retirement month when none was)
+_PAID_FROM = _ordinal("coalesce(d.paid_through, d.retirement_month)")
+
+# One chunk, one statement: the pension lines, the adjustment lines, the dues claimed
+# (a dry run only reads them) and their lines, then one payment per person from the
+# lines just written.
+_CHUNK_SQL = f"""
+WITH owed AS MATERIALIZED (
+    SELECT d.id AS determination_id, d.person_id, d.region_id, d.total,
+           %(period_ord)s - {_PAID_FROM} AS months, {_PAID_FROM} AS paid_ord
+      FROM benefits_pensiondetermination d
+     WHERE d.region_id = %(region)s AND {_PAYABLE}
+), pension AS (
+    INSERT INTO benefits_payrollline ({_LINE_COLUMNS})
+    SELECT %(run)s, %(posted)s, %(period)s, %(run_kind)s, o.person_id, o.determination_id,
+           o.region_id, %(pension)s, o.months, o.total * o.months
+      FROM owed o
+     WHERE o.months > 0
+    ON CONFLICT DO NOTHING
+    RETURNING person_id, amount
+), adjustment AS (
+    INSERT INTO benefits_payrollline ({_LINE_COLUMNS})
+    SELECT %(run)s, %(posted)s, %(period)s, %(run_kind)s, o.person_id, o.determination_id,
+           o.region_id, %(adjustment)s, max(o.months),
+           sum(a.monthly_amount * (%(period_ord)s
+               - GREATEST(o.paid_ord, {_ordinal("a.effective_from")} - 1)))
+      FROM owed o
+      JOIN benefits_pensionadjustment a ON a.person_id = o.person_id AND a.in_force
+     WHERE o.months > 0 AND a.effective_from <= %(period)s
+     GROUP BY o.person_id, o.determination_id, o.region_id
+    ON CONFLICT DO NOTHING
+    RETURNING person_id, amount
+), open_dues AS (
+    SELECT u.id, u.person_id, u.determination_id, d.region_id, u.item, u.amount, u.months,
+           u.payee_name, u.bank_name, u.bank_account
+      FROM benefits_payrolldue u
+      JOIN benefits_pensiondetermination d ON d.id = u.determination_id
+     WHERE u.run_id IS NULL AND d.region_id = %(region)s
+       AND (u.item = %(survivor)s OR u.person_id IN (SELECT person_id FROM owed))
+), claimed AS (
+    UPDATE benefits_payrolldue u SET run_id = %(run)s
+      FROM open_dues o
+     WHERE u.id = o.id AND %(live)s AND u.run_id IS NULL
+    RETURNING u.id
+), dues AS (
+    SELECT o.* FROM open_dues o
+     WHERE NOT %(live)s OR o.id IN (SELECT id FROM claimed)
+), due_lines AS (
+    INSERT INTO benefits_payrollline ({_LINE_COLUMNS})
+    SELECT %(run)s, %(posted)s, %(period)s, %(run_kind)s, u.person_id, max(u.determination_id),
+           max(u.region_id), u.item, least(sum(u.months), 32767), sum(u.amount)
+      FROM dues u
+     GROUP BY u.person_id, u.item
+    RETURNING person_id, amount
+), paid AS (
+    SELECT person_id, sum(amount) AS amount FROM (
+        SELECT * FROM pension UNION ALL SELECT * FROM adjustment
+        UNION ALL SELECT * FROM due_lines
+    ) l GROUP BY person_id
+), payee AS (
+    SELECT DISTINCT ON (person_id) person_id, payee_name, bank_name, bank_account
+      FROM dues WHERE payee_name <> '' ORDER BY person_id, id
+), payments AS (
+    INSERT INTO benefits_payrollpayment
+        (run_id, posted, period, person_id, region_id, payee_name, bank_name, bank_account,
+         amount, status, failure_reason)
+    SELECT %(run)s, %(posted)s, %(period)s, l.person_id, %(region)s,
+           coalesce(y.payee_name, p.name), coalesce(y.bank_name, p.bank_name),
+           coalesce(y.bank_account, p.bank_account), l.amount,
+           CASE WHEN coalesce(y.bank_account, p.bank_account) = '' OR l.amount <= 0
+                THEN %(held)s ELSE %(pending)s END, ''
+      FROM paid l
+      JOIN enrollment_insuredperson p ON p.id = l.person_id
+      LEFT JOIN payee y ON y.person_id = l.person_id
+    ON CONFLICT DO NOTHING
+    RETURNING status
+)
+SELECT count(*) FILTER (WHERE status = %(held)s), count(*) FROM payments
+"""
+
+
+def _pay_chunk(run: PayrollRun, region: str, heads: int) -> None:
+    """One county's lines, dues, payments and progress, in one transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CHUNK_SQL, _sql_parameters(run, region))
+        held, _payments = cursor.fetchone()
+        parameters = run.parameters
+        parameters["held"] = parameters.get("held", 0) + held
+        parameters["chunks_done"] = [*parameters["chunks_done"], region]
+        PayrollRun.objects.filter(pk=run.pk).update(
+            processed_count=F("processed_count") + heads, parameters=parameters
+        )
+    run.processed_count += heads
+
+
+def _after_chunk(committed: int) -> None:
+    """Test hook: with ``PENSION_TEST_CRASH_AFTER_CHUNKS=N`` under the test settings the
+    process kills itself (SIGKILL: a worker lost mid-run) once N chunks committed."""
+    crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
+    testing = settings.SETTINGS_MODULE == "pension.settings.test"
+    if crash_after and testing and committed >= int(crash_after):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# Totals per county (the lines' region) and per city (its parent), per item.
+_TOTALS_SQL = """
+INSERT INTO benefits_payrolltotal (run_id, region_id, item, line_count, amount)
+SELECT %(run)s, region_id, item, count(*), sum(amount)
+  FROM benefits_payrollline WHERE run_id = %(run)s GROUP BY region_id, item
+UNION ALL
+SELECT %(run)s, r.parent_id, l.item, count(*), sum(l.amount)
+  FROM benefits_payrollline l JOIN pension_region r ON r.code = l.region_id
+ WHERE l.run_id = %(run)s AND r.level = 'county' GROUP BY r.parent_id, l.item
+ON CONFLICT DO NOTHING
+"""
+
+
+def _finish(run: PayrollRun) -> PayrollRun:
+    with transaction.atomic():
+        run = _locked(run.pk)
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM benefits_payrolltotal WHERE run_id = %s", [run.pk])
+            cursor.execute(_TOTALS_SQL, {"run": run.pk})
+            cursor.execute(
+                "SELECT count(*), coalesce(sum(amount), 0) FROM benefits_payrollpayment"
+                " WHERE run_id = %s",
+                [run.pk],
+            )
+            run.payment_count, run.total_amount = cursor.fetchone()
+            cursor.execute("SELECT count(*) FROM benefits_payrollline WHERE run_id = %s", [run.pk])
+            run.line_count = cursor.fetchone()[0]
+        run.processed_count = run.total_count
+        run.status = PayrollRunStatus.CALCULATED
+        run.finished_at = timezone.now()
+        run.save()
+        log(None, run, PayrollRunStatus.RUNNING, reason="calculated")
+    return run
+
+
+def _fail(run_id: int, exc: BaseException) -> None:
+    text = f"{exc.__class__.__name__}: {exc}"[:4000]
+    try:
+        with transaction.atomic():
+            run = _locked(run_id)
+            if run.status != PayrollRunStatus.RUNNING:
+                return
+            run.status = PayrollRunStatus.FAILED
+            run.error = text
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "error", "finished_at"])
+            log(None, run, PayrollRunStatus.RUNNING, reason=text[:500])
+    except Exception:  # the database is unreachable: the run stays "running" (resumable)
+        pass
+
+
+# Selectors ----------------------------------------------------------------------------
+
+
+def payroll_runs(user) -> QuerySet[PayrollRun]:
+    """The runs ``user`` may see: those of their region and below."""
+    queryset = PayrollRun.objects.select_related(
+        "region", "started_by", "approved_by", "exported_by"
+    )
+    return restrict(queryset, user, "view")
+
+
+def payroll_run_get(user, pk: int) -> PayrollRun:
+    """One run within ``user``'s scope (``PayrollRun.DoesNotExist`` otherwise)."""
+    return payroll_runs(user).get(pk=pk)
+
+
+def run_totals(run: PayrollRun) -> list[dict[str, Any]]:
+    """The run's totals per city and, under each, per county: items and sums."""
+    rows = (
+        PayrollTotal.objects.filter(run=run).select_related("region").order_by("region_id", "item")
+    )
+    regions: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = regions.setdefault(
+            row.region_id,
+            {"region": row.region, "items": {}, "amount": Decimal("0.00"), "lines": 0},
+        )
+        entry["items"][row.item] = row
+        entry["amount"] += row.amount
+        entry["lines"] += row.line_count
+    cities = [e for e in regions.values() if e["region"].level == "city"]
+    for city in cities:
+        city["counties"] = [
+            e
+            for code, e in regions.items()
+            if e["region"].parent_id == city["region"].code and e["region"].level == "county"
+        ]
+    return cities
+
+
+@dataclass
+class VarianceRow:
+    """A retiree whose pay differs from last month's, and why (item by item)."""
+
+    person_id: int
+    name: str
+    previous: Decimal
+    current: Decimal
+    change: str  # "new", "gone" or "changed"
+    items: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+
+    @property
+    def difference(self) -> Decimal:
+        return self.current - self.previous
+
+    @property
+    def reasons(self) -> list[str]:
+        labels = dict(PayrollItem.choices)
+        return [
+            f"{labels.get(item, item)}: {before} → {after}" for item, before, after in self.items
+        ]
+
+
+_VARIANCE_SQL = """
+WITH cur AS (
+    SELECT person_id, item, sum(amount) AS amount FROM benefits_payrollline
+     WHERE run_id = %(run)s GROUP BY person_id, item
+), prev AS (
+    SELECT l.person_id, l.item, sum(l.amount) AS amount
+      FROM benefits_payrollline l JOIN benefits_payrollrun r ON r.id = l.run_id
+     WHERE l.period = %(previous)s AND l.posted AND l.run_kind = %(kind)s
+       AND r.status IN %(paid)s AND l.region_id LIKE %(prefix)s
+     GROUP BY l.person_id, l.item
+), diff AS (
+    SELECT coalesce(c.person_id, p.person_id) AS person_id, coalesce(c.item, p.item) AS item,
+           coalesce(p.amount, 0) AS before, coalesce(c.amount, 0) AS after,
+           p.person_id IS NULL AS new_item, c.person_id IS NULL AS gone_item
+      FROM cur c FULL JOIN prev p ON p.person_id = c.person_id AND p.item = c.item
+), people AS (
+    SELECT person_id, sum(before) AS before, sum(after) AS after,
+           bool_and(new_item) AS new, bool_and(gone_item) AS gone
+      FROM diff GROUP BY person_id
+    HAVING bool_or(before IS DISTINCT FROM after)
+)
+SELECT person_id, before, after, new, gone, count(*) OVER () AS changed_count,
+       count(*) FILTER (WHERE new) OVER () AS new_count,
+       count(*) FILTER (WHERE gone) OVER () AS gone_count
+  FROM people
+ ORDER BY abs(after - before) DESC, person_id
+ LIMIT %(limit)s
+"""
+
+
+@dataclass
+class Variance:
+    """The month-over-month variance report (环比差异) of a run: how many retirees are
+    new, gone or paid differently, and the largest differences with their reasons."""
+
+    changed: int
+    new: int
+    gone: int
+    rows: list[VarianceRow]
+
+
+def run_variance(run: PayrollRun, *, limit: int = 200) -> Variance:
+    """Each retiree's lines in this run against the posted lines of the previous period
+    (approved runs of the same kind in the run's region), item by item: retirees new to
+    the payroll, no longer in it, and paid a different amount, the largest first."""
+    values = {
+        "run": run.pk,
+        "previous": run.period.prev().as_int,
+        "kind": run.kind,
+        "paid": tuple(str(s) for s in PAID_STATUSES),
+        "prefix": run.region.scope_prefix + "%",
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_VARIANCE_SQL, values)
+        rows = cursor.fetchall()
+        ids = [r[0] for r in rows]
+        items: dict[int, list[tuple[str, Decimal, Decimal]]] = {}
+        if ids:
+            cursor.execute(
+                """
+                SELECT person_id, item,
+                       coalesce(sum(amount) FILTER (WHERE run_id <> %(run)s), 0),
+                       coalesce(sum(amount) FILTER (WHERE run_id = %(run)s), 0)
+                  FROM benefits_payrollline l
+                 WHERE person_id = ANY(%(ids)s)
+                   AND (run_id = %(run)s OR (period = %(previous)s AND posted
+                        AND run_kind = %(kind)s AND run_id IN
+                        (SELECT id FROM benefits_payrollrun WHERE status IN %(paid)s)))
+                 GROUP BY person_id, item ORDER BY person_id, item
+                """,
+                {**values, "ids": ids},
+            )
+            for person_id, item, before, after in cursor.fetchall():
+                if before != after:
+                    items.setdefault(person_id, []).append((item, before, after))
+    names = dict(InsuredPerson.objects.filter(pk__in=ids).values_list("pk", "name"))
+    result = []
+    for person_id, before, after, new, gone, *_counts in rows:
+        result.append(
+            VarianceRow(
+                person_id=person_id,
+                name=names.get(person_id, ""),
+                previous=before,
+                current=after,
+                change="new" if new else "gone" if gone else "changed",
+                items=items.get(person_id, []),
+            )
+        )
+    changed, new, gone = (rows[0][5], rows[0][6], rows[0][7]) if rows else (0, 0, 0)
+    return Variance(changed=changed, new=new, gone=gone, rows=result)
+
+
+def run_lines(run: PayrollRun) -> QuerySet[PayrollLine]:
+    return PayrollLine.objects.filter(run=run)
+
+
+def run_payments(run: PayrollRun) -> QuerySet[PayrollPayment]:
+    return PayrollPayment.objects.filter(run=run)
+
+
+def person_payroll_lines(person, *, limit: int = 60) -> QuerySet[PayrollLine]:
+    """The person's posted lines of approved runs, newest first (the person page)."""
+    return (
+        PayrollLine.objects.filter(person=person, posted=True, run__status__in=PAID_STATUSES)
+        .select_related("run")
+        .order_by("-period", "item")[:limit]
+    )
+
+
+def person_payments(person, *, limit: int = 24) -> QuerySet[PayrollPayment]:
+    """The person's bank payments of approved runs, newest first, with their status."""
+    return (
+        PayrollPayment.objects.filter(person=person, posted=True, run__status__in=PAID_STATUSES)
+        .select_related("run", "result_batch")
+        .order_by("-period", "-run_id")[:limit]
+    )
+
+
+def payments_by_bank(run: PayrollRun) -> list[dict[str, Any]]:
+    """The run's payments to send per bank: count and total (held ones apart)."""
+    return list(
+        PayrollPayment.objects.filter(run=run)
+        .exclude(status=PaymentStatus.HELD)
+        .values("bank_name")
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by("bank_name")
+    )
