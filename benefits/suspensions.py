@@ -91,8 +91,8 @@ ERROR_CASE_PENDING = _(
 ERROR_NOT_OPEN = _("This suspension of %(name)s is no longer open.")
 ERROR_NOT_SUSPENDED = _("The pension of %(name)s is %(status)s, not suspended.")
 ERROR_RESUME_NOT_AFTER = _(
-    "The payment of %(name)s was suspended from %(from)s; it can be resumed from %(next)s at "
-    "the earliest."
+    "The payment of %(name)s was suspended from %(from)s; it cannot be resumed from an "
+    "earlier month."
 )
 ERROR_RESUME_FUTURE = _(
     "The payment cannot be resumed from %(month)s, a month still to come; resume it from "
@@ -388,15 +388,11 @@ def _check_resumable(
             code="not_suspended",
             params={"name": person.name, "status": DeterminationStatus(status).label},
         )
-    if resumed_from <= suspension.from_month:
+    if resumed_from < suspension.from_month:
         raise InvalidInput(
             ERROR_RESUME_NOT_AFTER,
             code="resume_not_after",
-            params={
-                "name": person.name,
-                "from": suspension.from_month,
-                "next": suspension.from_month.next(),
-            },
+            params={"name": person.name, "from": suspension.from_month},
         )
     current = Period.from_date(today)
     if resumed_from > current:
@@ -421,8 +417,9 @@ def resumption_request(
     month paid again, for a reviewer to approve.
 
     Rules: the suspension is open (not resumed, not closed by a death) and the
-    person's current determination suspended; ``resumed_from`` is after the month
-    suspended from and not after the current month (a resumption is decided on facts:
+    person's current determination suspended; ``resumed_from`` is not before the month
+    suspended from (the same month: nothing was suspended, e.g. a certification the
+    month the sweep suspended) and not after the current month (a resumption is decided on facts:
     a release, a certification; a month still to come is not resumed in advance). An
     earlier month than the current one is allowed: the regular payroll then pays the
     months from it that it has not paid. The request shows the back pay the approval

@@ -336,11 +336,11 @@ def test_suspension_refusals(staff):
     assert refusal.value.code == "not_in_payment"
     assert Suspension.objects.filter(person=d.person).count() == 1
 
-    # resumption: not from the suspended month itself, not from a month to come
+    # resumption: not from before the suspended month, not from a month to come
     suspension = Suspension.objects.get(person=d.person)
     with pytest.raises(InvalidInput) as refusal:
         suspensions.resumption_request(
-            actor=caseworker, suspension=suspension, resumed_from="2026-03", note="x",
+            actor=caseworker, suspension=suspension, resumed_from="2026-02", note="x",
             today=date(2026, 6, 1),
         )  # fmt: skip
     assert refusal.value.code == "resume_not_after"
