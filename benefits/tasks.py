@@ -76,3 +76,18 @@ def payroll_month_dry_run() -> int | None:
 
     run = payroll.payroll_month_dry_run()
     return run.pk if run is not None else None
+
+
+@shared_task(
+    name="benefits.tasks.adjustment_event_execute",
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def adjustment_event_execute(event_id: int) -> str:
+    """Calculate an annual adjustment event county by county (待遇调整, §9.4.1);
+    resumable and idempotent (``benefits.adjustment.adjustment_event_execute``)."""
+    from benefits import adjustment
+
+    return adjustment.adjustment_event_execute(event_id).status

@@ -1,0 +1,970 @@
+"""The annual pension adjustment (年度基本养老金调整, 待遇调整, operations standard §9.4.1)
+and individual adjustments (零星调整, §9.4.2).
+
+Pure calculation first (``adjustment_for``), then the services and selectors of the
+adjustment event (``AdjustmentEvent``) and of the individual adjustment case.
+
+An event walks
+
+    draft → running → calculated → approved, or failed (resumed by starting it
+    again); a calculated (or failed, or draft) event may be discarded (closed).
+
+The rule (one monthly increase per retiree, each component rounded half-up to the fen):
+
+- flat amount (定额调整): the same for everyone;
+- per contribution year (挂钩调整, 与缴费年限挂钩): ``per_year_amount`` × the whole
+  contribution years (``floor`` of the determination's ``contribution_years``: a part
+  year does not count, as most provinces' notices have it);
+- percentage (挂钩调整, 与养老金水平挂钩): ``percentage`` per cent of the pension, the
+  determination's total plus the adjustments in force before this event (effective
+  on or before the event's ``effective_from``), rounded half-up to the fen;
+- age band (适当倾斜, 高龄倾斜): the amount of the highest band whose ``min_age`` is
+  reached by 31 December of the event's year (age = year − birth year);
+
+the monthly increase is their sum. Everyone with a current determination (not
+superseded) in payment or suspended who retired on or before ``cutoff_date`` is
+adjusted, from January of the event's year.
+
+``adjustment_event_execute`` is set-based: one ``INSERT … SELECT`` per county (the
+determination's region), one transaction per county (its rows, its figures, its
+progress and "chunk done" together), ``ON CONFLICT DO NOTHING`` on
+``adjustment_once_per_event``, so that a crashed or retried execution resumes where
+it stopped and never adjusts anyone twice. One executor at a time holds the event (a
+session advisory lock, ``ADJUSTMENT_RUN``). The SQL gives exactly what
+``adjustment_for`` gives (tested on several determinations).
+
+On approval (a reviewer who did not create or start the event) the event's rows come
+into force and each adjusted retiree gets one ``PayrollDue`` (item
+``adjustment_back_pay``, source ``adjustment:<id>``) for the months the payroll has
+already paid since ``effective_from``: months m with effective_from ≤ m ≤ paid_through
+and m ≥ the first payable month (the month after retirement), amount = monthly
+increase × months; none when there are no such months. Later months are paid by the
+monthly payroll as the item "adjustment".
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from benefits.choices import BatchStatus, DeterminationStatus, PayrollItem
+from benefits.models import AdjustmentEvent, PayrollDue, PensionAdjustment, PensionDetermination
+from pension import approvals, changelog
+from pension.choices import RegionLevel, Role
+from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.locks import RunLock
+from pension.models import ApprovalRequest, ApprovalStatus, ChangeAction, Region, StaffUser
+from pension.money import round_fen
+from pension.periods import Period
+from pension.scope import region_allows, restrict
+from pension.selectors import region_get
+
+# pg_advisory_lock key of "adjustment event N is being executed": this namespace + N
+ADJUSTMENT_RUN = 7_211_005 << 32
+INDIVIDUAL_ADJUSTMENT = "benefits.individual_adjustment"
+ADJUSTED_STATUSES = (DeterminationStatus.IN_PAYMENT, DeterminationStatus.SUSPENDED)
+ZERO = Decimal("0.00")
+SAMPLE_SIZE = 50
+# test hook (benefits/tests/test_adjustment_worker.py): SIGKILL the executing process
+# after this many chunks committed; honoured only under the test settings
+CRASH_AFTER_CHUNKS_ENV = "PENSION_TEST_ADJUSTMENT_CRASH_AFTER_CHUNKS"
+
+ERROR_NAME = _("Give the adjustment event a name.")
+ERROR_YEAR = _("The year %(year)s is not plausible for an adjustment.")
+ERROR_NOT_PROVINCE = _("An annual adjustment is made for the whole province.")
+ERROR_OUTSIDE_REGION = _("You cannot prepare adjustments for this region.")
+ERROR_NEGATIVE = _("The amounts and the percentage of an adjustment cannot be negative.")
+ERROR_PERCENTAGE = _("The percentage must lie between 0 and 100.")
+ERROR_NOTHING = _("The adjustment gives nobody anything: enter at least one amount.")
+ERROR_CUTOFF = _("The cut-off date must lie on or before the end of %(year)s.")
+ERROR_BANDS = _(
+    "Each age band needs a whole minimum age between 50 and 120 and an amount that is not "
+    "negative, and no age may appear twice."
+)
+ERROR_LIVE_EVENT = _(
+    "Adjustment event %(event)s already adjusts %(year)s; discard it before creating another."
+)
+ERROR_WRONG_STATUS = _("This adjustment event is %(status)s; it cannot be %(action)s.")
+ERROR_SELF_APPROVAL = _(
+    "You created or started this adjustment event; a second person must approve it."
+)
+ERROR_NOT_REVIEWER = _("Only a reviewer can approve an adjustment event.")
+ERROR_APPROVER_OUTSIDE_REGION = _("This adjustment event belongs to a region outside yours.")
+ERROR_REASON = _("Give the reason for the adjustment.")
+ERROR_AMOUNT = _("The monthly increase must be more than zero.")
+ERROR_NOT_CURRENT = _(
+    "This determination is no longer current or not in payment; open the current one."
+)
+ERROR_EFFECTIVE_BEFORE_PAYABLE = _(
+    "The adjustment cannot take effect before %(month)s, the first month the pension is payable."
+)
+ERROR_CASE_PENDING = _(
+    "An individual adjustment of this pension is already waiting for a reviewer (request #%(id)s)."
+)
+
+ACTION_LABELS = {
+    "started": _("started"),
+    "approved": _("approved"),
+    "discarded": _("discarded"),
+}
+
+
+# --- pure calculation -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdjustmentComponents:
+    """One retiree's monthly increase, by component (调整增加额的构成)."""
+
+    flat_amount: Decimal
+    per_year_amount: Decimal
+    percentage_amount: Decimal
+    age_band_amount: Decimal
+    whole_years: int
+    band_min_age: int | None
+
+    @property
+    def monthly_amount(self) -> Decimal:
+        return (
+            self.flat_amount + self.per_year_amount + self.percentage_amount + self.age_band_amount
+        )
+
+
+def whole_years(contribution_years: Decimal) -> int:
+    """The whole contribution years (满年, ``floor``): 35.9167 years count as 35."""
+    return math.floor(Decimal(contribution_years))
+
+
+def age_at_year_end(birth_date: date, year: int) -> int:
+    """The age reached by 31 December of ``year`` (周岁, counted at the year's end):
+    someone born 1955-12-31 is 70 in the 2025 adjustment."""
+    return year - birth_date.year
+
+
+def normalise_age_bands(bands: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """The bands as stored: ``[{"min_age": 70, "amount": "30.00"}, …]`` by age; refused
+    (``InvalidInput``) when an age is not a whole number in 50–120, repeated, or an
+    amount is negative or not money."""
+    out: dict[int, Decimal] = {}
+    for band in bands or []:
+        try:
+            age = band["min_age"]
+            if isinstance(age, bool) or not isinstance(age, int | str):
+                raise ValueError
+            age = int(age)
+            amount = Decimal(str(band["amount"]))
+        except (KeyError, TypeError, ValueError, InvalidOperation):
+            raise InvalidInput(ERROR_BANDS, code="age_bands") from None
+        if not amount.is_finite() or amount < 0 or not 50 <= age <= 120 or age in out:
+            raise InvalidInput(ERROR_BANDS, code="age_bands")
+        if round_fen(amount) != amount:
+            raise InvalidInput(ERROR_BANDS, code="age_bands")
+        out[age] = amount
+    return [{"min_age": age, "amount": str(round_fen(out[age]))} for age in sorted(out)]
+
+
+def band_for(age_years: int, age_bands: Sequence[Mapping[str, Any]]) -> tuple[int | None, Decimal]:
+    """The highest band whose minimum age is reached, as (min_age, amount); (None, 0)."""
+    best: tuple[int | None, Decimal] = (None, ZERO)
+    for band in age_bands:
+        age = int(band["min_age"])
+        if age <= age_years and (best[0] is None or age > best[0]):
+            best = (age, Decimal(str(band["amount"])))
+    return best
+
+
+def adjustment_for(
+    *,
+    total: Decimal,
+    contribution_years: Decimal,
+    age_years: int,
+    flat: Decimal,
+    per_year: Decimal,
+    percentage: Decimal,
+    age_bands: Sequence[Mapping[str, Any]],
+) -> AdjustmentComponents:
+    """The monthly increase of one retiree (调整增加额, see the module docstring).
+
+    ``total`` is the pension the percentage applies to: the determination's total plus
+    the adjustments in force before this event. ``contribution_years`` counts in whole
+    years (floor). ``age_years`` is the age on 31 December of the event's year
+    (``age_at_year_end``). ``percentage`` is in per cent (2.5 = 2.5 %). Each component
+    is rounded half-up to the fen; the monthly increase is their sum.
+    """
+    years = whole_years(contribution_years)
+    band_age, band_amount = band_for(age_years, age_bands)
+    return AdjustmentComponents(
+        flat_amount=round_fen(Decimal(flat)),
+        per_year_amount=round_fen(Decimal(per_year) * years),
+        percentage_amount=round_fen(Decimal(total) * Decimal(percentage) / 100),
+        age_band_amount=round_fen(band_amount),
+        whole_years=years,
+        band_min_age=band_age,
+    )
+
+
+def back_pay_span(
+    *, effective_from: Period, first_payable: Period, paid_through: Period | None,
+    stop_month: Period | None = None,
+) -> tuple[Period, Period, int] | None:  # fmt: skip
+    """The months already paid that an adjustment effective from ``effective_from``
+    owes (from, to, months): from the later of ``effective_from`` and the first payable
+    month to ``paid_through`` (never past the month before ``stop_month``); None when
+    there are none."""
+    if paid_through is None:
+        return None
+    start = max(effective_from, first_payable)
+    end = paid_through
+    if stop_month is not None and stop_month.prev() < end:
+        end = stop_month.prev()
+    months = end - start + 1
+    if months <= 0:
+        return None
+    return start, end, months
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _region(region: Region | str) -> Region:
+    return region if isinstance(region, Region) else region_get(region)
+
+
+def _locked(event: AdjustmentEvent | int) -> AdjustmentEvent:
+    pk = event.pk if isinstance(event, AdjustmentEvent) else event
+    return AdjustmentEvent.objects.select_for_update().select_related("region").get(pk=pk)
+
+
+def _wrong_status(event: AdjustmentEvent, action: str) -> Conflict:
+    return Conflict(
+        ERROR_WRONG_STATUS,
+        code="wrong_status",
+        params={"status": BatchStatus(event.status).label, "action": ACTION_LABELS[action]},
+    )
+
+
+def _summary(event: AdjustmentEvent) -> dict[str, Any]:
+    return {
+        "status": event.status,
+        "year": event.year,
+        "region": event.region_id,
+        "flat_amount": event.flat_amount,
+        "per_year_amount": event.per_year_amount,
+        "percentage": event.percentage,
+        "age_bands": event.age_bands,
+        "cutoff_date": event.cutoff_date,
+        "effective_from": str(event.effective_from),
+        "line_count": event.line_count,
+        "total_monthly": event.total_monthly,
+    }
+
+
+def _log(actor, event: AdjustmentEvent, before: str | None, *, action=ChangeAction.UPDATE,
+         reason: str = "") -> None:  # fmt: skip
+    """One change-log entry for one transition of the event (never one per retiree)."""
+    changelog.record(
+        actor=actor,
+        action=action,
+        instance=event,
+        before={"status": before} if before is not None else None,
+        after=_summary(event),
+        reason=reason,
+    )
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value if value not in (None, "") else "0"))
+    except InvalidOperation:
+        raise InvalidInput(ERROR_NEGATIVE, code="negative") from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput(ERROR_NEGATIVE, code="negative")
+    return amount
+
+
+# --- services: the event ----------------------------------------------------------------
+
+
+@transaction.atomic
+def adjustment_event_create(
+    *,
+    actor: StaffUser,
+    year: int,
+    region: Region | str,
+    name: str,
+    flat_amount: Decimal | str | int = 0,
+    per_year_amount: Decimal | str | int = 0,
+    percentage: Decimal | str | int = 0,
+    age_bands: Iterable[Mapping[str, Any]] | None = None,
+    cutoff_date: date,
+) -> AdjustmentEvent:
+    """A draft adjustment event of ``year`` for the province ``region`` (年度调整方案),
+    effective from January of ``year``. Refused: not the province, outside the actor's
+    region, negative amounts, a percentage over 100, bands not well formed, nothing to
+    give, a cut-off date after the year, another live event of the year."""
+    region = _region(region)
+    if not name or not name.strip():
+        raise InvalidInput(ERROR_NAME, code="name_required")
+    if not 2000 <= int(year) <= 2100:
+        raise InvalidInput(ERROR_YEAR, code="year", params={"year": year})
+    if region.level != RegionLevel.PROVINCE:
+        raise InvalidInput(ERROR_NOT_PROVINCE, code="not_province")
+    if not region_allows(actor, region.code, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    flat, per_year, pct = _money(flat_amount), _money(per_year_amount), _money(percentage)
+    if round_fen(flat) != flat or round_fen(per_year) != per_year:
+        raise InvalidInput(ERROR_NEGATIVE, code="negative")
+    if pct > 100:
+        raise InvalidInput(ERROR_PERCENTAGE, code="percentage")
+    bands = normalise_age_bands(age_bands)
+    if not (flat or per_year or pct or any(Decimal(b["amount"]) for b in bands)):
+        raise InvalidInput(ERROR_NOTHING, code="nothing")
+    if cutoff_date > date(int(year), 12, 31):
+        raise InvalidInput(ERROR_CUTOFF, code="cutoff", params={"year": year})
+    live = (
+        AdjustmentEvent.objects.filter(year=year, region=region)
+        .exclude(status__in=[BatchStatus.CLOSED, BatchStatus.FAILED])
+        .first()
+    )
+    if live is not None:
+        raise Conflict(ERROR_LIVE_EVENT, code="live_event", params={"event": live.pk, "year": year})
+    event = AdjustmentEvent(
+        year=year,
+        region=region,
+        name=name.strip(),
+        flat_amount=flat,
+        per_year_amount=per_year,
+        percentage=pct,
+        age_bands=bands,
+        cutoff_date=cutoff_date,
+        effective_from=Period(int(year), 1),
+        status=BatchStatus.DRAFT,
+        created_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:  # one was just created beside this one
+        raise Conflict(
+            ERROR_LIVE_EVENT, code="live_event", params={"event": "", "year": year}
+        ) from None
+    _log(actor, event, None, action=ChangeAction.CREATE)
+    return event
+
+
+@transaction.atomic
+def adjustment_event_start(*, actor: StaffUser | None, event: AdjustmentEvent) -> AdjustmentEvent:
+    """Set the event's batch going: draft or failed (to resume it) → running, and the
+    task ``benefits.tasks.adjustment_event_execute`` queued when this commits. An event
+    still marked running (its worker died) is queued again, which resumes it."""
+    from benefits import tasks  # late: the task module imports this one
+
+    event = _locked(event)
+    if actor is not None and not region_allows(actor, event.region_id, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    if event.status not in (BatchStatus.DRAFT, BatchStatus.FAILED, BatchStatus.RUNNING):
+        raise _wrong_status(event, "started")
+    if actor is not None and "started_by" not in event.parameters:
+        event.parameters = {**event.parameters, "started_by": actor.pk}
+    if event.status != BatchStatus.RUNNING:
+        before = event.status
+        event.status = BatchStatus.RUNNING
+        event.error = ""
+        event.save(update_fields=["status", "error", "parameters"])
+        _log(actor, event, before, reason="started" if before == BatchStatus.DRAFT else "resumed")
+    else:
+        event.save(update_fields=["parameters"])
+    pk = event.pk
+    transaction.on_commit(lambda: tasks.adjustment_event_execute.delay(pk))
+    return event
+
+
+def _approval_reason(event: AdjustmentEvent) -> str:
+    return str(_("Back pay of the %(year)s adjustment (event %(event)s)")) % {
+        "year": event.year,
+        "event": event.pk,
+    }
+
+
+_ORD = "(({p}) / 100 * 12 + ({p}) %% 100 - 1)"  # a YYYYMM month as a count of months
+
+
+def _ord(expression: str) -> str:
+    return _ORD.format(p=expression)
+
+
+_MONTH_TEXT = "(({o}) / 12)::text || '-' || lpad((({o}) %% 12 + 1)::text, 2, '0')"
+
+# One due per adjusted retiree for the months already paid since effective_from (from
+# the later of effective_from and the month after retirement, to paid_through, never
+# past the month before stop_month), on the current determination.
+_BACK_PAY_SQL = f"""
+INSERT INTO benefits_payrolldue (person_id, determination_id, item, amount, from_month,
+    to_month, months, source, reason, details, payee_name, bank_name, bank_account,
+    created_by_id, created_at, run_id)
+SELECT a.person_id, d.id, %(item)s, a.monthly_amount * (s.last - s.first + 1),
+       s.first / 12 * 100 + s.first %% 12 + 1, s.last / 12 * 100 + s.last %% 12 + 1,
+       s.last - s.first + 1, 'adjustment:' || a.id, %(reason)s,
+       jsonb_build_object(
+           'adjustment', a.id, 'event', a.event_id, 'case', a.case_id,
+           'monthly_amount', a.monthly_amount::text,
+           'from_month', {_MONTH_TEXT.format(o="s.first")},
+           'to_month', {_MONTH_TEXT.format(o="s.last")},
+           'months', s.last - s.first + 1,
+           'amount', (a.monthly_amount * (s.last - s.first + 1))::text,
+           'rule', 'monthly_amount x months paid from effective_from (not before the first '
+                   'payable month) to paid_through'),
+       '', '', '', %(actor)s, now(), NULL
+  FROM benefits_pensionadjustment a
+  JOIN benefits_pensiondetermination d
+    ON d.person_id = a.person_id AND d.superseded_by_id IS NULL
+ CROSS JOIN LATERAL (
+       SELECT greatest({_ord("a.effective_from")}, {_ord("d.retirement_month")} + 1) AS first,
+              CASE WHEN d.stop_month IS NULL THEN {_ord("d.paid_through")}
+                   ELSE least({_ord("d.paid_through")}, {_ord("d.stop_month")} - 1) END AS last
+       ) s
+ WHERE {{where}} AND d.paid_through IS NOT NULL AND s.last >= s.first
+ON CONFLICT (source) DO NOTHING
+"""
+
+
+def _back_pay(
+    *, where: str, params: dict[str, Any], actor: StaffUser, reason: str
+) -> tuple[int, Decimal]:
+    """Write the back-pay dues of the adjustments ``where`` selects; (count, total)."""
+    sql = (
+        "WITH dues AS ("
+        + _BACK_PAY_SQL.format(where=where)
+        + " RETURNING amount) SELECT count(*), coalesce(sum(amount), 0) FROM dues"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {**params, "item": str(PayrollItem.ADJUSTMENT_BACK_PAY), "reason": reason[:200],
+             "actor": actor.pk},
+        )  # fmt: skip
+        count, total = cursor.fetchone()
+    return count, total
+
+
+@transaction.atomic
+def adjustment_event_approve(*, actor: StaffUser, event: AdjustmentEvent) -> AdjustmentEvent:
+    """A reviewer of the province (not the one who created or started the event)
+    approves a calculated event (maker-checker): in one transaction its adjustments
+    come into force and the back pay of the months already paid is written as one
+    ``PayrollDue`` per adjusted retiree (see the module docstring)."""
+    event = _locked(event)
+    makers = {event.created_by_id, event.parameters.get("started_by")} - {None}
+    if actor.pk in makers:
+        raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
+    if not (actor.is_superuser or actor.has_role(Role.REVIEWER)):
+        raise NotPermitted(ERROR_NOT_REVIEWER, code="not_reviewer")
+    if not region_allows(actor, event.region_id, "approve"):
+        raise NotPermitted(ERROR_APPROVER_OUTSIDE_REGION, code="outside_region")
+    if event.status != BatchStatus.CALCULATED:
+        raise _wrong_status(event, "approved")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE benefits_pensionadjustment SET in_force = true "
+            "WHERE event_id = %s AND NOT in_force",
+            [event.pk],
+        )
+        in_force = cursor.rowcount
+    dues, amount = _back_pay(
+        where="a.event_id = %(event)s",
+        params={"event": event.pk},
+        actor=actor,
+        reason=_approval_reason(event),
+    )
+    event.status = BatchStatus.APPROVED
+    event.approved_by = actor
+    event.approved_at = timezone.now()
+    event.parameters = {
+        **event.parameters,
+        "approval": {"in_force": in_force, "back_pay_dues": dues, "back_pay_total": str(amount)},
+    }
+    event.save(update_fields=["status", "approved_by", "approved_at", "parameters"])
+    _log(
+        actor, event, BatchStatus.CALCULATED, action=ChangeAction.APPROVE,
+        reason=f"{in_force} adjustments in force, {dues} back-pay dues totalling {amount}",
+    )  # fmt: skip
+    return event
+
+
+@transaction.atomic
+def adjustment_event_discard(*, actor: StaffUser, event: AdjustmentEvent) -> AdjustmentEvent:
+    """Delete a calculated (or failed, or draft) event's adjustments, none in force; the
+    event is closed and keeps its figures. A running event is refused (its worker would
+    go on writing); an approved one is in force and stays."""
+    event = _locked(event)
+    if not region_allows(actor, event.region_id, "prepare"):
+        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    if event.status not in (BatchStatus.DRAFT, BatchStatus.CALCULATED, BatchStatus.FAILED):
+        raise _wrong_status(event, "discarded")
+    with connection.cursor() as cursor:
+        # plain SQL: the ORM would first read every primary key to honour PROTECT
+        cursor.execute(
+            "DELETE FROM benefits_pensionadjustment WHERE event_id = %s AND NOT in_force",
+            [event.pk],
+        )
+        deleted = cursor.rowcount
+    before = event.status
+    event.status = BatchStatus.CLOSED
+    event.parameters = {
+        **event.parameters,
+        "discarded": {"adjustments": deleted, "at": timezone.now().isoformat()},
+    }
+    event.save(update_fields=["status", "parameters"])
+    _log(actor, event, before, reason=f"discarded: {deleted} adjustments deleted")
+    return event
+
+
+# --- execution --------------------------------------------------------------------------
+
+
+def adjustment_event_execute(event_id: int) -> AdjustmentEvent:
+    """Calculate the event's adjustments county by county (see the module docstring).
+    Returns the event; a finished event is returned unchanged; a failed or crashed
+    (still running) one continues where it stopped. On an error the event is marked
+    failed with the error text, and the error is raised again. Call it outside
+    ``transaction.atomic``: each county commits on its own."""
+    with RunLock(ADJUSTMENT_RUN, event_id) as mine:
+        if not mine:  # another worker is executing it right now
+            return AdjustmentEvent.objects.select_related("region").get(pk=event_id)
+        event = _begin(event_id)
+        if event.status != BatchStatus.RUNNING:
+            return event
+        try:
+            _prepare(event)
+            done = set(event.parameters["chunks_done"])
+            committed = 0
+            for code, count in event.parameters["chunks"]:
+                if code in done:
+                    continue
+                _adjust_chunk(event, code, count)
+                committed += 1
+                _after_chunk(committed)
+            return _finish(event)
+        except Exception as exc:
+            _fail(event.pk, exc)
+            raise
+
+
+def _begin(event_id: int) -> AdjustmentEvent:
+    with transaction.atomic():
+        event = _locked(event_id)
+        if event.status in (BatchStatus.DRAFT, BatchStatus.FAILED):
+            before = event.status
+            event.status = BatchStatus.RUNNING
+            event.error = ""
+            event.save(update_fields=["status", "error"])
+            _log(
+                None, event, before, reason="started" if before == BatchStatus.DRAFT else "resumed"
+            )
+    return event
+
+
+_ELIGIBLE = """
+  FROM benefits_pensiondetermination d
+ WHERE d.region_id LIKE %(prefix)s AND d.superseded_by_id IS NULL
+   AND d.status IN %(statuses)s AND d.retirement_date <= %(cutoff)s
+"""
+
+
+def _base_params(event: AdjustmentEvent) -> dict[str, Any]:
+    return {
+        "event": event.pk,
+        "prefix": event.region.scope_prefix + "%",
+        "statuses": tuple(str(s) for s in ADJUSTED_STATUSES),
+        "cutoff": event.cutoff_date,
+        "effective_from": event.effective_from.as_int,
+        "year": event.year,
+        "flat": event.flat_amount,
+        "per_year": event.per_year_amount,
+        "percentage": event.percentage,
+    }
+
+
+def _prepare(event: AdjustmentEvent) -> None:
+    """The first time: the plan of chunks (county, head count) of the retirees to
+    adjust, and the progress reset. A resumed event keeps its plan."""
+    if "chunks" in event.parameters:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.region_id, count(*)::int" + _ELIGIBLE + " GROUP BY 1 ORDER BY 1",
+            _base_params(event),
+        )
+        plan = [[code, count] for code, count in cursor.fetchall()]
+    event.parameters = {**event.parameters, "chunks": plan, "chunks_done": [], "by_county": {}}
+    event.total_count, event.processed_count = sum(count for _, count in plan), 0
+    with transaction.atomic():
+        AdjustmentEvent.objects.filter(pk=event.pk).update(
+            parameters=event.parameters, total_count=event.total_count, processed_count=0
+        )
+
+
+def _band_case(bands: Sequence[Mapping[str, Any]], params: dict[str, Any]) -> str:
+    """The age band as a CASE, highest band first (the bands are the event's own)."""
+    if not bands:
+        return "0::numeric"
+    parts = []
+    for i, band in enumerate(sorted(bands, key=lambda b: -int(b["min_age"]))):
+        params[f"band_age_{i}"] = int(band["min_age"])
+        params[f"band_amount_{i}"] = Decimal(str(band["amount"]))
+        parts.append(f"WHEN c.age >= %(band_age_{i})s THEN %(band_amount_{i})s::numeric")
+    return "CASE " + " ".join(parts) + " ELSE 0::numeric END"
+
+
+# The rule of ``adjustment_for`` in SQL: PostgreSQL rounds numeric half away from zero,
+# which is half-up for these positive amounts.
+_CHUNK_SQL = """
+WITH prior AS (
+    SELECT a.person_id, sum(a.monthly_amount) AS amount
+      FROM benefits_pensionadjustment a
+      JOIN benefits_pensiondetermination d0
+        ON d0.person_id = a.person_id AND d0.superseded_by_id IS NULL AND d0.region_id = %(region)s
+     WHERE a.in_force AND a.effective_from <= %(effective_from)s
+       AND a.event_id IS DISTINCT FROM %(event)s
+     GROUP BY a.person_id
+), cand AS (
+    SELECT d.id, d.person_id, d.total + coalesce(pr.amount, 0) AS pension,
+           floor(d.contribution_years)::int AS years,
+           %(year)s - extract(year FROM p.birth_date)::int AS age
+      FROM benefits_pensiondetermination d
+      JOIN enrollment_insuredperson p ON p.id = d.person_id
+      LEFT JOIN prior pr ON pr.person_id = d.person_id
+     WHERE d.region_id = %(region)s AND d.superseded_by_id IS NULL
+       AND d.status IN %(statuses)s AND d.retirement_date <= %(cutoff)s
+), comp AS (
+    SELECT c.id, c.person_id, c.pension, c.years, c.age,
+           round(%(flat)s::numeric, 2) AS flat_amount,
+           round(%(per_year)s::numeric * c.years, 2) AS per_year_amount,
+           round(c.pension * %(percentage)s::numeric / 100, 2) AS percentage_amount,
+           round({band}, 2) AS age_band_amount
+      FROM cand c
+), ins AS (
+    INSERT INTO benefits_pensionadjustment (person_id, determination_id, event_id, case_id,
+        flat_amount, per_year_amount, percentage_amount, age_band_amount, monthly_amount,
+        effective_from, in_force, inputs, created_at)
+    SELECT person_id, id, %(event)s, NULL, flat_amount, per_year_amount, percentage_amount,
+           age_band_amount, flat_amount + per_year_amount + percentage_amount + age_band_amount,
+           %(effective_from)s, false,
+           jsonb_build_object('pension', pension::text, 'whole_years', years, 'age', age),
+           now()
+      FROM comp
+    ON CONFLICT DO NOTHING
+    RETURNING flat_amount, per_year_amount, percentage_amount, age_band_amount, monthly_amount
+)
+SELECT count(*), coalesce(sum(flat_amount), 0), coalesce(sum(per_year_amount), 0),
+       coalesce(sum(percentage_amount), 0), coalesce(sum(age_band_amount), 0),
+       coalesce(sum(monthly_amount), 0)
+  FROM ins
+"""
+
+COMPONENTS = ("flat_amount", "per_year_amount", "percentage_amount", "age_band_amount",
+              "monthly_amount")  # fmt: skip
+
+
+def chunk_sql(event: AdjustmentEvent, region: str) -> tuple[str, dict[str, Any]]:
+    """The statement that adjusts one county of ``event`` and its parameters (the
+    benchmark times the same SELECT into a bare table)."""
+    params = {**_base_params(event), "region": region}
+    return _CHUNK_SQL.format(band=_band_case(event.age_bands, params)), params
+
+
+def _adjust_chunk(event: AdjustmentEvent, region: str, heads: int) -> None:
+    """One county's adjustments, figures and progress, in one transaction."""
+    sql, params = chunk_sql(event, region)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        count, *sums = cursor.fetchone()
+        parameters = event.parameters
+        parameters["by_county"] = {
+            **parameters["by_county"],
+            region: {"count": count, **{k: str(v) for k, v in zip(COMPONENTS, sums, strict=True)}},
+        }
+        parameters["chunks_done"] = [*parameters["chunks_done"], region]
+        AdjustmentEvent.objects.filter(pk=event.pk).update(
+            processed_count=F("processed_count") + heads, parameters=parameters
+        )
+    event.processed_count += heads
+
+
+def _after_chunk(committed: int) -> None:
+    """Test hook: with ``PENSION_TEST_ADJUSTMENT_CRASH_AFTER_CHUNKS=N`` under the test
+    settings, the process kills itself (SIGKILL) once N chunks have committed."""
+    crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
+    testing = settings.SETTINGS_MODULE == "pension.settings.test"
+    if crash_after and testing and committed >= int(crash_after):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_TOTALS_SQL = """
+SELECT count(*), coalesce(sum(flat_amount), 0), coalesce(sum(per_year_amount), 0),
+       coalesce(sum(percentage_amount), 0), coalesce(sum(age_band_amount), 0),
+       coalesce(sum(monthly_amount), 0)
+  FROM benefits_pensionadjustment WHERE event_id = %s
+"""
+
+
+def _finish(event: AdjustmentEvent) -> AdjustmentEvent:
+    with transaction.atomic():
+        event = _locked(event.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(_TOTALS_SQL, [event.pk])
+            count, *sums = cursor.fetchone()
+        event.line_count = count
+        event.total_monthly = sums[-1]
+        event.processed_count = event.total_count
+        event.status = BatchStatus.CALCULATED
+        event.parameters = {
+            **event.parameters,
+            "totals": {k: str(v) for k, v in zip(COMPONENTS, sums, strict=True)},
+            "calculated_at": timezone.now().isoformat(),
+        }
+        event.save()
+        _log(None, event, BatchStatus.RUNNING, reason="calculated")
+    return event
+
+
+def _fail(event_id: int, exc: BaseException) -> None:
+    text = f"{exc.__class__.__name__}: {exc}"[:4000]
+    try:
+        with transaction.atomic():
+            event = _locked(event_id)
+            if event.status != BatchStatus.RUNNING:
+                return
+            event.status = BatchStatus.FAILED
+            event.error = text
+            event.save(update_fields=["status", "error"])
+            _log(None, event, BatchStatus.RUNNING, reason=text[:500])
+    except Exception:  # the database is unreachable: the event stays "running" (resumable)
+        pass
+
+
+# --- services: the individual adjustment case (零星调整, §9.4.2) --------------------------
+
+
+@transaction.atomic
+def individual_adjustment_request(
+    *,
+    actor: StaffUser,
+    determination: PensionDetermination,
+    monthly_amount: Decimal | str,
+    effective_from: Period | str | int,
+    reason: str,
+    attachments: Iterable = (),
+) -> ApprovalRequest:
+    """Propose a monthly increase of one retiree's pension from ``effective_from``
+    (零星调整), for a reviewer to approve (operation ``benefits.individual_adjustment``).
+    Refused: no reason, an amount not more than zero or not in fen, a determination not
+    current or not in payment (or suspended), an effective month before the first
+    payable month, a case already waiting. On approval the adjustment is in force at
+    once and the months already paid since ``effective_from`` are back-paid."""
+    if not reason or not reason.strip():
+        raise InvalidInput(ERROR_REASON, code="reason_required")
+    try:
+        amount = Decimal(str(monthly_amount))
+    except InvalidOperation:
+        raise InvalidInput(ERROR_AMOUNT, code="amount") from None
+    if not amount.is_finite() or amount <= 0 or round_fen(amount) != amount:
+        raise InvalidInput(ERROR_AMOUNT, code="amount")
+    month = Period.parse(effective_from)
+    _check_determination(determination)
+    if month < determination.first_payable_month:
+        raise InvalidInput(
+            ERROR_EFFECTIVE_BEFORE_PAYABLE,
+            code="before_payable",
+            params={"month": str(determination.first_payable_month)},
+        )
+    pending = ApprovalRequest.objects.filter(
+        operation=INDIVIDUAL_ADJUSTMENT,
+        status=ApprovalStatus.PENDING,
+        object_type=changelog.object_type_of(determination),
+        object_id=str(determination.pk),
+    ).first()
+    if pending is not None:
+        raise Conflict(ERROR_CASE_PENDING, code="case_pending", params={"id": pending.pk})
+    person = determination.person
+    span = back_pay_span(
+        effective_from=month,
+        first_payable=determination.first_payable_month,
+        paid_through=determination.paid_through,
+        stop_month=determination.stop_month,
+    )
+    payload = {
+        "determination_id": determination.pk,
+        "person_id": person.pk,
+        "person": person.name,
+        "pension": str(determination.total),
+        "monthly_amount": str(amount),
+        "effective_from": str(month),
+        "paid_through": str(determination.paid_through) if determination.paid_through else None,
+        "back_pay_months": span[2] if span else 0,
+        "back_pay": str(amount * span[2]) if span else "0.00",
+    }
+    return approvals.approval_request_create(
+        actor=actor,
+        operation=INDIVIDUAL_ADJUSTMENT,
+        agency=determination.agency,
+        summary=str(_("Individual adjustment of %(name)s: %(amount)s a month from %(month)s"))
+        % {"name": person.name, "amount": amount, "month": month},
+        payload=payload,
+        target=determination,
+        amount=amount,
+        reason=reason.strip(),
+        attachments=attachments,
+    )
+
+
+def _check_determination(determination: PensionDetermination) -> None:
+    if determination.superseded_by_id is not None or determination.status not in ADJUSTED_STATUSES:
+        raise Conflict(ERROR_NOT_CURRENT, code="not_current")
+
+
+def _apply_individual(request: ApprovalRequest, checker: StaffUser) -> dict[str, Any]:
+    """The approved case: the adjustment in force and the back pay of the months paid."""
+    payload = request.payload
+    determination = (
+        PensionDetermination.objects.select_for_update()
+        .select_related("person")
+        .get(pk=payload["determination_id"])
+    )
+    _check_determination(determination)
+    amount = Decimal(payload["monthly_amount"])
+    adjustment = PensionAdjustment(
+        person_id=determination.person_id,
+        determination=determination,
+        case=request,
+        flat_amount=amount,
+        monthly_amount=amount,
+        effective_from=Period.parse(payload["effective_from"]),
+        in_force=True,
+        inputs={"case": request.pk, "reason": request.maker_reason},
+    )
+    adjustment.save()
+    changelog.record(
+        actor=checker,
+        action=ChangeAction.CREATE,
+        instance=adjustment,
+        after={"monthly_amount": amount, "effective_from": payload["effective_from"],
+               "case": request.pk},
+        reason=str(_("Individual adjustment case #%(id)s")) % {"id": request.pk},
+    )  # fmt: skip
+    _dues, total = _back_pay(
+        where="a.id = %(adjustment)s",
+        params={"adjustment": adjustment.pk},
+        actor=checker,
+        reason=str(_("Back pay of individual adjustment case #%(id)s")) % {"id": request.pk},
+    )
+    due = PayrollDue.objects.filter(source=f"adjustment:{adjustment.pk}").first()
+    if due is not None:
+        changelog.record(
+            actor=checker, action=ChangeAction.CREATE, instance=due,
+            after={"amount": due.amount, "months": due.months, "source": due.source},
+            reason=due.reason,
+        )  # fmt: skip
+    return {"adjustment": adjustment.pk, "back_pay_due": due.pk if due else None,
+            "back_pay": str(total)}  # fmt: skip
+
+
+INDIVIDUAL_FIELD_LABELS = {
+    "determination_id": _("Determination (id)"),
+    "person_id": _("Insured person (id)"),
+    "person": _("Retiree"),
+    "pension": _("Monthly pension"),
+    "monthly_amount": _("Monthly increase"),
+    "effective_from": _("Effective from"),
+    "paid_through": _("Paid through"),
+    "back_pay_months": _("Months to back-pay"),
+    "back_pay": _("Back pay (preview)"),
+}
+
+approvals.register_operation(
+    INDIVIDUAL_ADJUSTMENT,
+    label=_("Individual pension adjustment"),
+    apply=_apply_individual,
+    field_labels=INDIVIDUAL_FIELD_LABELS,
+)
+
+
+# --- selectors --------------------------------------------------------------------------
+
+
+def adjustment_events(user) -> QuerySet[AdjustmentEvent]:
+    """The events ``user`` may see (their region and below; the province's for all
+    whose region lies in it is read through ``restrict``)."""
+    qs = AdjustmentEvent.objects.select_related("region", "created_by", "approved_by")
+    return restrict(qs, user, "view")
+
+
+def adjustment_event_get(user, pk: int) -> AdjustmentEvent:
+    """One event within ``user``'s scope (``AdjustmentEvent.DoesNotExist`` otherwise)."""
+    return adjustment_events(user).get(pk=pk)
+
+
+@dataclass(frozen=True)
+class CountyRow:
+    """One county's share of an event (count and totals by component)."""
+
+    code: str
+    name: str
+    count: int
+    flat_amount: Decimal
+    per_year_amount: Decimal
+    percentage_amount: Decimal
+    age_band_amount: Decimal
+    monthly_amount: Decimal
+
+
+def event_by_county(event: AdjustmentEvent) -> list[CountyRow]:
+    """The distribution by county, from the figures each county's chunk recorded."""
+    by_county = event.parameters.get("by_county", {})
+    names = dict(Region.objects.filter(code__in=list(by_county)).values_list("code", "name"))
+    return [
+        CountyRow(
+            code=code,
+            name=names.get(code, code),
+            count=row["count"],
+            **{k: Decimal(row[k]) for k in COMPONENTS},
+        )
+        for code, row in sorted(by_county.items())
+    ]
+
+
+def event_totals(event: AdjustmentEvent) -> dict[str, Decimal]:
+    """The totals by component (empty until calculated)."""
+    return {k: Decimal(v) for k, v in event.parameters.get("totals", {}).items()}
+
+
+def event_sample(
+    event: AdjustmentEvent, *, limit: int = SAMPLE_SIZE
+) -> QuerySet[PensionAdjustment]:
+    """A sample of the event's adjustments (the first by id), with the retiree."""
+    return (
+        PensionAdjustment.objects.filter(event=event)
+        .select_related("person", "determination")
+        .order_by("pk")[:limit]
+    )
+
+
+def determination_adjustments(determination: PensionDetermination) -> QuerySet[PensionAdjustment]:
+    """The adjustments of the determination's retiree, in force or waiting, by month."""
+    return (
+        PensionAdjustment.objects.filter(person_id=determination.person_id)
+        .select_related("event")
+        .order_by("effective_from", "pk")
+    )

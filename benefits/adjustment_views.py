@@ -1,0 +1,299 @@
+"""Pages of the annual adjustment (待遇调整, §9.4.1) and the individual adjustment case
+(零星调整, §9.4.2): the events, one event with its progress bar (htmx polling), its
+distribution by component and county and a sample of lines, the start, approve and
+discard buttons; the individual adjustment form of a determination.
+
+Thin: they check the section and the region, then call ``benefits.adjustment``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from benefits import adjustment, selectors
+from benefits.choices import BatchStatus
+from benefits.models import AdjustmentEvent, PensionDetermination
+from contributions.forms import ServiceErrorsMixin
+from pension.choices import Role
+from pension.errors import ApplicationError
+from pension.periods import PeriodFormField
+from pension.scope import region_allows
+from pension.selectors import profile_for_region
+from pension.views import section_required
+
+benefits_section = section_required("benefits")
+EVENTS_SHOWN = 50
+WORKING = (BatchStatus.RUNNING,)
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class AgeBandsField(forms.CharField):
+    """Age bands typed one a line: ``minimum age, amount`` (e.g. ``70, 30.00``)."""
+
+    def to_python(self, value: Any) -> list[dict[str, Any]]:
+        text = super().to_python(value) or ""
+        bands = []
+        for line in text.replace("，", ",").splitlines():
+            if not line.strip():
+                continue
+            age, sep, amount = line.partition(",")
+            try:
+                if not sep:
+                    raise ValueError
+                bands.append({"min_age": int(age.strip()), "amount": str(Decimal(amount.strip()))})
+            except (ValueError, InvalidOperation):
+                raise forms.ValidationError(
+                    _("Write one band a line: the minimum age, a comma, the amount (70, 30.00)."),
+                    code="age_bands",
+                ) from None
+        return bands
+
+
+class AdjustmentEventForm(ServiceErrorsMixin, forms.Form):
+    """The year's adjustment notice (调整方案): amounts, percentage, bands, cut-off."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    flat_amount = forms.DecimalField(
+        label=_("Flat amount"), min_value=0, max_digits=14, decimal_places=2, initial=0
+    )
+    per_year_amount = forms.DecimalField(
+        label=_("Amount per whole contribution year"), min_value=0, max_digits=14,
+        decimal_places=2, initial=0,
+    )  # fmt: skip
+    percentage = forms.DecimalField(
+        label=_("Percentage of the pension"), min_value=0, max_value=100, max_digits=7,
+        decimal_places=4, initial=0, help_text=_("In per cent: 2.5 means 2.5 % of the pension."),
+    )  # fmt: skip
+    age_bands = AgeBandsField(
+        label=_("Age bands"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "One band a line: the minimum age reached by 31 December, a comma, the monthly "
+            "amount (70, 30.00). The highest band reached applies."
+        ),
+    )  # fmt: skip
+    cutoff_date = forms.DateField(label=_("Retired on or before"), widget=DATE)
+
+
+class IndividualAdjustmentForm(ServiceErrorsMixin, forms.Form):
+    """An individual adjustment (零星调整): the monthly increase, from when, why."""
+
+    monthly_amount = forms.DecimalField(
+        label=_("Monthly increase"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    effective_from = PeriodFormField(label=_("Effective from"))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    attachment = forms.FileField(
+        label=_("Supporting document"),
+        help_text=_("A scan of the decision or the document the adjustment rests on."),
+    )
+
+
+def _event(request: HttpRequest, pk: int) -> AdjustmentEvent:
+    try:
+        return adjustment.adjustment_event_get(request.user, pk)
+    except AdjustmentEvent.DoesNotExist:
+        if AdjustmentEvent.objects.filter(pk=pk).exists():
+            raise PermissionDenied from None
+        raise Http404 from None
+
+
+def _may_create(user) -> bool:
+    return user.is_superuser or user.has_role(
+        Role.CASEWORKER, Role.FUND_ACCOUNTANT, Role.PROVINCE_ADMIN
+    )
+
+
+@benefits_section
+def adjustment_event_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "benefits/adjustment_event_list.html",
+        {
+            "events": adjustment.adjustment_events(request.user)[:EVENTS_SHOWN],
+            "may_create": _may_create(request.user),
+        },
+    )
+
+
+@benefits_section
+def adjustment_event_create(request: HttpRequest) -> HttpResponse:
+    initial = {"year": timezone.localdate().year}
+    form = AdjustmentEventForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        province = profile_for_region(getattr(request.user, "region", None)).province
+        try:
+            event = adjustment.adjustment_event_create(
+                actor=request.user,
+                year=data["year"],
+                region=province,
+                name=data["name"],
+                flat_amount=data["flat_amount"],
+                per_year_amount=data["per_year_amount"],
+                percentage=data["percentage"],
+                age_bands=data["age_bands"],
+                cutoff_date=data["cutoff_date"],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                gettext("Adjustment event %(event)s created; start it to calculate.")
+                % {"event": event.pk},
+            )
+            return redirect("benefits:adjustment_event_detail", pk=event.pk)
+    return render(request, "benefits/adjustment_event_form.html", {"form": form})
+
+
+def _progress(event: AdjustmentEvent) -> dict[str, Any]:
+    finished = event.status in (BatchStatus.CALCULATED, BatchStatus.APPROVED)
+    percent = 100 * event.processed_count // event.total_count if event.total_count else 0
+    return {"percent": 100 if finished else percent, "polling": event.status in WORKING}
+
+
+@benefits_section
+def adjustment_event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _event(request, pk)
+    user = request.user
+    may_prepare = region_allows(user, event.region_id, "prepare")
+    makers = {event.created_by_id, event.parameters.get("started_by")}
+    totals = adjustment.event_totals(event)
+    components = [
+        (_("Flat amount"), totals.get("flat_amount")),
+        (_("By contribution years"), totals.get("per_year_amount")),
+        (_("By percentage"), totals.get("percentage_amount")),
+        (_("Age band"), totals.get("age_band_amount")),
+        (_("Monthly increase"), totals.get("monthly_amount")),
+    ]
+    return render(
+        request,
+        "benefits/adjustment_event_detail.html",
+        {
+            "event": event,
+            "progress": _progress(event),
+            "components": components if totals else [],
+            "counties": adjustment.event_by_county(event),
+            "sample": adjustment.event_sample(event),
+            "may_start": may_prepare
+            and event.status in (BatchStatus.DRAFT, BatchStatus.FAILED, BatchStatus.RUNNING),
+            "may_approve": event.status == BatchStatus.CALCULATED
+            and (user.is_superuser or user.has_role(Role.REVIEWER))
+            and region_allows(user, event.region_id, "approve")
+            and user.pk not in makers,
+            "may_discard": may_prepare
+            and event.status in (BatchStatus.DRAFT, BatchStatus.CALCULATED, BatchStatus.FAILED),
+        },
+    )
+
+
+@benefits_section
+def adjustment_event_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    event = _event(request, pk)
+    response = render(
+        request,
+        "benefits/adjustment_event_progress.html",
+        {"event": event, "progress": _progress(event)},
+    )
+    if getattr(request, "htmx", False) and event.status not in WORKING:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _transition(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    event = _event(request, pk)
+    try:
+        service(actor=request.user, event=event)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done % {"event": event.pk})
+    return redirect("benefits:adjustment_event_detail", pk=event.pk)
+
+
+@benefits_section
+@require_POST
+def adjustment_event_start(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, adjustment.adjustment_event_start,
+        gettext("Adjustment event %(event)s started."),
+    )  # fmt: skip
+
+
+@benefits_section
+@require_POST
+def adjustment_event_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, adjustment.adjustment_event_approve,
+        gettext("Adjustment event %(event)s approved: the adjustments are in force."),
+    )  # fmt: skip
+
+
+@benefits_section
+@require_POST
+def adjustment_event_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, adjustment.adjustment_event_discard,
+        gettext("Adjustment event %(event)s discarded."),
+    )  # fmt: skip
+
+
+@benefits_section
+def individual_adjustment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The individual adjustment case of a determination (零星调整)."""
+    determination = (
+        PensionDetermination.objects.select_related("person", "region", "agency")
+        .filter(pk=pk)
+        .first()
+    )
+    if determination is None:
+        raise Http404
+    if not region_allows(request.user, determination.person.region_id, "prepare"):
+        raise PermissionDenied
+    form = IndividualAdjustmentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = adjustment.individual_adjustment_request(
+                actor=request.user,
+                determination=determination,
+                monthly_amount=data["monthly_amount"],
+                effective_from=data["effective_from"],
+                reason=data["reason"],
+                attachments=[data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                gettext(
+                    "Request #%(id)s is waiting for a reviewer; nothing changes until it is "
+                    "approved."
+                )
+                % {"id": approval.pk},
+            )
+            return redirect("approval_detail", pk=approval.pk)
+    return render(
+        request,
+        "benefits/adjustment_individual.html",
+        {
+            "determination": determination,
+            "person": determination.person,
+            "form": form,
+            "adjustments": adjustment.determination_adjustments(determination),
+            "current": selectors.current_determination(determination.person),
+        },
+    )
