@@ -371,7 +371,7 @@ def bank_results_import(
                 ERROR_ROWS,
                 code="invalid_rows",
                 params={"count": len({e.row for e in errors}) or 1},
-                details={"rows": [_row(e) for e in errors]},
+                details={"rows": [row_error_dict(e) for e in errors]},
             )
         batch = BankResultBatch.objects.create(
             bank_batch_id=bank_batch_id,
@@ -450,7 +450,7 @@ def bank_results_import(
     return batch
 
 
-def _row(error: RowError) -> dict[str, Any]:
+def row_error_dict(error: RowError) -> dict[str, Any]:
     return {
         "row": error.row,
         "column": error.column,

@@ -26,10 +26,15 @@ from pension.errors import ApplicationError
 from pension.models import PolicyParameter
 from pension.policy import SPECS
 from pension.scope import region_allows
-from pension.views import DomainIndexView, section_required
+from pension.views import section_required
 
 benefits_section = section_required("benefits")
-index = DomainIndexView.as_view(domain="benefits")
+
+
+@benefits_section
+def index(request: HttpRequest) -> HttpResponse:
+    """The section's start page: the payroll, the adjustments, certification, survivors."""
+    return render(request, "benefits/index.html", {})
 
 
 def _person(request: HttpRequest, pk: int, action: str = "prepare") -> InsuredPerson:

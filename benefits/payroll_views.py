@@ -1,0 +1,264 @@
+"""Pages of the monthly payroll (养老金发放): the runs, a new run, a run with its progress
+bar (htmx polling), totals by city and county, the variance report, the transitions,
+the bank files to download and the bank results to upload. Thin: they check the input
+and call ``benefits.payroll`` and ``benefits.bank``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from benefits import bank, payroll
+from benefits.choices import PayrollRunStatus
+from benefits.models import BankFile, PayrollRun
+from contributions.run_views import AssessmentRunForm
+from pension.choices import Role
+from pension.errors import ApplicationError
+from pension.models import Region
+from pension.scope import region_allows, user_prefix
+from pension.views import section_required
+
+benefits_section = section_required("benefits")
+VARIANCE_SHOWN = 200
+RUNS_SHOWN = 200
+FINISHED = (PayrollRunStatus.CALCULATED, *payroll.PAID_STATUSES)
+
+
+class PayrollRunForm(AssessmentRunForm):
+    """A new payroll run: the period, a region of the user's scope, dry run or live."""
+
+
+class BankResultForm(forms.Form):
+    """A bank's result file for one of the run's banks, under the bank's batch id."""
+
+    bank_name = forms.ChoiceField(label=_("Bank"))
+    bank_batch_id = forms.CharField(label=_("Bank batch id"), max_length=64)
+    file = forms.FileField(
+        label=_("Result file"), help_text=_("CSV or Excel: 流水号 | 账号 | 金额 | 结果 | 失败原因")
+    )
+
+    def __init__(self, *args, banks: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["bank_name"].choices = [(b, b) for b in banks]
+
+
+def _run(request: HttpRequest, pk: int) -> PayrollRun:
+    try:
+        return payroll.payroll_run_get(request.user, pk)
+    except PayrollRun.DoesNotExist:
+        raise Http404 from None
+
+
+@benefits_section
+def payroll_run_list(request: HttpRequest) -> HttpResponse:
+    runs = payroll.payroll_runs(request.user)[:RUNS_SHOWN]
+    may_create = user_prefix(request.user, Region, "prepare") is not None
+    return render(request, "benefits/payroll_list.html", {"runs": runs, "may_create": may_create})
+
+
+@benefits_section
+def payroll_run_create(request: HttpRequest) -> HttpResponse:
+    form = PayrollRunForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            run = payroll.payroll_run_create(
+                actor=request.user,
+                period=data["period"],
+                region=data["region"],
+                dry_run=data["dry_run"],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, gettext("Payroll run %(run)s created.") % {"run": run.pk})
+            return redirect("benefits:payroll_run_detail", pk=run.pk)
+    return render(request, "benefits/payroll_form.html", {"form": form})
+
+
+def _progress(run: PayrollRun) -> dict[str, Any]:
+    percent = 100 * run.processed_count // run.total_count if run.total_count else 0
+    if run.status in FINISHED:
+        percent = 100
+    return {"percent": percent, "polling": run.status == PayrollRunStatus.RUNNING}
+
+
+def _banks(run: PayrollRun) -> list[str]:
+    return sorted({f.bank_name for f in bank.bank_files(run)})
+
+
+def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> dict:
+    user = request.user
+    may_prepare = region_allows(user, run.region_id, "prepare")
+    may_approve = (
+        (user.is_superuser or user.has_role(Role.REVIEWER))
+        and region_allows(user, run.region_id, "approve")
+        and user.pk != run.started_by_id
+    )
+    status = run.status
+    calculated = status in FINISHED
+    return {
+        "run": run,
+        "progress": _progress(run),
+        "totals": payroll.run_totals(run) if calculated else [],
+        "variance": payroll.run_variance(run, limit=VARIANCE_SHOWN) if calculated else None,
+        "variance_shown": VARIANCE_SHOWN,
+        "by_bank": payroll.payments_by_bank(run) if calculated else [],
+        "bank_files": bank.bank_files(run),
+        "bank_results": run.bank_results.order_by("-received_at"),
+        "result_form": result_form
+        or (BankResultForm(banks=_banks(run)) if status == PayrollRunStatus.EXPORTED else None),
+        "may_start": may_prepare
+        and status in (PayrollRunStatus.DRAFT, PayrollRunStatus.FAILED, PayrollRunStatus.RUNNING),
+        "may_approve": may_approve and not run.dry_run and status == PayrollRunStatus.CALCULATED,
+        "may_recalculate": may_prepare
+        and not run.dry_run
+        and status == PayrollRunStatus.CALCULATED,
+        "may_export": may_prepare and status == PayrollRunStatus.APPROVED,
+        "may_discard": may_prepare
+        and run.dry_run
+        and status
+        in (PayrollRunStatus.DRAFT, PayrollRunStatus.CALCULATED, PayrollRunStatus.FAILED),
+    }
+
+
+@benefits_section
+def payroll_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    return render(request, "benefits/payroll_detail.html", _detail_context(request, run))
+
+
+@benefits_section
+def payroll_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress partial the run page polls every 2 s while the run is running; when
+    it stops running, htmx reloads the page to show the results."""
+    run = _run(request, pk)
+    response = render(
+        request, "benefits/payroll_progress.html", {"run": run, "progress": _progress(run)}
+    )
+    if request.htmx and run.status != PayrollRunStatus.RUNNING:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _transition(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    run = _run(request, pk)
+    try:
+        service(actor=request.user, run=run)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done % {"run": run.pk})
+    return redirect("benefits:payroll_run_detail", pk=run.pk)
+
+
+@benefits_section
+@require_POST
+def payroll_run_start(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, payroll.payroll_run_start, gettext("Payroll run %(run)s started.")
+    )
+
+
+@benefits_section
+@require_POST
+def payroll_run_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, payroll.payroll_run_approve, gettext("Payroll run %(run)s approved.")
+    )
+
+
+@benefits_section
+@require_POST
+def payroll_run_recalculate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request,
+        pk,
+        payroll.payroll_run_recalculate,
+        gettext("Payroll run %(run)s is being calculated again."),
+    )
+
+
+@benefits_section
+@require_POST
+def payroll_run_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request, pk, payroll.payroll_run_discard, gettext("Dry run %(run)s discarded.")
+    )
+
+
+@benefits_section
+@require_POST
+def payroll_run_export(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(
+        request,
+        pk,
+        bank.payroll_run_export,
+        gettext("The bank files of payroll run %(run)s are written."),
+    )
+
+
+@benefits_section
+def bank_file_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A bank file as written (its SHA-256 is on the run page)."""
+    bank_file = BankFile.objects.select_related("run").filter(pk=pk).first()
+    if (
+        bank_file is None
+        or not payroll.payroll_runs(request.user).filter(pk=bank_file.run_id).exists()
+    ):
+        raise Http404
+    name = f"代发-{bank_file.run.period}-{bank_file.bank_name}.{bank_file.file_format}"
+    return FileResponse(bank_file.file.open("rb"), as_attachment=True, filename=name)
+
+
+@benefits_section
+@require_POST
+def bank_result_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import a bank's result file; row errors are listed and nothing is imported."""
+    run = _run(request, pk)
+    form = BankResultForm(request.POST, request.FILES, banks=_banks(run))
+    row_errors: list = []
+    if form.is_valid():
+        parsed = bank.read_result_file(form.cleaned_data["file"])
+        row_errors = [bank.row_error_dict(e) for e in parsed.errors]
+        if not parsed.errors:
+            try:
+                batch = bank.bank_results_import(
+                    actor=request.user,
+                    run=run,
+                    bank_name=form.cleaned_data["bank_name"],
+                    bank_batch_id=form.cleaned_data["bank_batch_id"],
+                    rows=parsed.rows,
+                    sha256=parsed.sha256,
+                )
+            except ApplicationError as error:
+                form.add_error(None, str(error))
+                row_errors = error.details.get("rows", [])
+            else:
+                text = (
+                    gettext("Bank batch %(batch)s was received before; nothing was changed.")
+                    if getattr(batch, "replayed", False)
+                    else gettext("Bank batch %(batch)s: %(paid)s paid, %(failed)s failed.")
+                )
+                messages.success(
+                    request,
+                    text
+                    % {
+                        "batch": batch.bank_batch_id,
+                        "paid": batch.paid_count,
+                        "failed": batch.failed_count,
+                    },
+                )
+                return redirect("benefits:payroll_run_detail", pk=run.pk)
+        else:
+            form.add_error(None, gettext("The file has errors; nothing was imported."))
+    context = _detail_context(request, run, result_form=form)
+    context["row_errors"] = row_errors
+    return render(request, "benefits/payroll_detail.html", context, status=400)

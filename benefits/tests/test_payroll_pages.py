@@ -1,0 +1,137 @@
+"""The payroll pages: a run made and shown with its totals and variance, approval by a
+second person only, the bank file downloaded as written, and a bank result with a wrong
+row shown row by row and importing nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+
+from benefits import payroll
+from benefits.choices import PaymentStatus, PayrollRunStatus
+from benefits.models import BankResultBatch, PayrollPayment, PayrollRun
+from benefits.tests.factories import retiree
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def county(staff) -> str:
+    return staff["caseworker"].agency.region_id
+
+
+@pytest.fixture
+def two(staff):
+    """甲 3200.00 a month paid through 2026-10; 乙 2875.40, never paid (retired 2026-10)."""
+    agency = staff["caseworker"].agency
+    return (
+        retiree(agency, paid_through="2026-10", name="甲"),
+        retiree(agency, basic="1200.40", account="775.00", retired="2026-10", name="乙"),
+    )
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_a_run_is_created_on_its_page_and_shows_totals(client, staff, county, two):
+    login(client, staff["caseworker"])
+    response = client.post(
+        reverse("benefits:payroll_run_create"),
+        {"period": "2026-11", "region": county, "dry_run": ""},
+    )
+    run = PayrollRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("benefits:payroll_run_detail", args=[run.pk])
+    assert (run.period.as_int, run.region_id, run.dry_run) == (202611, county, False)
+    payroll.payroll_run_execute(run.pk)  # what the worker does
+
+    page = client.get(reverse("benefits:payroll_run_detail", args=[run.pk])).content.decode()
+    # 3200.00 + 2875.40 = 6075.40, both new to the payroll (nothing paid in 2026-10)
+    assert 'id="total-amount">6075.40<' in page
+    assert page.count('data-change="new"') == 2
+    assert 'id="approve"' not in page  # the starter does not approve
+
+
+def test_only_a_second_person_approves_and_the_file_downloads(client, staff, county, two):
+    run = payroll.payroll_run_create(actor=staff["caseworker"], period="2026-11", region=county)
+    payroll.payroll_run_execute(run.pk)
+    login(client, staff["caseworker"])
+    client.post(reverse("benefits:payroll_run_approve", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == PayrollRunStatus.CALCULATED
+    client.post(reverse("benefits:payroll_run_export", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == PayrollRunStatus.CALCULATED  # no export before approval
+
+    login(client, staff["reviewer"])
+    page = client.get(reverse("benefits:payroll_run_detail", args=[run.pk])).content.decode()
+    assert 'id="approve"' in page
+    client.post(reverse("benefits:payroll_run_approve", args=[run.pk]))
+    run.refresh_from_db()
+    assert (run.status, run.approved_by) == (PayrollRunStatus.APPROVED, staff["reviewer"])
+
+    login(client, staff["caseworker"])
+    client.post(reverse("benefits:payroll_run_export", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == PayrollRunStatus.EXPORTED
+    csv_file = run.bank_files.get(file_format="csv")
+    response = client.get(reverse("benefits:bank_file_download", args=[csv_file.pk]))
+    content = b"".join(response.streaming_content)
+    assert hashlib.sha256(content).hexdigest() == csv_file.sha256
+    assert "6075.40" in content.decode().splitlines()[-1]
+    # a caseworker of another county does not see the file
+    login(client, staff["other_caseworker"])
+    assert client.get(reverse("benefits:bank_file_download", args=[csv_file.pk])).status_code == 404
+
+
+def test_a_wrong_result_file_is_shown_row_by_row(client, staff, county, two):
+    run = payroll.payroll_run_create(actor=staff["caseworker"], period="2026-11", region=county)
+    payroll.payroll_run_execute(run.pk)
+    payroll.payroll_run_approve(actor=staff["reviewer"], run=run)
+    from benefits import bank
+
+    bank.payroll_run_export(actor=staff["caseworker"], run=run)
+    a = PayrollPayment.objects.get(run=run, payee_name="甲")
+    text = f"流水号,账号,金额,结果,失败原因\n{a.pk},{a.bank_account},3200.01,成功,\n"
+    login(client, staff["caseworker"])
+    response = client.post(
+        reverse("benefits:bank_result_upload", args=[run.pk]),
+        {
+            "bank_name": "中国工商银行",
+            "bank_batch_id": "ICBC-1",
+            "file": SimpleUploadedFile("r.csv", text.encode()),
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="row-errors"' in page and "The amount is not the 3200.00 sent." in page
+    assert not BankResultBatch.objects.exists()
+    a.refresh_from_db()
+    assert a.status == PaymentStatus.SENT
+
+    good = f"流水号,账号,金额,结果,失败原因\n{a.pk},{a.bank_account},3200.00,成功,\n"
+    response = client.post(
+        reverse("benefits:bank_result_upload", args=[run.pk]),
+        {
+            "bank_name": "中国工商银行",
+            "bank_batch_id": "ICBC-1",
+            "file": SimpleUploadedFile("r.csv", good.encode()),
+        },
+    )
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert a.status == PaymentStatus.PAID
+    assert BankResultBatch.objects.get().paid_amount == D("3200.00")
