@@ -91,3 +91,19 @@ def adjustment_event_execute(event_id: int) -> str:
     from benefits import adjustment
 
     return adjustment.adjustment_event_execute(event_id).status
+
+
+@shared_task(
+    name="benefits.tasks.certification_sweep",
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def certification_sweep(region: str | None = None) -> dict:
+    """Beat, monthly: suspend the retirees whose life certification is overdue
+    (资格认证清理, ``benefits.certification.certification_sweep``); idempotent."""
+    from benefits import certification
+
+    result = certification.certification_sweep(region=region)
+    return {"count": result["count"], "from_month": result["from_month"]}

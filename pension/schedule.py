@@ -38,3 +38,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=3, minute=17),
     },
 }
+
+# §9.3.3, §9.6: on the 2nd of the month, suspend the retirees whose life certification
+# is overdue (a missing certification; back-paid when they are certified and resumed)
+BEAT_SCHEDULE["certification-sweep-monthly"] = {
+    "task": "benefits.tasks.certification_sweep",
+    "schedule": crontab(minute=0, hour=3, day_of_month=2),
+}
