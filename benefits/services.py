@@ -37,8 +37,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services as account_services
 from accounts.selectors import account_of_person
 from benefits import calc
-from benefits.choices import DeterminationStatus, RetirementKind
-from benefits.models import PensionDetermination
+from benefits.choices import DeterminationStatus, PayrollItem, RetirementKind
+from benefits.models import PayrollDue, PensionDetermination
 from contributions.cases import contributed_months
 from contributions.selectors import contribution_bases_by_year
 from enrollment.choices import PersonStatus
@@ -744,9 +744,12 @@ def _recalculation_inputs(old: PensionDetermination) -> dict[str, Any]:
     }
 
 
-def _months_paid(retirement_month: Period, today: date) -> int:
-    """Months from the retirement month up to and including the month of ``today``."""
-    return max(0, Period.from_date(today) - retirement_month + 1)
+def _months_paid(determination: PensionDetermination) -> int:
+    """Months an approved payroll has paid on ``determination``: from the month after
+    the retirement month (the first payable) through ``paid_through``."""
+    if determination.paid_through is None:
+        return 0
+    return max(0, determination.paid_through - determination.retirement_month)
 
 
 @transaction.atomic
@@ -779,10 +782,11 @@ def provisional_determinations_recalculate(
       superseded and points to it.
     - ``settlement`` on the new determination records the difference for the months
       already paid on the old figures: ``monthly_difference`` = new total − old total,
-      ``months`` = the months from the retirement month up to and including the month
-      of ``today``, ``amount`` = difference × months. Payroll does not exist yet: it is
-      meant to pay (positive) or recover (negative) that amount once, in the next
-      payroll (多退少补), and then pay the new total.
+      ``months`` = the months approved payrolls paid (from the month after the
+      retirement month through ``paid_through``, carried to the new determination),
+      ``amount`` = difference × months; a ``PayrollDue`` "settlement" of that amount
+      (source ``recalculation:<new id>``) pays it (positive) or recovers it (negative)
+      once, in the next payroll (多退少补), which then pays the new total.
 
     Each new determination and each superseded one is logged in the change log.
     """
@@ -832,7 +836,7 @@ def provisional_determinations_recalculate(
             r for r in old.parameters if not r.startswith("benefits.calculation_base@")
         ] + base_refs
         difference = d.total - old.total
-        months = _months_paid(old.retirement_month, today)
+        months = _months_paid(old)
         inputs = {
             **old.inputs,
             **d.as_json(),
@@ -875,11 +879,13 @@ def provisional_determinations_recalculate(
                 "old_total": str(old.total),
                 "new_total": str(d.total),
                 "monthly_difference": str(difference),
-                "from_month": str(old.retirement_month),
-                "to_month": str(Period.from_date(today)),
+                "from_month": str(old.first_payable_month),
+                "to_month": str(old.paid_through) if old.paid_through else None,
                 "months": months,
                 "amount": str(difference * months),
             },
+            paid_through=old.paid_through,
+            stop_month=old.stop_month,
         )
         # one current determination per person: the old one first points to itself
         # (superseded), then to its successor
@@ -889,6 +895,20 @@ def provisional_determinations_recalculate(
         new.full_clean(exclude=["person", "region", "agency", "case", "determined_by"])
         new.save()
         PensionDetermination.objects.filter(pk=old.pk).update(superseded_by=new)
+        if months and difference:
+            PayrollDue.objects.create(
+                person=old.person,
+                determination=new,
+                item=PayrollItem.SETTLEMENT,
+                amount=difference * months,
+                from_month=old.first_payable_month,
+                to_month=old.paid_through,
+                months=months,
+                source=f"recalculation:{new.pk}",
+                reason=reason,
+                details=new.settlement,
+                created_by=determined_by,
+            )
         changelog.record(
             actor=actor,
             action=ChangeAction.CREATE,

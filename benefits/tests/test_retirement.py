@@ -18,9 +18,9 @@ from django.utils import translation
 from accounts.choices import AccountStatus
 from accounts.models import AccountEntry
 from accounts.tests.factories import account_with, make_person
-from benefits import services, tasks
-from benefits.choices import DeterminationStatus, RetirementKind
-from benefits.models import PensionDetermination
+from benefits import payroll, services, tasks
+from benefits.choices import DeterminationStatus, PayrollItem, RetirementKind
+from benefits.models import PayrollDue, PayrollLine, PayrollPayment, PensionDetermination
 from contributions.choices import LineKind
 from contributions.models import ContributionLine
 from enrollment.choices import PersonStatus
@@ -287,6 +287,9 @@ def test_a_provisional_determination_is_recalculated_when_the_base_is_entered(zh
         effective_from=date(2026, 1, 1), value="7400", reference_year=2025,
         published_on=date(2026, 9, 1), source="test",
     )  # fmt: skip
+    # approved payrolls paid 2026-08 and 2026-09 on the provisional figures (the pension
+    # is paid from the month after the retirement month)
+    PensionDetermination.objects.filter(pk=old.pk).update(paid_through=Period(2026, 9))
     logged = ChangeLogEntry.objects.count()
     written = recalculate(actor=actor, year=2026, today=date(2026, 9, 10))
     assert len(written) == 1
@@ -319,14 +322,22 @@ def test_a_provisional_determination_is_recalculated_when_the_base_is_entered(zh
         DeterminationStatus.IN_PAYMENT,
         Period(2026, 7),
     )
-    # difference 2360.60 − 2313.71 = 46.89 a month; paid 2026-07, -08, -09 = 3 months;
-    # 46.89 × 3 = 140.67 to pay in the next payroll
+    # difference 2360.60 − 2313.71 = 46.89 a month; paid 2026-08 and -09 = 2 months;
+    # 46.89 × 2 = 93.78 to pay in the next payroll
     assert (
         new.settlement["monthly_difference"],
         new.settlement["months"],
         new.settlement["amount"],
         new.settlement["replaces"],
-    ) == ("46.89", 3, "140.67", old.pk)
+    ) == ("46.89", 2, "93.78", old.pk)
+    assert new.paid_through == Period(2026, 9)  # carried over
+    due = PayrollDue.objects.get(source=f"recalculation:{new.pk}")
+    assert (due.item, due.amount, due.months, due.determination_id) == (
+        PayrollItem.SETTLEMENT,
+        D("93.78"),
+        2,
+        new.pk,
+    )
     # the parameter references kept, the base's replaced by the 2026 one
     base_refs = [r for r in new.parameters if r.startswith("benefits.calculation_base@")]
     assert len(base_refs) == 1 and base_refs[0] not in old.parameters
@@ -341,6 +352,15 @@ def test_a_provisional_determination_is_recalculated_when_the_base_is_entered(zh
     before = written_now()
     assert recalculate(actor=actor, year=2026, today=date(2026, 10, 10)) == []
     assert written_now() == before
+
+    # the next payroll pays the new total and the settlement, once (多退少补)
+    run = payroll.payroll_run_create(
+        actor=staff["caseworker"], period="2026-10", region=zhou.region_id
+    )
+    run = payroll.payroll_run_execute(run.pk)
+    paid = dict(PayrollLine.objects.filter(run=run, person=zhou).values_list("item", "amount"))
+    assert paid == {PayrollItem.PENSION: D("2360.60"), PayrollItem.SETTLEMENT: D("93.78")}
+    assert PayrollPayment.objects.get(run=run, person=zhou).amount == D("2454.38")
 
 
 def written_now() -> tuple:
@@ -780,11 +800,12 @@ def test_a_changchun_determination_is_recalculated_on_both_bases(changchun):
         key="benefits.calculation_base", profile=jilin, effective_from=date(2026, 1, 1),
         value="7500", reference_year=2025, source="test",
     )  # fmt: skip
+    PensionDetermination.objects.filter(pk=first.pk).update(paid_through=Period(2026, 9))
     [second] = recalculate(actor=None, year=2026, region="220000", today=date(2026, 9, 10))
     # Z = 1.01, N = 25.00, deemed 24.50, index of the records 1.2, coefficient 1.2 %:
     # basic = (7978.25 + 7500 × 1.01) ÷ 2 × 25.00 × 1 % = 15553.25 ÷ 8 = 1944.15625 → 1944.16
     # transitional = 7500 × 1.2 × 24.50 × 1.2 % = 2646.00; total 4590.16
-    # difference 4590.16 − 4504.92 = 85.24 × 3 months (2026-07..09) = 255.72
+    # difference 4590.16 − 4504.92 = 85.24 × 2 months paid (2026-08..09) = 170.48
     assert (second.basic_pension, second.transitional_pension, second.total) == (
         D("1944.16"),
         D("2646.00"),
@@ -800,7 +821,7 @@ def test_a_changchun_determination_is_recalculated_on_both_bases(changchun):
         second.settlement["monthly_difference"],
         second.settlement["months"],
         second.settlement["amount"],
-    ) == ("85.24", 3, "255.72")
+    ) == ("85.24", 2, "170.48")
     assert recalculate(actor=None, year=2026, today=date(2026, 9, 20)) == []
 
     # then Changchun's (8100, a test value)
@@ -808,9 +829,10 @@ def test_a_changchun_determination_is_recalculated_on_both_bases(changchun):
         key="benefits.calculation_base", profile=jilin, region_id="220100",
         effective_from=date(2026, 1, 1), value="8100", reference_year=2025, source="test",
     )  # fmt: skip
+    PensionDetermination.objects.filter(pk=second.pk).update(paid_through=Period(2026, 10))
     [third] = recalculate(actor=None, year=2026, today=date(2026, 10, 10))
     # basic = (8100 + 7575) ÷ 8 = 1959.375 → 1959.38; transitional 2646.00; total 4605.38
-    # difference 4605.38 − 4590.16 = 15.22 × 4 months (2026-07..10) = 60.88
+    # difference 4605.38 − 4590.16 = 15.22 × 3 months paid (2026-08..10) = 45.66
     assert (third.basic_pension, third.total, third.provisional) == (
         D("1959.38"),
         D("4605.38"),
@@ -818,7 +840,7 @@ def test_a_changchun_determination_is_recalculated_on_both_bases(changchun):
     )
     assert (third.settlement["monthly_difference"], third.settlement["amount"]) == (
         "15.22",
-        "60.88",
+        "45.66",
     )
     assert len([r for r in third.parameters if "calculation_base" in r]) == 2
     first.refresh_from_db()
