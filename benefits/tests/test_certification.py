@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
@@ -17,13 +18,13 @@ from benefits.choices import (
     DeterminationStatus,
     SuspensionReason,
 )
-from benefits.models import LifeCertification, PayrollDue, Suspension
+from benefits.models import DataMatchImport, LifeCertification, PayrollDue, Suspension
 from benefits.tests.test_suspension import determination_for
 from enrollment.choices import PersonStatus
 from enrollment.models import Employer, Employment
 from pension.approvals import approval_request_approve
 from pension.errors import Conflict, InvalidInput
-from pension.models import ApprovalStatus
+from pension.models import ApprovalRequest, ApprovalStatus
 from pension.periods import Period
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +199,58 @@ def test_the_certification_page_records_a_certification(client, staff):
     page = client.get(url)
     assert "大厅认证" in page.content.decode()
     assert d.person.status == PersonStatus.RETIRED
+
+
+def test_the_suspension_page_makes_a_request_and_the_resumption_page_too(client, staff):
+    d = retiree(staff, "韩暂停", retirement_month="2025-04")
+    client.force_login(staff["caseworker"])
+    url = reverse("benefits:suspension_request", args=[d.pk])
+    # death is not offered: the form refuses it
+    response = client.post(url, {"reason": "death", "from_month": "2026-03", "note": "x"})
+    assert response.status_code == 200
+    assert 'data-field="reason"' in response.content.decode()
+    response = client.post(url, {"reason": "imprisoned", "from_month": "2026-03", "note": "判刑"})
+    request = ApprovalRequest.objects.get(operation=suspensions.SUSPENSION)
+    assert response.status_code == 302 and response["Location"].endswith(f"/{request.pk}/")
+    assert request.payload["from_month"] == "2026-03"
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    suspension = Suspension.objects.get(person=d.person)
+    page = client.get(reverse("benefits:resumption_request", args=[suspension.pk]))
+    assert "2026-03" in page.content.decode()
+    month = Period.from_date(date.today())
+    client.post(
+        reverse("benefits:resumption_request", args=[suspension.pk]),
+        {"resumed_from": str(month), "note": "刑满释放"},
+    )
+    resumption = ApprovalRequest.objects.get(operation=suspensions.RESUMPTION)
+    assert resumption.payload["resumed_from"] == str(month)
+    assert resumption.payload["back_pay"] is False
+
+
+def test_the_import_page_shows_the_row_errors(client, staff):
+    client.force_login(staff["caseworker"])
+    upload = SimpleUploadedFile(
+        "bad.csv", "公民身份号码,姓名,日期\n123,某人,2026-01-01\n".encode(), content_type="text/csv"
+    )
+    response = client.post(
+        reverse("benefits:data_match_import"), {"kind": "hospital", "file": upload}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="row-errors"' in body
+    # the page speaks the user's language (Chinese): row 2, the ID column, its value
+    assert '<td class="num">2</td><td>公民身份号码</td><td>123</td>' in body
+    assert not DataMatchImport.objects.exists()
+
+
+def test_the_overdue_page_lists_the_suspended_by_county(client, staff):
+    d = retiree(staff, "卫逾期", retirement_month="2025-04")
+    certification.certification_sweep(today=date(2026, 6, 2))
+    client.force_login(staff["caseworker"])
+    body = client.get(reverse("benefits:certification_overdue")).content.decode()
+    assert f'id="notifier-county-{d.person.region_id}"' in body
+    assert "卫逾期" in body
+    # a caseworker of another county does not see them
+    client.force_login(staff["other_caseworker"])
+    body = client.get(reverse("benefits:certification_overdue")).content.decode()
+    assert "卫逾期" not in body
