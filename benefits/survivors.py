@@ -173,6 +173,7 @@ LINE_RECOVERED = gettext_noop(
 LINE_NET = gettext_noop(
     "Net payable = %(funeral)s + %(pension)s + %(heirs)s − %(recovered)s = %(net)s."
 )
+INTEREST_LINE = _("%(year)s: %(months)s months at %(rate)s → %(to_post)s")
 LINE_RECEIVABLE = gettext_noop(
     "Still to recover (receivable) = %(overpayment)s − %(recovered)s = %(receivable)s."
 )
@@ -234,6 +235,7 @@ def _overpayment(determination: PensionDetermination, death_date: date) -> dict[
     return {
         "months": [str(m) for m in result.get("months", [])],
         "amount": round_fen(result.get("amount") or ZERO),
+        "lines": list(result.get("lines", [])),
     }
 
 
@@ -305,7 +307,7 @@ def survivor_claim_figures(person: InsuredPerson, death_date: date) -> dict[str,
         deemed = person.deemed_months
         account_paid = None
         figures.update(_account_figures(account, death_month))
-        overpayment = {"months": [], "amount": ZERO}
+        overpayment = {"months": [], "amount": ZERO, "lines": []}
     try:
         benefits = calc.survivor_benefits(
             death_date=death_date,
@@ -413,6 +415,7 @@ def survivor_claim_figures(person: InsuredPerson, death_date: date) -> dict[str,
             "contribution_months": actual + deemed,
             "pension_months": benefits.pension_months,
             "overpaid_months": overpayment["months"],
+            "overpaid_lines": overpayment["lines"],
             "funeral_grant": str(benefits.funeral_grant),
             "survivors_pension": str(benefits.survivors_pension),
             "heirs_balance": str(heirs),
@@ -952,6 +955,15 @@ def _apply_write_off(request: ApprovalRequest, checker: StaffUser) -> dict:
 def _show(field: str, value: Any) -> str:
     if field == "explanation" and isinstance(value, list):
         return " ".join(calc.Line(msgid, params).render() for msgid, params in value)
+    if field == "interest_lines" and isinstance(value, list):
+        return "; ".join(
+            str(INTEREST_LINE) % {k: row.get(k) for k in ("year", "months", "rate", "to_post")}
+            for row in value
+        )
+    if field == "overpaid_lines" and isinstance(value, list):
+        return "; ".join(
+            f"{row.get('month')} {row.get('item')} {row.get('amount')}" for row in value
+        )
     if field == "pension_months_table" and isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     if isinstance(value, bool):
@@ -1000,6 +1012,7 @@ FIELD_LABELS = {
     "contribution_months": _("Contribution months"),
     "pension_months": _("Months of survivors' pension"),
     "overpaid_months": _("Months paid after the death"),
+    "overpaid_lines": _("Payroll lines paid after the death: month, item, amount"),
     "funeral_grant": _("Funeral grant"),
     "survivors_pension": _("Survivors' pension"),
     "heirs_balance": _("Account balance to heirs"),

@@ -39,7 +39,7 @@ from benefits.models import (
 from contributions.choices import LineKind
 from contributions.models import ContributionLine
 from enrollment.choices import PersonStatus
-from pension.approvals import approval_request_approve
+from pension.approvals import approval_request_approve, operation_for
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import ApprovalRequest, ApprovalStatus, PolicyParameter, PolicyProfile
 from pension.periods import Period
@@ -371,6 +371,10 @@ def test_an_insured_persons_claim_pays_the_account_outside_the_payroll(staff, in
         payload["net_payable"],
     ) == (200, 10, "30000.00", "6000.00", "90.00", "12090.00", "0.00", "48090.00")
     assert AccountEntry.objects.filter(account=account).count() == 1  # nothing posted yet
+    shown = operation_for(survivors.SURVIVOR_CLAIM).show(
+        "interest_lines", payload["interest_lines"]
+    )
+    assert shown == "2026: 3 months at 0.03 → 90.00"
     approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
     person.refresh_from_db()
     assert person.status == PersonStatus.DECEASED
@@ -508,3 +512,36 @@ def test_the_pages(zhang, staff, client):
     assert answer.status_code == 302
     receivable.refresh_from_db()
     assert (receivable.collected, receivable.status) == (D("300.00"), ReceivableStatus.SETTLED)
+
+
+def test_no_disposable_income_of_the_year_refuses_the_claim(staff):
+    # the demo data has no survivors.disposable_income: the claim cannot be computed
+    person, _determination = retiree(
+        staff, balance="8000.00", actual=120, deemed=60, paid_through="2026-10", name="孙遗属"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        claim_for(person, staff["caseworker"])
+    assert refused.value.code == "parameter_missing"
+    assert "survivors.disposable_income" in str(refused.value)
+    assert not ApprovalRequest.objects.filter(operation=survivors.SURVIVOR_CLAIM).exists()
+
+
+def test_a_death_recorded_before_the_claim(zhang, staff):
+    # the death known from a data match first: stopped from 2026-09; a claim on another
+    # date is refused, on the same date the overpayment is the same 2 × 3200.00 = 6400.00
+    from benefits.suspensions import record_death
+
+    record_death(
+        actor=staff["caseworker"], person=zhang, death_date=date(2026, 8, 15),
+        source="data_match:1", reason="比对死亡", today=TODAY,
+    )  # fmt: skip
+    with pytest.raises(Conflict) as refused:
+        claim_for(zhang, staff["caseworker"], death_date=date(2026, 7, 30))
+    assert refused.value.code == "death_recorded_differently"
+    request = claim_for(zhang, staff["caseworker"])
+    assert (request.payload["overpayment"], request.payload["net_payable"]) == (
+        "6400.00",
+        "122800.00",
+    )
+    approval_request_approve(actor=staff["city_reviewer"], request_id=request.pk)
+    assert SurvivorClaim.objects.get(person=zhang).recovered == D("6400.00")
