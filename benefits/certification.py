@@ -214,7 +214,11 @@ def life_certification_record(
     )
     resumption = None
     suspension = suspensions.open_suspension(person)
-    if suspension is not None and suspension.reason in CERTIFICATION_REASONS:
+    if (
+        suspension is not None
+        and suspension.reason in CERTIFICATION_REASONS
+        and suspension.from_month <= Period.from_date(today)
+    ):
         resumption = suspensions._pending(suspensions.RESUMPTION, suspension)
         if resumption is None:
             resumed_from = max(Period.from_date(certified_on), suspension.from_month)
@@ -224,7 +228,7 @@ def life_certification_record(
                 resumed_from=resumed_from,
                 note=str(_("Certified on %(date)s (%(method)s)"))
                 % {"date": certified_on.isoformat(), "method": CertificationMethod(method).label},
-                today=max(today, resumed_from.first_day),
+                today=today,
             )
     return CertificationRecorded(certification=certification, resumption=resumption)
 

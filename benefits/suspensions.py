@@ -85,6 +85,10 @@ ERROR_ALREADY_SUSPENDED = _("The pension of %(name)s is already suspended from %
 ERROR_FROM_BEFORE_PAYABLE = _(
     "The pension of %(name)s is payable from %(first)s; it cannot be suspended from %(month)s."
 )
+ERROR_SUSPEND_FUTURE = _(
+    "The payment cannot be suspended from %(month)s, a month still to come; suspend it from "
+    "%(current)s at the latest."
+)
 ERROR_CASE_PENDING = _(
     "A case of %(name)s of this kind is already waiting for a reviewer (#%(id)s)."
 )
@@ -235,6 +239,7 @@ def suspension_request(
     from_month: Period | str,
     note: str = "",
     attachments: Iterable = (),
+    today: date | None = None,
 ) -> ApprovalRequest:
     """Propose to suspend the payment of ``determination`` from ``from_month`` (the
     first month not paid) for ``reason`` (暂停发放申请), for a reviewer to approve.
@@ -242,9 +247,12 @@ def suspension_request(
     Refused, with nothing written: an unknown reason or death (a death is recorded by
     ``death_report_request``, which stops the payment); a determination superseded or
     not in payment; an open suspension of the person; a suspension case waiting; a
-    month before the first payable month. A month already paid may be given (the
-    suspension then starts there; what was paid is not recovered here).
+    month before the first payable month or after the current month (the payroll
+    skips a suspended pension at once, so a suspension from a month to come would
+    withhold the months before it). A month already paid may be given (the suspension
+    then starts there; what was paid is not recovered here).
     """
+    today = today or timezone.localdate()
     note = (note or "").strip()
     if reason not in SuspensionReason.values:
         raise InvalidInput(ERROR_UNKNOWN_REASON, code="unknown_reason", params={"reason": reason})
@@ -255,6 +263,13 @@ def suspension_request(
     from_month = Period.parse(from_month)
     person = determination.person
     _check_suspendable(determination, from_month)
+    current = Period.from_date(today)
+    if from_month > current:
+        raise InvalidInput(
+            ERROR_SUSPEND_FUTURE,
+            code="suspend_future",
+            params={"month": from_month, "current": current},
+        )
     pending = _pending(SUSPENSION, determination)
     if pending is not None:
         raise Conflict(

@@ -309,6 +309,12 @@ def test_suspension_refusals(staff):
     assert str(refusal.value) == (
         "The pension of 赵退休 is payable from 2025-05; it cannot be suspended from 2025-04."
     )
+    with pytest.raises(InvalidInput) as refusal:
+        suspensions.suspension_request(
+            actor=caseworker, determination=d, reason=SuspensionReason.IMPRISONED,
+            from_month="2026-04", note="服刑", today=date(2026, 3, 20),
+        )  # fmt: skip
+    assert refusal.value.code == "suspend_future"
     assert ApprovalRequest.objects.count() == requests
 
     # the maker cannot approve her own suspension
