@@ -342,7 +342,7 @@ def contribute(person, first: str, last: str) -> None:
     )  # fmt: skip
 
 
-def test_an_insured_persons_claim_pays_the_account_outside_the_payroll(staff, income):
+def test_an_insured_persons_claim_pays_the_account_outside_the_payroll(staff, income, client):
     # insured, not retired; died 2026-03-10: no determination, no overpayment
     # contribution months 2009-01 .. 2025-08 = 16 × 12 + 8 = 200, none deemed:
     #   9 + (200 − 180) // 12 = 9 + 1 = 10 months → 10 × 3000.00 = 30000.00
@@ -398,6 +398,14 @@ def test_an_insured_persons_claim_pays_the_account_outside_the_payroll(staff, in
         (EntryKind.INTEREST, D("90.00")),
         (EntryKind.MIGRATED_BALANCE, D("12000.00")),
     ]
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("benefits:survivor_claim_detail", args=[claim.pk])).content.decode()
+    assert (
+        "Account balance to the heirs = the balance 12000.00 + interest to 2026-03 90.00 = "
+        "12090.00."
+    ) in page
+    assert 'id="outside-payroll"' in page
 
 
 def test_refusals_write_nothing(zhang, staff):
