@@ -560,6 +560,8 @@ def adjustment_event_execute(event_id: int) -> AdjustmentEvent:
         except Exception as exc:
             _fail(event.pk, exc)
             raise
+        finally:
+            _drop_stage()
 
 
 def _begin(event_id: int) -> AdjustmentEvent:
@@ -576,13 +578,6 @@ def _begin(event_id: int) -> AdjustmentEvent:
     return event
 
 
-_ELIGIBLE = """
-  FROM benefits_pensiondetermination d
- WHERE d.region_id LIKE %(prefix)s AND d.superseded_by_id IS NULL
-   AND d.status IN %(statuses)s AND d.retirement_date <= %(cutoff)s
-"""
-
-
 def _base_params(event: AdjustmentEvent) -> dict[str, Any]:
     return {
         "event": event.pk,
@@ -597,16 +592,62 @@ def _base_params(event: AdjustmentEvent) -> dict[str, Any]:
     }
 
 
+# Who is adjusted, with what the rule needs: the current determinations in payment or
+# suspended of the event's region retired by the cut-off date, the pension for the
+# percentage (the total plus the adjustments in force effective by effective_from, of
+# any earlier event or case), the whole contribution years, the age on 31 December.
+# ``{done}``: the counties already done are left out (a resumed event).
+_CANDIDATES_SQL = """
+WITH prior AS (
+    SELECT a.person_id, sum(a.monthly_amount) AS amount
+      FROM benefits_pensionadjustment a
+     WHERE a.in_force AND a.effective_from <= %(effective_from)s
+       AND a.event_id IS DISTINCT FROM %(event)s
+     GROUP BY a.person_id
+)
+SELECT d.region_id AS region, d.id, d.person_id, d.total + coalesce(pr.amount, 0) AS pension,
+       floor(d.contribution_years)::int AS years,
+       %(year)s - extract(year FROM p.birth_date)::int AS age
+  FROM benefits_pensiondetermination d
+  JOIN enrollment_insuredperson p ON p.id = d.person_id
+  LEFT JOIN prior pr ON pr.person_id = d.person_id
+ WHERE d.region_id LIKE %(prefix)s {done} AND d.superseded_by_id IS NULL
+   AND d.status IN %(statuses)s AND d.retirement_date <= %(cutoff)s"""
+
+# The stage (a temporary table of this session): the candidates in one set-based pass
+# (hash joins), ordered by county and person, so that each county then reads its own
+# rows together instead of probing the people and the adjustments county by county.
+STAGE = "pg_temp.adjustment_stage"
+
+
+def _build_stage(event: AdjustmentEvent, *, done: list[str]) -> None:
+    _drop_stage()
+    sql = "CREATE TEMPORARY TABLE adjustment_stage AS " + _CANDIDATES_SQL.format(
+        done="AND d.region_id <> ALL(%(done)s::varchar[])"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " ORDER BY 1, 3", {**_base_params(event), "done": list(done)})
+        cursor.execute(f"CREATE INDEX ON {STAGE} (region)")
+        cursor.execute(f"ANALYZE {STAGE}")
+
+
+def _drop_stage() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    except Exception:  # the connection is gone, and the table with it
+        pass
+
+
 def _prepare(event: AdjustmentEvent) -> None:
-    """The first time: the plan of chunks (county, head count) of the retirees to
-    adjust, and the progress reset. A resumed event keeps its plan."""
+    """The stage of the counties not done yet; the first time, the plan of chunks
+    (county, head count) counted from it, and the progress reset. A resumed event
+    keeps its plan."""
+    _build_stage(event, done=event.parameters.get("chunks_done", []))
     if "chunks" in event.parameters:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT d.region_id, count(*)::int" + _ELIGIBLE + " GROUP BY 1 ORDER BY 1",
-            _base_params(event),
-        )
+        cursor.execute(f"SELECT region, count(*)::int FROM {STAGE} GROUP BY 1 ORDER BY 1")
         plan = [[code, count] for code, count in cursor.fetchall()]
     event.parameters = {**event.parameters, "chunks": plan, "chunks_done": [], "by_county": {}}
     event.total_count, event.processed_count = sum(count for _, count in plan), 0
@@ -628,35 +669,19 @@ def _band_case(bands: Sequence[Mapping[str, Any]], params: dict[str, Any]) -> st
     return "CASE " + " ".join(parts) + " ELSE 0::numeric END"
 
 
-# The rule of ``adjustment_for`` in SQL: PostgreSQL rounds numeric half away from zero,
-# which is half-up for these positive amounts.
-_CHUNK_SQL = """
-WITH prior AS (
-    SELECT a.person_id, sum(a.monthly_amount) AS amount
-      FROM benefits_pensionadjustment a
-      JOIN benefits_pensiondetermination d0
-        ON d0.person_id = a.person_id AND d0.superseded_by_id IS NULL AND d0.region_id = %(region)s
-     WHERE a.in_force AND a.effective_from <= %(effective_from)s
-       AND a.event_id IS DISTINCT FROM %(event)s
-     GROUP BY a.person_id
-), cand AS (
-    SELECT d.id, d.person_id, d.total + coalesce(pr.amount, 0) AS pension,
-           floor(d.contribution_years)::int AS years,
-           %(year)s - extract(year FROM p.birth_date)::int AS age
-      FROM benefits_pensiondetermination d
-      JOIN enrollment_insuredperson p ON p.id = d.person_id
-      LEFT JOIN prior pr ON pr.person_id = d.person_id
-     WHERE d.region_id = %(region)s AND d.superseded_by_id IS NULL
-       AND d.status IN %(statuses)s AND d.retirement_date <= %(cutoff)s
-), comp AS (
+# The rule of ``adjustment_for`` in SQL on the candidates ``{source}``: PostgreSQL rounds
+# numeric half away from zero, which is half-up for these positive amounts.
+_COMP_SQL = """
+comp AS (
     SELECT c.id, c.person_id, c.pension, c.years, c.age,
            round(%(flat)s::numeric, 2) AS flat_amount,
            round(%(per_year)s::numeric * c.years, 2) AS per_year_amount,
            round(c.pension * %(percentage)s::numeric / 100, 2) AS percentage_amount,
            round({band}, 2) AS age_band_amount
-      FROM cand c
-), ins AS (
-    INSERT INTO benefits_pensionadjustment (person_id, determination_id, event_id, case_id,
+      FROM {source} c {where}
+)"""
+_INSERT_SQL = """
+    INSERT INTO {target} (person_id, determination_id, event_id, case_id,
         flat_amount, per_year_amount, percentage_amount, age_band_amount, monthly_amount,
         effective_from, in_force, inputs, created_at)
     SELECT person_id, id, %(event)s, NULL, flat_amount, per_year_amount, percentage_amount,
@@ -664,7 +689,8 @@ WITH prior AS (
            %(effective_from)s, false,
            jsonb_build_object('pension', pension::text, 'whole_years', years, 'age', age),
            now()
-      FROM comp
+      FROM comp"""
+_CHUNK_TAIL_SQL = """
     ON CONFLICT DO NOTHING
     RETURNING flat_amount, per_year_amount, percentage_amount, age_band_amount, monthly_amount
 )
@@ -679,16 +705,37 @@ COMPONENTS = ("flat_amount", "per_year_amount", "percentage_amount", "age_band_a
 
 
 def chunk_sql(event: AdjustmentEvent, region: str) -> tuple[str, dict[str, Any]]:
-    """The statement that adjusts one county of ``event`` and its parameters (the
-    benchmark times the same SELECT into a bare table)."""
+    """The statement that adjusts one county of ``event`` from the stage, and its
+    parameters."""
     params = {**_base_params(event), "region": region}
-    return _CHUNK_SQL.format(band=_band_case(event.age_bands, params)), params
+    comp = _COMP_SQL.format(
+        band=_band_case(event.age_bands, params), source=STAGE, where="WHERE c.region = %(region)s"
+    )
+    insert = _INSERT_SQL.format(target="benefits_pensionadjustment")
+    return "WITH " + comp + ", ins AS (" + insert + _CHUNK_TAIL_SQL, params
+
+
+def bare_sql(event: AdjustmentEvent, target: str) -> tuple[str, dict[str, Any]]:
+    """The same rows for the event's whole region in one plain ``INSERT … SELECT`` into
+    ``target`` straight from the tables (no stage, no chunks, no conflict handling, no
+    progress): the benchmark's yardstick."""
+    params = _base_params(event)
+    candidates = _CANDIDATES_SQL.format(done="")
+    comp = _COMP_SQL.format(band=_band_case(event.age_bands, params), source="cand", where="")
+    # the candidates' own WITH becomes the first entries of the statement's
+    head = candidates.replace("\nSELECT d.region_id", ", cand AS (\nSELECT d.region_id", 1)
+    return head + "\n), " + comp + _INSERT_SQL.format(target=target), params
 
 
 def _adjust_chunk(event: AdjustmentEvent, region: str, heads: int) -> None:
     """One county's adjustments, figures and progress, in one transaction."""
     sql, params = chunk_sql(event, region)
     with transaction.atomic(), connection.cursor() as cursor:
+        # the commit is not waited for on disk: a server crash may lose the last
+        # counties committed, rows and "done" mark together, and the resumed event
+        # does them again; the final commit (calculated) is synchronous and flushes
+        # everything before it
+        cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(sql, params)
         count, *sums = cursor.fetchone()
         parameters = event.parameters

@@ -510,3 +510,31 @@ def test_individual_adjustment_page_makes_a_request(client, staff):
 
     request = ApprovalRequest.objects.get(operation=adjustment.INDIVIDUAL_ADJUSTMENT)
     assert request.amount == D("75.30") and request.payload["back_pay_months"] == 6
+
+
+# --- the benchmark's synthetic retirees ---------------------------------------------------
+
+
+def test_make_retirees_writes_retirees_the_batch_adjusts_like_the_pure_function(staff):
+    from benefits.bench_data import make_retirees
+
+    home, other = staff["caseworker"].agency.region_id, staff["other_caseworker"].agency.region_id
+    assert make_retirees(40, region_codes=[home, other], log=lambda message: None) == 40
+    assert make_retirees(10, region_codes=[home], log=lambda message: None) == 10  # more
+    dets = PensionDetermination.objects.filter(inputs__bench=True).select_related("person")
+    assert dets.count() == 50 and dets.values("person").distinct().count() == 50
+    for d in dets:
+        assert d.person.bank_name and d.person.bank_account and d.person.status == "retired"
+        assert d.region_id in (home, other) and d.superseded_by_id is None
+        assert d.paid_through is not None and d.retirement_month < d.paid_through
+    event = calculated(staff, cutoff_date=date(2025, 12, 31))
+    rows = PensionAdjustment.objects.filter(event=event).select_related("determination", "person")
+    assert rows.count() == 50
+    for row in rows:
+        c = adjustment_for(
+            total=row.determination.total, contribution_years=row.determination.contribution_years,
+            age_years=age_at_year_end(row.person.birth_date, 2026), flat=D("50.00"),
+            per_year=D("2.00"), percentage=D("1.5"), age_bands=BANDS,
+        )  # fmt: skip
+        assert row.monthly_amount == c.monthly_amount
+        assert row.percentage_amount == c.percentage_amount
