@@ -38,7 +38,7 @@ BANKS = ["中国工商银行", "中国建设银行", "中国农业银行", "中�
 _RETIREES_SQL = """
 WITH src AS (
     SELECT i, %(offset)s + i AS k,
-           (DATE '1940-01-01' + ((i * 7919) %% 9131) * INTERVAL '1 day')::date AS birth,
+           (DATE '1940-01-01' + ((i::bigint * 7919) %% 9131) * INTERVAL '1 day')::date AS birth,
            1 + (i %% %(n_regions)s) AS slot
       FROM generate_series(1, %(n)s) i
 ), people AS (
