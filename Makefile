@@ -56,6 +56,10 @@ BENCH_ASSESS_DB ?= bench_assess
 BENCH_CONTRIBUTORS ?= $(if $(filter province,$(SCALE)),3000000,300000)
 BENCH_INTEREST_DB ?= bench_interest
 BENCH_ACCOUNTS ?= $(if $(filter province,$(SCALE)),5000000,500000)
+# the annual adjustment builds $(BENCH_ADJUST_DB) with $(BENCH_PENSIONS) pensions
+# (1 000 000 at SCALE=province) and drops it after
+BENCH_ADJUST_DB ?= bench_adjust
+BENCH_PENSIONS ?= $(if $(filter province,$(SCALE)),1000000,100000)
 bench: install
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py bench_person_page --create-database
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v 0
@@ -63,6 +67,7 @@ bench: install
 	PENSION_DATABASE_NAME=$(BENCH_DB) DEBUG=0 $(BIN)/python manage.py bench_person_page --sample 1000 --scale $(SCALE)
 	PENSION_DATABASE_NAME=$(BENCH_ASSESS_DB) DEBUG=0 $(BIN)/python manage.py bench_assessment --contributors $(BENCH_CONTRIBUTORS) --drop-database
 	PENSION_DATABASE_NAME=$(BENCH_INTEREST_DB) DEBUG=0 $(BIN)/python manage.py bench_interest --accounts $(BENCH_ACCOUNTS) --drop-database
+	PENSION_DATABASE_NAME=$(BENCH_ADJUST_DB) DEBUG=0 $(BIN)/python manage.py bench_adjustment --pensions $(BENCH_PENSIONS) --drop-database
 
 stop: install
 	$(BIN)/python manage.py runtime stop
