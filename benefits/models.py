@@ -256,8 +256,8 @@ class PayrollRun(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["period", "region", "kind"],
-                condition=Q(dry_run=False)
-                & ~Q(status__in=[PayrollRunStatus.FAILED, PayrollRunStatus.CLOSED]),
+                # a live run is never discarded: closed means every bank result is in
+                condition=Q(dry_run=False) & ~Q(status=PayrollRunStatus.FAILED),
                 name="payroll_one_live_run",
             ),
             models.CheckConstraint(

@@ -190,9 +190,8 @@ def payroll_run_create(
     if period > Period.from_date(timezone.localdate()):
         raise InvalidInput(ERROR_FUTURE_PERIOD, code="future_period", params={"period": period})
     if not dry_run:
-        live = PayrollRun.objects.filter(_overlapping(region), dry_run=False).exclude(
-            status=PayrollRunStatus.CLOSED
-        )
+        # a live run is never discarded: a closed one has paid and had its bank results
+        live = PayrollRun.objects.filter(_overlapping(region), dry_run=False)
         for other in live.filter(period=period, kind=kind).order_by("pk"):
             params = {"run": other.pk, "period": period, "region": other.region_id}
             if other.status == PayrollRunStatus.FAILED:

@@ -378,7 +378,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='payrollrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('dry_run', False), models.Q(('status__in', ['failed', 'closed']), _negated=True)), fields=('period', 'region', 'kind'), name='payroll_one_live_run'),
+            constraint=models.UniqueConstraint(condition=models.Q(('dry_run', False), models.Q(('status', 'failed'), _negated=True)), fields=('period', 'region', 'kind'), name='payroll_one_live_run'),
         ),
         migrations.AddConstraint(
             model_name='payrollrun',
