@@ -11,8 +11,18 @@ class BenefitsConfig(AppConfig):
 
     def ready(self) -> None:
         # the retirement case registers its maker-checker operation at import
-        from benefits import services  # noqa: F401
-        from benefits.views import person_section_context
+        # the cases register their maker-checker operations at import
+        from benefits import (  # noqa: F401
+            adjustment,
+            services,
+            survivors,
+            suspensions,
+        )
+        from benefits.views import (
+            certifications_section_context,
+            payments_section_context,
+            person_section_context,
+        )
         from enrollment.person_page import register_section
 
         register_section(
@@ -21,4 +31,18 @@ class BenefitsConfig(AppConfig):
             order=50,
             template="benefits/person_section.html",
             context=person_section_context,
+        )
+        register_section(
+            "payments",
+            label=_("Payments"),
+            order=60,
+            template="benefits/payments_section.html",
+            context=payments_section_context,
+        )
+        register_section(
+            "certifications",
+            label=_("Life certifications"),
+            order=70,
+            template="benefits/certifications_section.html",
+            context=certifications_section_context,
         )

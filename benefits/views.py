@@ -19,8 +19,10 @@ from django.utils.translation import gettext as _
 
 from benefits import selectors, services
 from benefits.calc import Line
+from benefits.choices import DeterminationStatus
 from benefits.forms import RetirementCaseForm
 from contributions.cases import contribution_shortfall
+from enrollment.choices import PersonStatus
 from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
 from pension.models import PolicyParameter
@@ -154,12 +156,62 @@ def determination_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
-    """The current determination and its total, with a link; the retirement case link
-    for those who may prepare it."""
+    """The current determination with its total, what it is paid through, the open
+    suspension, the adjustments, the survivors' claim and receivables, and the cases
+    the user may open: retirement, suspension or resumption, death report, individual
+    adjustment, survivors' claim."""
+    from benefits import adjustment, survivors, suspensions
+    from benefits.models import Receivable
+
     may_prepare = region_allows(request.user, person.region_id, "prepare", model=InsuredPerson)
+    current = selectors.current_determination(person)
+    suspension = suspensions.open_suspension(person) if current else None
+    claim = survivors.survivor_claim_of(person)
+    deceased = person.status == PersonStatus.DECEASED
+    return {
+        "person": person,
+        "current": current,
+        "suspension": suspension,
+        "adjustments": adjustment.determination_adjustments(current) if current else [],
+        "claim": claim,
+        "receivables": Receivable.objects.filter(person=person).order_by("-created_at"),
+        "may_retire": may_prepare and current is None and person.status in services.OPEN_STATUSES,
+        "may_suspend": may_prepare
+        and current is not None
+        and current.status == DeterminationStatus.IN_PAYMENT,
+        "may_resume": may_prepare and suspension is not None,
+        "may_report_death": may_prepare and not deceased,
+        "may_adjust": may_prepare and current is not None and not deceased,
+        "may_claim": may_prepare and claim is None,
+    }
+
+
+def payments_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
+    """The person's bank payments month by month with their status, and the lines
+    (items) of the recent months; what is still due in a coming payroll."""
+    from benefits import payroll
+    from benefits.models import PayrollDue
+
+    return {
+        "person": person,
+        "payments": payroll.person_payments(person),
+        "lines": payroll.person_payroll_lines(person),
+        "dues": PayrollDue.objects.filter(person=person, run__isnull=True).order_by("created_at"),
+    }
+
+
+def certifications_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
+    """The person's life certifications, the last one and when the next is due."""
+    from benefits import certification
+
     current = selectors.current_determination(person)
     return {
         "person": person,
         "current": current,
-        "may_retire": may_prepare and current is None and person.status in services.OPEN_STATUSES,
+        "certifications": certification.certifications_of(person)[:24],
+        "last": certification.last_certified_on(person) if current else None,
+        "due": certification.certification_due_on(person) if current else None,
+        "today": timezone.localdate(),
+        "may_certify": current is not None
+        and region_allows(request.user, person.region_id, "prepare", model=InsuredPerson),
     }

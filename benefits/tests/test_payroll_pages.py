@@ -135,3 +135,27 @@ def test_a_wrong_result_file_is_shown_row_by_row(client, staff, county, two):
     a.refresh_from_db()
     assert a.status == PaymentStatus.PAID
     assert BankResultBatch.objects.get().paid_amount == D("3200.00")
+
+
+def test_the_person_page_shows_payments_dues_and_certifications(client, staff, county, two):
+    a, b = two
+    run = payroll.payroll_run_create(actor=staff["caseworker"], period="2026-11", region=county)
+    payroll.payroll_run_execute(run.pk)
+    payroll.payroll_run_approve(actor=staff["reviewer"], run=run)
+    from benefits.choices import PayrollItem
+    from benefits.models import PayrollDue
+
+    PayrollDue.objects.create(
+        person=a.person, determination=a, item=PayrollItem.BACK_PAY, amount=D("6400.00"),
+        months=2, source="test:back-pay", reason="resumed",
+    )  # fmt: skip
+    login(client, staff["caseworker"])
+    page = client.get(reverse("enrollment:person_detail", args=[a.person.pk])).content.decode()
+    # the approved November payment of 3200.00, paid through 2026-11, the back pay due
+    assert 'data-period="2026-11"' in page and "3200.00" in page
+    assert '<dd id="benefit-paid-through">2026-11</dd>' in page
+    assert 'id="payroll-dues"' in page and "6400.00" in page
+    # never certified: the last "certification" is the retirement date, due a year on
+    assert '<dd id="certification-last">2026-05-01</dd>' in page
+    assert '<dd id="certification-due">2027-05-01</dd>' in page
+    assert 'id="benefit-suspend"' in page and 'id="certification-record"' in page
