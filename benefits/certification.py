@@ -404,9 +404,12 @@ def _validate(sheet: _Sheet, kind: str, today: date) -> tuple[list[_Record], dic
 
 
 def _certify(imported: DataMatchImport, actor: StaffUser | None, latest: dict[int, date]) -> dict:
-    """One INSERT … SELECT: a data-match certification for each person of ``latest``
-    (person id → record date) with a current determination in payment or suspended,
-    unless the same date is on record already. Returns the persons certified."""
+    """A data-match certification for each person of ``latest`` (person id → record
+    date) with a current determination in payment or suspended, unless the same date is
+    on record already. Two set-based statements: the SELECT of who is certified, then
+    one INSERT … SELECT from those arrays (checking the table in the INSERT itself
+    would scan the rows it is inserting, quadratic on a table without statistics).
+    Returns the persons certified."""
     if not latest:
         return {"certified": [], "suspended": []}
     ids = list(latest)
@@ -414,10 +417,7 @@ def _certify(imported: DataMatchImport, actor: StaffUser | None, latest: dict[in
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO benefits_lifecertification
-                (person_id, certified_on, method, data_match_id, agency_id, note,
-                 recorded_by_id, created_at)
-            SELECT f.person_id, f.day, %s, %s, %s, '', %s, now()
+            SELECT f.person_id, f.day
               FROM unnest(%s::bigint[], %s::date[]) AS f(person_id, day)
               JOIN benefits_pensiondetermination d
                 ON d.person_id = f.person_id AND d.superseded_by_id IS NULL
@@ -426,16 +426,29 @@ def _certify(imported: DataMatchImport, actor: StaffUser | None, latest: dict[in
              WHERE NOT EXISTS (
                    SELECT 1 FROM benefits_lifecertification c
                     WHERE c.person_id = f.person_id AND c.certified_on = f.day)
-            RETURNING person_id
             """,
             [
-                CertificationMethod.DATA_MATCH, imported.pk, getattr(actor, "agency_id", None),
-                actor.pk if actor is not None else None, ids, days,
-                DeterminationStatus.IN_PAYMENT, DeterminationStatus.SUSPENDED,
+                ids, days, DeterminationStatus.IN_PAYMENT, DeterminationStatus.SUSPENDED,
                 PersonStatus.DECEASED,
             ],
         )  # fmt: skip
-        certified = sorted(row[0] for row in cursor.fetchall())
+        rows = cursor.fetchall()
+        certified = sorted(person_id for person_id, _day in rows)
+        if rows:
+            cursor.execute(
+                """
+                INSERT INTO benefits_lifecertification
+                    (person_id, certified_on, method, data_match_id, agency_id, note,
+                     recorded_by_id, created_at)
+                SELECT f.person_id, f.day, %s, %s, %s, '', %s, now()
+                  FROM unnest(%s::bigint[], %s::date[]) AS f(person_id, day)
+                """,
+                [
+                    CertificationMethod.DATA_MATCH, imported.pk,
+                    getattr(actor, "agency_id", None), actor.pk if actor is not None else None,
+                    [r[0] for r in rows], [r[1] for r in rows],
+                ],
+            )  # fmt: skip
     # the people suspended for certification now certified: their resumption cases
     suspended = list(
         Suspension.objects.filter(
