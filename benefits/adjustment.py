@@ -25,9 +25,12 @@ the monthly increase is their sum. Everyone with a current determination (not
 superseded) in payment or suspended who retired on or before ``cutoff_date`` is
 adjusted, from January of the event's year.
 
-``adjustment_event_execute`` is set-based: one ``INSERT … SELECT`` per county (the
-determination's region), one transaction per county (its rows, its figures, its
-progress and "chunk done" together), ``ON CONFLICT DO NOTHING`` on
+``adjustment_event_execute`` is set-based: first a stage (a temporary table of the
+session) of every retiree to adjust with what the rule needs, in one pass (hash joins)
+ordered by county; the first time, the plan of chunks (county, head count) is counted
+from it. Then one ``INSERT … SELECT`` per county (the determination's region) from the
+stage, one transaction per county (its rows, its figures, its progress and "chunk
+done" together), ``ON CONFLICT DO NOTHING`` on
 ``adjustment_once_per_event``, so that a crashed or retried execution resumes where
 it stopped and never adjusts anyone twice. One executor at a time holds the event (a
 session advisory lock, ``ADJUSTMENT_RUN``). The SQL gives exactly what
@@ -460,12 +463,7 @@ def _back_pay(
 
 
 @transaction.atomic
-def adjustment_event_approve(*, actor: StaffUser, event: AdjustmentEvent) -> AdjustmentEvent:
-    """A reviewer of the province (not the one who created or started the event)
-    approves a calculated event (maker-checker): in one transaction its adjustments
-    come into force and the back pay of the months already paid is written as one
-    ``PayrollDue`` per adjusted retiree (see the module docstring)."""
-    event = _locked(event)
+def _check_approver(actor: StaffUser, event: AdjustmentEvent) -> None:
     makers = {event.created_by_id, event.parameters.get("started_by")} - {None}
     if actor.pk in makers:
         raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
@@ -475,6 +473,46 @@ def adjustment_event_approve(*, actor: StaffUser, event: AdjustmentEvent) -> Adj
         raise NotPermitted(ERROR_APPROVER_OUTSIDE_REGION, code="outside_region")
     if event.status != BatchStatus.CALCULATED:
         raise _wrong_status(event, "approved")
+
+
+@transaction.atomic
+def adjustment_event_approve_queue(*, actor: StaffUser, event: AdjustmentEvent) -> AdjustmentEvent:
+    """The approval as the page makes it: the same checks now (refused at once), the
+    approval itself on a worker (``benefits.tasks.adjustment_event_approve``), since
+    a province's million rows and dues take longer than a web request may. The event
+    stays calculated, marked ``approval_queued``, until the worker has approved it."""
+    from benefits import tasks  # late: the task module imports this one
+
+    event = _locked(event)
+    _check_approver(actor, event)
+    event.parameters = {
+        **event.parameters,
+        "approval_queued": {"by": actor.pk, "at": timezone.now().isoformat()},
+    }
+    event.save(update_fields=["parameters"])
+    pk, actor_pk = event.pk, actor.pk
+    transaction.on_commit(lambda: tasks.adjustment_event_approve.delay(pk, actor_pk))
+    return event
+
+
+@transaction.atomic
+def adjustment_event_approval_refused(*, event_id: int, message: str) -> None:
+    """The worker could not approve a queued approval (the event changed meanwhile):
+    the mark is lifted and the message kept, so that the page offers approval again."""
+    event = _locked(event_id)
+    parameters = {k: v for k, v in event.parameters.items() if k != "approval_queued"}
+    event.parameters = {**parameters, "approval_error": message[:500]}
+    event.save(update_fields=["parameters"])
+
+
+@transaction.atomic
+def adjustment_event_approve(*, actor: StaffUser, event: AdjustmentEvent | int) -> AdjustmentEvent:
+    """A reviewer of the province (not the one who created or started the event)
+    approves a calculated event (maker-checker): in one transaction its adjustments
+    come into force and the back pay of the months already paid is written as one
+    ``PayrollDue`` per adjusted retiree (see the module docstring)."""
+    event = _locked(event)
+    _check_approver(actor, event)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE benefits_pensionadjustment SET in_force = true "

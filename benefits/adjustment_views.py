@@ -158,10 +158,16 @@ def adjustment_event_create(request: HttpRequest) -> HttpResponse:
     return render(request, "benefits/adjustment_event_form.html", {"form": form})
 
 
+def _working(event: AdjustmentEvent) -> bool:
+    """Running, or approved on the page and waiting for the worker."""
+    queued = event.status == BatchStatus.CALCULATED and "approval_queued" in event.parameters
+    return event.status in WORKING or queued
+
+
 def _progress(event: AdjustmentEvent) -> dict[str, Any]:
     finished = event.status in (BatchStatus.CALCULATED, BatchStatus.APPROVED)
     percent = 100 * event.processed_count // event.total_count if event.total_count else 0
-    return {"percent": 100 if finished else percent, "polling": event.status in WORKING}
+    return {"percent": 100 if finished else percent, "polling": _working(event)}
 
 
 @benefits_section
@@ -190,11 +196,13 @@ def adjustment_event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_start": may_prepare
             and event.status in (BatchStatus.DRAFT, BatchStatus.FAILED, BatchStatus.RUNNING),
             "may_approve": event.status == BatchStatus.CALCULATED
+            and "approval_queued" not in event.parameters
             and (user.is_superuser or user.has_role(Role.REVIEWER))
             and region_allows(user, event.region_id, "approve")
             and user.pk not in makers,
             "may_discard": may_prepare
-            and event.status in (BatchStatus.DRAFT, BatchStatus.CALCULATED, BatchStatus.FAILED),
+            and event.status in (BatchStatus.DRAFT, BatchStatus.CALCULATED, BatchStatus.FAILED)
+            and "approval_queued" not in event.parameters,
         },
     )
 
@@ -207,7 +215,7 @@ def adjustment_event_progress(request: HttpRequest, pk: int) -> HttpResponse:
         "benefits/adjustment_event_progress.html",
         {"event": event, "progress": _progress(event)},
     )
-    if getattr(request, "htmx", False) and event.status not in WORKING:
+    if getattr(request, "htmx", False) and not _working(event):
         response["HX-Refresh"] = "true"
     return response
 
@@ -236,8 +244,11 @@ def adjustment_event_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def adjustment_event_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _transition(
-        request, pk, adjustment.adjustment_event_approve,
-        gettext("Adjustment event %(event)s approved: the adjustments are in force."),
+        request, pk, adjustment.adjustment_event_approve_queue,
+        gettext(
+            "Adjustment event %(event)s approved: the adjustments come into force with their "
+            "back pay on a worker; this page follows."
+        ),
     )  # fmt: skip
 
 

@@ -93,6 +93,23 @@ def adjustment_event_execute(event_id: int) -> str:
     return adjustment.adjustment_event_execute(event_id).status
 
 
+@shared_task(name="benefits.tasks.adjustment_event_approve")
+def adjustment_event_approve(event_id: int, actor_id: int) -> str:
+    """The approval of a calculated adjustment event queued from its page: the
+    adjustments in force and the back-pay dues, in one transaction; the checks are made
+    again (a refusal is returned as its message and nothing changes)."""
+    from benefits import adjustment
+    from pension.errors import ApplicationError
+    from pension.models import StaffUser
+
+    actor = StaffUser.objects.get(pk=actor_id)
+    try:
+        return adjustment.adjustment_event_approve(actor=actor, event=event_id).status
+    except ApplicationError as error:
+        adjustment.adjustment_event_approval_refused(event_id=event_id, message=str(error))
+        return str(error)
+
+
 @shared_task(
     name="benefits.tasks.certification_sweep",
     autoretry_for=(OperationalError,),

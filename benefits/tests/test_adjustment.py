@@ -467,7 +467,9 @@ def test_individual_adjustment_in_the_future_has_no_back_pay_and_refusals(staff)
 # --- pages ---------------------------------------------------------------------------------
 
 
-def test_event_pages_create_show_the_distribution_and_approve(client, staff, retirees):
+def test_event_pages_create_show_the_distribution_and_approve(
+    client, staff, retirees, django_capture_on_commit_callbacks
+):
     client.force_login(staff["province_accountant"])
     response = client.post(
         reverse("benefits:adjustment_event_create"),
@@ -487,10 +489,26 @@ def test_event_pages_create_show_the_distribution_and_approve(client, staff, ret
     client.force_login(staff["province_reviewer"])
     page = client.get(reverse("benefits:adjustment_event_detail", args=[event.pk])).content.decode()
     assert 'id="approve"' in page
-    client.post(reverse("benefits:adjustment_event_approve", args=[event.pk]))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(reverse("benefits:adjustment_event_approve", args=[event.pk]))
+    assert len(callbacks) == 1  # the approval itself is queued for a worker
+    event.refresh_from_db()
+    assert event.status == BatchStatus.CALCULATED and "approval_queued" in event.parameters
+    assert not PayrollDue.objects.exists()
+    page = client.get(reverse("benefits:adjustment_event_detail", args=[event.pk])).content.decode()
+    assert 'id="approval-queued"' in page and 'id="approve"' not in page
+    assert "every 2s" in page  # the page follows the worker
+    from benefits import tasks
+
+    assert tasks.adjustment_event_approve(event.pk, staff["province_reviewer"].pk) == "approved"
     event.refresh_from_db()
     assert event.status == BatchStatus.APPROVED
     assert PayrollDue.objects.count() == 4
+    # the page of a maker is refused at once, nothing queued
+    client.force_login(staff["province_accountant"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(reverse("benefits:adjustment_event_approve", args=[event.pk]))
+    assert callbacks == []
 
 
 def test_individual_adjustment_page_makes_a_request(client, staff):
