@@ -356,3 +356,40 @@ def test_suspension_refusals(staff):
             today=date(2026, 6, 1),
         )  # fmt: skip
     assert refusal.value.code == "resume_future"
+
+
+def test_the_payroll_skips_the_suspended_months_and_pays_the_back_pay(staff):
+    """With the monthly payroll (benefits.payroll): paid through 2026-09, suspended for a
+    missing certification from 2026-10; the October run pays nothing to the retiree;
+    resumed from 2026-11: the November run pays November (1 × 3000.00) and the back pay
+    of October (3000.00) as its own line, and nothing twice."""
+    from benefits import payroll
+
+    county = staff["caseworker"].agency.region_id
+    d = retiree(staff, total="3000.00", paid_through="2026-09")
+    suspension = suspend(d, staff, SuspensionReason.CERTIFICATION_MISSING, "2026-10")
+
+    def run(period: str) -> PayrollRun:
+        created = payroll.payroll_run_create(
+            actor=staff["caseworker"], period=period, region=county
+        )
+        done = payroll.payroll_run_execute(created.pk)
+        assert done.status == PayrollRunStatus.CALCULATED, done.error
+        return payroll.payroll_run_approve(actor=staff["reviewer"], run=done)
+
+    october = run("2026-10")
+    assert not PayrollLine.objects.filter(run=october, person=d.person).exists()
+
+    resume(suspension, staff, "2026-11", today=date(2026, 11, 5))
+    november = run("2026-11")
+    lines = {
+        line.item: (line.months, line.amount)
+        for line in PayrollLine.objects.filter(run=november, person=d.person)
+    }
+    assert lines == {
+        PayrollItem.PENSION: (1, D("3000.00")),
+        PayrollItem.BACK_PAY: (1, D("3000.00")),
+    }
+    d.refresh_from_db()
+    assert d.paid_through == Period(2026, 11)
+    assert PayrollDue.objects.get(source=f"suspension:{suspension.pk}").run_id == november.pk
