@@ -152,3 +152,28 @@ def test_a_death_file_stops_the_payment(staff, people):
     assert (imported.death_count, imported.certified_count) == (1, 0)
     assert imported.result["stopped"] == [a.person_id]
     assert not LifeCertification.objects.exists()
+
+
+def test_a_death_file_lists_a_death_recorded_on_another_date(staff, people):
+    a, b, _working = people
+    from benefits import suspensions
+
+    suspensions.record_death(
+        actor=None, person=b.person, death_date=date(2026, 1, 2), source="test", reason="x",
+        today=TODAY,
+    )  # fmt: skip
+    # a GB18030 file (as exported by some civil-affairs systems)
+    text = f"公民身份号码,姓名,日期\n{a.person.id_number},甲退休,20260301\n"
+    text += f"{b.person.id_number},乙退休,2026-03-01\n"
+    upload = SimpleUploadedFile("death.csv", text.encode("gb18030"))
+    imported = certification.data_match_import(
+        actor=staff["caseworker"], kind=DataMatchKind.DEATH, uploaded_file=upload, today=TODAY
+    )
+    a.refresh_from_db()
+    b.refresh_from_db()
+    # A: died 2026-03-01, stopped from April; B keeps the death of 2026-01-02 (February)
+    assert a.stop_month == Period(2026, 4)
+    assert b.stop_month == Period(2026, 2)
+    assert imported.result["stopped"] == [a.person_id]
+    assert [c["row"] for c in imported.result["conflicts"]] == [3]
+    assert imported.death_count == 1
