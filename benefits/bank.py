@@ -12,7 +12,9 @@ payments (openpyxl needs ~80 s a million rows, DESIGN §2.5). The CSV, in UTF-8:
 where 流水号 is the payment's id, and the SHA-256 in the last row is that of every
 byte before it (header and rows), so the bank can check the file is whole. The
 ``BankFile`` row keeps the counts, the total and the SHA-256 of the whole file. The
-Excel file has the same header, rows and control row. Exported payments are "sent".
+Excel file has the same header, rows and control row. A payment of an exported run
+that is still "pending" is with its bank, waiting for the result (no update of a
+million payments to say so).
 
 Results (``bank_results_import``): the bank's answer per payment, as a file (CSV or
 .xlsx, header 流水号 | 账号 | 金额 | 结果 | 失败原因, 结果 成功 or 失败) or as rows from
@@ -156,10 +158,12 @@ def _store(run, bank_name, file_format, count, total, digest, handle, actor) -> 
 
 
 @transaction.atomic
-def payroll_run_export(*, actor, run: PayrollRun) -> list[BankFile]:
+def payroll_run_export(
+    *, actor, run: PayrollRun, excel_max: int = EXCEL_MAX_PAYMENTS
+) -> list[BankFile]:
     """Approved → exported: a bank file per bank (CSV, and Excel for the banks with up
-    to ``EXCEL_MAX_PAYMENTS`` payments) of the payments not held, which become "sent".
-    Refused before approval: what the bank pays must be approved first."""
+    to ``excel_max`` payments) of the payments not held; they wait for the banks'
+    results. Refused before approval: what the bank pays must be approved first."""
     run = PayrollRun.objects.select_for_update().select_related("region").get(pk=run.pk)
     if actor is not None and not region_allows(actor, run.region_id, "prepare"):
         raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
@@ -180,13 +184,9 @@ def payroll_run_export(*, actor, run: PayrollRun) -> list[BankFile]:
     files = []
     for bank in banks:
         name, count, total = bank["bank_name"], bank["count"], bank["total"]
-        csv_file = _write_csv(run, name, count, total, actor)
-        files.append(csv_file)
-        if count <= EXCEL_MAX_PAYMENTS:
+        files.append(_write_csv(run, name, count, total, actor))
+        if count <= excel_max:
             files.append(_write_xlsx(run, name, count, total, actor))
-        PayrollPayment.objects.filter(run=run, bank_name=name, status=PaymentStatus.PENDING).update(
-            status=PaymentStatus.SENT, bank_file=csv_file
-        )
     run.status = PayrollRunStatus.EXPORTED
     run.exported_by = actor
     run.exported_at = timezone.now()
@@ -304,7 +304,7 @@ def _check_rows(
             wrong("流水号", text, gettext("This payment appears twice in the file."))
             continue
         seen.add(pk)
-        if payment.status != PaymentStatus.SENT or payment.result_batch_id is not None:
+        if payment.status != PaymentStatus.PENDING or payment.result_batch_id is not None:
             wrong("流水号", text, gettext("This payment was not sent or has a result already."))
             continue
         account = str(row.get("account", "")).strip()
@@ -390,7 +390,7 @@ def bank_results_import(
                        result_batch_id = %(batch)s
                   FROM unnest(%(ids)s::bigint[], %(flags)s::boolean[], %(reasons)s::text[])
                        AS r(id, paid, reason)
-                 WHERE p.id = r.id AND p.run_id = %(run)s AND p.status = %(sent)s
+                 WHERE p.id = r.id AND p.run_id = %(run)s AND p.status = %(pending)s
                 """,
                 {
                     "ids": [c[0] for c in checked],
@@ -398,7 +398,7 @@ def bank_results_import(
                     "reasons": [c[2] for c in checked],
                     "paid": str(PaymentStatus.PAID),
                     "failed": str(PaymentStatus.FAILED),
-                    "sent": str(PaymentStatus.SENT),
+                    "pending": str(PaymentStatus.PENDING),
                     "batch": batch.pk,
                     "run": run.pk,
                 },
@@ -406,6 +406,7 @@ def bank_results_import(
             cursor.execute(
                 _REISSUE_SQL,
                 {
+                    "run": run.pk,
                     "batch": batch.pk,
                     "failed": str(PaymentStatus.FAILED),
                     "reissue": str(PayrollItem.REISSUE),
@@ -420,12 +421,14 @@ def bank_results_import(
                        coalesce(sum(amount) FILTER (WHERE status = %(paid)s), 0),
                        count(*) FILTER (WHERE status = %(failed)s),
                        coalesce(sum(amount) FILTER (WHERE status = %(failed)s), 0)
-                  FROM benefits_payrollpayment WHERE result_batch_id = %(batch)s
+                  FROM benefits_payrollpayment
+                 WHERE run_id = %(run)s AND result_batch_id = %(batch)s
                 """,
                 {
                     "paid": str(PaymentStatus.PAID),
                     "failed": str(PaymentStatus.FAILED),
                     "batch": batch.pk,
+                    "run": run.pk,
                 },
             )
             paid_count, paid_amount, failed_count, failed_amount = cursor.fetchone()
@@ -442,7 +445,7 @@ def bank_results_import(
             "reissued": reissued,
         }
         batch.save()
-        waiting = PayrollPayment.objects.filter(run=run, status=PaymentStatus.SENT).exists()
+        waiting = PayrollPayment.objects.filter(run=run, status=PaymentStatus.PENDING).exists()
         if not waiting and run.status == PayrollRunStatus.EXPORTED:
             run.status = PayrollRunStatus.CLOSED
             run.save(update_fields=["status"])
@@ -488,6 +491,6 @@ SELECT pay.person_id, d.id, %(reissue)s, pay.amount, pay.period, pay.period, 0,
   JOIN enrollment_insuredperson p ON p.id = pay.person_id
   JOIN benefits_pensiondetermination d
     ON d.person_id = pay.person_id AND d.superseded_by_id IS NULL
- WHERE pay.result_batch_id = %(batch)s AND pay.status = %(failed)s
+ WHERE pay.run_id = %(run)s AND pay.result_batch_id = %(batch)s AND pay.status = %(failed)s
 ON CONFLICT (source) DO NOTHING
 """

@@ -61,9 +61,9 @@ class PayrollItem(models.TextChoices):
 class PaymentStatus(models.TextChoices):
     """State of one bank payment of a payroll run (代发状态)."""
 
-    PENDING = "pending", _("Not yet sent")
+    # in a run whose bank files are written: sent, awaiting the bank's result
+    PENDING = "pending", _("Awaiting the bank")
     HELD = "held", _("Held: no bank account")
-    SENT = "sent", _("Sent to the bank")
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed")
 

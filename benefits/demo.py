@@ -174,12 +174,8 @@ def _settle_as_paid(run: PayrollRun, *, fail_some: bool) -> None:
     """The banks' results of a demo month, set-based: every payment paid, or 1 in
     ``FAILED_ONE_IN`` failed (re-issued next month). One result batch per bank."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE benefits_payrollpayment SET status = %s WHERE run_id = %s AND status = %s",
-            [str(PaymentStatus.SENT), run.pk, str(PaymentStatus.PENDING)],
-        )
         banks = list(
-            run.payments.filter(status=PaymentStatus.SENT)
+            run.payments.filter(status=PaymentStatus.PENDING)
             .order_by("bank_name")
             .values_list("bank_name", flat=True)
             .distinct()
@@ -199,7 +195,7 @@ def _settle_as_paid(run: PayrollRun, *, fail_some: bool) -> None:
                        failure_reason = CASE WHEN %(fail)s AND id %% %(one_in)s = 0
                                              THEN '账户冻结' ELSE '' END,
                        result_batch_id = %(batch)s
-                 WHERE run_id = %(run)s AND bank_name = %(bank)s AND status = %(sent)s
+                 WHERE run_id = %(run)s AND bank_name = %(bank)s AND status = %(pending)s
                 """,
                 {
                     "fail": fail_some,
@@ -209,12 +205,13 @@ def _settle_as_paid(run: PayrollRun, *, fail_some: bool) -> None:
                     "batch": batch.pk,
                     "run": run.pk,
                     "bank": name,
-                    "sent": str(PaymentStatus.SENT),
+                    "pending": str(PaymentStatus.PENDING),
                 },
             )
             cursor.execute(
                 _REISSUE_SQL,
                 {
+                    "run": run.pk,
                     "batch": batch.pk,
                     "failed": str(PaymentStatus.FAILED),
                     "reissue": str(PayrollItem.REISSUE),
@@ -235,10 +232,11 @@ def _settle_as_paid(run: PayrollRun, *, fail_some: bool) -> None:
                                count(*) FILTER (WHERE status = 'failed') AS failed,
                                coalesce(sum(amount) FILTER (WHERE status = 'failed'), 0)
                                    AS failed_amount
-                          FROM benefits_payrollpayment WHERE result_batch_id = %(batch)s) s
+                          FROM benefits_payrollpayment
+                         WHERE run_id = %(run)s AND result_batch_id = %(batch)s) s
                  WHERE b.id = %(batch)s
                 """,
-                {"batch": batch.pk},
+                {"batch": batch.pk, "run": run.pk},
             )
     run.status = PayrollRunStatus.CLOSED
     run.save(update_fields=["status"])

@@ -272,25 +272,28 @@ class PayrollRun(models.Model):
 class PayrollLine(models.Model):
     """One item paid to one retiree in one run (发放明细). A live line is ``posted``;
     there is at most one posted line per retiree, period, item and run kind
-    (``payroll_line_once``), so neither a re-run nor a retried task pays twice."""
+    (``payroll_line_once``), so neither a re-run nor a retried task pays twice. The two
+    unique indexes are its only ones (a million rows a month)."""
 
     run = models.ForeignKey(
-        PayrollRun, verbose_name=_("Run"), on_delete=models.PROTECT, related_name="lines"
-    )
+        PayrollRun, verbose_name=_("Run"), on_delete=models.PROTECT, related_name="lines",
+        db_index=False,  # payroll_line_once_per_run leads with the run
+    )  # fmt: skip
     posted = models.BooleanField(_("Posted"), default=False)
     period = PeriodField(_("Period"))
     run_kind = models.CharField(_("Kind of run"), max_length=16, choices=PayrollRunKind.choices)
     person = models.ForeignKey(
         "enrollment.InsuredPerson", verbose_name=_("Retiree"), on_delete=models.PROTECT,
-        related_name="payroll_lines",
+        related_name="payroll_lines", db_index=False,  # payroll_line_once leads with it
     )  # fmt: skip
     determination = models.ForeignKey(
         PensionDetermination, verbose_name=_("Determination"), on_delete=models.PROTECT,
-        related_name="+",
+        related_name="+", db_index=False,  # determinations are never deleted
     )  # fmt: skip
     region = models.ForeignKey(
-        "pension.Region", verbose_name=_("County"), on_delete=models.PROTECT, related_name="+"
-    )
+        "pension.Region", verbose_name=_("County"), on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     item = models.CharField(_("Item"), max_length=24, choices=PayrollItem.choices)
     months = models.PositiveSmallIntegerField(_("Months"), default=1)
     amount = money(_("Amount"))
@@ -318,20 +321,25 @@ class PayrollLine(models.Model):
 
 class PayrollPayment(models.Model):
     """What the bank pays one payee in one run (代发明细): the sum of the retiree's lines,
-    to the account on record when the run was calculated."""
+    to the account on record when the run was calculated. It goes in the run's bank file
+    of its bank (``BankFile`` by run and bank name) and stays "pending" until the bank's
+    result. Indexes are the two lookups only (by run and person, by person and period):
+    each index more costs every payroll a million inserts."""
 
     run = models.ForeignKey(
-        PayrollRun, verbose_name=_("Run"), on_delete=models.PROTECT, related_name="payments"
-    )
+        PayrollRun, verbose_name=_("Run"), on_delete=models.PROTECT, related_name="payments",
+        db_index=False,  # payroll_payment_once_per_run leads with the run
+    )  # fmt: skip
     posted = models.BooleanField(_("Posted"), default=False)
     period = PeriodField(_("Period"))
     person = models.ForeignKey(
         "enrollment.InsuredPerson", verbose_name=_("Retiree"), on_delete=models.PROTECT,
-        related_name="payroll_payments",
+        related_name="payroll_payments", db_index=False,  # payroll_payment_person
     )  # fmt: skip
     region = models.ForeignKey(
-        "pension.Region", verbose_name=_("County"), on_delete=models.PROTECT, related_name="+"
-    )
+        "pension.Region", verbose_name=_("County"), on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     payee_name = models.CharField(_("Payee"), max_length=64)
     bank_name = models.CharField(_("Bank"), max_length=64, blank=True)
     bank_account = models.CharField(_("Bank account"), max_length=32, blank=True)
@@ -340,13 +348,9 @@ class PayrollPayment(models.Model):
         _("Status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     failure_reason = models.CharField(_("Failure reason"), max_length=200, blank=True)
-    bank_file = models.ForeignKey(
-        "BankFile", verbose_name=_("Bank file"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="payments",
-    )  # fmt: skip
     result_batch = models.ForeignKey(
         "BankResultBatch", verbose_name=_("Bank result"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="payments",
+        blank=True, related_name="payments", db_index=False,  # read with the run
     )  # fmt: skip
 
     scope_region_path = "region"

@@ -28,10 +28,12 @@ then one ``PayrollPayment`` per payee: the sum of the person's lines, to the ban
 account on record (held when there is none). The work is set-based: one statement per
 chunk (a county) inserts the lines, claims the dues and inserts the payments from the
 rows just inserted (``RETURNING``), and records the chunk as done with the progress,
-all in one transaction. A crashed run resumes with the chunks not done; the unique
-constraints (one posted line per retiree, period, item and run kind; one payment per
-run and person; one claim per due) make paying twice impossible whatever a worker
-retries. At the end the totals per county and city (``PayrollTotal``) are summed.
+all in one transaction. A crashed run resumes with the chunks not done (a chunk cut
+short was rolled back whole), and the unique constraints (one posted line per retiree,
+period, item and run kind; one payment per run and person) make paying twice
+impossible whatever a worker retries: a second line would fail the chunk loudly rather
+than be skipped (no ``ON CONFLICT DO NOTHING``, which also costs every insert a
+speculative check). At the end the totals per county and city (``PayrollTotal``) are summed.
 
 On approval (a reviewer who did not start the run) ``paid_through`` of every retiree
 paid becomes P. Export writes a bank file per bank (CSV, and Excel up to
@@ -511,7 +513,6 @@ WITH owed AS MATERIALIZED (
            o.region_id, %(pension)s, o.months, o.total * o.months
       FROM owed o
      WHERE o.months > 0
-    ON CONFLICT DO NOTHING
     RETURNING person_id, amount
 ), adjustment AS (
     INSERT INTO benefits_payrollline ({_LINE_COLUMNS})
@@ -523,7 +524,6 @@ WITH owed AS MATERIALIZED (
       JOIN benefits_pensionadjustment a ON a.person_id = o.person_id AND a.in_force
      WHERE o.months > 0 AND a.effective_from <= %(period)s
      GROUP BY o.person_id, o.determination_id, o.region_id
-    ON CONFLICT DO NOTHING
     RETURNING person_id, amount
 ), open_dues AS (
     SELECT u.id, u.person_id, u.determination_id, d.region_id, u.item, u.amount, u.months,
@@ -567,7 +567,6 @@ WITH owed AS MATERIALIZED (
       FROM paid l
       JOIN enrollment_insuredperson p ON p.id = l.person_id
       LEFT JOIN payee y ON y.person_id = l.person_id
-    ON CONFLICT DO NOTHING
     RETURNING status
 )
 SELECT count(*) FILTER (WHERE status = %(held)s), count(*) FROM payments

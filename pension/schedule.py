@@ -45,3 +45,10 @@ BEAT_SCHEDULE["certification-sweep-monthly"] = {
     "task": "benefits.tasks.certification_sweep",
     "schedule": crontab(minute=0, hour=3, day_of_month=2),
 }
+
+# §9.3.1: on the 3rd, the month's payroll dry run for the province, so the variance
+# report is ready before the live run (the pay day is later in the month)
+BEAT_SCHEDULE["payroll-month-dry-run"] = {
+    "task": "benefits.tasks.payroll_month_dry_run",
+    "schedule": crontab(minute=30, hour=2, day_of_month=3),
+}

@@ -252,7 +252,7 @@ def test_the_bank_file_has_control_totals_and_a_checksum(exported, world):
     body = content[: content.rindex(b"\n", 0, len(content) - 1) + 1]
     assert rows[-1] == ["合计", "2", "11996.20", hashlib.sha256(body).hexdigest()]
     assert (csv_file.payment_count, csv_file.total_amount) == (2, D("11996.20"))
-    assert {p.status for p in payments} == {PaymentStatus.SENT}
+    assert {p.status for p in payments} == {PaymentStatus.PENDING}
     sheet = load_workbook(next(f for f in files if f.file_format == "xlsx").file).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[-1][:3] == ("合计", 2, 11996.2)
@@ -340,7 +340,7 @@ def test_a_wrong_result_row_imports_nothing(staff, exported):
     assert "8746.20" in errors[0]["message"]
     assert not BankResultBatch.objects.exists()
     assert set(PayrollPayment.objects.filter(run=run).values_list("status", flat=True)) == {
-        PaymentStatus.SENT
+        PaymentStatus.PENDING
     }
 
 

@@ -310,7 +310,7 @@ def test_posted_results_mark_payments_and_reissue_the_failed_one(client, exporte
         PaymentStatus.FAILED,
         "账户已销户",
     )
-    assert payments["丁"].status == PaymentStatus.SENT  # CCB has not answered
+    assert payments["丁"].status == PaymentStatus.PENDING  # CCB has not answered
     due = PayrollDue.objects.get(source=f"payment:{payments['乙'].pk}")
     assert (due.item, due.amount, due.run_id, due.person_id) == (
         PayrollItem.REISSUE,

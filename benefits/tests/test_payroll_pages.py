@@ -120,7 +120,7 @@ def test_a_wrong_result_file_is_shown_row_by_row(client, staff, county, two):
     assert 'id="row-errors"' in page and "The amount is not the 3200.00 sent." in page
     assert not BankResultBatch.objects.exists()
     a.refresh_from_db()
-    assert a.status == PaymentStatus.SENT
+    assert a.status == PaymentStatus.PENDING
 
     good = f"流水号,账号,金额,结果,失败原因\n{a.pk},{a.bank_account},3200.00,成功,\n"
     response = client.post(
@@ -138,7 +138,7 @@ def test_a_wrong_result_file_is_shown_row_by_row(client, staff, county, two):
 
 
 def test_the_person_page_shows_payments_dues_and_certifications(client, staff, county, two):
-    a, b = two
+    a, _b = two
     run = payroll.payroll_run_create(actor=staff["caseworker"], period="2026-11", region=county)
     payroll.payroll_run_execute(run.pk)
     payroll.payroll_run_approve(actor=staff["reviewer"], run=run)
