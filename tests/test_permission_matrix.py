@@ -103,6 +103,42 @@ ACCOUNTS = {
 BENEFITS = {
     "benefits/people/<int:pk>/retirement/",
     "benefits/determinations/<int:pk>/",
+    # cases about a person (prepared province-wide, approved by the owning agency):
+    # suspension, resumption, death, certification, individual adjustment, survivors
+    "benefits/determinations/<int:pk>/suspension/",
+    "benefits/suspensions/<int:pk>/resumption/",
+    "benefits/people/<int:pk>/death/",
+    "benefits/people/<int:pk>/certification/",
+    "benefits/determinations/<int:pk>/adjustment/",
+    "benefits/people/<int:pk>/survivor-claim/",
+    "benefits/survivor-claims/<int:pk>/",
+    # by region: payroll runs and their bank files and results (benefits/tests/
+    # test_payroll_pages.py), receivables, data-match imports and the overdue list,
+    # the adjustment events (the province's)
+    "benefits/payroll-runs/",
+    "benefits/payroll-runs/new/",
+    "benefits/payroll-runs/<int:pk>/",
+    "benefits/payroll-runs/<int:pk>/progress",
+    "benefits/payroll-runs/<int:pk>/start",
+    "benefits/payroll-runs/<int:pk>/approve",
+    "benefits/payroll-runs/<int:pk>/recalculate",
+    "benefits/payroll-runs/<int:pk>/discard",
+    "benefits/payroll-runs/<int:pk>/export",
+    "benefits/payroll-runs/<int:pk>/results",
+    "benefits/bank-files/<int:pk>/",
+    "benefits/receivables/",
+    "benefits/receivables/<int:pk>/",
+    "benefits/receivables/<int:pk>/write-off/",
+    "benefits/certification/imports/",
+    "benefits/certification/imports/<int:pk>/",
+    "benefits/certification/overdue/",
+    "benefits/adjustments/",
+    "benefits/adjustments/new/",
+    "benefits/adjustments/<int:pk>/",
+    "benefits/adjustments/<int:pk>/progress",
+    "benefits/adjustments/<int:pk>/start",
+    "benefits/adjustments/<int:pk>/approve",
+    "benefits/adjustments/<int:pk>/discard",
 }
 CLASSIFIED = (
     ACCOUNTS
