@@ -361,3 +361,27 @@ def test_a_retiree_without_an_account_is_held(staff, county, world):
     payroll.payroll_run_approve(actor=staff["reviewer"], run=run)
     files = bank.payroll_run_export(actor=staff["caseworker"], run=run)
     assert {f.payment_count for f in files} == {1}  # only B goes to the bank
+
+
+def test_survivor_benefits_are_paid_to_the_claimant_after_the_pension_stopped(staff, county, world):
+    a = world["a"]
+    a.status, a.stop_month = DeterminationStatus.STOPPED, Period.parse("2026-11")
+    a.save(update_fields=["status", "stop_month"])
+    PayrollDue.objects.create(
+        person=a.person, determination=a, item=PayrollItem.SURVIVOR_BENEFIT,
+        amount=D("122800.00"), source="survivor_claim:1", reason="survivors",
+        payee_name="甲之子", bank_name="中国建设银行", bank_account="6217000000000001",
+    )  # fmt: skip
+
+    run = run_for(staff, county, "2026-11")
+
+    # no pension from the stop month, the survivors' benefits to the claimant's account
+    assert ("甲", PayrollItem.PENSION) not in lines_of(run)
+    assert lines_of(run)[("甲", PayrollItem.SURVIVOR_BENEFIT)] == (0, D("122800.00"))
+    payment = PayrollPayment.objects.get(run=run, person=a.person)
+    assert (payment.payee_name, payment.bank_name, payment.bank_account, payment.amount) == (
+        "甲之子",
+        "中国建设银行",
+        "6217000000000001",
+        D("122800.00"),
+    )
