@@ -29,6 +29,7 @@ from accounts.forms import (
 )
 from accounts.models import AccountEntry, AccountRun, PensionAccount
 from enrollment.models import InsuredPerson
+from pension.batch_views import progress_of, progress_partial, run_transition
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.scope import region_allows
@@ -281,12 +282,8 @@ def run_create(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _progress(run: AccountRun) -> dict[str, Any]:
-    finished = run.status in (RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.POSTED)
-    percent = 100 * run.processed_count // run.total_count if run.total_count else 0
-    return {
-        "percent": 100 if finished else percent,
-        "polling": run.status in WORKING,
-    }
+    finished = (RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.POSTED)
+    return progress_of(run, finished=finished, working=WORKING)
 
 
 @accounts_section
@@ -328,23 +325,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @accounts_section
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
-    response = render(
+    return progress_partial(
         request, "accounts/run_progress.html", {"run": run, "progress": _progress(run)}
     )
-    if request.htmx and run.status not in WORKING:
-        response["HX-Refresh"] = "true"
-    return response
 
 
 def _transition(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
-    run = _run(request, pk)
-    try:
-        service(actor=request.user, run=run)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, done % {"run": run.pk})
-    return redirect("accounts:run_detail", pk=run.pk)
+    return run_transition(request, _run(request, pk), service, done, "accounts:run_detail")
 
 
 @accounts_section

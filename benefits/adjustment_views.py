@@ -25,6 +25,7 @@ from benefits import adjustment, selectors
 from benefits.choices import BatchStatus
 from benefits.models import AdjustmentEvent, PensionDetermination
 from contributions.forms import ServiceErrorsMixin
+from pension.batch_views import progress_of, progress_partial, run_transition
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.periods import PeriodFormField
@@ -165,9 +166,8 @@ def _working(event: AdjustmentEvent) -> bool:
 
 
 def _progress(event: AdjustmentEvent) -> dict[str, Any]:
-    finished = event.status in (BatchStatus.CALCULATED, BatchStatus.APPROVED)
-    percent = 100 * event.processed_count // event.total_count if event.total_count else 0
-    return {"percent": 100 if finished else percent, "polling": _working(event)}
+    finished = (BatchStatus.CALCULATED, BatchStatus.APPROVED)
+    return progress_of(event, finished=finished, polling=_working(event))
 
 
 @benefits_section
@@ -210,25 +210,14 @@ def adjustment_event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @benefits_section
 def adjustment_event_progress(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event(request, pk)
-    response = render(
-        request,
-        "benefits/adjustment_event_progress.html",
-        {"event": event, "progress": _progress(event)},
-    )
-    if getattr(request, "htmx", False) and not _working(event):
-        response["HX-Refresh"] = "true"
-    return response
+    context = {"event": event, "progress": _progress(event)}
+    return progress_partial(request, "benefits/adjustment_event_progress.html", context)
 
 
 def _transition(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
     event = _event(request, pk)
-    try:
-        service(actor=request.user, event=event)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, done % {"event": event.pk})
-    return redirect("benefits:adjustment_event_detail", pk=event.pk)
+    detail = "benefits:adjustment_event_detail"
+    return run_transition(request, event, service, done, detail, keyword="event")
 
 
 @benefits_section

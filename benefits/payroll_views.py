@@ -19,6 +19,7 @@ from benefits import bank, payroll
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, PayrollRun
 from contributions.run_views import AssessmentRunForm
+from pension.batch_views import progress_of, progress_partial, run_transition
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.models import Region
@@ -84,10 +85,7 @@ def payroll_run_create(request: HttpRequest) -> HttpResponse:
 
 
 def _progress(run: PayrollRun) -> dict[str, Any]:
-    percent = 100 * run.processed_count // run.total_count if run.total_count else 0
-    if run.status in FINISHED:
-        percent = 100
-    return {"percent": percent, "polling": run.status == PayrollRunStatus.RUNNING}
+    return progress_of(run, finished=FINISHED, working=(PayrollRunStatus.RUNNING,))
 
 
 def _banks(run: PayrollRun) -> list[str]:
@@ -137,26 +135,15 @@ def payroll_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @benefits_section
 def payroll_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress partial the run page polls every 2 s while the run is running; when
-    it stops running, htmx reloads the page to show the results."""
+    """The progress partial the run page polls while the run is running."""
     run = _run(request, pk)
-    response = render(
+    return progress_partial(
         request, "benefits/payroll_progress.html", {"run": run, "progress": _progress(run)}
     )
-    if request.htmx and run.status != PayrollRunStatus.RUNNING:
-        response["HX-Refresh"] = "true"
-    return response
 
 
 def _transition(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
-    run = _run(request, pk)
-    try:
-        service(actor=request.user, run=run)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, done % {"run": run.pk})
-    return redirect("benefits:payroll_run_detail", pk=run.pk)
+    return run_transition(request, _run(request, pk), service, done, "benefits:payroll_run_detail")
 
 
 @benefits_section

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from contributions import assessment
 from contributions.choices import RunStatus
 from contributions.models import AssessmentRun
+from pension.batch_views import progress_of, progress_partial, run_transition
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.models import Region
@@ -117,13 +118,7 @@ def _detail_context(request: HttpRequest, run: AssessmentRun) -> dict:
 
 
 def _progress(run: AssessmentRun) -> dict:
-    percent = 100 * run.processed_count // run.total_count if run.total_count else 0
-    if run.status in assessment.FINISHED:
-        percent = 100
-    return {
-        "percent": percent,
-        "polling": run.status == RunStatus.RUNNING,
-    }
+    return progress_of(run, finished=assessment.FINISHED, working=(RunStatus.RUNNING,))
 
 
 @contributions_section
@@ -137,23 +132,15 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress partial that the run page polls every 2 s while the run is running.
     When the run has stopped running, htmx reloads the page to show the results."""
     run = _run(request, pk)
-    response = render(
+    return progress_partial(
         request, "contributions/run_progress.html", {"run": run, "progress": _progress(run)}
     )
-    if request.htmx and run.status != RunStatus.RUNNING:
-        response["HX-Refresh"] = "true"
-    return response
 
 
 def _transition(request: HttpRequest, pk: int, service, done_message: str) -> HttpResponse:
-    run = _run(request, pk)
-    try:
-        service(actor=request.user, run=run)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, done_message % {"run": run.pk})
-    return redirect("contributions:run_detail", pk=run.pk)
+    return run_transition(
+        request, _run(request, pk), service, done_message, "contributions:run_detail"
+    )
 
 
 @contributions_section

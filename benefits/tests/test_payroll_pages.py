@@ -8,6 +8,7 @@ import hashlib
 from decimal import Decimal as D
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
@@ -42,7 +43,9 @@ def two(staff):
 
 
 def login(client, user):
+    """Signed in, the pages in English (the msgids the tests compare)."""
     client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 
