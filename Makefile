@@ -60,6 +60,10 @@ BENCH_ACCOUNTS ?= $(if $(filter province,$(SCALE)),5000000,500000)
 # (1 000 000 at SCALE=province) and drops it after
 BENCH_ADJUST_DB ?= bench_adjust
 BENCH_PENSIONS ?= $(if $(filter province,$(SCALE)),1000000,100000)
+# the monthly payroll builds $(BENCH_PAYROLL_DB) with $(BENCH_RETIREES) retirees
+# (1 000 000 at SCALE=province) and drops it after
+BENCH_PAYROLL_DB ?= bench_payroll
+BENCH_RETIREES ?= $(if $(filter province,$(SCALE)),1000000,100000)
 bench: install
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py bench_person_page --create-database
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v 0
@@ -68,6 +72,7 @@ bench: install
 	PENSION_DATABASE_NAME=$(BENCH_ASSESS_DB) DEBUG=0 $(BIN)/python manage.py bench_assessment --contributors $(BENCH_CONTRIBUTORS) --drop-database
 	PENSION_DATABASE_NAME=$(BENCH_INTEREST_DB) DEBUG=0 $(BIN)/python manage.py bench_interest --accounts $(BENCH_ACCOUNTS) --drop-database
 	PENSION_DATABASE_NAME=$(BENCH_ADJUST_DB) DEBUG=0 $(BIN)/python manage.py bench_adjustment --pensions $(BENCH_PENSIONS) --drop-database
+	PENSION_DATABASE_NAME=$(BENCH_PAYROLL_DB) DEBUG=0 $(BIN)/python manage.py bench_payroll --retirees $(BENCH_RETIREES) --drop-database
 
 stop: install
 	$(BIN)/python manage.py runtime stop
