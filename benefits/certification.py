@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from benefits import suspensions
+from benefits import selectors, suspensions
 from benefits.choices import (
     CertificationMethod,
     DataMatchKind,
@@ -118,7 +118,7 @@ def last_certified_on(person: InsuredPerson) -> date | None:
     latest = LifeCertification.objects.filter(person=person).aggregate(m=Max("certified_on"))["m"]
     if latest is not None:
         return latest
-    determination = suspensions.current_determination(person)
+    determination = selectors.current_determination(person)
     return determination.retirement_date if determination else None
 
 
@@ -188,7 +188,7 @@ def life_certification_record(
         )
     if person.status == PersonStatus.DECEASED:
         raise Conflict(ERROR_DECEASED, code="deceased", params={"name": person.name})
-    determination = suspensions.current_determination(person)
+    determination = selectors.current_determination(person)
     if determination is None or determination.status not in (
         DeterminationStatus.IN_PAYMENT,
         DeterminationStatus.SUSPENDED,

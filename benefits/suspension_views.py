@@ -222,7 +222,7 @@ def death_report(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "benefits/suspension_death.html",
-        {"person": person, "form": form, "current": suspensions.current_determination(person)},
+        {"person": person, "form": form, "current": selectors.current_determination(person)},
     )
 
 
@@ -279,7 +279,7 @@ def certification_person(request: HttpRequest, pk: int) -> HttpResponse:
             "history": certification.certifications_of(person)[:50],
             "last": certification.last_certified_on(person),
             "due": certification.certification_due_on(person),
-            "current": suspensions.current_determination(person),
+            "current": selectors.current_determination(person),
             "open": suspensions.open_suspension(person),
         },
     )

@@ -42,6 +42,7 @@ from benefits.models import (
     PensionDetermination,
     Suspension,
 )
+from benefits.selectors import current_determination
 from enrollment.choices import PersonStatus
 from enrollment.models import InsuredPerson
 from enrollment.services import person_status_change
@@ -113,11 +114,6 @@ ERROR_CHANGED = _("The pension of %(name)s changed since the case was made; make
 
 
 # --- selectors ---------------------------------------------------------------------------
-
-
-def current_determination(person: InsuredPerson) -> PensionDetermination | None:
-    """The person's current determination (现行待遇: not superseded), if any."""
-    return PensionDetermination.objects.filter(person=person, superseded_by__isnull=True).first()
 
 
 def open_suspension(person: InsuredPerson) -> Suspension | None:
