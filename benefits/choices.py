@@ -48,7 +48,7 @@ class PayrollItem(models.TextChoices):
     """Item of a payroll line (发放项目, §9.3.1): the monthly pension and adjustments,
     and the one-time amounts settled in a payroll."""
 
-    PENSION = "pension", _("Basic pension")
+    PENSION = "pension", _("Monthly pension")
     ADJUSTMENT = "adjustment", _("Pension adjustment")
     SETTLEMENT = "settlement", _("Settlement of a recalculation")
     BACK_PAY = "back_pay", _("Back pay of suspended months")

@@ -570,7 +570,7 @@ class Migration(migrations.Migration):
                     "item",
                     models.CharField(
                         choices=[
-                            ("pension", "Basic pension"),
+                            ("pension", "Monthly pension"),
                             ("adjustment", "Pension adjustment"),
                             ("settlement", "Settlement of a recalculation"),
                             ("back_pay", "Back pay of suspended months"),
@@ -648,7 +648,7 @@ class Migration(migrations.Migration):
                     "item",
                     models.CharField(
                         choices=[
-                            ("pension", "Basic pension"),
+                            ("pension", "Monthly pension"),
                             ("adjustment", "Pension adjustment"),
                             ("settlement", "Settlement of a recalculation"),
                             ("back_pay", "Back pay of suspended months"),
@@ -810,7 +810,7 @@ class Migration(migrations.Migration):
                     "item",
                     models.CharField(
                         choices=[
-                            ("pension", "Basic pension"),
+                            ("pension", "Monthly pension"),
                             ("adjustment", "Pension adjustment"),
                             ("settlement", "Settlement of a recalculation"),
                             ("back_pay", "Back pay of suspended months"),
