@@ -43,8 +43,9 @@ class ApiClientAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active", "region__level")
     search_fields = ("name", "key_prefix", "region__name")
     raw_id_fields = ("region",)
-    fields = ("name", "kind", "region", "scopes", "key_prefix", "key_hash", "is_active",
-              "created_at", "created_by", "rotated_at", "revoked_at", "last_used_at")  # fmt: skip
+    fields = ("name", "kind", "region", "bank_name", "scopes", "key_prefix", "key_hash",
+              "is_active", "created_at", "created_by", "rotated_at", "revoked_at",
+              "last_used_at")  # fmt: skip
     readonly_fields = ("key_prefix", "key_hash", "is_active", "created_at", "created_by",
                        "rotated_at", "revoked_at", "last_used_at")  # fmt: skip
     actions = ("rotate_key", "revoke")

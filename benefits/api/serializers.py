@@ -206,7 +206,12 @@ class PayrollRunDetailSerializer(PayrollRunSerializer):
 
     @extend_schema_field(BankFileSerializer(many=True))
     def get_bank_files(self, run: PayrollRun) -> list[dict[str, Any]]:
-        return BankFileSerializer(bank.bank_files(run), many=True, context=self.context).data
+        files = bank.bank_files(run)
+        request = self.context.get("request")
+        own_bank = getattr(getattr(request, "user", None), "bank_name", "")
+        if own_bank:  # a bank's system sees its own files only
+            files = files.filter(bank_name=own_bank)
+        return BankFileSerializer(files, many=True, context=self.context).data
 
     @extend_schema_field(BankResultSerializer(many=True))
     def get_bank_results(self, run: PayrollRun) -> list[dict[str, Any]]:

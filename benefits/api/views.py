@@ -71,6 +71,7 @@ SHA256_HEADER = "X-Content-SHA256"
 ERROR_REGION_OUTSIDE = _("The region %(region)s lies outside this system's region.")
 ERROR_RUN_NOT_FOUND = _("No payroll run with this id in this system's region.")
 ERROR_FILE_NOT_FOUND = _("No bank file with this id in this system's region.")
+ERROR_OTHER_BANK = _("This system reports the results of %(bank)s only; nothing was changed.")
 ERROR_BATCH_REUSED = _(
     "Bank batch %(batch)s was received before with other results; nothing was changed."
 )
@@ -87,6 +88,12 @@ _NOT_FOUND = OpenApiResponse(description="No such run or file in the calling sys
 def _client(request: Request) -> ApiClient | None:
     principal = request.user
     return principal if isinstance(principal, ApiClient) else None
+
+
+def bank_allows(client: ApiClient | None, bank_name: str) -> bool:
+    """A bank's system (``bank_name`` set) reads and reports only its own bank's
+    payments; other systems (the finance department) are not limited by bank."""
+    return client is not None and (not client.bank_name or client.bank_name == bank_name)
 
 
 def live_runs_of(client: ApiClient) -> QuerySet[PayrollRun]:
@@ -249,7 +256,7 @@ class BankFileContentView(APIView):
             if client is not None
             else None
         )
-        if bank_file is None:
+        if bank_file is None or not bank_allows(client, bank_file.bank_name):
             raise NotFound(ERROR_FILE_NOT_FOUND, code="not_found")
         run = bank_file.run
         name = f"payroll-{run.period}-run{run.pk}-{bank_file.pk}.{bank_file.file_format}"
@@ -332,6 +339,10 @@ class BankResultViewSet(viewsets.GenericViewSet):
         run = live_runs_of(client).filter(pk=data["run"]).first()
         if run is None:
             raise NotFound(ERROR_RUN_NOT_FOUND, code="not_found")
+        if not bank_allows(client, data["bank_name"]):
+            raise NotPermitted(
+                ERROR_OTHER_BANK, code="other_bank", params={"bank": client.bank_name}
+            )
         digest = _body_digest(data)
         batch = bank.bank_results_import(
             actor=None,

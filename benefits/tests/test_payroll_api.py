@@ -444,3 +444,21 @@ def test_each_endpoint_needs_its_scope(client, staff, city, exported):
     response = client.get(RUNS)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "api_key_required"
+
+
+def test_a_banks_system_sees_and_reports_only_its_own_bank(client, staff, city, exported):
+    _client, key = keys.api_client_create(
+        actor=staff["admin"], name="CCB system", kind="bank",
+        region=Region.objects.get(code=city), scopes=["payroll.read", "payroll.bank_results"],
+        bank_name=CCB,
+    )  # fmt: skip
+    data = client.get(f"{RUNS}{exported.pk}/", **_auth(key)).json()
+    assert {f["bank"] for f in data["bank_files"]} == {CCB}
+    icbc_file = exported.bank_files.get(bank_name=ICBC, file_format="csv")
+    response = client.get(f"{BASE}bank-files/{icbc_file.pk}/content/", **_auth(key))
+    assert response.status_code == 404
+    before = _written()
+    response = _post(client, key, _icbc_results(exported))
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "other_bank"
+    assert _written() == before

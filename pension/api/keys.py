@@ -74,13 +74,16 @@ def api_client_create(
     kind: str,
     region: Region,
     scopes: Iterable[str],
+    bank_name: str = "",
 ) -> tuple[ApiClient, str]:
-    """Register an external system; returns it and its key, which is shown only now."""
+    """Register an external system; returns it and its key, which is shown only now.
+    A bank's system names its bank (``bank_name``): it then sees only that bank's files."""
     prefix, key = _new_key()
     client = ApiClient(
         name=name,
         kind=kind,
         region=region,
+        bank_name=bank_name.strip(),
         scopes=_normalised_scopes(scopes),
         key_prefix=prefix,
         key_hash=hash_key(key),

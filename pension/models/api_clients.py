@@ -29,6 +29,11 @@ class ApiClient(models.Model):
         related_name="+",
     )
     scopes = ArrayField(models.CharField(max_length=64), verbose_name=_("Scopes"), default=list)
+    # a bank's system sees only its own payroll files and reports only its own results
+    bank_name = models.CharField(
+        _("Bank"), max_length=64, blank=True,
+        help_text=_("For a bank: the bank name its payroll files carry (e.g. 中国工商银行)"),
+    )  # fmt: skip
     key_prefix = models.CharField(_("Key prefix"), max_length=16, unique=True)
     key_hash = models.CharField(_("Key hash"), max_length=64)
     is_active = models.BooleanField(_("Active"), default=True)
