@@ -51,7 +51,9 @@ from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
 from benefits.models import BankFile, BankResultBatch, PayrollPayment, PayrollRun
 from benefits.payroll import log, wrong_status
 from enrollment.excel import RowError, headers_match, read_first_sheet
+from pension import changelog
 from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.models import ChangeAction
 from pension.scope import region_allows
 
 EXCEL_MAX_PAYMENTS = 100_000
@@ -445,6 +447,13 @@ def bank_results_import(
             "reissued": reissued,
         }
         batch.save()
+        changelog.record(
+            actor=actor,
+            action=ChangeAction.CREATE,
+            instance=batch,
+            after={**batch.result, "system": api_client, "sha256": sha256},
+            reason=f"bank results {bank_batch_id}" + (f" from {api_client}" if api_client else ""),
+        )
         waiting = PayrollPayment.objects.filter(run=run, status=PaymentStatus.PENDING).exists()
         if not waiting and run.status == PayrollRunStatus.EXPORTED:
             run.status = PayrollRunStatus.CLOSED

@@ -291,6 +291,12 @@ def test_bank_results_mark_payments_and_failed_ones_are_reissued(staff, county, 
     assert b.failure_reason == "账户已销户"
     assert (batch.paid_count, batch.paid_amount) == (1, D("3250.00"))
     assert (batch.failed_count, batch.failed_amount) == (1, D("8746.20"))
+    logged = ChangeLogEntry.objects.get(object_type="benefits.bankresultbatch")
+    assert (logged.actor_id, logged.after["paid"], logged.after["failed"]) == (
+        staff["caseworker"].pk,
+        1,
+        1,
+    )
     due = PayrollDue.objects.get(source=f"payment:{b.pk}")
     assert (due.item, due.amount, due.run_id) == (PayrollItem.REISSUE, D("8746.20"), None)
     run.refresh_from_db()
