@@ -75,7 +75,8 @@ class AdjustmentEventForm(ServiceErrorsMixin, forms.Form):
     )  # fmt: skip
     percentage = forms.DecimalField(
         label=_("Percentage of the pension"), min_value=0, max_value=100, max_digits=7,
-        decimal_places=4, initial=0, help_text=_("In per cent: 2.5 means 2.5 % of the pension."),
+        decimal_places=4, initial=0,
+        help_text=_("In per cent: 2.5 means 2.5 per cent of the pension."),
     )  # fmt: skip
     age_bands = AgeBandsField(
         label=_("Age bands"), required=False, widget=forms.Textarea(attrs={"rows": 3}),

@@ -64,7 +64,7 @@ class PaymentStatus(models.TextChoices):
     # in a run whose bank files are written: sent, awaiting the bank's result
     PENDING = "pending", _("Awaiting the bank")
     HELD = "held", _("Held: no bank account")
-    PAID = "paid", _("Paid")
+    PAID = "paid", _("Paid out")
     FAILED = "failed", _("Failed")
 
 
@@ -125,6 +125,6 @@ class BatchStatus(models.TextChoices):
 class ReceivableStatus(models.TextChoices):
     """State of an amount to recover (应收待追回)."""
 
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Outstanding")
     SETTLED = "settled", _("Settled")
     WRITTEN_OFF = "written_off", _("Written off")

@@ -219,7 +219,7 @@ class PayrollRun(models.Model):
     is discarded. Progress is ``processed_count`` of ``total_count`` (retirees).
     """
 
-    period = PeriodField(_("Period"))
+    period = PeriodField(_("Pay month"))
     region = models.ForeignKey(
         "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
     )
@@ -234,7 +234,7 @@ class PayrollRun(models.Model):
     total_count = models.PositiveIntegerField(_("To process"), default=0)
     processed_count = models.PositiveIntegerField(_("Processed"), default=0)
     line_count = models.PositiveIntegerField(_("Lines"), default=0)
-    payment_count = models.PositiveIntegerField(_("Payments"), default=0)
+    payment_count = models.PositiveIntegerField(_("Bank payments"), default=0)
     total_amount = money(_("Total paid"), default=0)
     parameters = models.JSONField(_("Parameters and results"), default=dict)
     error = models.TextField(_("Error"), blank=True)
@@ -280,7 +280,7 @@ class PayrollLine(models.Model):
         db_index=False,  # payroll_line_once_per_run leads with the run
     )  # fmt: skip
     posted = models.BooleanField(_("Posted"), default=False)
-    period = PeriodField(_("Period"))
+    period = PeriodField(_("Pay month"))
     run_kind = models.CharField(_("Kind of run"), max_length=16, choices=PayrollRunKind.choices)
     person = models.ForeignKey(
         "enrollment.InsuredPerson", verbose_name=_("Retiree"), on_delete=models.PROTECT,
@@ -331,7 +331,7 @@ class PayrollPayment(models.Model):
         db_index=False,  # payroll_payment_once_per_run leads with the run
     )  # fmt: skip
     posted = models.BooleanField(_("Posted"), default=False)
-    period = PeriodField(_("Period"))
+    period = PeriodField(_("Pay month"))
     person = models.ForeignKey(
         "enrollment.InsuredPerson", verbose_name=_("Retiree"), on_delete=models.PROTECT,
         related_name="payroll_payments", db_index=False,  # payroll_payment_person
@@ -458,7 +458,7 @@ class BankFile(models.Model):
     )
     bank_name = models.CharField(_("Bank"), max_length=64)
     file_format = models.CharField(_("Format"), max_length=8)  # csv | xlsx
-    payment_count = models.PositiveIntegerField(_("Payments"))
+    payment_count = models.PositiveIntegerField(_("Bank payments"))
     total_amount = money(_("Total"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     file = models.FileField(_("File"), upload_to="bank_files/%Y/%m/")
