@@ -183,7 +183,10 @@ def _interest_preview(account: PensionAccount, period: Period) -> tuple[Decimal,
     return sum((row["to_post"] for row in due), ZERO), lines
 
 
-def _payout_figures(account: PensionAccount, period: Period) -> dict[str, Any]:
+def payout_figures(account: PensionAccount, period: Period) -> dict[str, Any]:
+    """What paying the account out at ``period`` comes to: the balance, the interest up
+    to that month (and its lines), and their sum (a case's payload; checked again at
+    approval)."""
     balance = account_balance(account)
     interest, interest_lines = _interest_preview(account, period)
     return {
@@ -207,14 +210,17 @@ def _today(today: date | None) -> date:
     return today or timezone.localdate()
 
 
-def _pay_out(
+def account_pay_out(
     request: ApprovalRequest, checker: StaffUser, *, kind: str, status_reason: str
 ) -> tuple[PensionAccount, Decimal]:
-    """Interest to the month, then the whole balance out of the account, closed."""
+    """Interest to the month, then the whole balance out of the account, closed: the
+    approved ``request`` (its payload holds ``account_id``, ``period`` and the
+    ``payout_figures``) is the authority, so downstream cases (a survivors' claim) call
+    it from their own approval."""
     account = locked_account(request.payload["account_id"])
     _movable(account)
     period = Period.parse(request.payload["period"])
-    _check_figures(request, _payout_figures(account, period))
+    _check_figures(request, payout_figures(account, period))
     account_interest_until(
         actor=checker, account=account, until=period, case=request, reason=request.maker_reason
     )
@@ -242,7 +248,7 @@ def transfer_out_figures(account: PensionAccount, *, on: date) -> dict[str, Any]
     """What a transfer out on ``on`` moves: the account amount (balance and interest to
     the month, year by year) and the pooled-fund share year by year."""
     period = Period.from_date(on)
-    figures = _payout_figures(account, period)
+    figures = payout_figures(account, period)
     region = account.person.region_id
     ratio = policy_value(RATIO_KEY, on=on, region=region)
     from_year = policy_value(FROM_YEAR_KEY, on=on, region=region)
@@ -317,7 +323,7 @@ def transfer_out_request(
 def _apply_transfer_out(request: ApprovalRequest, checker: StaffUser) -> dict:
     payload = request.payload
     _certificate_free_at_approval(TransferDirection.OUT, payload["certificate_number"], request)
-    account, moved = _pay_out(
+    account, moved = account_pay_out(
         request, checker, kind=EntryKind.TRANSFER_OUT, status_reason="transferred out"
     )
     transfer = AccountTransfer(
@@ -513,7 +519,7 @@ def settlement_request(
             )
         if shortfall.missing_months == 0:
             raise Conflict(ERROR_HAS_MINIMUM, code="minimum_met", params={"name": person.name})
-    figures = _payout_figures(account, Period.from_date(on))
+    figures = payout_figures(account, Period.from_date(on))
     if Decimal(figures["account_amount"]) <= 0:
         raise Conflict(ERROR_NOTHING_TO_PAY, code="nothing_to_pay")
     return approvals.approval_request_create(
@@ -539,7 +545,7 @@ def settlement_request(
 
 def _apply_settlement(request: ApprovalRequest, checker: StaffUser) -> dict:
     payload = request.payload
-    account, paid = _pay_out(
+    account, paid = account_pay_out(
         request,
         checker,
         kind=EntryKind.SETTLEMENT,

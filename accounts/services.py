@@ -140,6 +140,17 @@ def _set_status(actor, account: PensionAccount, status: str, reason: str) -> Pen
 
 
 @transaction.atomic
+def pension_account_close(*, actor, account: PensionAccount | int, reason: str) -> PensionAccount:
+    """Close (销户) an account whose holder's case decided it (a retiree's death: the
+    heirs' balance is the survivors' claim's); no entry. Closing a closed one changes
+    nothing."""
+    account = locked_account(account)
+    if account.status == AccountStatus.CLOSED:
+        return account
+    return _set_status(actor, account, AccountStatus.CLOSED, reason)
+
+
+@transaction.atomic
 def pension_account_seal(*, actor, account: PensionAccount, reason: str) -> PensionAccount:
     """Seal (封存) an open account whose contributions stopped; it keeps earning."""
     account = locked_account(account)

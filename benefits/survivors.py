@@ -254,9 +254,9 @@ def _account_figures(account: PensionAccount | None, death_month: Period) -> dic
     (the figures ``accounts.cases`` pays a settlement with)."""
     if account is None or account.status in (AccountStatus.CLOSED, AccountStatus.DRAWING):
         return {"account_id": account.pk if account is not None else None, "settle": False}
-    from accounts.cases import _payout_figures
+    from accounts.cases import payout_figures
 
-    return {"account_id": account.pk, "settle": True, **_payout_figures(account, death_month)}
+    return {"account_id": account.pk, "settle": True, **payout_figures(account, death_month)}
 
 
 def survivor_claim_figures(person: InsuredPerson, death_date: date) -> dict[str, Any]:
@@ -638,10 +638,10 @@ def _record_death(checker: StaffUser, person: InsuredPerson, death_date: date, r
 def _close_account(checker: StaffUser, request: ApprovalRequest, figures: dict) -> dict | None:
     """Close the deceased's personal account: an insured person's is paid out to the
     heirs (interest to the month of death, a settlement entry, closed:
-    ``accounts.cases._pay_out``); a retiree's drawing account is closed without an
-    entry (the heirs' balance is the claim's)."""
-    from accounts.cases import _pay_out
-    from accounts.services import _set_status, locked_account
+    ``accounts.cases.account_pay_out``); a retiree's drawing account is closed
+    without an entry (the heirs' balance is the claim's)."""
+    from accounts.cases import account_pay_out
+    from accounts.services import pension_account_close
 
     account_id = figures.get("account_id")
     if account_id is None:
@@ -650,12 +650,11 @@ def _close_account(checker: StaffUser, request: ApprovalRequest, figures: dict) 
         "id": request.pk
     }
     if figures.get("settle"):
-        account, paid = _pay_out(request, checker, kind=EntryKind.SETTLEMENT, status_reason=reason)
+        account, paid = account_pay_out(
+            request, checker, kind=EntryKind.SETTLEMENT, status_reason=reason
+        )
         return {"account": account.pk, "paid_out": str(paid)}
-    account = locked_account(account_id)
-    if account.status == AccountStatus.CLOSED:
-        return {"account": account.pk, "paid_out": None}
-    _set_status(checker, account, AccountStatus.CLOSED, reason)
+    account = pension_account_close(actor=checker, account=account_id, reason=reason)
     return {"account": account.pk, "paid_out": None}
 
 
