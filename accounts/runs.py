@@ -37,12 +37,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import RunKind, RunStatus
 from accounts.models import AccountRun, InterestLine
 from accounts.services import YearRate, interest_method_for, interest_rate_for, rate_rule
-from contributions.assessment import CRASH_AFTER_CHUNKS_ENV
 from contributions.selectors import account_creditable_lines_sql
 from pension import changelog
 from pension.choices import RegionLevel, Role
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.locks import ACCOUNT_RUN, RunLock
+from pension.locks import ACCOUNT_RUN, RunLock, crash_after_chunks
 from pension.models import ChangeAction, Region
 from pension.periods import Period
 from pension.scope import region_allows, restrict
@@ -153,21 +152,6 @@ def _finish(run: AccountRun, status: str, reason: str) -> AccountRun:
     run.save(update_fields=["status", "finished_at"])
     _log(None, run, before, reason=reason)
     return run
-
-
-def _crash_hook(committed: int) -> None:
-    """Test hook (accounts/tests/test_worker.py): under the test settings with
-    ``PENSION_TEST_CRASH_AFTER_CHUNKS=N``, SIGKILL this process once N chunks of this
-    execution have committed: a worker lost mid-run."""
-    import os
-    import signal
-
-    from django.conf import settings
-
-    crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
-    testing = settings.SETTINGS_MODULE == "pension.settings.test"
-    if crash_after and testing and committed >= int(crash_after):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _fail(run_id: int, exc: BaseException) -> None:
@@ -627,7 +611,7 @@ def interest_run_execute(run_id: int) -> AccountRun:
                 _interest_chunk(run, chunk, run.parameters["previous_run"])
                 _progress(run, key)
                 committed += 1
-                _crash_hook(committed)
+                crash_after_chunks(committed)
             with transaction.atomic():
                 return _finish(run, RunStatus.CALCULATED, "calculated")
         except Exception as exc:

@@ -48,15 +48,12 @@ monthly payroll as the item "adjustment".
 from __future__ import annotations
 
 import math
-import os
-import signal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -67,7 +64,7 @@ from benefits.models import AdjustmentEvent, PayrollDue, PensionAdjustment, Pens
 from pension import approvals, changelog
 from pension.choices import RegionLevel, Role
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.locks import RunLock
+from pension.locks import RunLock, crash_after_chunks
 from pension.models import ApprovalRequest, ApprovalStatus, ChangeAction, Region, StaffUser
 from pension.money import round_fen
 from pension.periods import Period
@@ -593,7 +590,7 @@ def adjustment_event_execute(event_id: int) -> AdjustmentEvent:
                     continue
                 _adjust_chunk(event, code, count)
                 committed += 1
-                _after_chunk(committed)
+                crash_after_chunks(committed, CRASH_AFTER_CHUNKS_ENV)
             return _finish(event)
         except Exception as exc:
             _fail(event.pk, exc)
@@ -786,15 +783,6 @@ def _adjust_chunk(event: AdjustmentEvent, region: str, heads: int) -> None:
             processed_count=F("processed_count") + heads, parameters=parameters
         )
     event.processed_count += heads
-
-
-def _after_chunk(committed: int) -> None:
-    """Test hook: with ``PENSION_TEST_ADJUSTMENT_CRASH_AFTER_CHUNKS=N`` under the test
-    settings, the process kills itself (SIGKILL) once N chunks have committed."""
-    crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
-    testing = settings.SETTINGS_MODULE == "pension.settings.test"
-    if crash_after and testing and committed >= int(crash_after):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 _TOTALS_SQL = """

@@ -254,8 +254,10 @@ def _day(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        value = str(int(value))  # a number cell 20260305
     if isinstance(value, str):
         match = _DATE_TEXT.fullmatch(value.strip())
         if match:

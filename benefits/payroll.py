@@ -44,13 +44,10 @@ re-issue dues of the next run.
 
 from __future__ import annotations
 
-import os
-import signal
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
@@ -68,15 +65,13 @@ from enrollment.models import InsuredPerson
 from pension import changelog
 from pension.choices import Role
 from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.locks import CRASH_AFTER_CHUNKS_ENV, RunLock, crash_after_chunks  # noqa: F401
 from pension.models import ChangeAction, Region
 from pension.periods import Period
 from pension.scope import region_allows, restrict
 from pension.selectors import profile_for_region, region_get
 
 PAYROLL_RUN = 7_211_004 << 32  # pg_advisory_lock namespace of benefits.PayrollRun
-# test hook (benefits/tests/test_payroll_worker.py): SIGKILL the executing process after
-# this many chunks committed; honoured only under the test settings
-CRASH_AFTER_CHUNKS_ENV = "PENSION_TEST_CRASH_AFTER_CHUNKS"
 # runs whose lines count as paid (approved and after)
 PAID_STATUSES = (PayrollRunStatus.APPROVED, PayrollRunStatus.EXPORTED, PayrollRunStatus.CLOSED)
 MONTHLY_ITEMS = (PayrollItem.PENSION, PayrollItem.ADJUSTMENT)
@@ -388,8 +383,6 @@ def payroll_run_execute(run_id: int) -> PayrollRun:
     unchanged; a failed or crashed (still running) run continues where it stopped. On
     an error the run is marked failed and the error raised again. Call it outside
     ``transaction.atomic``: each chunk commits on its own."""
-    from pension.locks import RunLock
-
     with RunLock(PAYROLL_RUN, run_id) as mine:
         if not mine:  # another worker is executing it right now
             return PayrollRun.objects.select_related("region").get(pk=run_id)
@@ -406,7 +399,7 @@ def payroll_run_execute(run_id: int) -> PayrollRun:
                     continue
                 _pay_chunk(run, code, count)
                 committed += 1
-                _after_chunk(committed)
+                crash_after_chunks(committed)
             return _finish(run)
         except Exception as exc:
             _fail(run.pk, exc)
@@ -639,15 +632,6 @@ def _pay_chunk(run: PayrollRun, region: str, heads: int) -> None:
             processed_count=F("processed_count") + heads, parameters=parameters
         )
     run.processed_count += heads
-
-
-def _after_chunk(committed: int) -> None:
-    """Test hook: with ``PENSION_TEST_CRASH_AFTER_CHUNKS=N`` under the test settings the
-    process kills itself (SIGKILL: a worker lost mid-run) once N chunks committed."""
-    crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
-    testing = settings.SETTINGS_MODULE == "pension.settings.test"
-    if crash_after and testing and committed >= int(crash_after):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # Totals per county (the lines' region) and per city (its parent), per item.

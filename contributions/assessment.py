@@ -51,15 +51,12 @@ management command): each chunk commits on its own.
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -72,7 +69,12 @@ from enrollment.models import Employer, InsuredPerson
 from pension import changelog
 from pension.choices import Role
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.locks import ASSESSMENT_RUN, RunLock
+from pension.locks import (  # noqa: F401  (CRASH_AFTER_CHUNKS_ENV: for the tests)
+    ASSESSMENT_RUN,
+    CRASH_AFTER_CHUNKS_ENV,
+    RunLock,
+    crash_after_chunks,
+)
 from pension.models import ChangeAction, Region
 from pension.periods import Period
 from pension.scope import region_allows, restrict
@@ -92,7 +94,6 @@ FLEXIBLE_CATEGORIES = (PersonCategory.FLEXIBLE, PersonCategory.INDIVIDUAL_BUSINE
 # pg_advisory_lock key of "run N is being executed": this namespace + N
 # test hook (contributions/tests/test_assessment_worker.py): SIGKILL the executing
 # process after this many chunks committed; honoured only under the test settings
-CRASH_AFTER_CHUNKS_ENV = "PENSION_TEST_CRASH_AFTER_CHUNKS"
 
 FINISHED = frozenset({RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.RELEASED})
 
@@ -602,13 +603,9 @@ def _assess_chunk(run: AssessmentRun, region: str, heads: int) -> None:
 
 
 def _after_chunk(run: AssessmentRun, committed: int) -> None:
-    """Test hook: with ``PENSION_TEST_CRASH_AFTER_CHUNKS=N`` under the test settings,
-    the process kills itself (SIGKILL, no cleanup: a worker lost mid-run) once N
-    chunks of this execution have committed."""
-    crash_after = os.environ.get(CRASH_AFTER_CHUNKS_ENV)
-    testing = settings.SETTINGS_MODULE == "pension.settings.test"
-    if crash_after and testing and committed >= int(crash_after):
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Test hook (``pension.locks.crash_after_chunks``), kept as a name of this module
+    for the tests that replace it."""
+    crash_after_chunks(committed)
 
 
 _TOTALS_SQL = """

@@ -4,10 +4,27 @@ blocks run 5 of another."""
 
 from __future__ import annotations
 
+import os
+import signal
+
+from django.conf import settings
 from django.db import connection
 
 ASSESSMENT_RUN = 7_211_002 << 32  # contributions.AssessmentRun
 ACCOUNT_RUN = 7_211_003 << 32  # accounts.AccountRun
+
+# test hook of the chunked batches: SIGKILL the executing process after this many chunks
+CRASH_AFTER_CHUNKS_ENV = "PENSION_TEST_CRASH_AFTER_CHUNKS"
+
+
+def crash_after_chunks(committed: int, env: str = CRASH_AFTER_CHUNKS_ENV) -> None:
+    """Test hook of every chunked batch: with ``<env>=N`` under the test settings the
+    process kills itself (SIGKILL, no cleanup: a worker lost mid-run) once N chunks of
+    this execution have committed; the worker tests then resume the run."""
+    crash_after = os.environ.get(env)
+    testing = settings.SETTINGS_MODULE == "pension.settings.test"
+    if crash_after and testing and committed >= int(crash_after):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class RunLock:

@@ -25,7 +25,7 @@ from accounts.choices import EntryKind, RunStatus
 from accounts.models import AccountEntry, AccountRun, InterestLine
 from accounts.tasks import interest_run_execute
 from accounts.tests.factories import account_with, make_person
-from contributions.assessment import CRASH_AFTER_CHUNKS_ENV
+from pension.locks import CRASH_AFTER_CHUNKS_ENV
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 PROVINCE = "140000"
