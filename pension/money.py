@@ -9,6 +9,7 @@ decimals and indices keep ``INDEX_DECIMAL_PLACES`` (at least six).
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -20,7 +21,9 @@ __all__ = [
     "MONEY_DECIMAL_PLACES",
     "MONEY_MAX_DIGITS",
     "RATE_DECIMAL_PLACES",
+    "MoneyFormatError",
     "money_field",
+    "parse_money",
     "round_fen",
     "round_places",
     "to_decimal",
@@ -64,6 +67,47 @@ def to_decimal(value: DecimalLike) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"Not a finite decimal number: {value!r}")
     return result
+
+
+class MoneyFormatError(ValueError):
+    """A text that is not an amount of money in the one accepted form."""
+
+
+# Plain ASCII digits, an optional minus, at most two decimals, at most 12 digits
+# before the point (money_field's 14 digits). No "+", no exponent, no "_" separators,
+# no full-width or other Unicode digits (Python's Decimal and \d accept all of those).
+_MONEY_RE = re.compile(r"(-?)([0-9]{1,12})(?:\.([0-9]{1,2}))?", re.ASCII)
+
+
+def parse_money(text: str | Decimal | int, *, allow_negative: bool = False) -> Decimal:
+    """Parse an amount of money strictly and return it with two decimal places.
+
+    The one function every importer and API field uses to read money: a ``str`` of
+    ASCII digits with an optional minus sign (only when ``allow_negative``) and at
+    most two decimals, surrounding white space ignored. ``Decimal`` and ``int``
+    values (openpyxl gives those for numeric cells) must be finite and have at most
+    two decimals. Anything else raises ``MoneyFormatError`` (a ``ValueError``).
+    """
+    if isinstance(text, (bool, float)):
+        raise MoneyFormatError(f"Not an amount of money: {text!r}")
+    if isinstance(text, int):
+        text = str(text)
+    elif isinstance(text, Decimal):
+        if not text.is_finite():
+            raise MoneyFormatError(f"Not an amount of money: {text!r}")
+        if text != text.quantize(FEN, rounding=ROUND_HALF_UP):
+            raise MoneyFormatError(f"More than two decimals: {text!r}")
+        text = format(text.quantize(FEN), "f")
+    if not isinstance(text, str):
+        raise MoneyFormatError(f"Not an amount of money: {text!r}")
+    match = _MONEY_RE.fullmatch(text.strip())
+    if match is None:
+        raise MoneyFormatError(f"Not an amount of money: {text!r}")
+    sign, whole, fraction = match.groups()
+    if sign and not allow_negative:
+        raise MoneyFormatError(f"A negative amount is not allowed here: {text!r}")
+    value = Decimal(f"{sign}{whole}.{(fraction or '').ljust(2, '0')}")
+    return value.copy_abs() if value.is_zero() else value
 
 
 def round_places(value: DecimalLike, places: int) -> Decimal:

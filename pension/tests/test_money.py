@@ -120,3 +120,61 @@ def test_money_field() -> None:
     assert path == "django.db.models.DecimalField"
     assert kwargs["max_digits"] == 14
     assert kwargs["decimal_places"] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1000", Decimal("1000.00")),
+        (" 4198.5 ", Decimal("4198.50")),
+        ("0.01", Decimal("0.01")),
+        ("0", Decimal("0.00")),
+        (Decimal("12.3"), Decimal("12.30")),
+        (7, Decimal("7.00")),
+        ("999999999999.99", Decimal("999999999999.99")),
+    ],
+)
+def test_parse_money_accepts_plain_amounts(text, expected) -> None:
+    from pension.money import parse_money
+
+    value = parse_money(text)
+    assert value == expected
+    assert value.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1_000.00",  # Python's Decimal reads this as 1000
+        "１０００",  # full-width digits
+        "١٠٠٠",  # Arabic-Indic digits
+        "1e3",
+        "1E30",
+        "+100",
+        "-5",  # negative not allowed by default
+        "12.345",
+        "sNaN",
+        "NaN",
+        "Infinity",
+        "",
+        ".5",
+        "1,000.00",
+        "²",
+        "1000000000000.00",  # 13 digits before the point
+        1.5,
+        True,
+        Decimal("1.005"),
+        Decimal("sNaN"),
+    ],
+)
+def test_parse_money_refuses_everything_else(text) -> None:
+    from pension.money import MoneyFormatError, parse_money
+
+    with pytest.raises(MoneyFormatError):
+        parse_money(text)
+
+
+def test_parse_money_negative_when_allowed() -> None:
+    from pension.money import parse_money
+
+    assert parse_money("-12.5", allow_negative=True) == Decimal("-12.50")
