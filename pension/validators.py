@@ -152,10 +152,14 @@ def parse_citizen_id(value: str, *, today: date | None = None) -> CitizenId:
         )
     expected = citizen_id_check_character(number[:17])
     if number[17] != expected:
+        # The message does not name the character that would make the number valid:
+        # that invites "fixing" a mistyped number by changing its last character.
         raise ValidationError(
-            _("The check character of the citizen ID number is wrong: expected %(expected)s."),
+            _(
+                "The citizen ID number is wrong: its check character does not match the "
+                "first 17 characters. Check the number against the ID card."
+            ),
             code="check_character",
-            params={"expected": expected},
         )
     sequence = number[14:17]
     return CitizenId(
@@ -283,11 +287,11 @@ def parse_credit_code(value: str) -> str:
     if code[17] != expected:
         raise ValidationError(
             _(
-                "The check character of the unified social credit code is wrong: "
-                "expected %(expected)s."
+                "The unified social credit code is wrong: its check character does not "
+                "match the first 17 characters. Check the code against the business "
+                "licence."
             ),
             code="check_character",
-            params={"expected": expected},
         )
     return code
 

@@ -556,8 +556,8 @@ def test_an_invalid_credit_code_is_refused_with_the_validators_code(client, mark
     assert error["code"] == "check_character"
     assert error["details"] == {
         "credit_code": [
-            "The check character of the unified social credit code is wrong: "
-            f"expected {NEW_CODE[17]}."
+            "The unified social credit code is wrong: its check character does not "
+            "match the first 17 characters. Check the code against the business licence."
         ]
     }
     assert _counts() == start

@@ -267,7 +267,8 @@ def test_a_wrong_check_character_is_reported(world):
             2,
             "公民身份号码",
             wrong,
-            f"The check character of the citizen ID number is wrong: expected {ID_C[17]}.",
+            "The citizen ID number is wrong: its check character does not match the first "
+            "17 characters. Check the number against the ID card.",
         )
     ]
     assert_refused_and_unchanged(world, result, before)

@@ -69,7 +69,7 @@ def test_a_person_is_registered_with_birth_date_and_sex_from_the_number(staff, r
 @pytest.mark.parametrize(
     ("number", "code", "message"),
     [
-        (MAN[:-1] + "4", "check_character", "expected 3"),
+        (MAN[:-1] + "4", "check_character", "does not match the first 17"),
         (MAN[:17], "length", "it has 17"),
         (MAN + "1", "length", "it has 19"),
         ("14010519700512A133", "characters", "only digits"),
