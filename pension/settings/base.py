@@ -223,6 +223,21 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Uploads and imports (pension/imports.py; docs/operations.md "Limits") ------------
+# The largest file any upload form or import takes, in bytes (default 100 MB).
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)))
+# Data rows an import may have: "default", or per import (bank results: a bank's
+# payments of a province's payroll). An .xlsx declaring more is refused unread.
+IMPORT_MAX_ROWS = {
+    "default": int(os.environ.get("IMPORT_MAX_ROWS", "200000")),
+    "bank_results": int(os.environ.get("IMPORT_MAX_ROWS_BANK_RESULTS", "1000000")),
+}
+# Columns an .xlsx sheet may declare, and the bytes its zip may unpack to.
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "64"))
+IMPORT_MAX_UNPACKED_BYTES = int(
+    os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(1024 * 1024 * 1024))
+)
+
 # --- REST API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
     # API keys first: DRF answers 401 with "WWW-Authenticate: Api-Key" from the first class
