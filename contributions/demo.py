@@ -45,7 +45,7 @@ meeting a demo run, and stays fast (a test's share of the suite is its own rows)
 ``contributions/tests/test_demo.py`` loads the tiny province with it and checks it.
 
 Years whose limits are not on record are skipped with a line in the log (the Shanxi
-profile has 2023–2026; 2023 and 2024 are working values, marked in their notes).
+profile has 2025–2026: only published figures are shipped, docs/calculations.md).
 Work already there is skipped: a year that has bases in the province, a period that
 has a live run of the province. Foreign keys are checked once per key at the end
 (``enrollment.demo._foreign_keys_checked_once``), not row by row at commit: at the

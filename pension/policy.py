@@ -20,6 +20,22 @@ from pension.choices import ParameterKind as K
 NATIONAL = "national"
 PROFILE = "profile"
 
+# The ``source`` of a shipped value that is not a published figure (工作值): only the
+# operational settings below may carry it (a due day, the reserve months, approval
+# thresholds, the gap-sharing split), never a wage, base, limit, rate or income. Every
+# other shipped value names the published document it comes from
+# (``pension/tests/test_policy.py`` checks both; docs/calculations.md lists what is
+# shipped and what was not found).
+WORKING_VALUE_SOURCE = "工作值（非公布数字）"
+WORKING_VALUE_KEYS = frozenset(
+    {
+        "contribution.payment_due_day",
+        "funds.reserve_months",
+        "approvals.amount_thresholds",
+        "budget.gap_sharing",
+    }
+)
+
 
 @dataclass(frozen=True)
 class ParameterSpec:

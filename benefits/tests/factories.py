@@ -71,3 +71,26 @@ def retiree(
         total=total,
         paid_through=Period.parse(paid_through) if paid_through else None,
     )
+
+
+# Average wages the tests enter for years whose published figure is not shipped
+# (pension/data/policy_parameters.json has Shanxi's from 2024, in force 2025, on): test
+# values, round numbers chosen so the indices come out exact, never published figures.
+TEST_AVERAGE_WAGES = {2022: "6848", 2023: "6922"}
+
+
+def enter_test_average_wages(wages: dict[int, str] = TEST_AVERAGE_WAGES) -> None:
+    """Enter ``contribution.average_wage`` of each statistics year (in force from the
+    next January) in the Shanxi profile, as the province would, marked as test values."""
+    from pension.models import PolicyParameter, PolicyProfile
+
+    shanxi = PolicyProfile.objects.get(code="shanxi")
+    for year, value in wages.items():
+        PolicyParameter.objects.create(
+            key="contribution.average_wage",
+            profile=shanxi,
+            effective_from=date(year + 1, 1, 1),
+            value=value,
+            reference_year=year,
+            source="test value (not a published figure)",
+        )

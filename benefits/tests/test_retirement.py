@@ -21,6 +21,7 @@ from accounts.tests.factories import account_with, make_person
 from benefits import payroll, services, tasks
 from benefits.choices import DeterminationStatus, PayrollItem, RetirementKind
 from benefits.models import PayrollDue, PayrollLine, PayrollPayment, PensionDetermination
+from benefits.tests.factories import enter_test_average_wages
 from contributions.choices import LineKind
 from contributions.models import ContributionLine
 from enrollment.choices import PersonStatus
@@ -77,7 +78,9 @@ def wang(staff):
     """A man born 1965-03-15, first work 1985-07: statutory age 60 + 1 month (born
     1965-03: m = 2 → 2 // 4 + 1 = 1) → 2025-04-15. 180 deemed months; contributions
     2023 (12 × 10272 = 1.5 × W(2022) 6848), 2024 (12 × 8652.50 = 1.25 × W(2023) 6922),
-    2025-01..03 (3 × 13994 = 2 × W(2024) 6997); an account of 41520.00 from 2025-01."""
+    2025-01..03 (3 × 13994 = 2 × W(2024) 6997); an account of 41520.00 from 2025-01.
+    W(2022) and W(2023) are test values (the published ones are not shipped)."""
+    enter_test_average_wages()
     person = make_person(
         staff["caseworker"].agency,
         born=date(1965, 3, 15),
@@ -230,7 +233,8 @@ def zhou(staff):
     """A man born 1966-03-10: m = 14 → 14 // 4 + 1 = 4 months → statutory 2026-07-10;
     flexible early from max(2026-03 (age 60), 2026-07 − 36) = 2026-03. Contributions 2024
     (12 × 6922 = W(2023)) and 2025 (12 × 6997 = W(2024)), 156 deemed months: 180 in all;
-    no account."""
+    no account. W(2023) is a test value (the published one is not shipped)."""
+    enter_test_average_wages({2023: "6922"})
     person = make_person(
         staff["caseworker"].agency,
         born=date(1966, 3, 10),

@@ -1,14 +1,17 @@
-"""Which policy value applied on date D in region R (DESIGN §4)."""
+"""Which policy value applied on date D in region R (DESIGN §4); what is shipped and
+where each shipped value comes from (issue 12)."""
 
+import json
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from pension import services
 from pension.models import PolicyParameter
-from pension.policy import typed_value
+from pension.policy import WORKING_VALUE_KEYS, WORKING_VALUE_SOURCE, typed_value
 from pension.selectors import policy_value
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +121,72 @@ def test_interest_rates_and_divisor_table_as_design_gives_them(demo_tiny):
         policy_value("benefits.months_divisor", on=date(2024, 12, 31)).value["to_the_month"]
         is False
     )
+
+
+def _shipped() -> list[dict]:
+    from pension.demo import DATA_DIR
+
+    data = json.loads((DATA_DIR / "policy_parameters.json").read_text(encoding="utf-8"))
+    return data["parameters"]
+
+
+def test_every_shipped_value_names_its_source():
+    # the hard rule of issue 12: a shipped value comes from a published source that its
+    # record names; the only exception is an operational setting marked as a working
+    # value (工作值), never a wage, base, limit, rate or income
+    shipped = _shipped()
+    assert len(shipped) > 50
+    for row in shipped:
+        where = f"{row['profile']} {row['key']} {row['effective_from']}"
+        assert isinstance(row["source"], str) and row["source"].strip(), where
+        if row["source"] == WORKING_VALUE_SOURCE:
+            assert row["key"] in WORKING_VALUE_KEYS, where
+            assert "working value" in row["notes"], where
+        else:
+            for marker in ("工作值", "未核实", "working value", "extrapolat", "projected"):
+                assert marker not in row["source"], where
+                assert marker not in row["notes"], where
+
+
+def test_no_figure_is_shipped_without_a_published_source():
+    # the Shanxi 2023 and 2024 average wages and limits were projected working values:
+    # they are gone, and nothing before the published 2025 figures is in force
+    figures = {"contribution.average_wage", "contribution.base_floor", "contribution.base_ceiling"}
+    shanxi = sorted(
+        (row["effective_from"], row["key"])
+        for row in _shipped()
+        if row["profile"] == "shanxi" and row["key"] in figures
+    )
+    assert shanxi[0][0] == "2025-01-01"
+    assert all(row["key"] not in WORKING_VALUE_KEYS for row in _shipped() if row["key"] in figures)
+
+
+def test_a_year_without_published_limits_is_refused_by_name(demo_tiny):
+    from contributions import bases
+    from pension.errors import InvalidInput
+
+    # Shanxi's limits are on record from 2025; 2024's were never shipped
+    with pytest.raises(InvalidInput) as refused:
+        bases.year_limits(2024, region="140105", as_of=date(2026, 12, 1))
+    assert refused.value.code == "limits_missing"
+    assert "2024" in str(refused.value)
+    with pytest.raises(ValidationError) as missing:
+        policy_value("contribution.average_wage", on=date(2024, 6, 1), region="140105")
+    assert missing.value.code == "parameter_missing"
+    assert "contribution.average_wage" in str(missing.value.params)
+
+
+def test_a_year_before_the_first_shipped_interest_rate_is_refused_by_name(demo_tiny):
+    from accounts.services import interest_rate_for
+    from pension.errors import InvalidInput
+
+    # the national crediting rates are shipped from 2016; the statutory deposit rates
+    # used before were not found in a published table we could read (docs/calculations.md)
+    assert interest_rate_for(2016).rate == Decimal("0.0831")
+    with translation.override("en"):
+        with pytest.raises(InvalidInput) as refused:
+            interest_rate_for(2015)
+        assert refused.value.code == "no_interest_rate"
+        assert str(refused.value) == (
+            "No crediting interest rate has been announced for 2015 or any year before it."
+        )

@@ -34,6 +34,7 @@ from django.utils import translation
 from accounts.tests.factories import make_person
 from benefits.choices import PayrollRunStatus
 from benefits.models import PayrollRun, PensionDetermination
+from benefits.tests.factories import enter_test_average_wages
 from benefits.tests.test_retirement import lines
 from pension.models import ApprovalRequest
 from pension.periods import Period
@@ -54,7 +55,9 @@ def zh(text) -> str:
 
 @pytest.fixture
 def zheng(staff):
-    """郑新退, of the caseworker's county, with his records and a bank account."""
+    """郑新退, of the caseworker's county, with his records and a bank account; W(2023)
+    is a test value (the published one is not shipped)."""
+    enter_test_average_wages({2023: "6922"})
     person = make_person(
         staff["caseworker"].agency,
         born=date(1966, 6, 10),
