@@ -15,11 +15,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from benefits import bank, payroll
+from benefits import bank, payroll, selectors
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, PayrollRun
 from contributions.run_views import AssessmentRunForm
 from pension.batch_views import progress_of, progress_partial, run_transition
+from pension.charts import chart
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.models import Region
@@ -92,6 +93,29 @@ def _banks(run: PayrollRun) -> list[str]:
     return sorted({f.bank_name for f in bank.bank_files(run)})
 
 
+def _charts(run: PayrollRun) -> list:
+    """The run page's charts: this run by city, and the pay months up to this one."""
+    by_city = selectors.payroll_city_totals(run)
+    months = selectors.payroll_months(run)
+    return [
+        chart(
+            "payroll-by-city",
+            title=gettext("Amount by city"),
+            categories=[name for name, _amount in by_city],
+            series=[(gettext("Amount"), [amount for _name, amount in by_city])],
+            unit=gettext("yuan"),
+        ),
+        chart(
+            "payroll-by-month",
+            title=gettext("Amount by pay month"),
+            categories=[period for period, _amount, _lines in months],
+            series=[(gettext("Amount"), [amount for _period, amount, _lines in months])],
+            kind="line",
+            unit=gettext("yuan"),
+        ),
+    ]
+
+
 def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> dict:
     user = request.user
     may_prepare = region_allows(user, run.region_id, "prepare")
@@ -104,6 +128,7 @@ def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> 
     calculated = status in FINISHED
     return {
         "run": run,
+        "charts": _charts(run) if calculated else [],
         "progress": _progress(run),
         "totals": payroll.run_totals(run) if calculated else [],
         "variance": payroll.run_variance(run, limit=VARIANCE_SHOWN) if calculated else None,

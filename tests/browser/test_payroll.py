@@ -38,7 +38,7 @@ from benefits.tests.factories import enter_test_average_wages
 from benefits.tests.test_retirement import lines
 from pension.models import ApprovalRequest
 from pension.periods import Period
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -179,6 +179,10 @@ def test_retirement_determination_dry_run_live_run_approval_and_bank_file(
     assert page.locator("#total-amount").inner_text() == PENSION
     assert page.locator("#payment-count").inner_text() == "1"
     assert page.locator("#approve").count() == 0  # a dry run is never approved
+    # the run's charts are drawn (ECharts renders SVG into the figure)
+    page.wait_for_selector('[data-chart="payroll-by-city"] svg', state="attached")
+    assert page.locator('[data-chart="payroll-by-month"] svg').count() == 1
+    screenshot(page, "payroll-dry-run")
     rows = page.locator("#variance tbody tr")
     assert rows.count() == 1
     row = page.locator(f"#variance tr[data-person='{zheng.pk}']")
