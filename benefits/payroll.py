@@ -53,6 +53,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from benefits import payee_accounts
 from benefits.choices import (
     DeterminationStatus,
     PaymentStatus,
@@ -257,10 +258,14 @@ def payroll_run_start(*, actor, run: PayrollRun) -> PayrollRun:
 
 
 @transaction.atomic
-def payroll_run_approve(*, actor, run: PayrollRun) -> PayrollRun:
+def payroll_run_approve(
+    *, actor, run: PayrollRun, confirmed_account_changes: int | None = None
+) -> PayrollRun:
     """A reviewer of the run's region (or above), not the person who started it,
     approves a calculated live run (maker-checker, §2.4). Every retiree paid a pension
-    in it is then paid through the run's period."""
+    in it is then paid through the run's period. Payments to a bank account changed in
+    the last N days need the reviewer's explicit confirmation of their number
+    (``confirmed_account_changes``, see ``benefits.payee_accounts``)."""
     run = _locked(run)
     if run.started_by_id is not None and actor.pk == run.started_by_id:
         raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
@@ -272,6 +277,7 @@ def payroll_run_approve(*, actor, run: PayrollRun) -> PayrollRun:
         raise Conflict(ERROR_DRY_RUN_APPROVAL, code="dry_run")
     if run.status != PayrollRunStatus.CALCULATED:
         raise wrong_status(run, "approved")
+    accounts = payee_accounts.confirm_recent_changes(run, confirmed_account_changes)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -286,7 +292,7 @@ def payroll_run_approve(*, actor, run: PayrollRun) -> PayrollRun:
     run.status = PayrollRunStatus.APPROVED
     run.approved_by = actor
     run.approved_at = timezone.now()
-    run.parameters = {**run.parameters, "paid_through_moved": moved}
+    run.parameters = {**run.parameters, "paid_through_moved": moved, **accounts}
     run.save(update_fields=["status", "approved_by", "approved_at", "parameters"])
     log(actor, run, PayrollRunStatus.CALCULATED, action=ChangeAction.APPROVE)
     return run

@@ -5,6 +5,7 @@ and call ``benefits.payroll`` and ``benefits.bank``."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -15,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from benefits import bank, payroll, selectors
+from benefits import bank, payee_accounts, payroll, selectors
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, PayrollRun
 from contributions.run_views import AssessmentRunForm
@@ -133,6 +134,12 @@ def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> 
         "totals": payroll.run_totals(run) if calculated else [],
         "variance": payroll.run_variance(run, limit=VARIANCE_SHOWN) if calculated else None,
         "variance_shown": VARIANCE_SHOWN,
+        "account_changes": payee_accounts.accounts_changed_since_last_month(run)
+        if calculated
+        else [],
+        "recent_accounts": payee_accounts.recent_account_changes(run)
+        if status == PayrollRunStatus.CALCULATED and not run.dry_run
+        else None,
         "by_bank": payroll.payments_by_bank(run) if calculated else [],
         "bank_files": bank.bank_files(run),
         "bank_results": run.bank_results.order_by("-received_at"),
@@ -182,9 +189,15 @@ def payroll_run_start(request: HttpRequest, pk: int) -> HttpResponse:
 @benefits_section
 @require_POST
 def payroll_run_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _transition(
-        request, pk, payroll.payroll_run_approve, gettext("Payroll run %(run)s approved.")
-    )
+    """Approve; the reviewer confirms the payments to recently changed bank accounts by
+    ticking the box that carries their number (none ticked: nothing confirmed)."""
+    confirmed = request.POST.get("confirmed_account_changes", "")
+    service = partial(
+        payroll.payroll_run_approve,
+        confirmed_account_changes=int(confirmed) if confirmed.isascii() and confirmed.isdigit()
+        else None,
+    )  # fmt: skip
+    return _transition(request, pk, service, gettext("Payroll run %(run)s approved."))
 
 
 @benefits_section

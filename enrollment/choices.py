@@ -62,4 +62,7 @@ class PersonStatus(models.TextChoices):
 # Key personal data (关键信息): changed only through maker-checker with attachments.
 KEY_FIELDS = ("id_number", "name", "birth_date", "first_work_date", "deemed_months", "category")
 # Contact data: changed directly, logged.
-CONTACT_FIELDS = ("phone", "address", "card_number", "bank_name", "bank_account")
+CONTACT_FIELDS = ("phone", "address", "card_number")
+# The account pensions are paid to (发放银行、账号, §6.2.2.3): key data, entered at
+# registration, changed afterwards only through maker-checker in the owning region.
+BANK_FIELDS = ("bank_name", "bank_account")

@@ -82,7 +82,21 @@ class PersonRegisterForm(ServiceErrorsMixin, forms.Form):
 class ContactForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = InsuredPerson
-        fields = ["phone", "address", "card_number", "bank_name", "bank_account"]
+        fields = ["phone", "address", "card_number"]
+
+
+class BankAccountChangeForm(ServiceErrorsMixin, forms.Form):
+    """A new bank and account for the pension (§6.2.2.3): a case for a reviewer."""
+
+    bank_name = forms.CharField(label=_("Bank"), max_length=64)
+    bank_account = forms.CharField(label=_("Bank account"), max_length=40)
+    reason = forms.CharField(
+        label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    attachment = forms.FileField(
+        label=_("Supporting document"),
+        help_text=_("A scan of the document that proves the change (PDF or image)."),
+    )
 
 
 class KeyDataChangeForm(ServiceErrorsMixin, forms.Form):

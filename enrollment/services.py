@@ -3,7 +3,9 @@
 Every function validates its input (invalid citizen IDs and credit codes are refused
 with the validators' messages and nothing is written), writes in one transaction and
 records the change in the change log. Key personal data changes go through
-maker-checker (``person_key_data_change_request``); contact data changes directly.
+maker-checker (``person_key_data_change_request``), and so does the bank account
+pensions are paid to (``person_bank_account_change_request``, §6.2.2.3); contact data
+changes directly.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import (
+    BANK_FIELDS,
     CONTACT_FIELDS,
     KEY_FIELDS,
     EmployerStatus,
@@ -351,7 +354,7 @@ def person_register(
     parsed = _check_identity(id_number, birth_date, sex)
     _refuse_duplicate(parsed.number)
     _may_prepare(actor, region, InsuredPerson)
-    unknown = set(contact) - set(CONTACT_FIELDS)
+    unknown = set(contact) - set(CONTACT_FIELDS) - set(BANK_FIELDS)
     if unknown:
         raise InvalidInput(
             _("Unknown fields: %(fields)s"),
@@ -401,6 +404,13 @@ def person_update_contact(
     *, actor: StaffUser, person: InsuredPerson, reason: str = "", **changes: Any
 ) -> InsuredPerson:
     """Change contact data directly (no approval), logged (§6.2.2)."""
+    bank = set(changes) & set(BANK_FIELDS)
+    if bank:
+        raise InvalidInput(
+            _("The bank account changes only through an approved request."),
+            code="bank_account_needs_approval",
+            details={"field": sorted(bank)[0]},
+        )
     not_contact = set(changes) - set(CONTACT_FIELDS)
     if not_contact:
         raise InvalidInput(
@@ -555,6 +565,100 @@ approvals.register_operation(
     label=_("Change of key personal data"),
     apply=_apply_key_data_change,
     field_labels=_field_labels(),
+)
+
+
+# --- the bank account pensions are paid to (§6.2.2.3) --------------------------------
+
+BANK_ACCOUNT_CHANGE = "enrollment.person_bank_account_change"
+ERROR_BANK_OUTSIDE_REGION = _(
+    "The bank account of a person is changed only by the owning region's agency."
+)
+ERROR_BANK_NAME_REQUIRED = _("Enter the bank.")
+ERROR_BANK_ACCOUNT_FORM = _("A bank account number has 8 to 32 digits.")
+
+
+def _bank_proposal(person: InsuredPerson, bank_name: str, bank_account: str) -> dict[str, str]:
+    bank_name = (bank_name or "").strip()
+    bank_account = (bank_account or "").strip().replace(" ", "")
+    if not bank_name:
+        raise InvalidInput(
+            ERROR_BANK_NAME_REQUIRED, code="bank_name_required", details={"field": "bank_name"}
+        )
+    if not (bank_account.isascii() and bank_account.isdigit() and 8 <= len(bank_account) <= 32):
+        raise InvalidInput(
+            ERROR_BANK_ACCOUNT_FORM, code="bank_account_form", details={"field": "bank_account"}
+        )
+    proposal = {
+        field: value
+        for field, value in (("bank_name", bank_name), ("bank_account", bank_account))
+        if getattr(person, field) != value
+    }
+    if not proposal:
+        raise InvalidInput(_("Nothing would change."), code="no_change")
+    return proposal
+
+
+def person_bank_account_change_request(
+    *,
+    actor: StaffUser,
+    person: InsuredPerson,
+    bank_name: str,
+    bank_account: str,
+    reason: str,
+    attachments: Iterable = (),
+) -> ApprovalRequest:
+    """Propose a new bank and account for a person's pension (发放银行、账号变更,
+    §6.2.2.3). Unlike other cases (异地通办), only staff of the owning region prepare
+    it, and a reviewer of the owning agency approves it; nothing changes until then."""
+    if not region_allows(actor, person.region_id, "prepare"):
+        raise NotPermitted(ERROR_BANK_OUTSIDE_REGION, code="outside_region")
+    if not reason.strip():
+        raise InvalidInput(_("Give the reason for the change."), code="reason_required")
+    proposal = _bank_proposal(person, bank_name, bank_account)
+    return approvals.approval_request_create(
+        actor=actor,
+        operation=BANK_ACCOUNT_CHANGE,
+        agency=person.agency,
+        summary=str(_("Bank account of %(name)s")) % {"name": person.name},
+        payload=proposal,
+        before={k: getattr(person, k) for k in BANK_FIELDS},
+        target=person,
+        reason=reason,
+        attachments=attachments,
+    )
+
+
+def _apply_bank_account_change(request: ApprovalRequest, checker: StaffUser) -> dict:
+    person = InsuredPerson.objects.select_for_update().get(pk=request.object_id)
+    changes = dict(request.payload)
+    _bank_proposal(
+        person,
+        changes.get("bank_name", person.bank_name),
+        changes.get("bank_account", person.bank_account),
+    )
+    before = changelog.snapshot(person, list(BANK_FIELDS))
+    for field, value in changes.items():
+        setattr(person, field, value)
+    _full_clean(person)
+    person.save(update_fields=[*changes, "updated_at"])
+    changelog.record(
+        actor=checker,
+        action=ChangeAction.UPDATE,
+        instance=person,
+        before=before,
+        after=changelog.snapshot(person, list(BANK_FIELDS)),
+        reason=str(_("Approval request #%(id)s: %(reason)s"))
+        % {"id": request.pk, "reason": request.maker_reason},
+    )
+    return {"person_id": person.pk}
+
+
+approvals.register_operation(
+    BANK_ACCOUNT_CHANGE,
+    label=_("Change of the bank account pensions are paid to"),
+    apply=_apply_bank_account_change,
+    field_labels={f: InsuredPerson._meta.get_field(f).verbose_name for f in BANK_FIELDS},
 )
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("people/new/", views.person_register, name="person_register"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
     path("people/<int:pk>/contact/", views.person_contact, name="person_contact"),
+    path("people/<int:pk>/bank-account/", views.person_bank_account, name="person_bank_account"),
     path("people/<int:pk>/key-data/", views.person_key_data, name="person_key_data"),
     path("employers/", views.employer_search, name="employer_search"),
     path("employers/new/", views.employer_register, name="employer_register"),

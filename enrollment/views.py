@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from enrollment import selectors, services
 from enrollment.forms import (
+    BankAccountChangeForm,
     ContactForm,
     EmployerRegisterForm,
     EmploymentAddForm,
@@ -128,6 +129,7 @@ def person_detail(request, pk: int):
             "may_prepare": region_allows(
                 request.user, person.region_id, "prepare", model=InsuredPerson
             ),
+            "may_change_bank": region_allows(request.user, person.region_id, "prepare"),
         },
     )
 
@@ -151,6 +153,50 @@ def person_contact(request, pk: int):
         request,
         "enrollment/form.html",
         {"form": form, "title": _("Contact data of %(name)s") % {"name": person.name}},
+    )
+
+
+@registration
+def person_bank_account(request, pk: int):
+    """Propose a new bank account for the pension (§6.2.2.3): owning region only."""
+    person = _person(request, pk)
+    if not region_allows(request.user, person.region_id, "prepare"):
+        raise PermissionDenied(str(services.ERROR_BANK_OUTSIDE_REGION))
+    form = BankAccountChangeForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"bank_name": person.bank_name, "bank_account": person.bank_account},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            approval = services.person_bank_account_change_request(
+                actor=request.user,
+                person=person,
+                bank_name=form.cleaned_data["bank_name"],
+                bank_account=form.cleaned_data["bank_account"],
+                reason=form.cleaned_data["reason"],
+                attachments=[form.cleaned_data["attachment"]],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Request #%(id)s is waiting for a reviewer; "
+                    "nothing changes until it is approved."
+                )
+                % {"id": approval.pk},
+            )
+            return redirect("enrollment:person_detail", pk=person.pk)
+    return render(
+        request,
+        "enrollment/form.html",
+        {
+            "form": form,
+            "title": _("Change the bank account of %(name)s") % {"name": person.name},
+            "multipart": True,
+        },
     )
 
 

@@ -33,6 +33,7 @@ WORKING_VALUE_KEYS = frozenset(
         "funds.reserve_months",
         "approvals.amount_thresholds",
         "budget.gap_sharing",
+        "payroll.recent_account_change_days",
     }
 )
 
@@ -162,6 +163,12 @@ SPECS: dict[str, ParameterSpec] = {
             PROFILE,
             _("Urban per-capita monthly disposable income"),
             True,
+        ),
+        ParameterSpec(
+            "payroll.recent_account_change_days",
+            K.INTEGER,
+            PROFILE,
+            _("Days a changed bank account needs the payroll reviewer's confirmation"),
         ),
         ParameterSpec(
             "certification.interval_months",

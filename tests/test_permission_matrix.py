@@ -51,6 +51,9 @@ ENROLLMENT = {
     "enrollment/people/<int:pk>/",
     "enrollment/people/<int:pk>/contact/",
     "enrollment/people/<int:pk>/key-data/",
+    # the bank account (§6.2.2.3): the owning region only (enrollment/tests/
+    # test_bank_account.py tests the other county's refusal)
+    "enrollment/people/<int:pk>/bank-account/",
     "enrollment/employers/",
     "enrollment/employers/new/",
     "enrollment/employers/<int:pk>/",
@@ -323,6 +326,7 @@ def test_registration_pages_by_role_and_region(client, demo_tiny, staff):
         f"/enrollment/people/{person.pk}/",
         f"/enrollment/people/{person.pk}/contact/",
         f"/enrollment/people/{person.pk}/key-data/",
+        f"/enrollment/people/{person.pk}/bank-account/",
         "/enrollment/employers/?q=矩阵",
         "/enrollment/employers/new/",
         f"/enrollment/employers/{employer.pk}/",
@@ -340,6 +344,8 @@ def test_registration_pages_by_role_and_region(client, demo_tiny, staff):
     client.force_login(staff["other_caseworker"])
     assert client.get(f"/enrollment/people/{person.pk}/").status_code == 200
     assert client.get(f"/enrollment/people/{person.pk}/key-data/").status_code == 200
+    # ... but not the bank account pensions are paid to (owning region only)
+    assert client.get(f"/enrollment/people/{person.pk}/bank-account/").status_code == 403
     # ... but the Xiaodian employer is outside their region: invisible, and untouched
     assert client.get(f"/enrollment/employers/{employer.pk}/").status_code == 404
     response = client.post(f"/enrollment/employers/{employer.pk}/status/suspend", {"reason": "x"})
