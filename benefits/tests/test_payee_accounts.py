@@ -116,7 +116,8 @@ def test_a_change_older_than_n_days_needs_no_confirmation(staff, county, novembe
     assert december.status == PayrollRunStatus.APPROVED
 
 
-def test_the_approval_page_asks_for_the_confirmation(client, staff, county, november):
+def test_the_approval_page_asks_for_the_confirmation(client, staff, county, november, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     _change_account(staff, november["a"])
     december = _run(staff, county, "2026-12")
     client.force_login(staff["reviewer"])
