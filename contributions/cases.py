@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from contributions import bases, calc
 from contributions.choices import BaseBasis, BillStatus, LineKind
 from contributions.models import Bill, ContributionLine
+from contributions.selectors import paid_months
 from enrollment.choices import OccupationKind, Sex
 from enrollment.models import Employer, InsuredPerson
 from pension import approvals, changelog
@@ -815,18 +816,12 @@ def minimum_contribution_months(year: int, table: dict[str, Any]) -> int:
 
 
 def contributed_months(person: InsuredPerson | int, *, until: Period | None = None) -> int:
-    """Months contributed: distinct periods of posted regular, back-payment and top-up
-    lines (any payer), refunded lines not counted; deemed months are not included."""
+    """Months contributed and paid (实缴月数, ``selectors.paid_months``): distinct
+    periods of paid regular, back-payment and top-up lines (any payer), refunded lines
+    not counted, plus months transferred in from another province; deemed months are
+    not included. Months assessed but not paid do not count (DESIGN §5.2)."""
     person_id = person if isinstance(person, int) else person.pk
-    refunded = ContributionLine.objects.filter(
-        person_id=person_id, posted=True, kind=LineKind.REFUND
-    ).values("adjusts_id")
-    lines = ContributionLine.objects.filter(
-        person_id=person_id, posted=True, kind__in=CONTRIBUTED_KINDS
-    ).exclude(pk__in=refunded)
-    if until is not None:
-        lines = lines.filter(period__lte=until)
-    return lines.values("period").distinct().count()
+    return paid_months(person_id, until=until.as_int if until is not None else None)
 
 
 @dataclass(frozen=True)
@@ -860,7 +855,7 @@ class Shortfall:
 def contribution_shortfall(person: InsuredPerson, *, on: date) -> Shortfall:
     """The retirement-age shortfall of ``person`` as of ``on``.
 
-    Months contributed (posted lines, distinct periods) + deemed months, against the
+    Months contributed and paid (``contributed_months``) + deemed months, against the
     minimum for the year the person reaches statutory age. A one-time top-up is open
     to people first insured before 2011-07-01; its amount is stated as the flexible
     rate (``contribution.flexible_rate``, 20 %) × the floor of ``on``'s year (the

@@ -6,7 +6,12 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from contributions.choices import BaseBasis, BaseRule, BillStatus, LineKind, RunStatus
-from pension.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, RATE_DECIMAL_PLACES
+from pension.money import (
+    INDEX_DECIMAL_PLACES,
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_DIGITS,
+    RATE_DECIMAL_PLACES,
+)
 from pension.periods import PeriodField
 
 
@@ -363,3 +368,48 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.bill_id}: {self.amount}"
+
+
+class TransferredMonth(models.Model):
+    """A month contributed in another province and transferred in with the person
+    (转入缴费记录, 国办发〔2009〕66号): the monthly base and the contribution index that
+    province recorded on its certificate (参保缴费凭证). It counts in the months
+    contributed (N, the minimum months, the survivors' months) and in the average
+    index Z with its own index; it is written when the transfer-in case is approved,
+    never edited (DESIGN §5.2, §5.3)."""
+
+    person = models.ForeignKey(
+        "enrollment.InsuredPerson", verbose_name=_("Insured person"), on_delete=models.PROTECT,
+        related_name="transferred_months",
+    )  # fmt: skip
+    period = PeriodField(_("Period"))
+    base = money(_("Contribution base"))
+    # the other province's index for the month (its base ÷ its average wage), unrounded
+    contribution_index = models.DecimalField(
+        _("Contribution index"), max_digits=12, decimal_places=INDEX_DECIMAL_PLACES
+    )
+    from_province = models.CharField(_("Transferred from"), max_length=64)
+    case = models.ForeignKey(
+        "pension.ApprovalRequest", verbose_name=_("Case"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+
+    scope_region_path = "person__region"
+
+    class Meta:
+        verbose_name = _("Transferred-in month")
+        verbose_name_plural = _("Transferred-in months")
+        ordering = ["person", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "period"], name="transferredmonth_once_per_person_period"
+            ),
+            models.CheckConstraint(condition=Q(base__gt=0), name="transferredmonth_base_positive"),
+            models.CheckConstraint(
+                condition=Q(contribution_index__gt=0), name="transferredmonth_index_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.period} {self.base} ({self.from_province})"

@@ -68,25 +68,114 @@ def account_creditable_lines_sql(
     return _CREDITABLE_SQL, {"prefix": f"{region_prefix}%", "since": since}
 
 
+# A contribution line "counts as paid" (实缴, DESIGN §5.2) when it is posted and
+# settled: an assessment line when the bill of its run and payer is paid in full and the
+# run is live and released to the tax bureau; a case line (back-payment, correction,
+# refund, top-up) when every bill of its case is paid in full (a case with no bill —
+# a correction downwards, a refund — is settled when it is approved, the only time its
+# lines are written); a limits adjustment when its payer's bill of that kind and period
+# is paid in full, or there is none (a net difference that was not positive). A partly
+# paid bill counts for nobody: the amount paid cannot be attributed to employees.
+# ``l`` is the line's alias.
+PAID_LINE_SQL = """
+l.posted AND (
+  (l.run_id IS NOT NULL AND EXISTS (
+     SELECT 1 FROM contributions_bill pb
+       JOIN contributions_assessmentrun pr ON pr.id = pb.run_id
+      WHERE pb.run_id = l.run_id AND pb.posted AND pb.status = 'paid'
+        AND NOT pr.dry_run AND pr.status IN ('released', 'closed')
+        AND (CASE WHEN l.employer_id IS NULL THEN pb.employer_id IS NULL
+                                                  AND pb.person_id = l.person_id
+                  ELSE pb.employer_id = l.employer_id END)))
+  OR (l.case_id IS NOT NULL AND NOT EXISTS (
+     SELECT 1 FROM contributions_bill pb
+      WHERE pb.case_id = l.case_id AND pb.posted AND pb.status <> 'paid'))
+  OR (l.run_id IS NULL AND l.case_id IS NULL AND l.kind = 'limits_adjustment'
+      AND NOT EXISTS (
+     SELECT 1 FROM contributions_bill pb
+      WHERE pb.run_id IS NULL AND pb.case_id IS NULL AND pb.posted
+        AND pb.kind = 'limits_adjustment' AND pb.period = l.period AND pb.status <> 'paid'
+        AND (CASE WHEN l.employer_id IS NULL THEN pb.employer_id IS NULL
+                                                  AND pb.person_id = l.person_id
+                  ELSE pb.employer_id = l.employer_id END)))
+)
+"""
+
+# kinds of line that make a month count as contributed
+CONTRIBUTED_KINDS = ("regular", "back_payment", "top_up")
+
+
+def paid_months(person_id: int, *, until: int | None = None) -> int:
+    """Months contributed and paid (实缴月数): distinct periods up to ``until`` (YYYYMM)
+    of paid (``PAID_LINE_SQL``) regular, back-payment and top-up lines of any payer,
+    a refunded line not counted; transferred-in months (``TransferredHistory``) are
+    added. Deemed months are not included. This is what the minimum-months check, the
+    shortfall and the survivors' months count (DESIGN §5.2)."""
+    sql = f"""
+        SELECT count(*) FROM (
+            SELECT l.period FROM contributions_contributionline l
+             WHERE l.person_id = %(person)s AND l.period <= %(until)s
+               AND l.kind IN %(kinds)s AND {PAID_LINE_SQL}
+               AND NOT EXISTS (SELECT 1 FROM contributions_contributionline r
+                                WHERE r.adjusts_id = l.id AND r.posted AND r.kind = 'refund')
+            UNION
+            SELECT period FROM contributions_transferredmonth
+             WHERE person_id = %(person)s AND period <= %(until)s
+        ) months
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, {"person": person_id, "until": until or 999912, "kinds": CONTRIBUTED_KINDS}
+        )
+        return int(cursor.fetchone()[0])
+
+
 def contribution_bases_by_year(
-    person_id: int, *, from_year: int, until_period: int | None = None
+    person_id: int,
+    *,
+    from_year: int,
+    until_period: int | None = None,
+    transferred: bool = False,
 ) -> list[dict]:
     """A person's actual contribution bases year by year from ``from_year``: the months
-    that count as contributed and the sum of their monthly bases, over every posted
-    line (base corrections and limits adjustments carry the difference of the base,
-    refunds its negative, so a month's net base is the sum of its lines; a month whose
-    net base is not positive does not count). Used for the pooled-fund share of a
-    transfer to another province (国办发〔2009〕66号: 12 % of each year's actual bases
-    from 1998, part years by month)."""
-    sql = """
+    that count as contributed and paid and the sum of their monthly bases, over every
+    paid line (``PAID_LINE_SQL``: base corrections and limits adjustments carry the
+    difference of the base, refunds its negative, so a month's net base is the sum of
+    its paid lines; a month whose net base is not positive does not count; lines of an
+    unpaid or partly paid bill, or of a run not released, never count).
+
+    Used for the pooled-fund share of a transfer to another province (国办发〔2009〕66号:
+    12 % of each year's actual bases from 1998, part years by month; this province's
+    months only) and, with ``transferred=True``, for the determination, where the
+    months transferred in from another province (``TransferredHistory``) are rows of
+    their own: ``{"year", "months", "bases", "index"}`` with the index recorded by that
+    province (the local rows carry no index: it is computed from this province's
+    average wage)."""
+    sql = f"""
         SELECT period / 100 AS year, count(*), sum(net)
-          FROM (SELECT period, sum(base) AS net
-                  FROM contributions_contributionline
-                 WHERE person_id = %s AND posted AND period >= %s AND period <= %s
-                 GROUP BY period) months
+          FROM (SELECT l.period, sum(l.base) AS net
+                  FROM contributions_contributionline l
+                 WHERE l.person_id = %s AND l.period >= %s AND l.period <= %s
+                   AND {PAID_LINE_SQL}
+                 GROUP BY l.period) months
          WHERE net > 0
          GROUP BY 1 ORDER BY 1
     """
+    first, last = from_year * 100 + 1, until_period or 999912
     with connection.cursor() as cursor:
-        cursor.execute(sql, [person_id, from_year * 100 + 1, until_period or 999912])
-        return [{"year": y, "months": m, "bases": b} for y, m, b in cursor.fetchall()]
+        cursor.execute(sql, [person_id, first, last])
+        rows = [{"year": y, "months": m, "bases": b} for y, m, b in cursor.fetchall()]
+        if transferred:
+            cursor.execute(
+                """
+                SELECT period / 100, count(*), sum(base), sum(contribution_index)
+                  FROM contributions_transferredmonth
+                 WHERE person_id = %s AND period >= %s AND period <= %s
+                 GROUP BY 1 ORDER BY 1
+                """,
+                [person_id, first, last],
+            )
+            for y, m, b, index_sum in cursor.fetchall():
+                rows.append({"year": y, "months": m, "bases": b, "index_sum": index_sum})
+            rows.sort(key=lambda row: (row["year"], "index_sum" in row))
+    return rows

@@ -15,8 +15,8 @@ from accounts.choices import AccountStatus, EntryKind, SettlementReason
 from accounts.models import AccountEntry, AccountTransfer, PensionAccount
 from accounts.services import account_balance, pension_account_start_drawing
 from accounts.tests.factories import account_with, make_person
-from contributions.choices import LineKind
-from contributions.models import ContributionLine
+from contributions.models import Bill
+from contributions.tests.factories import assessed_months, pay_bill
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -32,31 +32,13 @@ def _document():
 
 def _history_1996_to_2010(person) -> None:
     """Monthly lines 1996-07 … 2010-06: base 600 to 1997, 1 000 for 1998 … 2004,
-    2 000 for 2005 … 2009, 2 500 in 2010 (the system's history of the person)."""
+    2 000 for 2005 … 2009, 2 500 in 2010 (the system's history of the person), every
+    bill paid."""
 
-    def base(p: Period) -> D:
-        if p.year < 1998:
-            return D("600.00")
-        if p.year < 2005:
-            return D("1000.00")
-        return D("2000.00") if p.year < 2010 else D("2500.00")
-
-    ContributionLine.objects.bulk_create(
-        ContributionLine(
-            posted=True,
-            period=p,
-            person=person,
-            kind=LineKind.REGULAR,
-            base=base(p),
-            employer_rate=D("0.20"),
-            individual_rate=D("0.08"),
-            account_rate=D("0.08"),
-            employer_amount=base(p) * D("0.20"),
-            individual_amount=base(p) * D("0.08"),
-            account_credit=base(p) * D("0.08"),
-        )
-        for p in Period.range("1996-07", "2010-06")
-    )
+    assessed_months(person, "1996-07", "1997-12", "600.00")
+    assessed_months(person, "1998-01", "2004-12", "1000.00")
+    assessed_months(person, "2005-01", "2009-12", "2000.00")
+    assessed_months(person, "2010-01", "2010-06", "2500.00")
 
 
 @pytest.fixture
@@ -87,6 +69,28 @@ def test_transfer_out_figures_line_by_line(mover):
     }  # fmt: skip
     assert figures["pooled_amount"] == "26280.00"
     assert figures["total"] == "56476.50"
+
+
+def test_unpaid_months_add_nothing_to_the_pooled_transfer(mover):
+    person = mover.person
+    # 2025: 12 months assessed at the floor 4198.00, none paid
+    assessed_months(person, "2025-01", "2025-12", "4198.00", paid=False)
+    figures = cases.transfer_out_figures(mover, on=date(2026, 3, 10))
+    # unchanged: 26 280.00, the last year counted is still 2010
+    assert figures["pooled_amount"] == "26280.00"
+    assert figures["pooled_lines"][-1]["year"] == 2010
+    # one bill paid in part (400 of 839.60) still adds nothing
+    bills = list(Bill.objects.filter(person=person, period__gte=202501).order_by("period"))
+    pay_bill(bills[0], paid_on=date(2026, 2, 1), amount=D("400.00"))
+    assert cases.transfer_out_figures(mover, on=date(2026, 3, 10))["pooled_amount"] == "26280.00"
+    # all twelve paid: 12 × 4198 = 50 376.00 × 12 % = 6 045.12; 26 280.00 + 6 045.12
+    for bill in Bill.objects.filter(person=person, period__gte=202501).order_by("period"):
+        pay_bill(bill, paid_on=date(2026, 2, 1))
+    figures = cases.transfer_out_figures(mover, on=date(2026, 3, 10))
+    assert figures["pooled_lines"][-1] == {
+        "year": 2025, "months": 12, "bases": "50376.00", "amount": "6045.12"
+    }  # fmt: skip
+    assert figures["pooled_amount"] == "32325.12"
 
 
 def test_transfer_out_through_approval_moves_the_balance_and_closes_the_account(staff, mover):

@@ -22,8 +22,8 @@ from benefits import payroll, services, tasks
 from benefits.choices import DeterminationStatus, PayrollItem, RetirementKind
 from benefits.models import PayrollDue, PayrollLine, PayrollPayment, PensionDetermination
 from benefits.tests.factories import enter_test_average_wages
-from contributions.choices import LineKind
 from contributions.models import ContributionLine
+from contributions.tests.factories import assessed_months
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -51,17 +51,9 @@ def proof() -> SimpleUploadedFile:
 
 
 def lines(person, first: str, last: str, base: str) -> None:
-    """Posted regular lines of a flexible worker, one a month, at ``base``."""
-    amount = (D(base) * D("0.20")).quantize(D("0.01"))
-    credit = (D(base) * D("0.08")).quantize(D("0.01"))
-    ContributionLine.objects.bulk_create(
-        ContributionLine(
-            period=period, person=person, employer=None, kind=LineKind.REGULAR, base=D(base),
-            employer_rate=D("0"), individual_rate=D("0.20"), account_rate=D("0.08"),
-            employer_amount=D("0.00"), individual_amount=amount, account_credit=credit,
-        )
-        for period in Period.range(first, last)
-    )  # fmt: skip
+    """Regular lines of a flexible worker, one a month, at ``base``, in released runs,
+    each bill paid in full (only paid months count, DESIGN §5.2)."""
+    assessed_months(person, first, last, base)
 
 
 def written() -> tuple[int, int, int, int]:
@@ -486,6 +478,34 @@ def test_the_minimum_months_must_be_met(staff):
     assert_refused(
         error,
         "李不足 has 179 contribution months (27 contributed and 152 deemed); retiring in 2025 "
+        "needs at least 180.",
+        "minimum_months_not_met",
+        before,
+        person,
+    )
+
+
+def test_months_assessed_but_not_paid_do_not_meet_the_minimum(staff):
+    """156 paid months of 180 assessed fail the 180-month minimum (DESIGN §5.2)."""
+    person = make_person(
+        staff["caseworker"].agency,
+        born=date(1965, 3, 15),
+        name="钱欠缴",
+        first_work_date=date(2010, 4, 1),
+        deemed_months=0,
+    )
+    # assessed 2010-04 … 2025-03: 9 + 14 × 12 + 3 = 180 months; 2012-01 … 2013-12
+    # (24 months) never paid: 180 − 24 = 156 paid
+    lines(person, "2010-04", "2011-12", "4000.00")  # 21 paid
+    assessed_months(person, "2012-01", "2013-12", "4000.00", paid=False)  # 24 unpaid
+    lines(person, "2014-01", "2025-03", "4000.00")  # 11 × 12 + 3 = 135 paid
+    assert ContributionLine.objects.filter(person=person).count() == 180
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        request_for(person, staff["caseworker"])
+    assert_refused(
+        error,
+        "钱欠缴 has 156 contribution months (156 contributed and 0 deemed); retiring in 2025 "
         "needs at least 180.",
         "minimum_months_not_met",
         before,

@@ -36,8 +36,7 @@ from benefits.models import (
     Receivable,
     SurvivorClaim,
 )
-from contributions.choices import LineKind
-from contributions.models import ContributionLine
+from contributions.tests.factories import assessed_months
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve, operation_for
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -331,15 +330,8 @@ def test_a_receivable_is_written_off_by_a_second_person(staff, income):
 
 
 def contribute(person, first: str, last: str) -> None:
-    ContributionLine.objects.bulk_create(
-        ContributionLine(
-            period=period, person=person, employer=None, kind=LineKind.REGULAR,
-            base=D("5000.00"), employer_rate=D("0"), individual_rate=D("0.20"),
-            account_rate=D("0.08"), employer_amount=D("0.00"), individual_amount=D("1000.00"),
-            account_credit=D("400.00"),
-        )
-        for period in Period.range(first, last)
-    )  # fmt: skip
+    """Paid months of a flexible worker at 5000.00 (20 % = 1000.00, 8 % = 400.00)."""
+    assessed_months(person, first, last, "5000.00")
 
 
 def test_an_insured_persons_claim_pays_the_account_outside_the_payroll(staff, income, client):

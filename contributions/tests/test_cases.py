@@ -21,6 +21,7 @@ from contributions.cases import (
 )
 from contributions.choices import BillStatus, LineKind
 from contributions.models import Bill, ContributionBase, ContributionLine
+from contributions.tests.factories import assessed_months, pay_bill
 from contributions.tests.test_bases import person, regular_bill, regular_line
 from contributions.tests.test_bases import world as world
 from enrollment.choices import OccupationKind
@@ -204,6 +205,15 @@ def test_a_back_payment_across_2019_05_waits_for_approval_then_writes_lines_and_
         (Period(2019, 6), LineKind.BACK_PAYMENT, employer.pk, D("1200.00"), today, "open", 1),
     ]
     assert written() == (before[0] + 4, before[1] + 4, before[2])
+    # billed, not paid: the four months do not count yet (DESIGN §5.2)
+    assert cases.contributed_months(low) == 0
+    for bill in bills[:3]:
+        pay_bill(bill, paid_on=today)
+    # 2019-06 paid in part (1000.00 of 1200.00): still no month counts, since a case's
+    # months count when every bill of the case is paid
+    pay_bill(bills[3], paid_on=today, amount=D("1000.00"))
+    assert cases.contributed_months(low) == 0
+    pay_bill(Bill.objects.get(pk=bills[3].pk), paid_on=today)
     assert cases.contributed_months(low) == 4
 
 
@@ -340,6 +350,37 @@ def test_a_correction_without_assessed_months_is_refused(world):
     assert written() == before
 
 
+# --- what counts: paid months (DESIGN §5.2) ---------------------------------------
+
+
+def test_only_paid_lines_of_released_runs_count(world):
+    from contributions.choices import RunStatus
+    from contributions.selectors import contribution_bases_by_year
+
+    low, employer = world["low"], world["employer"]
+    # 2024-01 … 2024-03 paid (released runs); 2024-04 released, bill open;
+    # 2024-05 released, bill paid 600.00 of 1200.00; 2024-06 in a run only calculated,
+    # its bill marked paid (it cannot be, but must not count if it were)
+    assessed_months(low, "2024-01", "2024-03", "5000.00", employer=employer)
+    assessed_months(low, "2024-04", "2024-04", "5000.00", employer=employer, paid=False)
+    assessed_months(low, "2024-05", "2024-05", "5000.00", employer=employer, paid=False)
+    pay_bill(Bill.objects.get(period=202405), paid_on=date(2024, 6, 15), amount=D("600.00"))
+    assessed_months(
+        low, "2024-06", "2024-06", "5000.00", employer=employer,
+        run_status=RunStatus.CALCULATED,
+    )  # fmt: skip
+    assert Bill.objects.get(period=202406).status == BillStatus.PAID
+    # 3 months counted: 2024-01 … 03; their bases 3 × 5000.00 = 15000.00
+    assert cases.contributed_months(low) == 3
+    assert contribution_bases_by_year(low.pk, from_year=2024) == [
+        {"year": 2024, "months": 3, "bases": D("15000.00")}
+    ]
+    # the open bill paid: 4 months, 20000.00
+    pay_bill(Bill.objects.get(period=202404), paid_on=date(2024, 6, 15))
+    assert cases.contributed_months(low) == 4
+    assert contribution_bases_by_year(low.pk, from_year=2024)[0]["bases"] == D("20000.00")
+
+
 # --- refund -----------------------------------------------------------------------------
 
 
@@ -413,22 +454,8 @@ def near_retirement(world):
     someone = person(
         actor, "19660310", 21, "周临退", first_insured_date=date(2005, 3, 1), deemed_months=36
     )
-    ContributionLine.objects.bulk_create(
-        ContributionLine(
-            period=period,
-            person=someone,
-            employer=employer,
-            kind=LineKind.REGULAR,
-            base=D("5000.00"),
-            employer_rate=D("0.16"),
-            individual_rate=D("0.08"),
-            account_rate=D("0.08"),
-            employer_amount=D("800.00"),
-            individual_amount=D("400.00"),
-            account_credit=D("400.00"),
-        )
-        for period in Period.range(Period(2023, 1), Period(2024, 12))
-    )
+    # 24 months at 5000.00, each bill paid in full
+    assessed_months(someone, "2023-01", "2024-12", "5000.00", employer=employer)
     return someone
 
 
@@ -495,6 +522,10 @@ def test_the_top_up_is_approved_at_city_level_and_fills_the_missing_months(near_
         120,
         D("101856.00"),
     )
+    # the top-up is billed, not yet paid: it does not count
+    after = contribution_shortfall(near_retirement, on=date(2026, 9, 1))
+    assert (after.contributed_months, after.missing_months) == (24, 120)
+    pay_bill(bill, paid_on=date(2026, 9, 10))
     after = contribution_shortfall(near_retirement, on=date(2026, 9, 1))
     assert (after.contributed_months, after.missing_months) == (144, 0)
 
