@@ -6,8 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import SettlementReason
-from contributions.forms import MONEY, CaseForm
-from enrollment.forms import ServiceErrorsMixin
+from pension.forms import MONEY, CaseForm, ServiceErrorsMixin
 from pension.models import Region
 
 

@@ -24,10 +24,10 @@ from django.views.decorators.http import require_POST
 from benefits import adjustment, selectors
 from benefits.choices import BatchStatus
 from benefits.models import AdjustmentEvent, PensionDetermination
-from contributions.forms import ServiceErrorsMixin
 from pension.batch_views import progress_of, progress_partial, run_transition
 from pension.choices import Role
 from pension.errors import ApplicationError
+from pension.forms import ServiceErrorsMixin
 from pension.periods import PeriodFormField
 from pension.scope import region_allows
 from pension.selectors import profile_for_region

@@ -42,13 +42,9 @@ from typing import Any
 
 from django.utils.translation import gettext, gettext_noop
 
-from contributions.cases import (
-    StatutoryRetirement,
-    minimum_contribution_months,
-    statutory_retirement,
-)
 from pension.money import FEN, INDEX_DECIMAL_PLACES, to_decimal
 from pension.periods import Period
+from pension.policy import StatutoryRetirement, minimum_contribution_months, statutory_retirement
 
 __all__ = [
     "DUAL_BASE",
@@ -181,7 +177,7 @@ class Line:
 def age_at(birth_date: date, on: date) -> tuple[int, int]:
     """Age on ``on`` in whole years and months, counted from the birth month to the month
     of ``on`` (the day of the month is not counted: the statutory age is reached in the
-    birth month, ``contributions.cases.statutory_retirement``)."""
+    birth month, ``pension.policy.statutory_retirement``)."""
     months = Period.from_date(_date("on", on)) - Period.from_date(_date("birth_date", birth_date))
     if months < 0:
         raise ValueError(f"{on} is before the birth date {birth_date}.")

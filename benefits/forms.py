@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from benefits.choices import RetirementKind
-from contributions.forms import ServiceErrorsMixin
+from pension.forms import ServiceErrorsMixin
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

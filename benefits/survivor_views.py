@@ -23,8 +23,8 @@ from benefits.choices import ReceivableStatus
 from benefits.models import PayrollDue, Receivable, SurvivorClaim
 from benefits.selectors import current_determination
 from benefits.views import _parameters, _person, benefits_section
-from contributions.forms import ServiceErrorsMixin
 from pension.errors import ApplicationError
+from pension.forms import ServiceErrorsMixin
 from pension.scope import region_allows
 
 DATE = forms.DateInput(attrs={"type": "date"})

@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy
 from benefits import certification, selectors, suspensions
 from benefits.choices import CertificationMethod, DataMatchKind, SuspensionReason
 from benefits.models import DataMatchImport, Suspension
-from contributions.forms import ServiceErrorsMixin
 from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
+from pension.forms import ServiceErrorsMixin
 from pension.periods import Period, PeriodFormField
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows, restrict, user_prefix

@@ -31,13 +31,13 @@ from contributions import bases, calc
 from contributions.choices import BaseBasis, BillStatus, LineKind
 from contributions.models import Bill, ContributionLine
 from contributions.selectors import paid_months
-from enrollment.choices import OccupationKind, Sex
 from enrollment.models import Employer, InsuredPerson
 from pension import approvals, changelog
 from pension.errors import Conflict, InvalidInput
 from pension.models import ApprovalRequest, ChangeAction, StaffUser
 from pension.money import round_fen
 from pension.periods import Period
+from pension.policy import StatutoryRetirement, minimum_contribution_months, statutory_retirement
 from pension.selectors import policy_value
 
 __all__ = [
@@ -47,15 +47,11 @@ __all__ = [
     "TOP_UP",
     "TOP_UP_INSURED_BEFORE",
     "Shortfall",
-    "StatutoryRetirement",
     "back_payment_request",
     "base_correction_request",
     "contributed_months",
     "contribution_shortfall",
-    "minimum_contribution_months",
     "refund_request",
-    "retirement_delay_months",
-    "statutory_retirement",
     "top_up_request",
 ]
 
@@ -742,77 +738,7 @@ def _apply_refund(request: ApprovalRequest, checker: StaffUser) -> dict:
     return result
 
 
-# --- retirement age and the minimum contribution months (§7.4.4) -----------------
-
-
-def retirement_delay_months(
-    birth: Period, *, cohort_start: Period | None, step: int, cap: int
-) -> int:
-    """Months by which the statutory retirement age is delayed (2024-09-13 decision).
-
-    m = months from the cohort's first birth month to ``birth``;
-    delay = 0 when m < 0 (or no cohort), else min(cap, m // step + 1).
-    """
-    if cohort_start is None or step <= 0:
-        return 0
-    months = birth - cohort_start
-    if months < 0:
-        return 0
-    return min(cap, months // step + 1)
-
-
-@dataclass(frozen=True)
-class StatutoryRetirement:
-    """When a person reaches statutory retirement age."""
-
-    group: str  # male | female_cadre | female_worker
-    base_age: int  # years
-    delay_months: int
-    month: Period  # the month the statutory age is reached
-    day: date
-
-
-def retirement_group(sex: str, occupation_kind: str) -> str:
-    if sex == Sex.MALE:
-        return "male"
-    return "female_cadre" if occupation_kind == OccupationKind.CADRE else "female_worker"
-
-
-def statutory_retirement(
-    birth_date: date, *, sex: str, occupation_kind: str, table: dict[str, Any]
-) -> StatutoryRetirement:
-    """The statutory retirement age and date from ``benefits.retirement_age``.
-
-    Age = base age (men 60, women cadres 55, women workers 50) + the cohort's delay;
-    the date is the birth date that many years and months later (the last day of the
-    month when the birth day does not exist in it).
-    """
-    group = retirement_group(sex, occupation_kind)
-    rule = table[group]
-    start = rule.get("cohort_start")
-    delay = retirement_delay_months(
-        Period.from_date(birth_date),
-        cohort_start=Period.parse(start) if start else None,
-        step=int(rule.get("step_months") or 0),
-        cap=int(rule.get("cap_months") or 0),
-    )
-    base_age = int(rule["base_age"])
-    month = Period(birth_date.year + base_age, birth_date.month) + delay
-    day = date(month.year, month.month, min(birth_date.day, month.last_day.day))
-    return StatutoryRetirement(group, base_age, delay, month, day)
-
-
-def minimum_contribution_months(year: int, table: dict[str, Any]) -> int:
-    """Minimum contribution months for retiring in ``year`` (``benefits.
-    minimum_contribution_months``): base months, and from ``rise_from_year`` on
-    ``step_months`` more a year, at most ``max_months`` (180 up to 2029, 186 in 2030 …
-    240 from 2039)."""
-    base = int(table["base_months"])
-    rise_from = table.get("rise_from_year")
-    if rise_from is None or year < int(rise_from):
-        return base
-    rise = int(table.get("step_months") or 0) * (year - int(rise_from) + 1)
-    return min(int(table.get("max_months") or base), base + rise)
+# --- the minimum contribution months (§7.4.4) -------------------------------------
 
 
 def contributed_months(person: InsuredPerson | int, *, until: Period | None = None) -> int:

@@ -9,42 +9,18 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 
 from contributions.models import Bill, ContributionLine
-from enrollment.filtersets import (
-    REGION_HELP,
-    UpperCaseCharFilter,
-    region_code_prefix,
-    region_code_validator,
-)
-from pension.periods import PeriodFormField
+from pension.filtersets import PeriodFilter, RegionFilter, UpperCaseCharFilter, region_filter_prefix
 
-PERIOD_HELP = _("A contribution month, YYYY-MM (2025-03) or YYYYMM (202503)")
 EMPLOYER_HELP = _("The employer's unified social credit code")
 ID_NUMBER_HELP = _("The flexible contributor's citizen ID number")
-
-
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}-?\d{2}$", "example": "2025-03"})
-class PeriodFilter(django_filters.Filter):
-    """A contribution month (``PeriodField``), typed as 2025-03 or 202503."""
-
-    field_class = PeriodFormField
-
-
-def _region_field() -> django_filters.CharFilter:
-    return django_filters.CharFilter(
-        label=_("Region code"),
-        method="filter_region",
-        help_text=REGION_HELP,
-        validators=[region_code_validator],
-    )
 
 
 class ArrearsFilterSet(django_filters.FilterSet):
     """Bills by the payer's region, employer or flexible contributor."""
 
-    region = _region_field()
+    region = RegionFilter()
     employer = UpperCaseCharFilter(
         label=_("Unified social credit code"),
         field_name="employer__credit_code",
@@ -62,16 +38,11 @@ class ArrearsFilterSet(django_filters.FilterSet):
         model = Bill
         fields = ["region", "employer", "id_number"]
 
-    def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if not value:
-            return queryset
-        return queryset.filter(region__code__startswith=region_code_prefix(value))
-
 
 class BillFilterSet(ArrearsFilterSet):
     """Assessments (核定单) by period, region, employer or flexible contributor."""
 
-    period = PeriodFilter(label=_("Period"), help_text=PERIOD_HELP)
+    period = PeriodFilter()
 
     class Meta:
         model = Bill
@@ -81,8 +52,8 @@ class BillFilterSet(ArrearsFilterSet):
 class ContributionLineFilterSet(django_filters.FilterSet):
     """Contribution lines by period, the payer's region, employer or person."""
 
-    period = PeriodFilter(label=_("Period"), help_text=PERIOD_HELP)
-    region = _region_field()
+    period = PeriodFilter()
+    region = RegionFilter(method="filter_region")
     employer = UpperCaseCharFilter(
         label=_("Unified social credit code"),
         field_name="employer__credit_code",
@@ -103,7 +74,7 @@ class ContributionLineFilterSet(django_filters.FilterSet):
     def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
             return queryset
-        prefix = region_code_prefix(value)
+        prefix = region_filter_prefix(value)
         # the payer's region: the employer's, else the flexible contributor's
         return queryset.filter(
             Q(employer__region__code__startswith=prefix)

@@ -10,22 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from contributions.choices import BaseBasis
 from enrollment.models import Employer
-from pension.errors import ApplicationError
+from pension.forms import MONEY, ServiceErrorsMixin
+from pension.forms import CaseForm as KernelCaseForm
 from pension.periods import PeriodFormField
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 EMPLOYEE_BASES = [
     (BaseBasis.PRIOR_YEAR_AVERAGE.value, BaseBasis.PRIOR_YEAR_AVERAGE.label),
     (BaseBasis.FIRST_MONTH_WAGE.value, BaseBasis.FIRST_MONTH_WAGE.label),
 ]
-
-
-class ServiceErrorsMixin:
-    """Put an ApplicationError from a service on the field it names (or the form)."""
-
-    def add_service_error(self, error: ApplicationError) -> None:
-        field = error.details.get("field") if error.details else None
-        self.add_error(field if field in self.fields else None, str(error))  # type: ignore[attr-defined]
 
 
 def _this_year() -> int:
@@ -87,14 +79,8 @@ class RedetermineForm(forms.Form):
     year = YearField(initial=_this_year)
 
 
-class CaseForm(ServiceErrorsMixin, forms.Form):
-    """What every case carries: the reason and a supporting document."""
-
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    attachment = forms.FileField(
-        label=_("Supporting document"),
-        help_text=_("A scan of the document that supports the case (PDF or image)."),
-    )
+class CaseForm(KernelCaseForm):
+    """A contribution case: its own fields first, then the reason and the document."""
 
     field_order = ["employer", "first", "last", "year", "wage", "basis", "base"]
 

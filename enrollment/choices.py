@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pension import policy
+
 
 class EmployerKind(models.TextChoices):
     """Kind of insured employer (单位类型)."""
@@ -28,8 +30,9 @@ class RegistrationSource(models.TextChoices):
 
 
 class Sex(models.TextChoices):
-    MALE = "M", _("Male")
-    FEMALE = "F", _("Female")
+    # the kernel's retirement-age rule reads these values (pension.policy)
+    MALE = policy.SEX_MALE, _("Male")
+    FEMALE = policy.SEX_FEMALE, _("Female")
 
 
 class PersonCategory(models.TextChoices):
@@ -44,8 +47,8 @@ class PersonCategory(models.TextChoices):
 class OccupationKind(models.TextChoices):
     """Worker or cadre (工人/干部): decides a woman's statutory retirement age."""
 
-    WORKER = "worker", _("Worker")
-    CADRE = "cadre", _("Cadre")
+    WORKER = policy.OCCUPATION_WORKER, _("Worker")
+    CADRE = policy.OCCUPATION_CADRE, _("Cadre")
 
 
 class PersonStatus(models.TextChoices):

@@ -8,21 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import KEY_FIELDS, EmployerKind, OccupationKind, PersonCategory, Sex
 from enrollment.models import InsuredPerson
-from pension.errors import ApplicationError
+from pension.forms import ServiceErrorsMixin
 from pension.models import Region
 from pension.periods import PeriodFormField
 
 DATE_INPUT = forms.DateInput(
     attrs={"type": "date"}, format="%Y-%m-%d"
 )  # what <input type=date> reads
-
-
-class ServiceErrorsMixin:
-    """Put an ApplicationError from a service on the field it names (or the form)."""
-
-    def add_service_error(self, error: ApplicationError) -> None:
-        field = error.details.get("field") if error.details else None
-        self.add_error(field if field in self.fields else None, str(error))
 
 
 def region_choices(province_code: str = "14"):

@@ -1,12 +1,84 @@
-"""FilterSets of the kernel, shared by the pages and the API (STYLE.md point 4)."""
+"""FilterSets of the kernel, shared by the pages and the API (STYLE.md point 4), and the
+filters every app's FilterSets use (DESIGN §2.2): the region filter (a division code or
+its prefix), the contribution-month filter and the upper-case exact match."""
+
+from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+from django.core.validators import RegexValidator
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from pension.approvals import operation_choices
 from pension.models import ApprovalRequest, ApprovalStatus
 from pension.models.regions import region_code_prefix
+from pension.periods import PeriodFormField
+
+REGION_HELP = _(
+    "A division code (140000, 140100, 140105) or its prefix (14, 1401): everything lying within it."
+)
+PERIOD_HELP = _("A contribution month, YYYY-MM (2025-03) or YYYYMM (202503)")
+
+region_code_validator = RegexValidator(
+    r"^(\d{2}|\d{4}|\d{6})$",
+    _("Give a division code of 6 digits, or its first 2 or 4 digits."),
+    code="region_code",
+)
+
+
+def region_filter_prefix(code: str) -> str:
+    """The code prefix of everything lying within what a region filter was given.
+
+    A 6-digit code of a province ends in 0000 and a city's in 00: ``140000`` → ``14``,
+    ``140100`` → ``1401``, ``140105`` → ``140105``. A 2- or 4-digit prefix is kept as
+    typed (``14``, ``1401``).
+    """
+    code = (code or "").strip()
+    return region_code_prefix(code) if len(code) == 6 else code
+
+
+class RegionFilter(django_filters.CharFilter):
+    """Everything lying within a division code or its prefix (``region``).
+
+    ``field_name`` is the path to the region (``region``, ``employer__region``); the
+    value is checked (``region_code`` when it is not 2, 4 or 6 digits). A FilterSet
+    with a rule of its own passes ``method=`` as with any filter.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("field_name", "region")
+        kwargs.setdefault("label", _("Region code"))
+        kwargs.setdefault("help_text", REGION_HELP)
+        kwargs.setdefault("validators", [region_code_validator])
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: str | None) -> QuerySet:
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__code__startswith": region_filter_prefix(value)})
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-?\d{2}$", "example": "2025-03"})
+class PeriodFilter(django_filters.Filter):
+    """A contribution month (``PeriodField``), typed as 2025-03 or 202503."""
+
+    field_class = PeriodFormField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label", _("Period"))
+        kwargs.setdefault("help_text", PERIOD_HELP)
+        super().__init__(*args, **kwargs)
+
+
+class UpperCaseCharFilter(django_filters.CharFilter):
+    """An exact match on a value stored upper-case (an ``x`` in an ID number, a credit
+    code), surrounding white space ignored."""
+
+    def filter(self, qs: QuerySet, value: str | None) -> QuerySet:
+        if value:
+            value = value.strip().upper()
+        return super().filter(qs, value)
 
 
 class ApprovalRequestFilterSet(django_filters.FilterSet):
@@ -16,20 +88,12 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
     operation = django_filters.ChoiceFilter(
         label=_("Operation"), choices=operation_choices, empty_label=_("All")
     )
-    region = django_filters.CharFilter(
-        label=_("Region code"), method="filter_region", help_text=_("A city or county code")
-    )
+    region = RegionFilter(field_name="agency__region", help_text=_("A city or county code"))
     mine = django_filters.BooleanFilter(label=_("Made by me"), method="filter_mine")
 
     class Meta:
         model = ApprovalRequest
         fields = ["status", "operation", "region", "mine"]
-
-    def filter_region(self, queryset, name, value):
-        code = (value or "").strip()
-        if not code:
-            return queryset
-        return queryset.filter(agency__region__code__startswith=region_code_prefix(code))
 
     def filter_mine(self, queryset, name, value):
         user = getattr(self.request, "user", None)

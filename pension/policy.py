@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from pension.choices import ParameterKind as K
+from pension.periods import Period
 
 NATIONAL = "national"
 PROFILE = "profile"
@@ -245,3 +246,89 @@ class PolicyValue:
     def reference(self) -> str:
         """How a result cites this value: ``key@id.vVersion``."""
         return f"{self.key}@{self.parameter_id}.v{self.version}"
+
+
+# --- the statutory retirement age and the minimum contribution months ----------------
+# National rules (NPC Standing Committee decision of 2024-09-13, DESIGN §4), used by
+# contributions (the retirement-age shortfall, §7.4.4) and by benefits (the retirement
+# determination). The ages, cohorts and steps are data (``benefits.retirement_age``,
+# ``benefits.minimum_contribution_months``); the rule that reads them is here.
+
+# the values ``enrollment.choices.Sex`` and ``OccupationKind`` store (they use these)
+SEX_MALE = "M"
+SEX_FEMALE = "F"
+OCCUPATION_WORKER = "worker"
+OCCUPATION_CADRE = "cadre"
+
+
+def retirement_delay_months(
+    birth: Period, *, cohort_start: Period | None, step: int, cap: int
+) -> int:
+    """Months by which the statutory retirement age (法定退休年龄) is delayed (2024-09-13
+    decision).
+
+    m = months from the cohort's first birth month to ``birth``;
+    delay = 0 when m < 0 (or no cohort), else min(cap, m // step + 1).
+    """
+    if cohort_start is None or step <= 0:
+        return 0
+    months = birth - cohort_start
+    if months < 0:
+        return 0
+    return min(cap, months // step + 1)
+
+
+@dataclass(frozen=True)
+class StatutoryRetirement:
+    """When a person reaches statutory retirement age (法定退休年龄)."""
+
+    group: str  # male | female_cadre | female_worker
+    base_age: int  # years
+    delay_months: int
+    month: Period  # the month the statutory age is reached
+    day: date
+
+
+def retirement_group(sex: str, occupation_kind: str) -> str:
+    """The row of ``benefits.retirement_age`` for a person: male, female_cadre or
+    female_worker."""
+    if sex == SEX_MALE:
+        return "male"
+    return "female_cadre" if occupation_kind == OCCUPATION_CADRE else "female_worker"
+
+
+def statutory_retirement(
+    birth_date: date, *, sex: str, occupation_kind: str, table: dict[str, Any]
+) -> StatutoryRetirement:
+    """The statutory retirement age and date (法定退休年龄) from ``benefits.retirement_age``.
+
+    Age = base age (men 60, women cadres 55, women workers 50) + the cohort's delay;
+    the date is the birth date that many years and months later (the last day of the
+    month when the birth day does not exist in it).
+    """
+    group = retirement_group(sex, occupation_kind)
+    rule = table[group]
+    start = rule.get("cohort_start")
+    delay = retirement_delay_months(
+        Period.from_date(birth_date),
+        cohort_start=Period.parse(start) if start else None,
+        step=int(rule.get("step_months") or 0),
+        cap=int(rule.get("cap_months") or 0),
+    )
+    base_age = int(rule["base_age"])
+    month = Period(birth_date.year + base_age, birth_date.month) + delay
+    day = date(month.year, month.month, min(birth_date.day, month.last_day.day))
+    return StatutoryRetirement(group, base_age, delay, month, day)
+
+
+def minimum_contribution_months(year: int, table: dict[str, Any]) -> int:
+    """Minimum contribution months (最低缴费年限) for retiring in ``year`` (``benefits.
+    minimum_contribution_months``): base months, and from ``rise_from_year`` on
+    ``step_months`` more a year, at most ``max_months`` (180 up to 2029, 186 in 2030 …
+    240 from 2039)."""
+    base = int(table["base_months"])
+    rise_from = table.get("rise_from_year")
+    if rise_from is None or year < int(rise_from):
+        return base
+    rise = int(table.get("step_months") or 0) * (year - int(rise_from) + 1)
+    return min(int(table.get("max_months") or base), base + rise)

@@ -72,3 +72,26 @@ def test_every_app_has_the_same_shape():
     for app in [a for a in UPSTREAM if a != "pension"]:
         missing = [f for f in shape if not (ROOT / app / f).exists()]
         assert not missing, f"{app} lacks {missing}"
+
+
+INTERFACE_MODULES = ("forms", "filtersets", "views", "api")
+# the run-page forms move into the kernel with the batch engine (issue 16); until then
+PENDING_MOVES = {"benefits/payroll_views.py imports contributions.run_views"}
+
+
+def _is_interface(module: str) -> bool:
+    parts = module.split(".")
+    return any(p in INTERFACE_MODULES or p.endswith("_views") for p in parts[1:])
+
+
+@pytest.mark.parametrize("app", sorted(UPSTREAM))
+def test_no_app_imports_another_domains_forms_views_or_filtersets(app):
+    """Shared UI plumbing (form mixins, period and region filters, serializer fields)
+    lives in the kernel (DESIGN §2.2), never in another domain's interface modules."""
+    offenders = []
+    for path in _source_files(app):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top in UPSTREAM and top not in (app, "pension") and _is_interface(name):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not set(offenders) - PENDING_MOVES

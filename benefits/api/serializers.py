@@ -13,9 +13,8 @@ from rest_framework import serializers
 
 from benefits import bank, payroll
 from benefits.models import BankFile, BankResultBatch, PayrollRun
-from contributions.api.serializers import PeriodField
+from pension.api.fields import MoneyField, PeriodField
 from pension.errors import InvalidInput
-from pension.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 # one POST carries at most this many result rows (a bigger batch: several batch ids)
 MAX_ROWS_PER_POST = 20_000
@@ -39,12 +38,6 @@ ITEM_HELP = _(
 )
 
 
-def _money(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
-
-
 # --- runs ------------------------------------------------------------------------------
 
 
@@ -60,7 +53,7 @@ class PayrollRunSerializer(serializers.ModelSerializer):
         read_only=True, help_text=_("regular (the monthly payroll) or supplementary")
     )
     status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
-    total_amount = _money(read_only=True, help_text=_("The sum of the run's payments"))
+    total_amount = MoneyField(read_only=True, help_text=_("The sum of the run's payments"))
     url = serializers.SerializerMethodField(help_text=_("This run with its totals and files"))
 
     class Meta:
@@ -94,7 +87,7 @@ def _absolute(serializer: serializers.Serializer, path: str) -> str:
 class ItemTotalSerializer(serializers.Serializer):
     item = serializers.CharField(help_text=ITEM_HELP)
     lines = serializers.IntegerField(help_text=_("Payroll lines of the item"))
-    amount = _money()
+    amount = MoneyField()
 
 
 class RegionTotalSerializer(serializers.Serializer):
@@ -103,7 +96,7 @@ class RegionTotalSerializer(serializers.Serializer):
     region = serializers.CharField(help_text=_("The division code"))
     name = serializers.CharField()
     lines = serializers.IntegerField()
-    amount = _money()
+    amount = MoneyField()
     items = ItemTotalSerializer(many=True)
 
 
@@ -117,7 +110,7 @@ class BankFileSerializer(serializers.ModelSerializer):
     bank = serializers.CharField(source="bank_name")
     format = serializers.CharField(source="file_format", help_text=_("csv or xlsx"))
     count = serializers.IntegerField(source="payment_count", help_text=_("Payments in the file"))
-    total = _money(source="total_amount", help_text=_("The sum of the file's payments"))
+    total = MoneyField(source="total_amount", help_text=_("The sum of the file's payments"))
     sha256 = serializers.CharField(help_text=_("SHA-256 of the whole file, as downloaded"))
     download_url = serializers.SerializerMethodField()
 
@@ -137,9 +130,9 @@ class BankResultSerializer(serializers.ModelSerializer):
     run = serializers.IntegerField(source="run_id")
     bank = serializers.CharField(source="bank_name")
     paid = serializers.IntegerField(source="paid_count", help_text=_("Payments made"))
-    paid_amount = _money()
+    paid_amount = MoneyField()
     failed = serializers.IntegerField(source="failed_count", help_text=_("Payments failed"))
-    failed_amount = _money()
+    failed_amount = MoneyField()
     reissued = serializers.SerializerMethodField(
         help_text=_("Failed payments that the next payroll re-issues")
     )

@@ -52,10 +52,9 @@ from benefits.api.serializers import (
 )
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, BankResultBatch, PayrollRun
-from contributions.filtersets import PERIOD_HELP, PeriodFilter
-from enrollment.filtersets import REGION_HELP, region_code_prefix, region_code_validator
 from pension.api.permissions import HasScope, client_region_prefix
 from pension.errors import Conflict, NotFound, NotPermitted
+from pension.filtersets import PeriodFilter, RegionFilter, region_filter_prefix
 from pension.models import ApiClient
 
 READ_SCOPE = "payroll.read"
@@ -106,13 +105,8 @@ def live_runs_of(client: ApiClient) -> QuerySet[PayrollRun]:
 class PayrollRunFilterSet(django_filters.FilterSet):
     """Runs by period, region (within it) and status."""
 
-    period = PeriodFilter(label=_("Period"), help_text=PERIOD_HELP)
-    region = django_filters.CharFilter(
-        label=_("Region code"),
-        method="filter_region",
-        help_text=REGION_HELP,
-        validators=[region_code_validator],
-    )
+    period = PeriodFilter()
+    region = RegionFilter()
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=[(s.value, s.label) for s in SHOWN_STATUSES]
     )
@@ -120,11 +114,6 @@ class PayrollRunFilterSet(django_filters.FilterSet):
     class Meta:
         model = PayrollRun
         fields = ["period", "region", "status"]
-
-    def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if not value:
-            return queryset
-        return queryset.filter(region__code__startswith=region_code_prefix(value))
 
 
 class NewestFirstPagination(CursorPagination):
@@ -201,7 +190,7 @@ class PayrollRunViewSet(viewsets.ReadOnlyModelViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         wanted = (request.query_params.get("region") or "").strip()
         prefix = client_region_prefix(request.user)
-        if wanted and not region_code_prefix(wanted).startswith(prefix):
+        if wanted and not region_filter_prefix(wanted).startswith(prefix):
             raise NotPermitted(
                 ERROR_REGION_OUTSIDE,
                 code="outside_region",

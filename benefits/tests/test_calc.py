@@ -33,9 +33,9 @@ from benefits.calc import (
     survivor_benefits,
     survivors_pension_months,
 )
-from contributions.cases import statutory_retirement
 from enrollment.choices import OccupationKind, Sex
 from pension.periods import Period
+from pension.policy import statutory_retirement
 
 
 @pytest.fixture(autouse=True)
@@ -182,7 +182,7 @@ def test_age_at_counts_months_from_the_birth_month():
     assert age_at(date(1965, 1, 31), date(2025, 2, 1)) == (60, 1)
 
 
-# 2. Statutory retirement: the delay vectors (through contributions.cases) -------------
+# 2. Statutory retirement: the delay vectors (the kernel rule, pension.policy) ---------
 
 
 @pytest.mark.parametrize(

@@ -12,62 +12,25 @@ from rest_framework import serializers
 from contributions.choices import BillStatus, LineKind
 from contributions.models import Bill, ContributionLine
 from contributions.payments import ArrearsItem, bill_outstanding
-from pension.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, RATE_DECIMAL_PLACES
-from pension.periods import Period
+from pension.api.fields import MoneyField, PeriodField
+from pension.money import RATE_DECIMAL_PLACES
 from pension.validators import mask_citizen_id
 
 # set by the view: whether the caller may see citizen ID numbers in full
 FULL_ID_NUMBERS = "full_id_numbers"
 
-ERROR_AMOUNT_AS_TEXT = _(
-    'Give the amount as a string of yuan with at most two decimals ("10000.00").'
-)
 ERROR_ONE_PAYER = _("Give either credit_code or id_number, not both and not neither.")
 
 ID_NUMBER_HELP = _(
     "The citizen ID number; masked (140105********123X) unless the key has the scope "
     "contributions.read_id_numbers."
 )
-PERIOD_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2025-03"}
-
-
-def _money(**kwargs: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
 
 
 def _rate(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=RATE_DECIMAL_PLACES + 2, decimal_places=RATE_DECIMAL_PLACES, **kwargs
     )
-
-
-@extend_schema_field(PERIOD_SCHEMA)
-class PeriodField(serializers.Field):
-    """A contribution month as ``2025-03`` (``202503`` is read too)."""
-
-    default_error_messages = {"invalid": _("Write a contribution period as YYYY-MM.")}
-
-    def to_internal_value(self, data: Any) -> Period:
-        try:
-            return Period.parse(data)
-        except (TypeError, ValueError):
-            self.fail("invalid")
-
-    def to_representation(self, value: Period | int) -> str:
-        return str(Period.parse(value))
-
-
-class TextDecimalField(serializers.DecimalField):
-    """A decimal amount sent as a JSON string: a JSON number may have passed through float."""
-
-    default_error_messages = {"not_text": ERROR_AMOUNT_AS_TEXT}
-
-    def to_internal_value(self, data: Any) -> Decimal:
-        if not isinstance(data, str):
-            self.fail("not_text")
-        return super().to_internal_value(data)
 
 
 def _id_number(serializer: serializers.Serializer, number: str | None) -> str | None:
@@ -193,9 +156,7 @@ class PaymentSerializer(serializers.Serializer):
         required=False,
         help_text=_("The paying flexible contributor's citizen ID number (or credit_code)"),
     )
-    amount = TextDecimalField(
-        max_digits=MONEY_MAX_DIGITS,
-        decimal_places=MONEY_DECIMAL_PLACES,
+    amount = MoneyField(
         min_value=Decimal("0.01"),
         help_text=_('Yuan, as a string with at most two decimals ("10000.00")'),
     )
@@ -216,12 +177,12 @@ class PaymentSerializer(serializers.Serializer):
 class AllocationResultSerializer(serializers.Serializer):
     bill_id = serializers.IntegerField()
     period = PeriodField()
-    amount = _money(help_text=_("Allocated to this period"))
-    outstanding_after = _money(help_text=_("Still owed for this period after the payment"))
+    amount = MoneyField(help_text=_("Allocated to this period"))
+    outstanding_after = MoneyField(help_text=_("Still owed for this period after the payment"))
     status = serializers.ChoiceField(choices=BillStatus.choices)
     due_date = serializers.DateField()
     days_late = serializers.IntegerField(help_text=_("Days from the due date to the payment"))
-    late_fee = _money(help_text=_("Late fee on the allocated amount, owed on top"))
+    late_fee = MoneyField(help_text=_("Late fee on the allocated amount, owed on top"))
 
 
 class PaymentResultSerializer(serializers.Serializer):
@@ -229,12 +190,12 @@ class PaymentResultSerializer(serializers.Serializer):
     receipt_number = serializers.CharField()
     credit_code = serializers.CharField(allow_null=True)
     id_number = serializers.CharField(allow_null=True, help_text=_("Masked"))
-    amount = _money()
+    amount = MoneyField()
     paid_on = serializers.DateField()
     periods = serializers.ListField(child=PeriodField())
-    allocated = _money(help_text=_("Allocated to open bills"))
-    late_fee = _money(help_text=_("Sum of the late fees, owed on top of the amount"))
-    credit_held = _money(help_text=_("Left over after every open bill: held as credit"))
+    allocated = MoneyField(help_text=_("Allocated to open bills"))
+    late_fee = MoneyField(help_text=_("Sum of the late fees, owed on top of the amount"))
+    credit_held = MoneyField(help_text=_("Left over after every open bill: held as credit"))
     allocations = AllocationResultSerializer(many=True)
 
 
@@ -255,12 +216,12 @@ class ArrearsSerializer(serializers.Serializer):
     employer_name = serializers.SerializerMethodField()
     id_number = serializers.SerializerMethodField(help_text=ID_NUMBER_HELP)
     region = serializers.CharField(source="bill.region_id")
-    total = _money(source="bill.total")
-    paid_amount = _money(source="bill.paid_amount")
-    outstanding = _money()
+    total = MoneyField(source="bill.total")
+    paid_amount = MoneyField(source="bill.paid_amount")
+    outstanding = MoneyField()
     due_date = serializers.DateField(source="bill.due_date")
     days_late = serializers.IntegerField(help_text=_("Days from the due date to as_of"))
-    late_fee = _money(help_text=_("Late fee on the outstanding amount as of as_of (computed)"))
+    late_fee = MoneyField(help_text=_("Late fee on the outstanding amount as of as_of (computed)"))
     as_of = serializers.DateField()
 
     @extend_schema_field({"type": "string", "nullable": True})

@@ -52,10 +52,10 @@ from contributions.api.serializers import (
 )
 from contributions.filtersets import ArrearsFilterSet, BillFilterSet, ContributionLineFilterSet
 from contributions.models import TaxPayment
-from enrollment.filtersets import region_code_prefix
 from pension.api.idempotency import idempotent
 from pension.api.permissions import HasScope, client_region_prefix
 from pension.errors import InvalidInput, NotPermitted
+from pension.filtersets import region_filter_prefix
 from pension.models import ApiClient
 from pension.validators import mask_citizen_id
 
@@ -177,7 +177,7 @@ def _client_prefix(request: Request) -> str:
 def _refuse_region_outside(request: Request) -> None:
     """A ``region`` filter must lie within the calling system's region."""
     wanted = (request.query_params.get("region") or "").strip()
-    if wanted and not region_code_prefix(wanted).startswith(_client_prefix(request)):
+    if wanted and not region_filter_prefix(wanted).startswith(_client_prefix(request)):
         raise NotPermitted(
             ERROR_REGION_OUTSIDE,
             code="outside_region",
