@@ -392,6 +392,7 @@ def require_within_limits(base: Decimal, *, limits, year: int) -> None:
         )
 
 
+@transaction.atomic
 def base_choose(
     *,
     actor: StaffUser | None,
