@@ -488,11 +488,6 @@ def unpaid_flexible_worker(staff):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 'Paid, not assessed': contributed_months counts the posted lines of "
-    "unpaid bills as contribution months (branch 'paid' fixes it)",
-)
 def test_unpaid_months_do_not_count_towards_the_minimum(unpaid_flexible_worker):
     # 178 deemed + 0 paid = 178 < 180: refused, although 2 months were assessed
     with translation.override("en"):
