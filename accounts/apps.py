@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # the cases register their maker-checker operations at import
-        from accounts import cases  # noqa: F401
+        from accounts import cases, runs  # noqa: F401
         from accounts.views import person_section_context
         from enrollment.person_page import register_section
 

@@ -8,7 +8,6 @@ interest it computed, so each posting can be explained. ``AccountTransfer`` reco
 transfer to or from another province with its computation line by line.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +20,7 @@ from accounts.choices import (
     RunStatus,
     TransferDirection,
 )
+from pension.batches import BatchRun
 from pension.money import RATE_DECIMAL_PLACES, money_field
 from pension.periods import PeriodField
 
@@ -62,14 +62,15 @@ class PensionAccount(models.Model):
         return f"{self.person_id} ({self.get_status_display()})"
 
 
-class AccountRun(models.Model):
+class AccountRun(BatchRun):
     """A batch on the accounts (记账批次, DESIGN §2.3): monthly crediting (每月记账) of paid
     contribution lines, or the annual interest (年度结息) of a year.
 
     Crediting: draft → running → posted (it posts what the tax bureau has collected on
     approved assessments; nothing in it is a choice to approve). Interest: draft →
     running → calculated → approved → posting → posted, or failed; a dry run stops at
-    calculated. Progress is ``processed_count`` of ``total_count``.
+    calculated. Progress is ``processed_count`` of ``total_count``; the rest of a run
+    is ``pension.batches``.
     """
 
     kind = models.CharField(_("Kind"), max_length=16, choices=RunKind.choices)
@@ -79,7 +80,6 @@ class AccountRun(models.Model):
     region = models.ForeignKey(
         "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
     )
-    dry_run = models.BooleanField(_("Dry run"), default=False)
     status = models.CharField(
         _("Status"), max_length=16, choices=RunStatus.choices, default=RunStatus.DRAFT
     )
@@ -96,33 +96,19 @@ class AccountRun(models.Model):
     method = models.CharField(
         _("Interest method"), max_length=20, choices=InterestMethod.choices, blank=True
     )
-    total_count = models.PositiveIntegerField(_("To process"), default=0)
-    processed_count = models.PositiveIntegerField(_("Processed"), default=0)
     account_count = models.PositiveIntegerField(_("Accounts"), default=0)
     entry_count = models.PositiveIntegerField(_("Entries"), default=0)
     total_amount = money_field(verbose_name=_("Total amount"), default=0)
-    parameters = models.JSONField(_("Parameters used"), default=dict)
-    error = models.TextField(_("Error"), blank=True)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("Started by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+", help_text=_("Empty: the system"),
-    )  # fmt: skip
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("Approved by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
-    )  # fmt: skip
-    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("Started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("Finished at"), null=True, blank=True)
-    approved_at = models.DateTimeField(_("Approved at"), null=True, blank=True)
 
-    scope_region_path = "region"
+    summary_fields = ("kind", "year", "period", "rate", "rate_provisional", "account_count",
+                      "entry_count", "total_amount")  # fmt: skip
 
-    class Meta:
+    class Meta(BatchRun.Meta):
         verbose_name = _("Account run")
         verbose_name_plural = _("Account runs")
         ordering = ["-created_at", "-id"]
         constraints = [
+            *BatchRun.Meta.constraints,
             models.CheckConstraint(
                 condition=(Q(kind=RunKind.INTEREST) & Q(year__isnull=False))
                 | (Q(kind=RunKind.CREDITING) & Q(period__isnull=False)),
@@ -134,20 +120,16 @@ class AccountRun(models.Model):
                 condition=Q(kind=RunKind.INTEREST, dry_run=False) & ~Q(status=RunStatus.FAILED),
                 name="accountrun_one_live_interest_per_rate",
             ),
-            models.CheckConstraint(
-                condition=Q(approved_by__isnull=True)
-                | Q(started_by__isnull=True)
-                | ~Q(approved_by=F("started_by")),
-                name="accountrun_approver_not_starter",
-            ),
-            models.CheckConstraint(
-                condition=Q(processed_count__lte=F("total_count")), name="accountrun_progress"
-            ),
         ]
 
     def __str__(self) -> str:
         what = self.year if self.kind == RunKind.INTEREST else self.period
         return f"{self.get_kind_display()} {what}{' (dry run)' if self.dry_run else ''}"
+
+    @property
+    def approval_amount(self):
+        """What an interest run posts (crediting is not approved)."""
+        return self.total_amount
 
 
 class AccountEntry(models.Model):

@@ -27,7 +27,9 @@ idempotent by unique constraints.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, QuerySet
@@ -38,19 +40,16 @@ from accounts.choices import RunKind, RunStatus
 from accounts.models import AccountRun, InterestLine
 from accounts.services import YearRate, interest_method_for, interest_rate_for, rate_rule
 from contributions.selectors import account_creditable_lines_sql
-from pension import changelog
-from pension.choices import RegionLevel, Role
-from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.locks import ACCOUNT_RUN, RunLock, crash_after_chunks
+from pension import batches
+from pension.batches import RunLock
+from pension.choices import RegionLevel
+from pension.errors import Conflict, InvalidInput
 from pension.models import ChangeAction, Region
 from pension.periods import Period
-from pension.scope import region_allows, restrict
+from pension.scope import restrict
 
-ERROR_WRONG_STATUS = _("The run is %(status)s; it cannot be %(action)s.")
-ERROR_OUTSIDE_REGION = _("This run belongs to a region outside yours.")
+ERROR_OUTSIDE_REGION = batches.ERROR_OUTSIDE_REGION
 ERROR_NOT_PROVINCE = _("Account batches run for a whole province; choose the province.")
-ERROR_SELF_APPROVAL = _("You started this run; a second person must approve it.")
-ERROR_NOT_REVIEWER = _("Only a reviewer can approve a run.")
 ERROR_LIVE_INTEREST = _(
     "The interest of %(year)s at this rate is run already (run %(run)s); nothing was changed."
 )
@@ -63,53 +62,48 @@ ERROR_PREVIOUS_YEAR_OPEN = _(
 ERROR_FUTURE_YEAR = _("The year %(year)s has not ended yet.")
 ERROR_DRY_RUN_POST = _("A dry run is never posted.")
 
-ACTION_LABELS = {
-    "started": _("started"),
-    "approved": _("approved"),
-    "posted": _("posted"),
-    "discarded": _("discarded"),
-}
 LIVE = (RunStatus.RUNNING, RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.POSTING)
+# interest_run_approve(queue_posting=False): the demo loader posts in its own transaction
+_QUEUE_POSTING: ContextVar[bool] = ContextVar("queue_posting", default=True)
+
+
+def _interest_approved(actor, run: AccountRun) -> dict[str, Any]:
+    """An approved interest run is posted on a worker (``accounts.tasks.interest_run_post``)."""
+    from accounts import tasks
+
+    if _QUEUE_POSTING.get():
+        pk = run.pk
+        transaction.on_commit(lambda: tasks.interest_run_post.delay(pk))
+    return {"reason": "approved"}
+
+
+# The batch on the engine (pension.batches): both kinds share the lock namespace (a
+# run id is one of either kind); interest runs are approved, crediting posts at once.
+BATCH = batches.register(
+    batches.Batch(
+        key="accounts.run",
+        model=AccountRun,
+        statuses=RunStatus,
+        approval=batches.BatchApproval(
+            operation="accounts.interest_run_approve",
+            label=_("Approval of an interest run"),
+            apply=_interest_approved,
+        ),
+    )
+)
+ACCOUNT_RUN = BATCH.lock_space
 
 
 def _wrong_status(run: AccountRun, action: str) -> Conflict:
-    return Conflict(
-        ERROR_WRONG_STATUS,
-        code="wrong_status",
-        params={"status": RunStatus(run.status).label, "action": ACTION_LABELS[action]},
-    )
+    return batches.wrong_status(BATCH, run, action)
 
 
 def _locked(run: AccountRun | int) -> AccountRun:
-    pk = run.pk if isinstance(run, AccountRun) else run
-    return AccountRun.objects.select_for_update().select_related("region").get(pk=pk)
-
-
-def _summary(run: AccountRun) -> dict:
-    return {
-        "kind": run.kind,
-        "status": run.status,
-        "year": run.year,
-        "period": str(run.period) if run.period else None,
-        "region": run.region_id,
-        "dry_run": run.dry_run,
-        "rate": run.rate,
-        "rate_provisional": run.rate_provisional,
-        "account_count": run.account_count,
-        "entry_count": run.entry_count,
-        "total_amount": run.total_amount,
-    }
+    return batches.locked(BATCH, run)
 
 
 def _log(actor, run: AccountRun, before: str | None, *, action=ChangeAction.UPDATE, reason=""):
-    changelog.record(
-        actor=actor,
-        action=action,
-        instance=run,
-        before={"status": before} if before is not None else None,
-        after=_summary(run),
-        reason=reason,
-    )
+    batches.log(actor, run, before, action=action, reason=reason)
 
 
 def _province(region: Region | str) -> Region:
@@ -134,77 +128,19 @@ def _interest_chunks(region: Region, size: int) -> list[list[int]]:
         low, high = cursor.fetchone()
     if low is None:
         return []
-    return [[start, min(start + size - 1, high)] for start in range(low, high + 1, size)]
+    return [[f"{start}-{min(start + size - 1, high)}", 1] for start in range(low, high + 1, size)]
 
 
 def _may_prepare(actor, region: Region) -> None:
-    if actor is not None and not region_allows(actor, region.code, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
-
-
-def _finish(run: AccountRun, status: str, reason: str) -> AccountRun:
-    """The run's work is done: its new status and finish time (in the caller's
-    transaction), logged."""
-    run = _locked(run.pk)
-    before = run.status
-    run.status = status
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
-    _log(None, run, before, reason=reason)
-    return run
-
-
-def _fail(run_id: int, exc: BaseException) -> None:
-    with transaction.atomic():
-        run = _locked(run_id)
-        before = run.status
-        run.status = RunStatus.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"[:4000]
-        run.save(update_fields=["status", "error"])
-        _log(None, run, before, reason="failed")
-
-
-def _progress(run: AccountRun, done: str) -> None:
-    """Record one finished chunk (its own transaction, after the chunk's)."""
-    with transaction.atomic():
-        locked = _locked(run.pk)
-        chunks = [*locked.parameters.get("chunks_done", []), done]
-        locked.parameters = {**locked.parameters, "chunks_done": chunks}
-        locked.processed_count = min(locked.total_count, len(chunks))
-        locked.save(update_fields=["parameters", "processed_count"])
-        run.parameters, run.processed_count = locked.parameters, locked.processed_count
+    batches.may_prepare(actor, region.code)
 
 
 def _start(actor, run: AccountRun, task) -> AccountRun:
     run = _locked(run)
     _may_prepare(actor, run.region)
-    if run.status not in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING) or (
-        run.parameters.get("discarded")
-    ):
-        raise _wrong_status(run, "started")
-    if run.status != RunStatus.RUNNING:
-        before = run.status
-        run.status = RunStatus.RUNNING
-        run.started_at = run.started_at or timezone.now()
-        run.error = ""
-        run.save(update_fields=["status", "started_at", "error"])
-        _log(actor, run, before, reason="started" if before == RunStatus.DRAFT else "resumed")
-    pk = run.pk
-    transaction.on_commit(lambda: task.delay(pk))
-    return run
-
-
-def _begin(run_id: int, expected: tuple[str, ...]) -> AccountRun:
-    with transaction.atomic():
-        run = _locked(run_id)
-        if run.status in (RunStatus.DRAFT, RunStatus.FAILED) and RunStatus.RUNNING in expected:
-            before = run.status
-            run.status = RunStatus.RUNNING
-            run.started_at = run.started_at or timezone.now()
-            run.error = ""
-            run.save(update_fields=["status", "started_at", "error"])
-            _log(None, run, before, reason="resumed")
-    return run
+    return batches.start(
+        BATCH, actor=actor, run=run, task=task, refuse=lambda r: bool(r.parameters.get("discarded"))
+    )
 
 
 # --- monthly crediting -----------------------------------------------------------------
@@ -310,67 +246,59 @@ SELECT (SELECT count(*) FROM ins), (SELECT coalesce(sum(amount), 0) FROM ins),
 """
 
 
-def _credit_chunk(run: AccountRun, prefix: str, *, since, open_from: int) -> None:
+def _credit_chunk(run: AccountRun, prefix: str, *, since, open_from: int) -> dict[str, Any]:
     sql, params = account_creditable_lines_sql(region_prefix=prefix, since=since)
     params = {**params, "province": run.region_id, "run_period": run.period.as_int,
               "open_from": open_from, "run": run.pk}  # fmt: skip
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_OPEN_SQL.format(lines=sql), params)
         opened = cursor.rowcount
         cursor.execute(_CREDIT_SQL.format(lines=sql), params)
         entries, amount, accounts, reopened, closed = cursor.fetchone()
-        # the run's figures move in the chunk's own transaction: a chunk redone after a
-        # crash writes nothing and adds nothing
-        locked = _locked(run.pk)
-        counts = dict(locked.parameters.get("counts", {}))
-        for key, value in (("opened", opened), ("reopened", reopened), ("closed_skipped", closed)):
-            counts[key] = counts.get(key, 0) + value
-        locked.parameters = {**locked.parameters, "counts": counts}
-        locked.entry_count += entries
-        locked.total_amount += amount
-        locked.account_count += accounts
-        locked.save(update_fields=["parameters", "entry_count", "total_amount", "account_count"])
+    # the run's figures move in the chunk's own transaction: a chunk redone after a
+    # crash writes nothing and adds nothing
+    counts = dict(run.parameters.get("counts", {}))
+    for key, value in (("opened", opened), ("reopened", reopened), ("closed_skipped", closed)):
+        counts[key] = counts.get(key, 0) + value
+    run.parameters["counts"] = counts
+    return {
+        "entry_count": F("entry_count") + entries,
+        "total_amount": F("total_amount") + amount,
+        "account_count": F("account_count") + accounts,
+    }
+
+
+def _crediting_plan(run: AccountRun) -> list[list[Any]]:
+    """One chunk: the province (the statement groups the paid bills once; a crash
+    re-runs it, and what was credited is not credited again)."""
+    last_year = _last_posted_interest_year(run.region)
+    since = _crediting_since(run)
+    counties = [run.region.scope_prefix]
+    run.parameters = {
+        **run.parameters,
+        "counties": counties,
+        "open_from": Period(last_year + 1, 1).as_int if last_year else 0,
+        "since": since.isoformat() if since else None,
+    }
+    return [[county, 1] for county in counties]
+
+
+def _crediting_chunk(run: AccountRun, county: str, weight: int) -> dict[str, Any]:
+    since = run.parameters["since"]
+    since = datetime.fromisoformat(since) if since else None
+    return _credit_chunk(run, county, since=since, open_from=run.parameters["open_from"])
 
 
 def crediting_run_execute(run_id: int) -> AccountRun:
-    """Credit (or resume crediting); see the module docstring."""
-    with RunLock(ACCOUNT_RUN, run_id) as mine:
-        if not mine:
-            return AccountRun.objects.get(pk=run_id)
-        run = _begin(run_id, (RunStatus.RUNNING,))
-        if run.status != RunStatus.RUNNING:
-            return run
-        try:
-            if "counties" not in run.parameters:
-                last_year = _last_posted_interest_year(run.region)
-                since = _crediting_since(run)
-                # one chunk: the province (the statement groups the paid bills once;
-                # a crash re-runs it, and what was credited is not credited again)
-                counties = [run.region.scope_prefix]
-                with transaction.atomic():
-                    locked = _locked(run.pk)
-                    locked.parameters = {
-                        **locked.parameters,
-                        "counties": counties,
-                        "open_from": Period(last_year + 1, 1).as_int if last_year else 0,
-                        "since": since.isoformat() if since else None,
-                        "chunks_done": [],
-                    }
-                    locked.total_count = len(counties)
-                    locked.save(update_fields=["parameters", "total_count"])
-                    run = locked
-            since = run.parameters["since"]
-            since = datetime.fromisoformat(since) if since else None
-            for county in run.parameters["counties"]:
-                if county in run.parameters["chunks_done"]:
-                    continue
-                _credit_chunk(run, county, since=since, open_from=run.parameters["open_from"])
-                _progress(run, county)
-            with transaction.atomic():
-                return _finish(run, RunStatus.POSTED, "posted")
-        except Exception as exc:
-            _fail(run_id, exc)
-            raise
+    """Credit (or resume crediting) on the batch engine; see the module docstring."""
+    return batches.execute(
+        BATCH,
+        run_id,
+        plan=_crediting_plan,
+        chunk=_crediting_chunk,
+        status=RunStatus.POSTED,
+        reason="posted",
+    )
 
 
 def monthly_crediting(*, today=None) -> AccountRun | None:
@@ -555,12 +483,14 @@ def _previous_run_id(run: AccountRun) -> int | None:
     return previous.pk if previous else None
 
 
-def _interest_chunk(run: AccountRun, chunk: list[int], prev_run: int | None) -> None:
+def _interest_chunk(run: AccountRun, key: str, weight: int) -> dict[str, Any]:
+    """One range of account ids (``key``: "low-high"), in the chunk's transaction."""
+    low, high = (int(bound) for bound in key.split("-"))
     params = {
         "province": run.region_id,
-        "low": chunk[0],
-        "high": chunk[1],
-        "prev_run": prev_run,
+        "low": low,
+        "high": high,
+        "prev_run": run.parameters["previous_run"],
         "first": Period(run.year, 1).as_int,
         "last": Period(run.year, 12).as_int,
         "year": run.year,
@@ -568,55 +498,39 @@ def _interest_chunk(run: AccountRun, chunk: list[int], prev_run: int | None) -> 
         "rate": run.rate,
         "run": run.pk,
     }
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_INTEREST_SQL, params)
         lines, amount, entries = cursor.fetchone()
-        AccountRun.objects.filter(pk=run.pk).update(
-            account_count=F("account_count") + lines,
-            entry_count=F("entry_count") + entries,
-            total_amount=F("total_amount") + amount,
-        )
+    return {
+        "account_count": F("account_count") + lines,
+        "entry_count": F("entry_count") + entries,
+        "total_amount": F("total_amount") + amount,
+    }
+
+
+def _interest_plan(run: AccountRun) -> list[list[Any]]:
+    """Ranges of account ids, and the run of the year before to open from."""
+    run.parameters = {**run.parameters, "previous_run": _previous_run_id(run)}
+    return _interest_chunks(
+        run.region, run.parameters.get("chunk_accounts", INTEREST_CHUNK_ACCOUNTS)
+    )
 
 
 def interest_run_execute(run_id: int) -> AccountRun:
-    """Compute (or resume computing) the interest lines chunk by chunk; the run is
-    then calculated and waits for approval (a dry run stays calculated)."""
-    with RunLock(ACCOUNT_RUN, run_id) as mine:
-        if not mine:
-            return AccountRun.objects.get(pk=run_id)
-        run = _begin(run_id, (RunStatus.RUNNING,))
-        if run.status != RunStatus.RUNNING:
-            return run
-        try:
-            if "chunks" not in run.parameters:
-                chunks = _interest_chunks(
-                    run.region, run.parameters.get("chunk_accounts", INTEREST_CHUNK_ACCOUNTS)
-                )
-                with transaction.atomic():
-                    locked = _locked(run.pk)
-                    locked.parameters = {
-                        **locked.parameters,
-                        "chunks": chunks,
-                        "previous_run": _previous_run_id(run),
-                        "chunks_done": [],
-                    }
-                    locked.total_count = len(chunks)
-                    locked.save(update_fields=["parameters", "total_count"])
-                    run = locked
-            committed = 0
-            for chunk in run.parameters["chunks"]:
-                key = f"{chunk[0]}-{chunk[1]}"
-                if key in run.parameters["chunks_done"]:
-                    continue
-                _interest_chunk(run, chunk, run.parameters["previous_run"])
-                _progress(run, key)
-                committed += 1
-                crash_after_chunks(committed)
-            with transaction.atomic():
-                return _finish(run, RunStatus.CALCULATED, "calculated")
-        except Exception as exc:
-            _fail(run_id, exc)
-            raise
+    """Compute (or resume computing) the interest lines chunk by chunk on the batch
+    engine; the run is then calculated and waits for approval (its approval request
+    is in the work queue; a dry run stays calculated)."""
+    return batches.execute(
+        BATCH, run_id, prepare=_interest_legacy_plan, plan=_interest_plan, chunk=_interest_chunk
+    )
+
+
+def _interest_legacy_plan(run: AccountRun) -> None:
+    """A run planned before the engine kept its chunks as ``[low, high]``: as
+    ``["low-high", 1]`` (the done-marks were already "low-high")."""
+    chunks = run.parameters.get("chunks")
+    if chunks and isinstance(chunks[0][0], int):
+        run.parameters["chunks"] = [[f"{low}-{high}", 1] for low, high in chunks]
 
 
 def interest_rate_watch(*, today=None) -> list[AccountRun]:
@@ -658,26 +572,14 @@ def interest_run_approve(*, actor, run: AccountRun, queue_posting: bool = True) 
     """A reviewer, not the starter, approves a calculated live run; posting follows
     on a worker (``accounts.tasks.interest_run_post``), unless ``queue_posting`` is
     false (the demo loader posts in its own transaction)."""
-    from accounts import tasks
-
     run = _locked(run)
     if run.dry_run or run.status != RunStatus.CALCULATED:
         raise _wrong_status(run, "approved")
-    if actor.pk == run.started_by_id:
-        raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
-    if not (actor.is_superuser or actor.has_role(Role.REVIEWER)):
-        raise NotPermitted(ERROR_NOT_REVIEWER, code="not_reviewer")
-    if not region_allows(actor, run.region_id, "approve"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
-    run.status = RunStatus.APPROVED
-    run.approved_by = actor
-    run.approved_at = timezone.now()
-    run.save(update_fields=["status", "approved_by", "approved_at"])
-    _log(actor, run, RunStatus.CALCULATED, reason="approved")
-    if queue_posting:
-        pk = run.pk
-        transaction.on_commit(lambda: tasks.interest_run_post.delay(pk))
-    return run
+    token = _QUEUE_POSTING.set(queue_posting)
+    try:
+        return batches.approve(BATCH, actor=actor, run=run)
+    finally:
+        _QUEUE_POSTING.reset(token)
 
 
 _POST_SQL = """
@@ -695,7 +597,7 @@ ON CONFLICT DO NOTHING
 def interest_run_post(run_id: int) -> AccountRun:
     """Post an approved run's interest: one entry per account with a difference to
     post, in one statement; a re-delivered task posts nothing twice."""
-    with RunLock(ACCOUNT_RUN, run_id) as mine:
+    with RunLock(BATCH.lock_space, run_id) as mine:
         if not mine:
             return AccountRun.objects.get(pk=run_id)
         with transaction.atomic():
@@ -723,9 +625,9 @@ def interest_run_post(run_id: int) -> AccountRun:
                             "run": run.pk,
                         },
                     )
-                return _finish(run, RunStatus.POSTED, "posted")
+                return batches.finish(BATCH, run, status=RunStatus.POSTED, reason="posted")
         except Exception as exc:
-            _fail(run_id, exc)
+            batches.fail(BATCH, run_id, exc, (RunStatus.RUNNING, RunStatus.POSTING))
             raise
 
 
@@ -745,8 +647,9 @@ def interest_run_discard(*, actor, run: AccountRun) -> AccountRun:
     its lines stay for the record, it is marked failed with the reason."""
     run = _locked(run)
     _may_prepare(actor, run.region)
-    if run.status not in (RunStatus.DRAFT, RunStatus.CALCULATED, RunStatus.FAILED):
+    if run.status not in batches.DISCARDABLE:
         raise _wrong_status(run, "discarded")
+    batches.approval_request_close(BATCH, run, actor=actor, reason="discarded")
     before = run.status
     run.status = RunStatus.FAILED
     run.error = "discarded"

@@ -55,24 +55,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from benefits.choices import BatchStatus, DeterminationStatus, PayrollItem
 from benefits.models import AdjustmentEvent, PayrollDue, PensionAdjustment, PensionDetermination
-from pension import approvals, changelog
-from pension.choices import RegionLevel, Role
+from pension import approvals, batches, changelog
+from pension.choices import RegionLevel
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.locks import RunLock, crash_after_chunks
 from pension.models import ApprovalRequest, ApprovalStatus, ChangeAction, Region, StaffUser
 from pension.money import round_fen
 from pension.periods import Period
 from pension.scope import region_allows, restrict
 from pension.selectors import region_get
 
-# pg_advisory_lock key of "adjustment event N is being executed": this namespace + N
-ADJUSTMENT_RUN = 7_211_005 << 32
 INDIVIDUAL_ADJUSTMENT = "benefits.individual_adjustment"
 ADJUSTED_STATUSES = (DeterminationStatus.IN_PAYMENT, DeterminationStatus.SUSPENDED)
 ZERO = Decimal("0.00")
@@ -100,8 +97,6 @@ ERROR_WRONG_STATUS = _("This adjustment event is %(status)s; it cannot be %(acti
 ERROR_SELF_APPROVAL = _(
     "You created or started this adjustment event; a second person must approve it."
 )
-ERROR_NOT_REVIEWER = _("Only a reviewer can approve an adjustment event.")
-ERROR_APPROVER_OUTSIDE_REGION = _("This adjustment event belongs to a region outside yours.")
 ERROR_REASON = _("Give the reason for the adjustment.")
 ERROR_AMOUNT = _("The monthly increase must be more than zero.")
 ERROR_NOT_CURRENT = _(
@@ -114,11 +109,8 @@ ERROR_CASE_PENDING = _(
     "An individual adjustment of this pension is already waiting for a reviewer (request #%(id)s)."
 )
 
-ACTION_LABELS = {
-    "started": _("started"),
-    "approved": _("approved"),
-    "discarded": _("discarded"),
-}
+# the event's own wording of the engine's refusals (pension.batches), by code
+MESSAGES = {"self_approval": ERROR_SELF_APPROVAL, "wrong_status": ERROR_WRONG_STATUS}
 
 
 # --- pure calculation -----------------------------------------------------------------
@@ -235,6 +227,27 @@ def back_pay_span(
     return start, end, months
 
 
+# --- the batch on the engine (pension.batches) ------------------------------------------
+
+BATCH = batches.register(
+    batches.Batch(
+        key="benefits.adjustment",
+        model=AdjustmentEvent,
+        statuses=BatchStatus,
+        # test hook (benefits/tests/test_adjustment_worker.py) of its own name
+        crash_env=CRASH_AFTER_CHUNKS_ENV,
+        async_commit=True,
+        approval=batches.BatchApproval(
+            operation="benefits.adjustment_event_approve",
+            label=_("Approval of an annual adjustment"),
+            apply=lambda actor, event: _approved(actor, event),
+            makers=lambda event: (event.created_by_id,),
+        ),
+    )
+)
+ADJUSTMENT_RUN = BATCH.lock_space
+
+
 # --- helpers --------------------------------------------------------------------------
 
 
@@ -243,45 +256,17 @@ def _region(region: Region | str) -> Region:
 
 
 def _locked(event: AdjustmentEvent | int) -> AdjustmentEvent:
-    pk = event.pk if isinstance(event, AdjustmentEvent) else event
-    return AdjustmentEvent.objects.select_for_update().select_related("region").get(pk=pk)
+    return batches.locked(BATCH, event)
 
 
 def _wrong_status(event: AdjustmentEvent, action: str) -> Conflict:
-    return Conflict(
-        ERROR_WRONG_STATUS,
-        code="wrong_status",
-        params={"status": BatchStatus(event.status).label, "action": ACTION_LABELS[action]},
-    )
-
-
-def _summary(event: AdjustmentEvent) -> dict[str, Any]:
-    return {
-        "status": event.status,
-        "year": event.year,
-        "region": event.region_id,
-        "flat_amount": event.flat_amount,
-        "per_year_amount": event.per_year_amount,
-        "percentage": event.percentage,
-        "age_bands": event.age_bands,
-        "cutoff_date": event.cutoff_date,
-        "effective_from": str(event.effective_from),
-        "line_count": event.line_count,
-        "total_monthly": event.total_monthly,
-    }
+    return batches.wrong_status(BATCH, event, action, ERROR_WRONG_STATUS)
 
 
 def _log(actor, event: AdjustmentEvent, before: str | None, *, action=ChangeAction.UPDATE,
          reason: str = "") -> None:  # fmt: skip
     """One change-log entry for one transition of the event (never one per retiree)."""
-    changelog.record(
-        actor=actor,
-        action=action,
-        instance=event,
-        before={"status": before} if before is not None else None,
-        after=_summary(event),
-        reason=reason,
-    )
+    batches.log(actor, event, before, action=action, reason=reason)
 
 
 def _money(value: Any) -> Decimal:
@@ -372,23 +357,10 @@ def adjustment_event_start(*, actor: StaffUser | None, event: AdjustmentEvent) -
     from benefits import tasks  # late: the task module imports this one
 
     event = _locked(event)
-    if actor is not None and not region_allows(actor, event.region_id, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
-    if event.status not in (BatchStatus.DRAFT, BatchStatus.FAILED, BatchStatus.RUNNING):
+    batches.may_prepare(actor, event.region_id, ERROR_OUTSIDE_REGION)
+    if event.status not in batches.STARTABLE:
         raise _wrong_status(event, "started")
-    if actor is not None and "started_by" not in event.parameters:
-        event.parameters = {**event.parameters, "started_by": actor.pk}
-    if event.status != BatchStatus.RUNNING:
-        before = event.status
-        event.status = BatchStatus.RUNNING
-        event.error = ""
-        event.save(update_fields=["status", "error", "parameters"])
-        _log(actor, event, before, reason="started" if before == BatchStatus.DRAFT else "resumed")
-    else:
-        event.save(update_fields=["parameters"])
-    pk = event.pk
-    transaction.on_commit(lambda: tasks.adjustment_event_execute.delay(pk))
-    return event
+    return batches.start(BATCH, actor=actor, run=event, task=tasks.adjustment_event_execute)
 
 
 def _approval_reason(event: AdjustmentEvent) -> str:
@@ -459,17 +431,8 @@ def _back_pay(
     return count, total
 
 
-@transaction.atomic
 def _check_approver(actor: StaffUser, event: AdjustmentEvent) -> None:
-    makers = {event.created_by_id, event.parameters.get("started_by")} - {None}
-    if actor.pk in makers:
-        raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
-    if not (actor.is_superuser or actor.has_role(Role.REVIEWER)):
-        raise NotPermitted(ERROR_NOT_REVIEWER, code="not_reviewer")
-    if not region_allows(actor, event.region_id, "approve"):
-        raise NotPermitted(ERROR_APPROVER_OUTSIDE_REGION, code="outside_region")
-    if event.status != BatchStatus.CALCULATED:
-        raise _wrong_status(event, "approved")
+    batches.check_approver(BATCH, actor, event, messages=MESSAGES)
 
 
 @transaction.atomic
@@ -505,11 +468,16 @@ def adjustment_event_approval_refused(*, event_id: int, message: str) -> None:
 @transaction.atomic
 def adjustment_event_approve(*, actor: StaffUser, event: AdjustmentEvent | int) -> AdjustmentEvent:
     """A reviewer of the province (not the one who created or started the event)
-    approves a calculated event (maker-checker): in one transaction its adjustments
-    come into force and the back pay of the months already paid is written as one
-    ``PayrollDue`` per adjusted retiree (see the module docstring)."""
-    event = _locked(event)
-    _check_approver(actor, event)
+    approves a calculated event (maker-checker), through the event's approval request
+    (work queue; level by ``approvals.batch_amount_thresholds`` on a year's cost): in
+    one transaction its adjustments come into force and the back pay of the months
+    already paid is written as one ``PayrollDue`` per adjusted retiree (see the module
+    docstring)."""
+    return batches.approve(BATCH, actor=actor, run=event, messages=MESSAGES)
+
+
+def _approved(actor: StaffUser, event: AdjustmentEvent) -> dict[str, Any]:
+    """The approval's effects: the adjustments in force, the back-pay dues."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE benefits_pensionadjustment SET in_force = true "
@@ -523,19 +491,15 @@ def adjustment_event_approve(*, actor: StaffUser, event: AdjustmentEvent | int) 
         actor=actor,
         reason=_approval_reason(event),
     )
-    event.status = BatchStatus.APPROVED
-    event.approved_by = actor
-    event.approved_at = timezone.now()
     event.parameters = {
         **event.parameters,
         "approval": {"in_force": in_force, "back_pay_dues": dues, "back_pay_total": str(amount)},
     }
-    event.save(update_fields=["status", "approved_by", "approved_at", "parameters"])
-    _log(
-        actor, event, BatchStatus.CALCULATED, action=ChangeAction.APPROVE,
-        reason=f"{in_force} adjustments in force, {dues} back-pay dues totalling {amount}",
-    )  # fmt: skip
-    return event
+    return {
+        "in_force": in_force,
+        "back_pay_dues": dues,
+        "reason": f"{in_force} adjustments in force, {dues} back-pay dues totalling {amount}",
+    }
 
 
 @transaction.atomic
@@ -544,10 +508,10 @@ def adjustment_event_discard(*, actor: StaffUser, event: AdjustmentEvent) -> Adj
     event is closed and keeps its figures. A running event is refused (its worker would
     go on writing); an approved one is in force and stays."""
     event = _locked(event)
-    if not region_allows(actor, event.region_id, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
-    if event.status not in (BatchStatus.DRAFT, BatchStatus.CALCULATED, BatchStatus.FAILED):
+    batches.may_prepare(actor, event.region_id, ERROR_OUTSIDE_REGION)
+    if event.status not in batches.DISCARDABLE:
         raise _wrong_status(event, "discarded")
+    batches.approval_request_close(BATCH, event, actor=actor, reason="discarded")
     with connection.cursor() as cursor:
         # plain SQL: the ORM would first read every primary key to honour PROTECT
         cursor.execute(
@@ -570,47 +534,20 @@ def adjustment_event_discard(*, actor: StaffUser, event: AdjustmentEvent) -> Adj
 
 
 def adjustment_event_execute(event_id: int) -> AdjustmentEvent:
-    """Calculate the event's adjustments county by county (see the module docstring).
-    Returns the event; a finished event is returned unchanged; a failed or crashed
-    (still running) one continues where it stopped. On an error the event is marked
-    failed with the error text, and the error is raised again. Call it outside
-    ``transaction.atomic``: each county commits on its own."""
-    with RunLock(ADJUSTMENT_RUN, event_id) as mine:
-        if not mine:  # another worker is executing it right now
-            return AdjustmentEvent.objects.select_related("region").get(pk=event_id)
-        event = _begin(event_id)
-        if event.status != BatchStatus.RUNNING:
-            return event
-        try:
-            _prepare(event)
-            done = set(event.parameters["chunks_done"])
-            committed = 0
-            for code, count in event.parameters["chunks"]:
-                if code in done:
-                    continue
-                _adjust_chunk(event, code, count)
-                committed += 1
-                crash_after_chunks(committed, CRASH_AFTER_CHUNKS_ENV)
-            return _finish(event)
-        except Exception as exc:
-            _fail(event.pk, exc)
-            raise
-        finally:
-            _drop_stage()
-
-
-def _begin(event_id: int) -> AdjustmentEvent:
-    with transaction.atomic():
-        event = _locked(event_id)
-        if event.status in (BatchStatus.DRAFT, BatchStatus.FAILED):
-            before = event.status
-            event.status = BatchStatus.RUNNING
-            event.error = ""
-            event.save(update_fields=["status", "error"])
-            _log(
-                None, event, before, reason="started" if before == BatchStatus.DRAFT else "resumed"
-            )
-    return event
+    """Calculate the event's adjustments county by county (see the module docstring)
+    on the batch engine. Returns the event; a finished event is returned unchanged; a
+    failed or crashed (still running) one continues where it stopped. On an error the
+    event is marked failed with the error text, and the error is raised again. Call it
+    outside ``transaction.atomic``: each county commits on its own."""
+    return batches.execute(
+        BATCH,
+        event_id,
+        prepare=lambda event: _build_stage(event, done=event.parameters.get("chunks_done", [])),
+        plan=lambda event: _plan(event),
+        chunk=lambda event, code, heads: _adjust_chunk(event, code, heads),
+        totals=lambda event: _totals(event),
+        cleanup=lambda: _drop_stage(),
+    )
 
 
 def _base_params(event: AdjustmentEvent) -> dict[str, Any]:
@@ -667,29 +604,16 @@ def _build_stage(event: AdjustmentEvent, *, done: list[str]) -> None:
 
 
 def _drop_stage() -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    except Exception:  # the connection is gone, and the table with it
-        pass
+    batches.drop_table(STAGE)
 
 
-def _prepare(event: AdjustmentEvent) -> None:
-    """The stage of the counties not done yet; the first time, the plan of chunks
-    (county, head count) counted from it, and the progress reset. A resumed event
-    keeps its plan."""
-    _build_stage(event, done=event.parameters.get("chunks_done", []))
-    if "chunks" in event.parameters:
-        return
+def _plan(event: AdjustmentEvent) -> list[list[Any]]:
+    """The plan of chunks (county, head count) counted from the stage, once."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT region, count(*)::int FROM {STAGE} GROUP BY 1 ORDER BY 1")
         plan = [[code, count] for code, count in cursor.fetchall()]
-    event.parameters = {**event.parameters, "chunks": plan, "chunks_done": [], "by_county": {}}
-    event.total_count, event.processed_count = sum(count for _, count in plan), 0
-    with transaction.atomic():
-        AdjustmentEvent.objects.filter(pk=event.pk).update(
-            parameters=event.parameters, total_count=event.total_count, processed_count=0
-        )
+    event.parameters = {**event.parameters, "by_county": {}}
+    return plan
 
 
 def _band_case(bands: Sequence[Mapping[str, Any]], params: dict[str, Any]) -> str:
@@ -763,26 +687,16 @@ def bare_sql(event: AdjustmentEvent, target: str) -> tuple[str, dict[str, Any]]:
 
 
 def _adjust_chunk(event: AdjustmentEvent, region: str, heads: int) -> None:
-    """One county's adjustments, figures and progress, in one transaction."""
+    """One county's adjustments and figures, in the chunk's transaction (the engine's,
+    with the progress and the done-mark; its commit not waited for on disk)."""
     sql, params = chunk_sql(event, region)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # the commit is not waited for on disk: a server crash may lose the last
-        # counties committed, rows and "done" mark together, and the resumed event
-        # does them again; the final commit (calculated) is synchronous and flushes
-        # everything before it
-        cursor.execute("SET LOCAL synchronous_commit = off")
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         count, *sums = cursor.fetchone()
-        parameters = event.parameters
-        parameters["by_county"] = {
-            **parameters["by_county"],
-            region: {"count": count, **{k: str(v) for k, v in zip(COMPONENTS, sums, strict=True)}},
-        }
-        parameters["chunks_done"] = [*parameters["chunks_done"], region]
-        AdjustmentEvent.objects.filter(pk=event.pk).update(
-            processed_count=F("processed_count") + heads, parameters=parameters
-        )
-    event.processed_count += heads
+    event.parameters["by_county"] = {
+        **event.parameters["by_county"],
+        region: {"count": count, **{k: str(v) for k, v in zip(COMPONENTS, sums, strict=True)}},
+    }
 
 
 _TOTALS_SQL = """
@@ -793,39 +707,18 @@ SELECT count(*), coalesce(sum(flat_amount), 0), coalesce(sum(per_year_amount), 0
 """
 
 
-def _finish(event: AdjustmentEvent) -> AdjustmentEvent:
-    with transaction.atomic():
-        event = _locked(event.pk)
-        with connection.cursor() as cursor:
-            cursor.execute(_TOTALS_SQL, [event.pk])
-            count, *sums = cursor.fetchone()
-        event.line_count = count
-        event.total_monthly = sums[-1]
-        event.processed_count = event.total_count
-        event.status = BatchStatus.CALCULATED
-        event.parameters = {
-            **event.parameters,
-            "totals": {k: str(v) for k, v in zip(COMPONENTS, sums, strict=True)},
-            "calculated_at": timezone.now().isoformat(),
-        }
-        event.save()
-        _log(None, event, BatchStatus.RUNNING, reason="calculated")
-    return event
-
-
-def _fail(event_id: int, exc: BaseException) -> None:
-    text = f"{exc.__class__.__name__}: {exc}"[:4000]
-    try:
-        with transaction.atomic():
-            event = _locked(event_id)
-            if event.status != BatchStatus.RUNNING:
-                return
-            event.status = BatchStatus.FAILED
-            event.error = text
-            event.save(update_fields=["status", "error"])
-            _log(None, event, BatchStatus.RUNNING, reason=text[:500])
-    except Exception:  # the database is unreachable: the event stays "running" (resumable)
-        pass
+def _totals(event: AdjustmentEvent) -> None:
+    """The count and the totals by component, from the event's adjustments."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TOTALS_SQL, [event.pk])
+        count, *sums = cursor.fetchone()
+    event.line_count = count
+    event.total_monthly = sums[-1]
+    event.parameters = {
+        **event.parameters,
+        "totals": {k: str(v) for k, v in zip(COMPONENTS, sums, strict=True)},
+        "calculated_at": timezone.now().isoformat(),
+    }
 
 
 # --- services: the individual adjustment case (零星调整, §9.4.2) --------------------------

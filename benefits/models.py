@@ -19,6 +19,7 @@ from benefits.choices import (
     RetirementKind,
     SuspensionReason,
 )
+from pension.batches import BatchRun
 from pension.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from pension.periods import PeriodField
 
@@ -211,12 +212,13 @@ def _user(verbose_name, **kwargs) -> models.ForeignKey:
     )  # fmt: skip
 
 
-class PayrollRun(models.Model):
+class PayrollRun(BatchRun):
     """A payroll run (养老金发放批次) for a period and region (DESIGN §2.3, §5.4).
 
     draft → running → calculated → approved → exported → closed, or failed. A dry run
     (试算) computes the same lines without posting them, for the variance report, and
-    is discarded. Progress is ``processed_count`` of ``total_count`` (retirees).
+    is discarded. Progress is ``processed_count`` of ``total_count`` (retirees); the rest
+    of a run is ``pension.batches``.
     """
 
     period = PeriodField(_("Pay month"))
@@ -226,47 +228,39 @@ class PayrollRun(models.Model):
     kind = models.CharField(
         _("Kind"), max_length=16, choices=PayrollRunKind.choices, default=PayrollRunKind.REGULAR
     )
-    dry_run = models.BooleanField(_("Dry run"), default=False)
     status = models.CharField(
         _("Status"), max_length=16, choices=PayrollRunStatus.choices,
         default=PayrollRunStatus.DRAFT,
     )  # fmt: skip
-    total_count = models.PositiveIntegerField(_("To process"), default=0)
-    processed_count = models.PositiveIntegerField(_("Processed"), default=0)
     line_count = models.PositiveIntegerField(_("Lines"), default=0)
     payment_count = models.PositiveIntegerField(_("Bank payments"), default=0)
     total_amount = money(_("Total paid"), default=0)
-    parameters = models.JSONField(_("Parameters and results"), default=dict)
-    error = models.TextField(_("Error"), blank=True)
-    started_by = _user(_("Started by"))  # empty: the system (beat)
-    approved_by = _user(_("Approved by"))
     exported_by = _user(_("Exported by"))
-    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("Started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("Finished at"), null=True, blank=True)
-    approved_at = models.DateTimeField(_("Approved at"), null=True, blank=True)
     exported_at = models.DateTimeField(_("Exported at"), null=True, blank=True)
 
-    scope_region_path = "region"
+    summary_fields = ("period", "kind", "line_count", "payment_count", "total_amount")
 
-    class Meta:
+    class Meta(BatchRun.Meta):
         verbose_name = _("Payroll run")
         verbose_name_plural = _("Payroll runs")
         ordering = ["-period", "-id"]
         constraints = [
+            *BatchRun.Meta.constraints,
             models.UniqueConstraint(
                 fields=["period", "region", "kind"],
                 # a live run is never discarded: closed means every bank result is in
                 condition=Q(dry_run=False) & ~Q(status=PayrollRunStatus.FAILED),
                 name="payroll_one_live_run",
             ),
-            models.CheckConstraint(
-                condition=Q(processed_count__lte=F("total_count")), name="payroll_progress"
-            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.period} {self.region_id}{' (dry run)' if self.dry_run else ''}"
+
+    @property
+    def approval_amount(self):
+        """What the run pays."""
+        return self.total_amount
 
 
 class PayrollLine(models.Model):
@@ -622,13 +616,14 @@ class DataMatchImport(models.Model):
 # --- annual adjustment (待遇调整, §9.4) ---------------------------------------------------
 
 
-class AdjustmentEvent(models.Model):
+class AdjustmentEvent(BatchRun):
     """A province-wide pension adjustment of a year (年度基本养老金调整, §9.4.1): a flat
     amount, an amount per contribution year, a percentage of the pension, extra amounts
     for age bands, for those retired by ``cutoff_date``; effective from
     ``effective_from`` (January), with back pay for months already paid. Its batch
-    writes one ``PensionAdjustment`` per retiree (not in force), a reviewer approves,
-    and they come into force."""
+    (``pension.batches``) writes one ``PensionAdjustment`` per retiree (not in force), a
+    reviewer approves, and they come into force. Neither its creator nor its starter
+    approves it."""
 
     year = models.PositiveSmallIntegerField(_("Year"))
     region = models.ForeignKey(
@@ -647,36 +642,39 @@ class AdjustmentEvent(models.Model):
     status = models.CharField(
         _("Status"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.DRAFT
     )
-    total_count = models.PositiveIntegerField(_("To process"), default=0)
-    processed_count = models.PositiveIntegerField(_("Processed"), default=0)
     line_count = models.PositiveIntegerField(_("Pensions adjusted"), default=0)
     total_monthly = money(_("Monthly increase in total"), default=0)
-    parameters = models.JSONField(_("Parameters and results"), default=dict, blank=True)
-    error = models.TextField(_("Error"), blank=True)
     created_by = _user(_("Created by"))
-    approved_by = _user(_("Approved by"))
-    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
-    approved_at = models.DateTimeField(_("Approved at"), null=True, blank=True)
 
-    scope_region_path = "region"
+    summary_fields = ("year", "flat_amount", "per_year_amount", "percentage", "age_bands",
+                      "cutoff_date", "effective_from", "line_count", "total_monthly")  # fmt: skip
 
-    class Meta:
+    class Meta(BatchRun.Meta):
         verbose_name = _("Adjustment event")
         verbose_name_plural = _("Adjustment events")
         ordering = ["-year", "-id"]
         constraints = [
+            *BatchRun.Meta.constraints,
             models.UniqueConstraint(
                 fields=["year", "region"],
                 condition=~Q(status__in=[BatchStatus.CLOSED, BatchStatus.FAILED]),
                 name="adjustment_one_live_event",
             ),
             models.CheckConstraint(
-                condition=Q(processed_count__lte=F("total_count")), name="adjustment_progress"
+                condition=Q(approved_by__isnull=True)
+                | Q(created_by__isnull=True)
+                | ~Q(approved_by=F("created_by")),
+                name="adjustmentevent_approver_not_creator",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def approval_amount(self):
+        """What the event costs a year: the monthly increase in total × 12."""
+        return self.total_monthly * 12
 
 
 class PensionAdjustment(models.Model):

@@ -44,12 +44,13 @@ re-issue dues of the next run.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,16 +64,14 @@ from benefits.choices import (
 )
 from benefits.models import PayrollLine, PayrollPayment, PayrollRun, PayrollTotal
 from enrollment.models import InsuredPerson
-from pension import changelog
-from pension.choices import Role
+from pension import batches
+from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: F401  (tests)
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.locks import CRASH_AFTER_CHUNKS_ENV, RunLock, crash_after_chunks  # noqa: F401
 from pension.models import ChangeAction, Region
 from pension.periods import Period
 from pension.scope import region_allows, restrict
 from pension.selectors import profile_for_region, region_get
 
-PAYROLL_RUN = 7_211_004 << 32  # pg_advisory_lock namespace of benefits.PayrollRun
 # runs whose lines count as paid (approved and after)
 PAID_STATUSES = (PayrollRunStatus.APPROVED, PayrollRunStatus.EXPORTED, PayrollRunStatus.CLOSED)
 MONTHLY_ITEMS = (PayrollItem.PENSION, PayrollItem.ADJUSTMENT)
@@ -90,24 +89,51 @@ ERROR_EARLIER_NOT_APPROVED = _(
     "Payroll run %(run)s for %(period)s is not approved yet; approve or discard it before "
     "paying a later month."
 )
-ERROR_WRONG_STATUS = _("This run is %(status)s; it cannot be %(action)s.")
-ERROR_DRY_RUN_APPROVAL = _("A dry run is never approved; create a live run to pay the period.")
-ERROR_SELF_APPROVAL = _("You started this run; a second person must approve it.")
-ERROR_NOT_REVIEWER = _("Only a reviewer can approve a payroll run.")
-ERROR_APPROVER_OUTSIDE_REGION = _("This run belongs to a region outside yours.")
 ERROR_APPROVED_NO_RECALCULATION = _(
     "Payroll run %(run)s is approved; an approved payroll is never recalculated. Correct it "
     "through a case paid in the next payroll."
 )
 ERROR_NOT_DRY_RUN = _("Only a dry run can be discarded; recalculate a live run instead.")
 
-ACTION_LABELS = {
-    "started": _("started"),
-    "approved": _("approved"),
-    "recalculated": _("recalculated"),
-    "discarded": _("discarded"),
-    "exported": _("exported"),
-}
+
+# the reviewer's confirmation of the payments to recently changed accounts
+_CONFIRMED: ContextVar[int | None] = ContextVar("confirmed_account_changes", default=None)
+
+
+def _approved(actor, run: PayrollRun) -> dict[str, Any]:
+    """Every retiree paid a pension in the run is paid through the run's period (once
+    the payments to recently changed accounts are confirmed)."""
+    accounts = payee_accounts.confirm_recent_changes(run, _CONFIRMED.get())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE benefits_pensiondetermination d SET paid_through = %(period)s
+              FROM benefits_payrollline l
+             WHERE l.run_id = %(run)s AND l.item = %(pension)s AND d.person_id = l.person_id
+               AND (d.paid_through IS NULL OR d.paid_through < %(period)s)
+            """,
+            {"run": run.pk, "period": run.period.as_int, "pension": str(PayrollItem.PENSION)},
+        )
+        moved = cursor.rowcount
+    run.parameters = {**run.parameters, "paid_through_moved": moved, **accounts}
+    return {"paid_through_moved": moved}
+
+
+# The batch on the engine (pension.batches): lock namespace, crash hook, approval.
+BATCH = batches.register(
+    batches.Batch(
+        key="benefits.payroll",
+        model=PayrollRun,
+        statuses=PayrollRunStatus,
+        async_commit=True,
+        approval=batches.BatchApproval(
+            operation="benefits.payroll_run_approve",
+            label=_("Approval of a payroll run"),
+            apply=_approved,
+        ),
+    )
+)
+PAYROLL_RUN = BATCH.lock_space
 
 
 # Helpers ----------------------------------------------------------------------------
@@ -118,41 +144,16 @@ def _region(region: Region | str) -> Region:
 
 
 def _locked(run: PayrollRun | int) -> PayrollRun:
-    pk = run.pk if isinstance(run, PayrollRun) else run
-    return PayrollRun.objects.select_for_update().select_related("region").get(pk=pk)
+    return batches.locked(BATCH, run)
 
 
 def wrong_status(run: PayrollRun, action: str) -> Conflict:
-    return Conflict(
-        ERROR_WRONG_STATUS,
-        code="wrong_status",
-        params={"status": PayrollRunStatus(run.status).label, "action": ACTION_LABELS[action]},
-    )
-
-
-def summary(run: PayrollRun) -> dict[str, Any]:
-    return {
-        "status": run.status,
-        "period": str(run.period),
-        "region": run.region_id,
-        "kind": run.kind,
-        "dry_run": run.dry_run,
-        "line_count": run.line_count,
-        "payment_count": run.payment_count,
-        "total_amount": run.total_amount,
-    }
+    return batches.wrong_status(BATCH, run, action)
 
 
 def log(actor, run: PayrollRun, before: str | None, *, action=ChangeAction.UPDATE, reason=""):
     """One change-log entry for one transition of the run (never one per line)."""
-    changelog.record(
-        actor=actor,
-        action=action,
-        instance=run,
-        before={"status": before} if before is not None else None,
-        after=summary(run),
-        reason=reason,
-    )
+    batches.log(actor, run, before, action=action, reason=reason)
 
 
 def _overlapping(region: Region) -> Q:
@@ -237,65 +238,27 @@ def payroll_run_start(*, actor, run: PayrollRun) -> PayrollRun:
     from benefits import tasks  # late: the task module imports this one
 
     run = _locked(run)
-    if actor is not None and not region_allows(actor, run.region_id, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
-    if run.status not in (
-        PayrollRunStatus.DRAFT,
-        PayrollRunStatus.FAILED,
-        PayrollRunStatus.RUNNING,
-    ):
-        raise wrong_status(run, "started")
-    if run.status != PayrollRunStatus.RUNNING:
-        before = run.status
-        run.status = PayrollRunStatus.RUNNING
-        run.started_at = run.started_at or timezone.now()
-        run.error = ""
-        run.save(update_fields=["status", "started_at", "error"])
-        log(actor, run, before, reason="started" if before == PayrollRunStatus.DRAFT else "resumed")
-    pk = run.pk
-    transaction.on_commit(lambda: tasks.payroll_run_execute.delay(pk))
-    return run
+    batches.may_prepare(actor, run.region_id, ERROR_OUTSIDE_REGION)
+    return batches.start(BATCH, actor=actor, run=run, task=tasks.payroll_run_execute)
 
 
 @transaction.atomic
 def payroll_run_approve(
     *, actor, run: PayrollRun, confirmed_account_changes: int | None = None
 ) -> PayrollRun:
-    """A reviewer of the run's region (or above), not the person who started it,
-    approves a calculated live run (maker-checker, §2.4). Every retiree paid a pension
-    in it is then paid through the run's period. Payments to a bank account changed in
-    the last N days need the reviewer's explicit confirmation of their number
-    (``confirmed_account_changes``, see ``benefits.payee_accounts``)."""
-    run = _locked(run)
-    if run.started_by_id is not None and actor.pk == run.started_by_id:
-        raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
-    if not (actor.is_superuser or actor.has_role(Role.REVIEWER)):
-        raise NotPermitted(ERROR_NOT_REVIEWER, code="not_reviewer")
-    if not region_allows(actor, run.region_id, "approve"):
-        raise NotPermitted(ERROR_APPROVER_OUTSIDE_REGION, code="outside_region")
-    if run.dry_run:
-        raise Conflict(ERROR_DRY_RUN_APPROVAL, code="dry_run")
-    if run.status != PayrollRunStatus.CALCULATED:
-        raise wrong_status(run, "approved")
-    accounts = payee_accounts.confirm_recent_changes(run, confirmed_account_changes)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE benefits_pensiondetermination d SET paid_through = %(period)s
-              FROM benefits_payrollline l
-             WHERE l.run_id = %(run)s AND l.item = %(pension)s AND d.person_id = l.person_id
-               AND (d.paid_through IS NULL OR d.paid_through < %(period)s)
-            """,
-            {"run": run.pk, "period": run.period.as_int, "pension": str(PayrollItem.PENSION)},
-        )
-        moved = cursor.rowcount
-    run.status = PayrollRunStatus.APPROVED
-    run.approved_by = actor
-    run.approved_at = timezone.now()
-    run.parameters = {**run.parameters, "paid_through_moved": moved, **accounts}
-    run.save(update_fields=["status", "approved_by", "approved_at", "parameters"])
-    log(actor, run, PayrollRunStatus.CALCULATED, action=ChangeAction.APPROVE)
-    return run
+    """A reviewer of the run's region (or above), neither the person who started it nor
+    the one who recalculated it, approves a calculated live run (maker-checker, §2.4),
+    through the run's approval request (work queue; the level raised by the total,
+    ``approvals.batch_amount_thresholds``). Every retiree paid a pension in it is then
+    paid through the run's period. Payments to a bank account changed in the last N
+    days need the reviewer's explicit confirmation of their number
+    (``confirmed_account_changes``, see ``benefits.payee_accounts``); the work queue
+    gives none, so such a run is approved on its page."""
+    token = _CONFIRMED.set(confirmed_account_changes)
+    try:
+        return batches.approve(BATCH, actor=actor, run=run)
+    finally:
+        _CONFIRMED.reset(token)
 
 
 def _delete_results(run: PayrollRun) -> dict[str, int]:
@@ -321,14 +284,16 @@ def payroll_run_recalculate(*, actor, run: PayrollRun) -> PayrollRun:
     from benefits import tasks
 
     run = _locked(run)
-    if not region_allows(actor, run.region_id, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    batches.may_prepare(actor, run.region_id, ERROR_OUTSIDE_REGION)
     if run.status in PAID_STATUSES:
         raise Conflict(ERROR_APPROVED_NO_RECALCULATION, code="approved", params={"run": run.pk})
     if run.status not in (PayrollRunStatus.CALCULATED, PayrollRunStatus.FAILED):
         raise wrong_status(run, "recalculated")
+    batches.approval_request_close(BATCH, run, actor=actor, reason="recalculated")
     counts = _delete_results(run)
     before = run.status
+    # whoever recalculated it may not approve it (payrollrun_approver_not_recalculator)
+    run.recalculated_by = actor
     run.status = PayrollRunStatus.RUNNING
     run.parameters = {"recalculated": [*run.parameters.get("recalculated", []), counts]}
     run.total_count = run.processed_count = run.line_count = run.payment_count = 0
@@ -345,15 +310,10 @@ def payroll_run_recalculate(*, actor, run: PayrollRun) -> PayrollRun:
 def payroll_run_discard(*, actor, run: PayrollRun) -> PayrollRun:
     """A dry run's lines and payments deleted; the run is closed and keeps its figures."""
     run = _locked(run)
-    if not region_allows(actor, run.region_id, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    batches.may_prepare(actor, run.region_id, ERROR_OUTSIDE_REGION)
     if not run.dry_run:
         raise Conflict(ERROR_NOT_DRY_RUN, code="not_dry_run")
-    if run.status not in (
-        PayrollRunStatus.DRAFT,
-        PayrollRunStatus.CALCULATED,
-        PayrollRunStatus.FAILED,
-    ):
+    if run.status not in batches.DISCARDABLE:
         raise wrong_status(run, "discarded")
     counts = _delete_results(run)
     before = run.status
@@ -385,51 +345,19 @@ def payroll_month_dry_run(*, today=None) -> PayrollRun | None:
 
 
 def payroll_run_execute(run_id: int) -> PayrollRun:
-    """Calculate the run (see the module docstring). A finished run is returned
-    unchanged; a failed or crashed (still running) run continues where it stopped. On
-    an error the run is marked failed and the error raised again. Call it outside
-    ``transaction.atomic``: each chunk commits on its own."""
-    with RunLock(PAYROLL_RUN, run_id) as mine:
-        if not mine:  # another worker is executing it right now
-            return PayrollRun.objects.select_related("region").get(pk=run_id)
-        run = _begin(run_id)
-        if run.status != PayrollRunStatus.RUNNING:
-            return run
-        try:
-            _plan(run)
-            _build_stage(run)
-            done = set(run.parameters["chunks_done"])
-            committed = 0
-            for code, count in run.parameters["chunks"]:
-                if code in done:
-                    continue
-                _pay_chunk(run, code, count)
-                committed += 1
-                crash_after_chunks(committed)
-            return _finish(run)
-        except Exception as exc:
-            _fail(run.pk, exc)
-            raise
-        finally:
-            _drop_stage()
-
-
-def _begin(run_id: int) -> PayrollRun:
-    with transaction.atomic():
-        run = _locked(run_id)
-        if run.status in (PayrollRunStatus.DRAFT, PayrollRunStatus.FAILED):
-            before = run.status
-            run.status = PayrollRunStatus.RUNNING
-            run.started_at = run.started_at or timezone.now()
-            run.error = ""
-            run.save(update_fields=["status", "started_at", "error"])
-            log(
-                None,
-                run,
-                before,
-                reason="started" if before == PayrollRunStatus.DRAFT else "resumed",
-            )
-    return run
+    """Calculate the run (see the module docstring) on the batch engine. A finished
+    run is returned unchanged; a failed or crashed (still running) run continues where
+    it stopped. On an error the run is marked failed and the error raised again. Call
+    it outside ``transaction.atomic``: each chunk commits on its own."""
+    return batches.execute(
+        BATCH,
+        run_id,
+        prepare=lambda run: _build_stage(run),
+        plan=lambda run: _plan(run),
+        chunk=lambda run, code, heads: _pay_chunk(run, code, heads),
+        totals=lambda run: _totals(run),
+        cleanup=lambda: _drop_stage(),
+    )
 
 
 # A period's YYYYMM int as a month ordinal, for differences in months.
@@ -459,21 +387,15 @@ SELECT region, count(*)::int FROM (
 """
 
 
-def _plan(run: PayrollRun) -> None:
+def _plan(run: PayrollRun) -> list[list[Any]]:
     """The chunks (counties, with their head counts), once per run."""
-    if "chunks" in run.parameters:
-        return
     with connection.cursor() as cursor:
         cursor.execute(
             _PLAN_SQL, {**_sql_parameters(run, ""), "prefix": run.region.scope_prefix + "%"}
         )
         plan = [[code, count] for code, count in cursor.fetchall()]
-    run.parameters = {**run.parameters, "chunks": plan, "chunks_done": [], "held": 0}
-    run.total_count, run.processed_count = sum(count for _, count in plan), 0
-    with transaction.atomic():
-        PayrollRun.objects.filter(pk=run.pk).update(
-            parameters=run.parameters, total_count=run.total_count, processed_count=0
-        )
+    run.parameters = {**run.parameters, "held": 0}
+    return plan
 
 
 def _sql_parameters(run: PayrollRun, region: str) -> dict[str, Any]:
@@ -534,11 +456,7 @@ def _build_stage(run: PayrollRun) -> None:
 
 
 def _drop_stage() -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    except Exception:  # the connection is gone, and the table with it
-        pass
+    batches.drop_table(STAGE)
 
 
 # One chunk, one statement: the pension lines, the adjustment lines, the dues claimed
@@ -623,21 +541,12 @@ SELECT count(*) FILTER (WHERE status = %(held)s), count(*) FROM payments
 
 
 def _pay_chunk(run: PayrollRun, region: str, heads: int) -> None:
-    """One county's lines, dues, payments and progress, in one transaction."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        # not waiting for the disk at each county's commit: a server crash loses at most
-        # the last counties, whose rows and "done" mark go together, and the resumed run
-        # redoes them; the run's last commit (calculated) is waited for
-        cursor.execute("SET LOCAL synchronous_commit = off")
+    """One county's lines, dues and payments, in the chunk's transaction (the engine's,
+    with the progress and the done-mark; its commit not waited for on disk)."""
+    with connection.cursor() as cursor:
         cursor.execute(_CHUNK_SQL, _sql_parameters(run, region))
         held, _payments = cursor.fetchone()
-        parameters = run.parameters
-        parameters["held"] = parameters.get("held", 0) + held
-        parameters["chunks_done"] = [*parameters["chunks_done"], region]
-        PayrollRun.objects.filter(pk=run.pk).update(
-            processed_count=F("processed_count") + heads, parameters=parameters
-        )
-    run.processed_count += heads
+    run.parameters["held"] = run.parameters.get("held", 0) + held
 
 
 # Totals per county (the lines' region) and per city (its parent), per item.
@@ -653,42 +562,19 @@ ON CONFLICT DO NOTHING
 """
 
 
-def _finish(run: PayrollRun) -> PayrollRun:
-    with transaction.atomic():
-        run = _locked(run.pk)
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM benefits_payrolltotal WHERE run_id = %s", [run.pk])
-            cursor.execute(_TOTALS_SQL, {"run": run.pk})
-            cursor.execute(
-                "SELECT count(*), coalesce(sum(amount), 0) FROM benefits_payrollpayment"
-                " WHERE run_id = %s",
-                [run.pk],
-            )
-            run.payment_count, run.total_amount = cursor.fetchone()
-            cursor.execute("SELECT count(*) FROM benefits_payrollline WHERE run_id = %s", [run.pk])
-            run.line_count = cursor.fetchone()[0]
-        run.processed_count = run.total_count
-        run.status = PayrollRunStatus.CALCULATED
-        run.finished_at = timezone.now()
-        run.save()
-        log(None, run, PayrollRunStatus.RUNNING, reason="calculated")
-    return run
-
-
-def _fail(run_id: int, exc: BaseException) -> None:
-    text = f"{exc.__class__.__name__}: {exc}"[:4000]
-    try:
-        with transaction.atomic():
-            run = _locked(run_id)
-            if run.status != PayrollRunStatus.RUNNING:
-                return
-            run.status = PayrollRunStatus.FAILED
-            run.error = text
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "error", "finished_at"])
-            log(None, run, PayrollRunStatus.RUNNING, reason=text[:500])
-    except Exception:  # the database is unreachable: the run stays "running" (resumable)
-        pass
+def _totals(run: PayrollRun) -> None:
+    """The totals per county and city, the counts and the amount, from the lines."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM benefits_payrolltotal WHERE run_id = %s", [run.pk])
+        cursor.execute(_TOTALS_SQL, {"run": run.pk})
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(amount), 0) FROM benefits_payrollpayment"
+            " WHERE run_id = %s",
+            [run.pk],
+        )
+        run.payment_count, run.total_amount = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM benefits_payrollline WHERE run_id = %s", [run.pk])
+        run.line_count = cursor.fetchone()[0]
 
 
 # Selectors ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ class ContributionsConfig(AppConfig):
 
     def ready(self) -> None:
         # the cases register their maker-checker operations at import
-        from contributions import bases, cases  # noqa: F401
+        from contributions import assessment, bases, cases  # noqa: F401
         from contributions.base_views import person_section_context
         from enrollment.person_page import register_section
 

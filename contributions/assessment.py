@@ -58,7 +58,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,15 +66,9 @@ from contributions.choices import BillStatus, LineKind, RunStatus
 from contributions.models import AssessmentRun, Bill, ContributionLine
 from enrollment.choices import PersonCategory, PersonStatus
 from enrollment.models import Employer, InsuredPerson
-from pension import changelog
-from pension.choices import Role
+from pension import batches
+from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: F401  (tests)
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.locks import (  # noqa: F401  (CRASH_AFTER_CHUNKS_ENV: for the tests)
-    ASSESSMENT_RUN,
-    CRASH_AFTER_CHUNKS_ENV,
-    RunLock,
-    crash_after_chunks,
-)
 from pension.models import ChangeAction, Region
 from pension.periods import Period
 from pension.scope import region_allows, restrict
@@ -91,10 +85,6 @@ RATE_KEYS: dict[str, str] = {
 DUE_DAY_KEY = "contribution.payment_due_day"
 MISSING_IDS_KEPT = 100
 FLEXIBLE_CATEGORIES = (PersonCategory.FLEXIBLE, PersonCategory.INDIVIDUAL_BUSINESS)
-# pg_advisory_lock key of "run N is being executed": this namespace + N
-# test hook (contributions/tests/test_assessment_worker.py): SIGKILL the executing
-# process after this many chunks committed; honoured only under the test settings
-
 FINISHED = frozenset({RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.RELEASED})
 
 ERROR_OUTSIDE_REGION = _("You cannot prepare assessment runs for this region.")
@@ -106,20 +96,28 @@ ERROR_FAILED_RUN_EXISTS = _(
     "Assessment run %(run)s for %(period)s in %(region)s failed: start it again to resume it "
     "instead of creating a new run."
 )
-ERROR_WRONG_STATUS = _("This run is %(status)s; it cannot be %(action)s.")
-ERROR_DRY_RUN_APPROVAL = _("A dry run is never approved; create a live run to assess the period.")
-ERROR_SELF_APPROVAL = _("You started this run; a second person must approve it.")
-ERROR_NOT_REVIEWER = _("Only a reviewer can approve an assessment run.")
-ERROR_APPROVER_OUTSIDE_REGION = _("This run belongs to a region outside yours.")
 ERROR_NOT_APPROVED = _("The run must be approved before it is released to the tax bureau.")
-ERROR_NOT_DRY_RUN = _("Only a dry run can be discarded; a live run's lines are kept.")
+ERROR_NOT_DRY_RUN = batches.ERROR_NOT_DRY_RUN
 
-ACTION_LABELS = {
-    "started": _("started"),
-    "approved": _("approved"),
-    "released": _("released"),
-    "discarded": _("discarded"),
-}
+
+def _approved(actor, run: AssessmentRun) -> dict:
+    """Approval changes nothing but the run's status: the bills wait for release."""
+    return {}
+
+
+# The batch on the engine (pension.batches): lock namespace, crash hook, approval.
+BATCH = batches.register(
+    batches.Batch(
+        key="contributions.assessment",
+        model=AssessmentRun,
+        statuses=RunStatus,
+        approval=batches.BatchApproval(
+            operation="contributions.assessment_run_approve",
+            label=_("Approval of an assessment run"),
+            apply=_approved,
+        ),
+    )
+)
 
 
 # Helpers ----------------------------------------------------------------------------
@@ -130,43 +128,15 @@ def _region(region: Region | str) -> Region:
 
 
 def _locked(run: AssessmentRun | int) -> AssessmentRun:
-    pk = run.pk if isinstance(run, AssessmentRun) else run
-    return AssessmentRun.objects.select_for_update().select_related("region").get(pk=pk)
+    return batches.locked(BATCH, run)
 
 
 def _wrong_status(run: AssessmentRun, action: str) -> Conflict:
-    return Conflict(
-        ERROR_WRONG_STATUS,
-        code="wrong_status",
-        params={"status": RunStatus(run.status).label, "action": ACTION_LABELS[action]},
-    )
+    return batches.wrong_status(BATCH, run, action)
 
 
 def _log(actor, run: AssessmentRun, before: str | None, *, action=ChangeAction.UPDATE, reason=""):
-    """One change-log entry for one transition of the run."""
-    changelog.record(
-        actor=actor,
-        action=action,
-        instance=run,
-        before={"status": before} if before is not None else None,
-        after=_summary(run),
-        reason=reason,
-    )
-
-
-def _summary(run: AssessmentRun) -> dict:
-    return {
-        "status": run.status,
-        "period": str(run.period),
-        "region": run.region_id,
-        "dry_run": run.dry_run,
-        "line_count": run.line_count,
-        "bill_count": run.bill_count,
-        "total_base": run.total_base,
-        "total_employer": run.total_employer,
-        "total_individual": run.total_individual,
-        "total_account": run.total_account,
-    }
+    batches.log(actor, run, before, action=action, reason=reason)
 
 
 def due_date_for(period: Period, due_day: int) -> date:
@@ -242,51 +212,23 @@ def assessment_run_start(*, actor, run: AssessmentRun) -> AssessmentRun:
     from contributions import tasks  # late: the task module imports this one
 
     run = _locked(run)
-    if actor is not None and not region_allows(actor, run.region_id, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
-    if run.status not in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING):
-        raise _wrong_status(run, "started")
-    if run.status != RunStatus.RUNNING:
-        before = run.status
-        run.status = RunStatus.RUNNING
-        run.started_at = run.started_at or timezone.now()
-        run.error = ""
-        run.save(update_fields=["status", "started_at", "error"])
-        _log(actor, run, before, reason="started" if before == RunStatus.DRAFT else "resumed")
-    pk = run.pk
-    transaction.on_commit(lambda: tasks.assessment_run_execute.delay(pk))
-    return run
+    batches.may_prepare(actor, run.region_id, ERROR_OUTSIDE_REGION)
+    return batches.start(BATCH, actor=actor, run=run, task=tasks.assessment_run_execute)
 
 
 @transaction.atomic
 def assessment_run_approve(*, actor, run: AssessmentRun) -> AssessmentRun:
     """A reviewer of the run's region (or a region above it), who is not the person
-    who started the run, approves a calculated live run (maker-checker)."""
-    run = _locked(run)
-    if run.started_by_id is not None and actor.pk == run.started_by_id:
-        raise NotPermitted(ERROR_SELF_APPROVAL, code="self_approval")
-    if not (actor.is_superuser or actor.has_role(Role.REVIEWER)):
-        raise NotPermitted(ERROR_NOT_REVIEWER, code="not_reviewer")
-    if not region_allows(actor, run.region_id, "approve"):
-        raise NotPermitted(ERROR_APPROVER_OUTSIDE_REGION, code="outside_region")
-    if run.dry_run:
-        raise Conflict(ERROR_DRY_RUN_APPROVAL, code="dry_run")
-    if run.status != RunStatus.CALCULATED:
-        raise _wrong_status(run, "approved")
-    run.status = RunStatus.APPROVED
-    run.approved_by = actor
-    run.approved_at = timezone.now()
-    run.save(update_fields=["status", "approved_by", "approved_at"])
-    _log(actor, run, RunStatus.CALCULATED, action=ChangeAction.APPROVE)
-    return run
+    who started the run, approves a calculated live run (maker-checker), through the
+    run's approval request (work queue; level by ``approvals.batch_amount_thresholds``)."""
+    return batches.approve(BATCH, actor=actor, run=run)
 
 
 @transaction.atomic
 def assessment_run_release(*, actor, run: AssessmentRun) -> AssessmentRun:
     """Approved → released: the tax bureau may pull the run's bills (§7.5)."""
     run = _locked(run)
-    if not region_allows(actor, run.region_id, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    batches.may_prepare(actor, run.region_id, ERROR_OUTSIDE_REGION)
     if run.status in (RunStatus.DRAFT, RunStatus.RUNNING, RunStatus.CALCULATED):
         raise Conflict(ERROR_NOT_APPROVED, code="not_approved")
     if run.status != RunStatus.APPROVED:
@@ -302,11 +244,10 @@ def assessment_run_discard_dry_run(*, actor, run: AssessmentRun) -> AssessmentRu
     """Delete a dry run's (unposted) lines and bills; the run is closed and keeps its
     figures. A running dry run is refused (its worker would go on writing)."""
     run = _locked(run)
-    if not region_allows(actor, run.region_id, "prepare"):
-        raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
+    batches.may_prepare(actor, run.region_id, ERROR_OUTSIDE_REGION)
     if not run.dry_run:
         raise Conflict(ERROR_NOT_DRY_RUN, code="not_dry_run")
-    if run.status not in (RunStatus.DRAFT, RunStatus.CALCULATED, RunStatus.FAILED):
+    if run.status not in batches.DISCARDABLE:
         raise _wrong_status(run, "discarded")
     with connection.cursor() as cursor:
         # plain SQL: the ORM would first read every primary key to honour PROTECT
@@ -350,51 +291,25 @@ def assessment_month_start(*, today: date | None = None) -> AssessmentRun | None
 
 
 def assessment_run_execute(run_id: int) -> AssessmentRun:
-    """Assess the run's period for its region (see the module docstring). Returns the
-    run; a finished run is returned unchanged; a failed or crashed (still running)
-    run continues where it stopped. On an error the run is marked failed with the
-    error text, and the error is raised again (the task retries database errors)."""
-    with RunLock(ASSESSMENT_RUN, run_id) as mine:
-        if not mine:  # another worker is executing it right now
-            return AssessmentRun.objects.select_related("region").get(pk=run_id)
-        run = _begin(run_id)
-        if run.status != RunStatus.RUNNING:
-            return run
-        try:
-            _prepare(run)
-            done = set(run.parameters["chunks_done"])
-            committed = 0
-            for code, count in run.parameters["chunks"]:
-                if code in done:
-                    continue
-                _assess_chunk(run, code, count)
-                committed += 1
-                _after_chunk(run, committed)
-            return _finish(run)
-        except Exception as exc:
-            _fail(run.pk, exc)
-            raise
-        finally:
-            _drop_stage()
-
-
-def _begin(run_id: int) -> AssessmentRun:
-    with transaction.atomic():
-        run = _locked(run_id)
-        if run.status in (RunStatus.DRAFT, RunStatus.FAILED):
-            before = run.status
-            run.status = RunStatus.RUNNING
-            run.started_at = run.started_at or timezone.now()
-            run.error = ""
-            run.save(update_fields=["status", "started_at", "error"])
-            _log(None, run, before, reason="started" if before == RunStatus.DRAFT else "resumed")
-    return run
+    """Assess the run's period for its region (see the module docstring) on the batch
+    engine: a finished run is returned unchanged; a failed or crashed (still running)
+    run continues where it stopped; on an error the run is marked failed with the error
+    text, and the error is raised again (the task retries database errors)."""
+    return batches.execute(
+        BATCH,
+        run_id,
+        prepare=lambda run: _prepare(run),
+        plan=lambda run: _plan(run),
+        chunk=lambda run, code, heads: _assess_chunk(run, code, heads),
+        after_chunk=lambda run, committed: _after_chunk(run, committed),
+        totals=lambda run: _totals(run),
+        cleanup=lambda: _drop_stage(),
+    )
 
 
 def _prepare(run: AssessmentRun) -> None:
     """The rates in force on the period's first day (once per run: a resumed run keeps
-    what it began with), the stage of the chunks not done yet, and, the first time,
-    the chunk plan counted from the stage."""
+    what it began with), and the stage of the chunks not done yet."""
     period: Period = run.period
     if "rates" not in run.parameters:
         on = period.first_day
@@ -411,23 +326,19 @@ def _prepare(run: AssessmentRun) -> None:
             "due_date": due_date_for(period, int(due_day.value)).isoformat(),
         }
     _build_stage(run, done=run.parameters.get("chunks_done", []))
-    if "chunks" in run.parameters:
-        return
+
+
+def _plan(run: AssessmentRun) -> list[list[Any]]:
+    """The chunks (regions and their head counts), counted from the stage once."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT region, count(*)::int FROM {STAGE} GROUP BY region ORDER BY region")
         plan = [[code, count] for code, count in cursor.fetchall()]
     run.parameters = {
         **run.parameters,
-        "chunks": plan,
-        "chunks_done": [],
         "missing_base": {"count": 0, "person_ids": []},
         "flexible_without_base": {"count": 0, "person_ids": []},
     }
-    run.total_count, run.processed_count = sum(count for _, count in plan), 0
-    with transaction.atomic():
-        AssessmentRun.objects.filter(pk=run.pk).update(
-            parameters=run.parameters, total_count=run.total_count, processed_count=0
-        )
+    return plan
 
 
 # The stage (a temporary table of this session): every person to assess, with the
@@ -480,11 +391,7 @@ def _build_stage(run: AssessmentRun, *, done: list[str]) -> None:
 
 
 def _drop_stage() -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    except Exception:  # the connection is gone, and the table with it
-        pass
+    batches.drop_table(STAGE)
 
 
 _LINE_COLUMNS = """run_id, case_id, posted, period, person_id, employer_id, kind, base_record_id,
@@ -581,9 +488,10 @@ def _merge_missing(kept: dict, count: int, ids: Iterable[int]) -> dict:
 
 
 def _assess_chunk(run: AssessmentRun, region: str, heads: int) -> None:
-    """One region's lines, bills and progress, in one transaction."""
+    """One region's lines and bills, in the chunk's transaction (the engine's, with the
+    progress and the done-mark)."""
     values = _sql_parameters(run, region)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_EMPLOYEES_SQL, values)
         _lines, _bills, missing, missing_ids = cursor.fetchone()
         cursor.execute(_FLEXIBLE_SQL, values)
@@ -595,15 +503,10 @@ def _assess_chunk(run: AssessmentRun, region: str, heads: int) -> None:
         parameters["flexible_without_base"] = _merge_missing(
             parameters["flexible_without_base"], flex_missing, flex_missing_ids
         )
-        parameters["chunks_done"] = [*parameters["chunks_done"], region]
-        AssessmentRun.objects.filter(pk=run.pk).update(
-            processed_count=F("processed_count") + heads, parameters=parameters
-        )
-    run.processed_count += heads
 
 
 def _after_chunk(run: AssessmentRun, committed: int) -> None:
-    """Test hook (``pension.locks.crash_after_chunks``), kept as a name of this module
+    """Test hook (``pension.batches.crash_after_chunks``), kept as a name of this module
     for the tests that replace it."""
     crash_after_chunks(committed)
 
@@ -615,39 +518,16 @@ SELECT count(*), coalesce(sum(base), 0), coalesce(sum(employer_amount), 0),
 """
 
 
-def _finish(run: AssessmentRun) -> AssessmentRun:
-    with transaction.atomic():
-        run = _locked(run.pk)
-        with connection.cursor() as cursor:
-            cursor.execute(_TOTALS_SQL, [run.pk])
-            lines, base, employer, individual, account = cursor.fetchone()
-            cursor.execute("SELECT count(*) FROM contributions_bill WHERE run_id = %s", [run.pk])
-            bills = cursor.fetchone()[0]
-        run.line_count, run.bill_count = lines, bills
-        run.total_base, run.total_employer = base, employer
-        run.total_individual, run.total_account = individual, account
-        run.processed_count = run.total_count
-        run.status = RunStatus.CALCULATED
-        run.finished_at = timezone.now()
-        run.save()
-        _log(None, run, RunStatus.RUNNING, reason="calculated")
-    return run
-
-
-def _fail(run_id: int, exc: BaseException) -> None:
-    text = f"{exc.__class__.__name__}: {exc}"[:4000]
-    try:
-        with transaction.atomic():
-            run = _locked(run_id)
-            if run.status != RunStatus.RUNNING:
-                return
-            run.status = RunStatus.FAILED
-            run.error = text
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "error", "finished_at"])
-            _log(None, run, RunStatus.RUNNING, reason=text[:500])
-    except Exception:  # the database is unreachable: the run stays "running" (resumable)
-        pass
+def _totals(run: AssessmentRun) -> None:
+    """The run's counts and control totals, summed over its lines and bills."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TOTALS_SQL, [run.pk])
+        lines, base, employer, individual, account = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM contributions_bill WHERE run_id = %s", [run.pk])
+        bills = cursor.fetchone()[0]
+    run.line_count, run.bill_count = lines, bills
+    run.total_base, run.total_employer = base, employer
+    run.total_individual, run.total_account = individual, account
 
 
 # Selectors ----------------------------------------------------------------------------

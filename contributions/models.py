@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from contributions.choices import BaseBasis, BaseRule, BillStatus, LineKind, RunStatus
+from pension.batches import BatchRun
 from pension.money import (
     INDEX_DECIMAL_PLACES,
     MONEY_DECIMAL_PLACES,
@@ -89,66 +90,52 @@ class ContributionBase(models.Model):
         return f"{self.person} {self.year}: {self.base}"
 
 
-class AssessmentRun(models.Model):
+class AssessmentRun(BatchRun):
     """A monthly assessment batch (核定批次) for a period and region (DESIGN §2.3).
 
     draft → running → calculated → approved → released → closed, or failed. A dry run
     (试算) computes the same lines without posting them. Progress is counted in
-    ``processed_count`` of ``total_count``.
+    ``processed_count`` of ``total_count``; the rest of a run is ``pension.batches``.
     """
 
     period = PeriodField(_("Period"))
     region = models.ForeignKey(
         "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
     )
-    dry_run = models.BooleanField(_("Dry run"), default=False)
     status = models.CharField(
         _("Status"), max_length=16, choices=RunStatus.choices, default=RunStatus.DRAFT
     )
-    total_count = models.PositiveIntegerField(_("To process"), default=0)
-    processed_count = models.PositiveIntegerField(_("Processed"), default=0)
     line_count = models.PositiveIntegerField(_("Lines"), default=0)
     bill_count = models.PositiveIntegerField(_("Bills"), default=0)
     total_base = money(_("Total base"), default=0)
     total_employer = money(_("Employer amount"), default=0)
     total_individual = money(_("Individual amount"), default=0)
     total_account = money(_("Account credit"), default=0)
-    parameters = models.JSONField(_("Parameters used"), default=dict)
-    error = models.TextField(_("Error"), blank=True)
-    # empty: started by the system (the month-start dry run of beat)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("Started by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
-    )  # fmt: skip
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("Approved by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
-    )  # fmt: skip
-    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("Started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("Finished at"), null=True, blank=True)
-    approved_at = models.DateTimeField(_("Approved at"), null=True, blank=True)
 
-    scope_region_path = "region"
+    summary_fields = ("period", "line_count", "bill_count", "total_base", "total_employer",
+                      "total_individual", "total_account")  # fmt: skip
 
-    class Meta:
+    class Meta(BatchRun.Meta):
         verbose_name = _("Assessment run")
         verbose_name_plural = _("Assessment runs")
         ordering = ["-period", "-id"]
         constraints = [
+            *BatchRun.Meta.constraints,
             # one live (not dry, not failed) run per period and region
             models.UniqueConstraint(
                 fields=["period", "region"],
                 condition=Q(dry_run=False) & ~Q(status=RunStatus.FAILED),
                 name="assessment_one_live_run",
             ),
-            models.CheckConstraint(
-                condition=Q(processed_count__lte=F("total_count")), name="assessment_progress"
-            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.period} {self.region_id}{' (dry run)' if self.dry_run else ''}"
+
+    @property
+    def approval_amount(self):
+        """What the run charges: the employers' and the individuals' amounts."""
+        return self.total_employer + self.total_individual
 
 
 class ContributionLine(models.Model):

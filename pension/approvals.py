@@ -89,16 +89,17 @@ def operation_choices() -> list[tuple[str, Any]]:
     return sorted(((k, op.label) for k, op in _OPERATIONS.items()), key=lambda kv: kv[0])
 
 
-def required_level(*, agency: Agency, amount: Decimal | None) -> str:
-    """County, city or province: the agency's own level, raised by the amount."""
+def required_level(
+    *, agency: Agency, amount: Decimal | None, threshold_key: str = "approvals.amount_thresholds"
+) -> str:
+    """County, city or province: the agency's own level, raised by the amount (above
+    the ``city`` or ``province`` figure of the policy parameter ``threshold_key``)."""
     level = agency.region.level
     if amount is None:
         return level
     from pension.selectors import policy_value  # late: selectors import models only
 
-    thresholds = policy_value(
-        "approvals.amount_thresholds", on=timezone.localdate(), region=agency.region
-    ).value
+    thresholds = policy_value(threshold_key, on=timezone.localdate(), region=agency.region).value
     needed = RegionLevel.COUNTY
     if amount > Decimal(thresholds["province"]):
         needed = RegionLevel.PROVINCE
@@ -120,8 +121,10 @@ def approval_request_create(
     amount: Decimal | None = None,
     reason: str = "",
     attachments: Iterable = (),
+    threshold_key: str = "approvals.amount_thresholds",
 ) -> ApprovalRequest:
-    """A maker proposes a key operation; nothing changes until it is approved."""
+    """A maker proposes a key operation; nothing changes until it is approved. The
+    amount is held against ``threshold_key`` (batches: ``approvals.batch_amount_thresholds``)."""
     operation_for(operation)
     if not region_allows(actor, agency.region_id, "prepare", model=_ProvinceWidePrepare):
         raise NotPermitted(_("You cannot prepare cases for this agency."), code="outside_region")
@@ -137,7 +140,7 @@ def approval_request_create(
         before=changelog.json_safe(before) if before is not None else None,
         agency=agency,
         amount=amount,
-        required_level=required_level(agency=agency, amount=amount),
+        required_level=required_level(agency=agency, amount=amount, threshold_key=threshold_key),
         maker=actor,
         maker_reason=reason,
     )

@@ -189,6 +189,12 @@ SPECS: dict[str, ParameterSpec] = {
         ParameterSpec(
             "approvals.amount_thresholds", K.TABLE, PROFILE, _("Approval amount thresholds")
         ),
+        ParameterSpec(
+            "approvals.batch_amount_thresholds",
+            K.TABLE,
+            PROFILE,
+            _("Approval amount thresholds of batch runs"),
+        ),
     ]
 }
 
