@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_append_only_entries'),
-        ('pension', '0005_batch_amount_thresholds'),
+        ('pension', '0006_batch_amount_thresholds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0003_started_by_nullable'),
-        ('pension', '0005_batch_amount_thresholds'),
+        ('contributions', '0004_transferred_month'),
+        ('pension', '0006_batch_amount_thresholds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
