@@ -14,6 +14,11 @@ class AccountsConfig(AppConfig):
         from accounts import cases, runs  # noqa: F401
         from accounts.views import person_section_context
         from enrollment.person_page import register_section
+        from pension.rules import register_rule_words
+
+        from accounts.choices import InterestMethod
+
+        register_rule_words({**dict(InterestMethod.choices), "provisional": _("provisional")})
 
         register_section(
             "account",

@@ -46,7 +46,7 @@ SELECT p.id, %(province)s,
             ELSE 'open' END,
        (extract(year FROM p.first_insured_date) * 100
         + extract(month FROM p.first_insured_date))::int,
-       now(), NULL, 'demo: balance brought over'
+       now(), NULL, '演示：历史余额迁移（合成数据）'
   FROM enrollment_insuredperson p
  WHERE p.region_id LIKE %(prefix)s
    AND p.first_insured_date < %(start)s
@@ -60,7 +60,7 @@ SELECT a.id, 'migrated_balance', %(before)s, %(before)s,
        round(((%(start_year)s - 1 - a.opened_period / 100) * 12
               + (12 - a.opened_period %% 100) + 1) * 0.08 * 4000
              * (0.60 + (hashint4(a.person_id::int) & 7) * 0.12), 2),
-       NULL, NULL, NULL, NULL, NULL, 'demo: balance brought over', now()
+       NULL, NULL, NULL, NULL, NULL, '演示：历史余额迁移（合成数据）', now()
   FROM accounts_pensionaccount a
  WHERE a.province_id = %(province)s
 """

@@ -54,3 +54,43 @@ def change_rows(entry) -> list[dict]:
             }
         )
     return rows
+
+
+@register.filter
+def rule_text(value) -> str:
+    """``{{ entry.rule|rule_text }}``: a rule or parameter reference in words."""
+    from pension.rules import rule_text as words
+
+    if isinstance(value, (list, tuple)):
+        return "、".join(words(v) for v in value)
+    return words(value)
+
+
+@register.filter
+def opens(user, domain: str) -> bool:
+    """``{% if user|opens:"enrollment" %}``: the navigation opens ``domain``'s section to
+    ``user`` (what ``section_required`` checks), so a link into it does not end in 403."""
+    from pension.navigation import SECTION_BY_DOMAIN, sections_for
+
+    return SECTION_BY_DOMAIN[domain] in sections_for(user)
+
+
+@register.filter
+def may(user, action: str) -> bool:
+    """``{% if user|may:"prepare" %}``: ``user`` may ``action`` somewhere (role and region)."""
+    from pension.models import Region
+    from pension.scope import user_prefix
+
+    return user_prefix(user, Region, action) is not None
+
+
+@register.filter
+def viewable_by(record, user) -> bool:
+    """``{% if employer|viewable_by:user %}``: ``record`` is within what ``user`` may view
+    (its model's region scope), so a link to its page does not end in 404."""
+    from pension.scope import restrict
+
+    if record is None:
+        return False
+    model = type(record)
+    return restrict(model._default_manager.filter(pk=record.pk), user, "view").exists()
