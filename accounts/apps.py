@@ -12,11 +12,10 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # the cases register their maker-checker operations at import
         from accounts import cases, runs  # noqa: F401
+        from accounts.choices import InterestMethod
         from accounts.views import person_section_context
         from enrollment.person_page import register_section
         from pension.rules import register_rule_words
-
-        from accounts.choices import InterestMethod
 
         register_rule_words({**dict(InterestMethod.choices), "provisional": _("provisional")})
 
