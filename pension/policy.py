@@ -268,7 +268,7 @@ OCCUPATION_CADRE = "cadre"
 
 
 def retirement_delay_months(
-    birth: Period, *, cohort_start: Period | None, step: int, cap: int
+    birth: Period | date, *, cohort_start: Period | None, step: int, cap: int
 ) -> int:
     """Months by which the statutory retirement age (法定退休年龄) is delayed (2024-09-13
     decision).
@@ -278,7 +278,9 @@ def retirement_delay_months(
     """
     if cohort_start is None or step <= 0:
         return 0
-    months = birth - cohort_start
+    # counted on (year, month), not as Periods: a birth month is no contribution month
+    # and may be long before 1950, the earliest Period
+    months = (birth.year - cohort_start.year) * 12 + birth.month - cohort_start.month
     if months < 0:
         return 0
     return min(cap, months // step + 1)
@@ -316,7 +318,7 @@ def statutory_retirement(
     rule = table[group]
     start = rule.get("cohort_start")
     delay = retirement_delay_months(
-        Period.from_date(birth_date),
+        birth_date,
         cohort_start=Period.parse(start) if start else None,
         step=int(rule.get("step_months") or 0),
         cap=int(rule.get("cap_months") or 0),

@@ -212,6 +212,10 @@ def test_age_at_counts_months_from_the_birth_month():
         (date(1969, 5, 1), Sex.FEMALE, OccupationKind.CADRE, 0, "2024-05"),
         # 1976-01: m = 72 → ⌊72/4⌋ + 1 = 19 → 55 y + 19 m = 56 y 7 m: 2032-08
         (date(1976, 1, 1), Sex.FEMALE, OccupationKind.CADRE, 19, "2032-08"),
+        # born before 1950 (no contribution month exists then): no delay, 60 in 2000-03
+        (date(1940, 3, 2), Sex.MALE, OccupationKind.WORKER, 0, "2000-03"),
+        # a woman worker born 1949-12: 50 in 1999-12
+        (date(1949, 12, 31), Sex.FEMALE, OccupationKind.WORKER, 0, "1999-12"),
     ],
 )
 def test_statutory_retirement_delay_vectors(birth, sex, kind, delay, month):
