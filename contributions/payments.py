@@ -49,6 +49,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contributions import calc
@@ -668,5 +669,5 @@ def statement_export_record(*, actor, employer: Employer, as_of: date) -> None:
         actor=actor,
         action=ChangeAction.EXPORT,
         instance=employer,
-        after={"export": "contribution statement", "as_of": as_of},
+        after={"export": gettext("Employer contribution statement"), "as_of": as_of},
     )

@@ -94,3 +94,20 @@ def viewable_by(record, user) -> bool:
         return False
     model = type(record)
     return restrict(model._default_manager.filter(pk=record.pk), user, "view").exists()
+
+
+@register.simple_tag(takes_context=True)
+def person_link(context, person) -> str:
+    """``{% person_link person %}``: the person's name, linked to the person page when the
+    user's roles open registration (else the name alone, never a link to a 403)."""
+    from django.urls import reverse
+    from django.utils.html import conditional_escape, format_html
+
+    user = context["request"].user
+    if opens(user, "enrollment"):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("enrollment:person_detail", args=[person.pk]),
+            person.name,
+        )
+    return conditional_escape(person.name)
