@@ -15,6 +15,18 @@ import pytest
 from pension.demo import DEMO_PASSWORD, NAMED_USERS
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Chinese): a page request that ran in
+    English (the language cookie) leaves its language active in the thread."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def demo_tiny(db):
     """The tiny demo province: regions, policy parameters, a few agencies, named users,
