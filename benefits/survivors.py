@@ -126,6 +126,10 @@ ERROR_CLAIMANT_IS_DECEASED = _("The claimant cannot be the deceased person.")
 ERROR_RELATIONSHIP = _("Give the claimant's relationship to the deceased.")
 ERROR_BANK = _("Give the bank and the bank account the benefits are paid to.")
 ERROR_PARAMETER = _("The survivors' benefits cannot be computed: %(error)s")
+ERROR_INCOME_YEAR = _(
+    "The survivors' benefits cannot be computed: the urban per-capita disposable income of "
+    "%(year)s (%(key)s) is not on record; the latest on record is of %(had)s."
+)
 ERROR_FIGURES_CHANGED = _(
     "The figures changed since the claim was prepared (%(field)s: %(was)s then, %(now)s "
     "now); prepare the claim again."
@@ -267,6 +271,13 @@ def survivor_claim_figures(person: InsuredPerson, death_date: date) -> dict[str,
     death_month = Period.from_date(death_date)
     determination = current_determination(person)
     income = _policy(INCOME_KEY, on=death_date, region=region)
+    if income.reference_year is not None and income.reference_year != death_date.year - 1:
+        # the income of the year before the death, never an older year's standing in
+        raise InvalidInput(
+            ERROR_INCOME_YEAR,
+            code="parameter_missing",
+            params={"year": death_date.year - 1, "key": INCOME_KEY, "had": income.reference_year},
+        )
     grant_months = _policy(GRANT_MONTHS_KEY, on=death_date, region=region)
     table = _policy(MONTHS_TABLE_KEY, on=death_date, region=region)
     references = [income.reference, grant_months.reference, table.reference]

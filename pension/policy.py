@@ -33,6 +33,7 @@ WORKING_VALUE_KEYS = frozenset(
         "contribution.payment_due_day",
         "funds.reserve_months",
         "approvals.amount_thresholds",
+        "approvals.batch_amount_thresholds",
         "budget.gap_sharing",
         "payroll.recent_account_change_days",
     }
@@ -247,6 +248,9 @@ class PolicyValue:
     effective_from: date
     profile: str | None
     region_code: str | None
+    # the year a yearly figure describes (an average wage, an income): a calculation
+    # that needs a given year's figure checks it, rather than take an older one
+    reference_year: int | None = None
 
     @property
     def reference(self) -> str:

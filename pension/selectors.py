@@ -97,6 +97,7 @@ def policy_value(
         effective_from=row.effective_from,
         profile=row.profile_id,
         region_code=row.region_id,
+        reference_year=row.reference_year,
     )
 
 

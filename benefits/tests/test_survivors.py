@@ -545,3 +545,27 @@ def test_a_death_recorded_before_the_claim(zhang, staff):
     )
     approval_request_approve(actor=staff["city_reviewer"], request_id=request.pk)
     assert SurvivorClaim.objects.get(person=zhang).recovered == D("6400.00")
+
+
+def test_an_older_years_income_does_not_stand_in_for_the_year_before_the_death(staff):
+    # only the 2024 income (in force from 2025) is on record: a death in 2026 needs
+    # 2025's, and the claim is refused naming it rather than computed on 2024's
+    shanxi = PolicyProfile.objects.get(code="shanxi")
+    PolicyParameter.objects.create(
+        key="survivors.disposable_income", profile=shanxi, effective_from=date(2025, 1, 1),
+        value="2800.00", reference_year=2024, source="test",
+    )  # fmt: skip
+    person, _determination = retiree(
+        staff, balance="8000.00", actual=120, deemed=60, paid_through="2026-10", name="钱遗属"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        claim_for(person, staff["caseworker"])  # died 2026-08-15
+    assert refused.value.code == "parameter_missing"
+    assert str(refused.value) == (
+        "The survivors' benefits cannot be computed: the urban per-capita disposable income "
+        "of 2025 (survivors.disposable_income) is not on record; the latest on record is of "
+        "2024."
+    )
+    assert not ApprovalRequest.objects.filter(operation=survivors.SURVIVOR_CLAIM).exists()
+    # a death in 2025 uses it: not refused for the year
+    survivors.survivor_claim_figures(person, date(2025, 12, 20))
