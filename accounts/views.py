@@ -29,7 +29,13 @@ from accounts.forms import (
 )
 from accounts.models import AccountEntry, AccountRun, PensionAccount
 from enrollment.models import InsuredPerson
-from pension.batch_views import progress_of, progress_partial, run_transition
+from pension.batch_views import (
+    may_approve,
+    progress_of,
+    progress_partial,
+    run_or_404,
+    run_transition,
+)
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.scope import region_allows
@@ -236,10 +242,7 @@ def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _run(request: HttpRequest, pk: int) -> AccountRun:
-    try:
-        return runs.account_run_get(request.user, pk)
-    except AccountRun.DoesNotExist:
-        raise Http404 from None
+    return run_or_404(runs.account_run_get, request, pk)
 
 
 @accounts_section
@@ -311,9 +314,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_approve": interest
             and not run.dry_run
             and run.status == RunStatus.CALCULATED
-            and (user.is_superuser or user.has_role(Role.REVIEWER))
-            and region_allows(user, run.region_id, "approve")
-            and user.pk != run.started_by_id,
+            and may_approve(user, run),
             "may_discard": interest
             and may_prepare
             and run.status in (RunStatus.DRAFT, RunStatus.CALCULATED)

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from benefits import adjustment, selectors
 from benefits.choices import BatchStatus
 from benefits.models import AdjustmentEvent, PensionDetermination
-from pension.batch_views import progress_of, progress_partial, run_transition
+from pension.batch_views import may_approve, progress_of, progress_partial, run_transition
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
@@ -176,7 +176,6 @@ def adjustment_event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event(request, pk)
     user = request.user
     may_prepare = region_allows(user, event.region_id, "prepare")
-    makers = {event.created_by_id, event.parameters.get("started_by")}
     totals = adjustment.event_totals(event)
     components = [
         (_("Flat amount"), totals.get("flat_amount")),
@@ -198,9 +197,7 @@ def adjustment_event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and event.status in (BatchStatus.DRAFT, BatchStatus.FAILED, BatchStatus.RUNNING),
             "may_approve": event.status == BatchStatus.CALCULATED
             and "approval_queued" not in event.parameters
-            and (user.is_superuser or user.has_role(Role.REVIEWER))
-            and region_allows(user, event.region_id, "approve")
-            and user.pk not in makers,
+            and may_approve(user, event, makers={event.created_by_id}),
             "may_discard": may_prepare
             and event.status in (BatchStatus.DRAFT, BatchStatus.CALCULATED, BatchStatus.FAILED)
             and "approval_queued" not in event.parameters,

@@ -19,23 +19,24 @@ from django.views.decorators.http import require_POST
 from benefits import bank, payee_accounts, payroll, selectors
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, PayrollRun
-from contributions.run_views import AssessmentRunForm
-from pension.batch_views import progress_of, progress_partial, run_transition
+from pension.batch_views import (
+    RunForm,
+    may_approve,
+    may_create,
+    progress_of,
+    progress_partial,
+    run_or_404,
+    run_transition,
+)
 from pension.charts import chart
-from pension.choices import Role
 from pension.errors import ApplicationError
-from pension.models import Region
-from pension.scope import region_allows, user_prefix
+from pension.scope import region_allows
 from pension.views import section_required
 
 benefits_section = section_required("benefits")
 VARIANCE_SHOWN = 200
 RUNS_SHOWN = 200
 FINISHED = (PayrollRunStatus.CALCULATED, *payroll.PAID_STATUSES)
-
-
-class PayrollRunForm(AssessmentRunForm):
-    """A new payroll run: the period, a region of the user's scope, dry run or live."""
 
 
 class BankResultForm(forms.Form):
@@ -53,22 +54,22 @@ class BankResultForm(forms.Form):
 
 
 def _run(request: HttpRequest, pk: int) -> PayrollRun:
-    try:
-        return payroll.payroll_run_get(request.user, pk)
-    except PayrollRun.DoesNotExist:
-        raise Http404 from None
+    return run_or_404(payroll.payroll_run_get, request, pk)
 
 
 @benefits_section
 def payroll_run_list(request: HttpRequest) -> HttpResponse:
     runs = payroll.payroll_runs(request.user)[:RUNS_SHOWN]
-    may_create = user_prefix(request.user, Region, "prepare") is not None
-    return render(request, "benefits/payroll_list.html", {"runs": runs, "may_create": may_create})
+    return render(
+        request,
+        "benefits/payroll_list.html",
+        {"runs": runs, "may_create": may_create(request.user)},
+    )
 
 
 @benefits_section
 def payroll_run_create(request: HttpRequest) -> HttpResponse:
-    form = PayrollRunForm(request.POST or None, user=request.user)
+    form = RunForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -120,11 +121,7 @@ def _charts(run: PayrollRun) -> list:
 def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> dict:
     user = request.user
     may_prepare = region_allows(user, run.region_id, "prepare")
-    may_approve = (
-        (user.is_superuser or user.has_role(Role.REVIEWER))
-        and region_allows(user, run.region_id, "approve")
-        and user.pk != run.started_by_id
-    )
+    approver = may_approve(user, run)
     status = run.status
     calculated = status in FINISHED
     return {
@@ -147,7 +144,7 @@ def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> 
         or (BankResultForm(banks=_banks(run)) if status == PayrollRunStatus.EXPORTED else None),
         "may_start": may_prepare
         and status in (PayrollRunStatus.DRAFT, PayrollRunStatus.FAILED, PayrollRunStatus.RUNNING),
-        "may_approve": may_approve and not run.dry_run and status == PayrollRunStatus.CALCULATED,
+        "may_approve": approver and not run.dry_run and status == PayrollRunStatus.CALCULATED,
         "may_recalculate": may_prepare
         and not run.dry_run
         and status == PayrollRunStatus.CALCULATED,

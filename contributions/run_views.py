@@ -4,23 +4,26 @@ and the transitions. Thin: they check the input and call ``contributions.assessm
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from contributions import assessment
 from contributions.choices import RunStatus
 from contributions.models import AssessmentRun
-from pension.batch_views import progress_of, progress_partial, run_transition
-from pension.choices import Role
+from pension.batch_views import (
+    RunForm,
+    may_approve,
+    may_create,
+    progress_of,
+    progress_partial,
+    run_or_404,
+    run_transition,
+)
 from pension.errors import ApplicationError
-from pension.models import Region
-from pension.periods import PeriodFormField
-from pension.scope import region_allows, user_prefix
+from pension.scope import region_allows
 from pension.views import section_required
 
 contributions_section = section_required("contributions")
@@ -28,46 +31,23 @@ VARIANCE_SHOWN = 200  # rows of the variance table on the page
 RUNS_SHOWN = 200
 
 
-class AssessmentRunForm(forms.Form):
-    """A new run: the period, a region of the user's own scope, dry run or live."""
-
-    period = PeriodFormField(label=_("Period"))
-    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
-    dry_run = forms.BooleanField(label=_("Dry run"), required=False, initial=True)
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        prefix = user_prefix(user, Region, "prepare")
-        regions = Region.objects.none() if prefix is None else Region.objects.all()
-        if prefix:
-            regions = regions.filter(code__startswith=prefix)
-        elif prefix == "" and getattr(user, "region", None) is not None:
-            regions = regions.filter(code__startswith=user.region.code[:2])
-        self.fields["region"].queryset = regions.order_by("code")
-        if getattr(user, "region", None) is not None:
-            self.fields["region"].initial = user.region.code
-
-    def add_service_error(self, error: ApplicationError) -> None:
-        self.add_error(None, str(error))
-
-
 def _run(request: HttpRequest, pk: int) -> AssessmentRun:
-    try:
-        return assessment.assessment_run_get(request.user, pk)
-    except AssessmentRun.DoesNotExist:
-        raise Http404 from None
+    return run_or_404(assessment.assessment_run_get, request, pk)
 
 
 @contributions_section
 def run_list(request: HttpRequest) -> HttpResponse:
     runs = assessment.assessment_runs(request.user)[:RUNS_SHOWN]
-    may_create = user_prefix(request.user, Region, "prepare") is not None
-    return render(request, "contributions/run_list.html", {"runs": runs, "may_create": may_create})
+    return render(
+        request,
+        "contributions/run_list.html",
+        {"runs": runs, "may_create": may_create(request.user)},
+    )
 
 
 @contributions_section
 def run_create(request: HttpRequest) -> HttpResponse:
-    form = AssessmentRunForm(request.POST or None, user=request.user)
+    form = RunForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -88,11 +68,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, run: AssessmentRun) -> dict:
     user = request.user
     may_prepare = region_allows(user, run.region_id, "prepare")
-    may_approve = (
-        (user.is_superuser or user.has_role(Role.REVIEWER))
-        and region_allows(user, run.region_id, "approve")
-        and user.pk != run.started_by_id
-    )
+    approver = may_approve(user, run)
     finished = run.status in assessment.FINISHED
     discarded = "discarded" in run.parameters
     return {
@@ -109,7 +85,7 @@ def _detail_context(request: HttpRequest, run: AssessmentRun) -> dict:
         "discarded": run.parameters.get("discarded"),
         "may_start": may_prepare
         and run.status in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING),
-        "may_approve": may_approve and not run.dry_run and run.status == RunStatus.CALCULATED,
+        "may_approve": approver and not run.dry_run and run.status == RunStatus.CALCULATED,
         "may_release": may_prepare and run.status == RunStatus.APPROVED,
         "may_discard": may_prepare
         and run.dry_run

@@ -1,9 +1,10 @@
-"""What every batch run page shares (DESIGN §2.3): the progress bar's figures, the
-partial the page polls while the run works, and a transition button's round trip.
+"""What every batch run page shares (DESIGN §2.3): the form of a new run, the run
+or a 404, whether the user may approve it, the progress bar's figures, the partial the
+page polls while the run works, and a transition button's round trip.
 
 Each domain's run pages (assessment, account, payroll, adjustment runs) call these
-with their own run, template and service; the run is any model with
-``processed_count``, ``total_count`` and ``status``.
+with their own run, template and service; the run is a ``pension.batches.BatchRun``
+(any model with ``processed_count``, ``total_count`` and ``status`` for the bar).
 """
 
 from __future__ import annotations
@@ -11,11 +12,69 @@ from __future__ import annotations
 from collections.abc import Callable, Container
 from typing import Any
 
+from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
+from pension.choices import Role
 from pension.errors import ApplicationError
+from pension.forms import ServiceErrorsMixin
+from pension.models import Region
+from pension.periods import PeriodFormField
+from pension.scope import region_allows, user_prefix
+
+
+class RunForm(ServiceErrorsMixin, forms.Form):
+    """A new run: the period, a region of the user's own scope, dry run (试算) or live."""
+
+    period = PeriodFormField(label=_("Period"))
+    region = forms.ModelChoiceField(label=_("Region"), queryset=Region.objects.none())
+    dry_run = forms.BooleanField(label=_("Dry run"), required=False, initial=True)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = preparable_regions(user)
+        if getattr(user, "region", None) is not None:
+            self.fields["region"].initial = user.region.code
+
+
+def preparable_regions(user: Any) -> Any:
+    """The regions ``user`` may prepare runs for (their region and below)."""
+    prefix = user_prefix(user, Region, "prepare")
+    regions = Region.objects.none() if prefix is None else Region.objects.all()
+    if prefix:
+        regions = regions.filter(code__startswith=prefix)
+    elif prefix == "" and getattr(user, "region", None) is not None:
+        regions = regions.filter(code__startswith=user.region.code[:2])
+    return regions.order_by("code")
+
+
+def may_create(user: Any) -> bool:
+    """Whether the run list offers a new run."""
+    return user_prefix(user, Region, "prepare") is not None
+
+
+def run_or_404(getter: Callable[[Any, int], Any], request: HttpRequest, pk: int) -> Any:
+    """``getter(user, pk)`` (a domain's scoped selector), or a 404 outside the scope."""
+    try:
+        return getter(request.user, pk)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+
+
+def may_approve(user: Any, run: Any, *, makers: Container[int | None] = ()) -> bool:
+    """Whether the page offers the approve button: a reviewer of the run's region (or
+    above) who neither started nor recalculated the run (nor made it otherwise:
+    ``makers``); the service checks again, with the level the amount needs."""
+    return (
+        (user.is_superuser or user.has_role(Role.REVIEWER))
+        and region_allows(user, run.region_id, "approve")
+        and user.pk not in (run.started_by_id, run.recalculated_by_id)
+        and user.pk not in makers
+    )
 
 
 def progress_of(
