@@ -882,3 +882,26 @@ def test_a_recalculation_outside_the_actors_region_is_refused(changchun, staff):
         "You cannot recalculate determinations for this region.",
         "outside_region",
     )
+
+
+def test_a_year_without_a_published_average_wage_is_refused_by_name(staff):
+    # 2024's index needs W(2023), which is not shipped (no published figure found,
+    # docs/calculations.md) and not entered here: the case is refused naming it
+    person = make_person(
+        staff["caseworker"].agency,
+        born=date(1965, 3, 15),
+        name="陈缺参",
+        first_work_date=date(1985, 7, 1),
+        deemed_months=168,
+    )
+    lines(person, "2024-01", "2024-12", "6997.00")  # 12 + 168 = 180
+    before = written()
+    with pytest.raises(InvalidInput) as error:
+        request_for(person, staff["caseworker"])
+    assert_refused(
+        error,
+        "No average wage of 2023 is on record for the contribution index of 2024.",
+        "average_wage_missing",
+        before,
+        person,
+    )
