@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Trim, Upper
 from django.utils.translation import gettext_lazy as _
 
 from contributions.choices import BaseBasis, BaseRule, BillStatus, LineKind, RunStatus
@@ -291,7 +292,8 @@ class TaxPayment(models.Model):
     The amount is allocated to the payer's open bills oldest first; what is left is held
     as credit (``unallocated``)."""
 
-    receipt_number = models.CharField(_("Receipt number"), max_length=64, unique=True)
+    # stored trimmed and upper-case; unique whatever the case (taxpayment_receipt_unique)
+    receipt_number = models.CharField(_("Receipt number"), max_length=64)
     employer = models.ForeignKey(
         "enrollment.Employer", verbose_name=_("Employer"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="tax_payments",
@@ -326,6 +328,10 @@ class TaxPayment(models.Model):
                 name="payment_employer_or_person",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
+            # fza-1 after FZA-1 is the same receipt: never counted twice
+            models.UniqueConstraint(
+                Upper(Trim("receipt_number")), name="taxpayment_receipt_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(unallocated__gte=0) & Q(unallocated__lte=F("amount")),
                 name="payment_unallocated_within_amount",

@@ -27,12 +27,14 @@ Choices made here:
   still unpaid is computed when arrears or a statement are viewed, never stored.
 - **Credit.** What is left after every open bill is held as credit
   (``TaxPayment.unallocated``); it is not applied to later bills by itself.
-- **Receipt numbers.** A receipt number is recorded once (a unique constraint backs
-  it). A second payment with a recorded receipt number is refused with 409 and
-  nothing is written: ``receipt_number_reused`` when it says something else (payer,
-  amount, date or periods), ``payment_already_recorded`` when it repeats the first
-  one under another Idempotency-Key (a repeat under the *same* key is answered by the
-  idempotency layer with the first response).
+- **Receipt numbers.** A receipt number is recorded once, whatever its case and
+  surrounding spaces: it is stored trimmed and upper-case (``fza-1`` is ``FZA-1``) and
+  a unique index on ``upper(btrim(receipt_number))`` backs it. A second payment with
+  a recorded receipt number is refused with 409 and nothing is written:
+  ``receipt_number_reused`` when it says something else (payer, amount, date or
+  periods), ``payment_already_recorded`` when it repeats the first one under another
+  Idempotency-Key (a repeat under the *same* key is answered by the idempotency layer
+  with the first response).
 - **Concurrency.** The payer's open bills are locked (``select_for_update``) in
   primary-key order, so two payments of one payer allocate one after the other and
   two payers never deadlock on a shared order.
@@ -48,6 +50,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -323,6 +326,20 @@ class _Share:
     fee: calc.LateFee
 
 
+def normalise_receipt_number(receipt_number: str | None) -> str:
+    """A tax receipt number (税票号码) as stored and compared: trimmed, upper-case
+    (``fza-1`` and `` FZA-1 `` are the receipt ``FZA-1``)."""
+    return (receipt_number or "").strip().upper()
+
+
+def _with_receipt_number(receipt_number: str) -> QuerySet[TaxPayment]:
+    """Payments with this receipt number whatever its case, by the unique index's
+    expression (``upper(btrim(receipt_number))``)."""
+    return TaxPayment.objects.annotate(receipt_key=Upper(Trim("receipt_number"))).filter(
+        receipt_key=normalise_receipt_number(receipt_number)
+    )
+
+
 @transaction.atomic
 def tax_payment_record(
     *,
@@ -342,7 +359,7 @@ def tax_payment_record(
     ``periods`` first, each oldest first; late fees are recorded on top; what is
     left is held as credit. See the module docstring for every choice.
     """
-    receipt_number = (receipt_number or "").strip()
+    receipt_number = normalise_receipt_number(receipt_number)
     if not receipt_number:
         raise InvalidInput(code="receipt_number_missing", details={"field": "receipt_number"})
     amount = _checked_amount(amount)
@@ -361,7 +378,7 @@ def tax_payment_record(
     if not payer.region_id.startswith(client.region.scope_prefix):
         raise NotPermitted(ERROR_PAYER_OUTSIDE, code="outside_region")
 
-    existing = TaxPayment.objects.filter(receipt_number=receipt_number).first()
+    existing = _with_receipt_number(receipt_number).first()
     if existing is not None:
         same = _same_payment(
             existing,
@@ -414,7 +431,7 @@ def tax_payment_record(
         with transaction.atomic():  # a twin that committed first: its receipt wins
             payment.save(force_insert=True)
     except IntegrityError:
-        twin = TaxPayment.objects.filter(receipt_number=receipt_number).first()
+        twin = _with_receipt_number(receipt_number).first()
         same = twin is not None and _same_payment(
             twin, employer=employer, person=person, amount=amount, paid_on=paid_on,
             periods=named_text,

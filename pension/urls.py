@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from pension import approval_views, views
+from pension.api.views import api_not_found
 
 api_v1 = [
     path("enrollment/", include("enrollment.api.urls")),
@@ -15,6 +16,8 @@ api_v1 = [
     path("audit/", include("audit.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # last: any other address under /api/v1/ (ending in a slash) is a JSON 404
+    re_path(r"^.*/$", api_not_found),
 ]
 
 urlpatterns = [

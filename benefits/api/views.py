@@ -37,8 +37,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import viewsets
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -52,6 +50,8 @@ from benefits.api.serializers import (
 )
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, BankResultBatch, PayrollRun
+from pension.api.pagination import NewestFirstPagination
+from pension.api.parsers import SafeJSONParser
 from pension.api.permissions import HasScope, client_region_prefix
 from pension.errors import Conflict, NotFound, NotPermitted
 from pension.filtersets import PeriodFilter, RegionFilter, region_filter_prefix
@@ -116,15 +116,6 @@ class PayrollRunFilterSet(django_filters.FilterSet):
         fields = ["period", "region", "status"]
 
 
-class NewestFirstPagination(CursorPagination):
-    """Cursor pages by id, newest first: stable under inserts, no COUNT(*)."""
-
-    ordering = "-id"
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List payroll runs (养老金发放批次)",
@@ -170,6 +161,7 @@ class PayrollRunViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = PayrollRunFilterSet
     pagination_class = NewestFirstPagination
+    lookup_value_regex = "[0-9]+"
     serializer_class = PayrollRunSerializer
 
     def get_queryset(self) -> QuerySet[PayrollRun]:
@@ -276,7 +268,7 @@ class BankResultViewSet(viewsets.GenericViewSet):
     permission_classes = [HasScope]
     required_scopes = {"POST": BANK_RESULTS_SCOPE}
     serializer_class = BankResultsSerializer
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     filter_backends: list = []
     pagination_class = None
     queryset = BankResultBatch.objects.none()

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from contributions.choices import BillStatus, LineKind
 from contributions.models import Bill, ContributionLine
-from contributions.payments import ArrearsItem, bill_outstanding
+from contributions.payments import ArrearsItem, bill_outstanding, normalise_receipt_number
 from pension.api.fields import MoneyField, PeriodField
 from pension.money import RATE_DECIMAL_PLACES
 from pension.validators import mask_citizen_id
@@ -19,6 +19,11 @@ from pension.validators import mask_citizen_id
 # set by the view: whether the caller may see citizen ID numbers in full
 FULL_ID_NUMBERS = "full_id_numbers"
 
+# printable ASCII, no spaces inside (surrounding ones are trimmed)
+RECEIPT_NUMBER_PATTERN = r"^\s*[\x21-\x7e]{1,64}\s*$"
+ERROR_RECEIPT_CHARACTERS = _(
+    "A receipt number has letters, digits and punctuation only (no spaces inside)."
+)
 ERROR_ONE_PAYER = _("Give either credit_code or id_number, not both and not neither.")
 
 ID_NUMBER_HELP = _(
@@ -142,9 +147,14 @@ class AssessmentLineSerializer(serializers.ModelSerializer):
 class PaymentSerializer(serializers.Serializer):
     """A payment result of the tax bureau (税务缴款)."""
 
-    receipt_number = serializers.CharField(
+    receipt_number = serializers.RegexField(
+        RECEIPT_NUMBER_PATTERN,
         max_length=64,
-        help_text=_("The tax receipt number; also sent as the Idempotency-Key."),
+        error_messages={"invalid": ERROR_RECEIPT_CHARACTERS},
+        help_text=_(
+            "The tax receipt number; also sent as the Idempotency-Key. Compared and "
+            "stored upper-case, surrounding spaces ignored."
+        ),
     )
     credit_code = serializers.CharField(
         max_length=18,
@@ -167,6 +177,9 @@ class PaymentSerializer(serializers.Serializer):
         default=list,
         help_text=_("Periods the payment is for (paid first, oldest first); optional"),
     )
+
+    def validate_receipt_number(self, value: str) -> str:
+        return normalise_receipt_number(value)
 
     def validate(self, attrs: dict) -> dict:
         if bool(attrs.get("credit_code")) == bool(attrs.get("id_number")):

@@ -20,6 +20,8 @@ outside it, are refused with 403 ``outside_region``.
 from __future__ import annotations
 
 import base64
+import binascii
+import re
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -34,8 +36,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, viewsets
-from rest_framework.pagination import BasePagination, CursorPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -53,10 +54,13 @@ from contributions.api.serializers import (
 from contributions.filtersets import ArrearsFilterSet, BillFilterSet, ContributionLineFilterSet
 from contributions.models import TaxPayment
 from pension.api.idempotency import idempotent
+from pension.api.pagination import CURSOR_HELP, IdCursorPagination, cursor_error
+from pension.api.parsers import SafeJSONParser
 from pension.api.permissions import HasScope, client_region_prefix
-from pension.errors import InvalidInput, NotPermitted
+from pension.errors import NotPermitted
 from pension.filtersets import region_filter_prefix
 from pension.models import ApiClient
+from pension.periods import Period
 from pension.validators import mask_citizen_id
 
 READ_SCOPE = "contributions.read"
@@ -64,8 +68,9 @@ READ_ID_NUMBERS_SCOPE = "contributions.read_id_numbers"
 PAY_SCOPE = "contributions.pay"
 
 ERROR_REGION_OUTSIDE = _("The region %(region)s lies outside this system's region.")
-ERROR_BAD_CURSOR = _("The cursor is not valid; follow the next link as given.")
 
+_KEYSET_CURSOR = re.compile(r"[A-Za-z0-9_-]+={0,2}", re.ASCII)
+_NUMBER = re.compile(r"[0-9]{1,18}", re.ASCII)
 _API_KEY_ONLY = [{"ApiKeyAuth": []}]
 _REFUSALS = {
     400: OpenApiResponse(description="A filter is not valid (`region_code`, `invalid`, …)."),
@@ -75,15 +80,6 @@ _REFUSALS = {
         "(`api_key_required`), or the `region` lies outside the system's (`outside_region`)."
     ),
 }
-
-
-class ExportCursorPagination(CursorPagination):
-    """Cursor pages by id: stable under inserts, no COUNT(*), one page read at a time."""
-
-    ordering = "id"
-    page_size = 500
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 class OldestFirstPagination(BasePagination):
@@ -109,11 +105,15 @@ class OldestFirstPagination(BasePagination):
         raw = request.query_params.get(self.cursor_query_param)
         if not raw:
             return None
+        if not _KEYSET_CURSOR.fullmatch(raw):
+            raise cursor_error()
         try:
             period, pk = base64.urlsafe_b64decode(raw.encode("ascii")).decode("ascii").split(":")
-            return int(period), int(pk)
-        except (ValueError, UnicodeError):
-            raise InvalidInput(ERROR_BAD_CURSOR, code="invalid_cursor") from None
+            if not (_NUMBER.fullmatch(period) and _NUMBER.fullmatch(pk)):
+                raise ValueError(raw)
+            return Period.parse(int(period)).as_int, int(pk)
+        except (ValueError, UnicodeError, binascii.Error):
+            raise cursor_error() from None
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list:
         self.request = request
@@ -157,7 +157,7 @@ class OldestFirstPagination(BasePagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "The position, from the `next` link",
+                "description": CURSOR_HELP,
                 "schema": {"type": "string"},
             },
             {
@@ -192,7 +192,7 @@ class _TaxExportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [HasScope]
     required_scopes = {"GET": READ_SCOPE}
     filter_backends = [DjangoFilterBackend]
-    pagination_class = ExportCursorPagination
+    pagination_class = IdCursorPagination
 
     def _scoped(self) -> QuerySet:
         raise NotImplementedError
@@ -265,7 +265,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
     permission_classes = [HasScope]
     required_scopes = {"POST": PAY_SCOPE}
     serializer_class = PaymentSerializer
-    parser_classes = [JSONParser]  # the idempotency hash is over canonical JSON
+    parser_classes = [SafeJSONParser]  # the idempotency hash is over canonical JSON
     filter_backends: list = []
     pagination_class = None
     queryset = TaxPayment.objects.none()

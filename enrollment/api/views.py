@@ -22,8 +22,6 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -38,6 +36,8 @@ from enrollment.filtersets import EmployerFilterSet, InsuredPersonFilterSet
 from enrollment.models import Employer, InsuredPerson
 from enrollment.services import employer_upsert_from_market_regulation
 from pension.api.idempotency import idempotent
+from pension.api.pagination import IdCursorPagination
+from pension.api.parsers import SafeJSONParser
 from pension.api.permissions import HasScope, client_region_prefix
 from pension.errors import NotPermitted
 from pension.models import ApiClient
@@ -67,22 +67,14 @@ _API_KEY_ONLY = [{"ApiKeyAuth": []}]
 _NOT_FOUND = OpenApiResponse(description="No such record in the calling system's region.")
 
 
-class ExportCursorPagination(CursorPagination):
-    """Cursor pagination for large exports: stable under inserts, no COUNT(*)."""
-
-    ordering = "id"
-    page_size = 500
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-
-
 class _SystemExportViewSet(viewsets.ReadOnlyModelViewSet):
     """Rows of the calling system's region, filtered, by cursor."""
 
     permission_classes = [HasScope]
     required_scopes = {"GET": READ_SCOPE}
     filter_backends = [DjangoFilterBackend]
-    pagination_class = ExportCursorPagination
+    pagination_class = IdCursorPagination
+    lookup_value_regex = "[0-9]+"
     model: type[Employer] | type[InsuredPerson]
 
     def get_queryset(self) -> QuerySet:
@@ -155,7 +147,7 @@ class EmployerRegistrationViewSet(viewsets.GenericViewSet):
     permission_classes = [HasScope]
     required_scopes = {"POST": PUSH_SCOPE}
     serializer_class = EmployerRegistrationSerializer
-    parser_classes = [JSONParser]  # the idempotency hash is over canonical JSON
+    parser_classes = [SafeJSONParser]  # the idempotency hash is over canonical JSON
     filter_backends: list = []
     pagination_class = None
 

@@ -372,11 +372,12 @@ def test_cursor_pagination_follows_next_to_the_end(client, people, reader):
 
 @pytest.mark.django_db
 def test_the_page_size_defaults_to_500_and_is_capped_at_1000():
-    from enrollment.api.views import ExportCursorPagination
+    from enrollment.api.views import InsuredPersonViewSet
 
-    assert ExportCursorPagination.page_size == 500
-    assert ExportCursorPagination.max_page_size == 1000
-    assert ExportCursorPagination.ordering == "id"
+    pagination = InsuredPersonViewSet.pagination_class
+    assert pagination.page_size == 500
+    assert pagination.max_page_size == 1000
+    assert pagination.ordering == "id"
 
 
 # --- refusals --------------------------------------------------------------------------

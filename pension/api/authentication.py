@@ -91,6 +91,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         client.last_used_at = now
 
 
+def _storable(text: str, length: int) -> str:
+    """``text`` cut to ``length``, without NUL (PostgreSQL text cannot hold one)."""
+    return text.replace("\x00", "")[:length]
+
+
 class ApiCallLogMiddleware:
     """Log every call made with a known API key (``ApiCallLog``), with its status.
 
@@ -111,9 +116,9 @@ class ApiCallLogMiddleware:
             ApiCallLog.objects.create(
                 client=client,
                 method=request.method[:8],
-                path=request.path[:300],
+                path=_storable(request.path, 300),
                 status_code=response.status_code,
                 client_address=request.META.get("REMOTE_ADDR") or None,
-                idempotency_key=(request.headers.get(IDEMPOTENCY_HEADER) or "")[:128],
+                idempotency_key=_storable(request.headers.get(IDEMPOTENCY_HEADER) or "", 128),
             )
         return response

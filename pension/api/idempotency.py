@@ -20,10 +20,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection, transaction
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext_lazy as _
@@ -32,15 +35,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from pension.api.parsers import PayloadTooLarge, check_body
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import ApiClient, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 128
+_KEY_CHARACTERS = re.compile(r"[\x20-\x7e]+", re.ASCII)
 
 ERROR_KEY_MISSING = _("An Idempotency-Key header is required; nothing was changed.")
 ERROR_KEY_TOO_LONG = _("The Idempotency-Key header is longer than %(limit)s characters.")
+ERROR_KEY_CHARACTERS = _(
+    "The Idempotency-Key header may hold only printable ASCII characters (letters, "
+    "digits, punctuation, spaces)."
+)
 ERROR_KEY_REUSED = _("This Idempotency-Key was used for a different request; nothing was changed.")
 ERROR_KEY_IN_PROGRESS = _("A request with this Idempotency-Key is still being processed.")
 ERROR_API_KEY_REQUIRED = _("Idempotent requests must be made with an API key.")
@@ -76,6 +85,9 @@ def request_hash(request: Request) -> str:
         raw = request._request.body
     except RawPostDataException:  # the stream was read already: use the parsed data
         raw = json.dumps(request.data, cls=_StorableEncoder, sort_keys=True).encode()
+    except RequestDataTooBig:
+        raise PayloadTooLarge(params={"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}) from None
+    check_body(raw)  # size and nesting, before json.loads recurses
     try:
         body = json.dumps(
             json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -125,6 +137,8 @@ def run_idempotently(request: Request, handler: Callable[[], Response]) -> Respo
         raise InvalidInput(
             ERROR_KEY_TOO_LONG, code="idempotency_key_invalid", params={"limit": MAX_KEY_LENGTH}
         )
+    if not _KEY_CHARACTERS.fullmatch(key):
+        raise InvalidInput(ERROR_KEY_CHARACTERS, code="idempotency_key_invalid")
     hashed = request_hash(request)
     with transaction.atomic():
         if not _claim(client.pk, key, hashed):

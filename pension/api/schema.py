@@ -20,3 +20,73 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
                 "POSTs also carry an `Idempotency-Key` header."
             ),
         }
+
+
+# --- every error the API can answer, in the schema ----------------------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": 'Every refusal: `{"error": {"code", "message", "details"}}`.',
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable; clients may branch on it"},
+                "message": {"type": "string", "description": "For people, in Chinese"},
+                "details": {"description": "The fields or rows concerned"},
+            },
+        }
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_CURSOR_400 = "`invalid_cursor`: the cursor is not one this API wrote (follow `next` as given)."
+_FILTER_400 = "A filter is not valid (`invalid`, `region_code`, …)."
+_BODY_400 = (
+    "`parse_error` (not JSON), `too_deep` (nested more than `API_MAX_JSON_DEPTH` levels), "
+    "or a field not valid."
+)
+_BODY_413 = "`body_too_large`: the body is larger than `API_MAX_BODY_BYTES`."
+_NOT_FOUND_404 = "`not_found`: no such record in the calling system's region."
+_UNAUTHENTICATED_401 = "No API key, or a key that is not valid or revoked."
+_REFUSED_403 = "`scope_missing`, `api_key_required` (a staff session), `method_not_open`."
+
+
+def _add(responses: dict, status: str, text: str, *, code: str | None = None) -> None:
+    """Document ``status`` with ``text`` unless the view did; when the view did but
+    its description does not name ``code``, append ``text``."""
+    if status not in responses:
+        responses[status] = {"description": text}
+        return
+    description = responses[status].get("description") or ""
+    if code is not None and code not in description:
+        responses[status]["description"] = f"{description} {text}".strip()
+
+
+def document_errors(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: every operation lists the refusals the
+    kernel can give it (401, 403; 400 ``invalid_cursor`` on a cursor list; 404 on a
+    path with an id; 400 and 413 on a body) with the one error envelope as schema."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            parameters = operation.get("parameters", [])
+            names = {(p.get("in"), p.get("name")) for p in parameters}
+            _add(responses, "401", _UNAUTHENTICATED_401)
+            _add(responses, "403", _REFUSED_403)
+            if ("query", "cursor") in names:  # a list: its filters and its cursor
+                _add(responses, "400", _FILTER_400)
+                _add(responses, "400", _CURSOR_400, code="invalid_cursor")
+            if any(where == "path" for where, _ in names):
+                _add(responses, "404", _NOT_FOUND_404)
+            if method in ("post", "put", "patch"):
+                _add(responses, "400", _BODY_400, code="too_deep")
+                _add(responses, "413", _BODY_413)
+            for status, response in responses.items():
+                if str(status)[0] in "45":
+                    response["content"] = {"application/json": {"schema": _ERROR_REF}}
+    return result

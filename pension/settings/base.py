@@ -251,7 +251,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only, with the size and nesting limits below (pension.api.parsers); answers
+    # are JSON, also to a browser (the API is for other systems; the docs page is Swagger)
+    "DEFAULT_PARSER_CLASSES": ["pension.api.parsers.SafeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "pension.api.negotiation.JsonWhateverAccepted",
 }
+# The largest request body the API reads (bytes; 413 beyond) and the deepest nesting of
+# a JSON body (400 too_deep beyond), both checked before parsing.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(8 * 1024 * 1024)))
+API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Provincial pension pooling back office API",
     "DESCRIPTION": _(
@@ -266,6 +275,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # every refusal in the one error envelope, and the kernel's statuses on every path
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pension.api.schema.document_errors",
+    ],
     # stable enum names in the schema, so that two "status" fields never collide
     "ENUM_NAME_OVERRIDES": {
         "EmployerKindEnum": "enrollment.choices.EmployerKind",
