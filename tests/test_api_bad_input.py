@@ -23,7 +23,7 @@ from pension.models import ApiCallLog, ChangeLogEntry, IdempotencyRecord, Region
 
 pytestmark = pytest.mark.django_db
 receipt_migration = importlib.import_module(
-    "contributions.migrations.0005_receipt_number_case_insensitive"
+    "contributions.migrations.0006_receipt_number_case_insensitive"
 )
 
 SCOPES = [

@@ -31,7 +31,7 @@ WHERE receipt_number <> upper(btrim(receipt_number))
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contributions", "0004_transferred_month"),
+        ("contributions", "0005_assessmentrun_batch_engine"),
     ]
 
     operations = [
