@@ -28,6 +28,7 @@ from pension.batch_views import may_approve, progress_of, progress_partial, run_
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
+from pension.imports import UploadField
 from pension.periods import PeriodFormField
 from pension.scope import region_allows
 from pension.selectors import profile_for_region
@@ -96,7 +97,7 @@ class IndividualAdjustmentForm(ServiceErrorsMixin, forms.Form):
     )
     effective_from = PeriodFormField(label=_("Effective from"))
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    attachment = forms.FileField(
+    attachment = UploadField(
         label=_("Supporting document"),
         help_text=_("A scan of the decision or the document the adjustment rests on."),
     )

@@ -33,10 +33,9 @@ import csv
 import hashlib
 import io
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 from django.core.files import File
@@ -50,9 +49,19 @@ from openpyxl import Workbook
 from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
 from benefits.models import BankFile, BankResultBatch, PayrollPayment, PayrollRun
 from benefits.payroll import log, wrong_status
-from enrollment.excel import RowError, headers_match, read_first_sheet
 from pension import changelog
 from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.imports import (
+    CellError,
+    RowError,
+    cell_bank_account,
+    cell_money,
+    cell_serial,
+    cell_text,
+    max_rows,
+    read_table,
+    row_error_dict,
+)
 from pension.models import ChangeAction
 from pension.scope import region_allows
 
@@ -222,118 +231,122 @@ class ResultRows:
     errors: list[RowError]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def read_result_file(upload) -> ResultRows:
-    """The rows of a bank result file: CSV (UTF-8, a BOM allowed) or .xlsx, first row the
-    headers ``RESULT_HEADERS``. The rows are checked against the payments later."""
-    name = Path(getattr(upload, "name", "") or "").name
-    content = upload.read()
-    digest = hashlib.sha256(content).hexdigest()
-    if name.lower().endswith(".csv"):
-        result = ResultRows(name, digest, [], [])
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            result.errors.append(RowError(0, "", name, gettext("The file is not UTF-8 text.")))
-            return result
-        _parse_rows(iter(csv.reader(io.StringIO(text))), result)
-        return result
-    return read_first_sheet(
-        io.BytesIO(content) if not hasattr(upload, "seek") else _rewound(upload),
-        lambda file_name, sha: ResultRows(name or file_name, digest, [], []),
-        lambda sheet, result: _parse_rows(sheet.iter_rows(values_only=True), result),
-    )
+    """The rows of a bank result file, CSV (UTF-8 with or without BOM, or GB18030) or
+    .xlsx, first row the headers ``RESULT_HEADERS``, read by the import kernel (limits,
+    formula and error cells refused). The cells are kept as read: they are checked by
+    ``bank_results_import``, the same way as the rows of the API."""
+    table = read_table(upload, headers=RESULT_HEADERS, limit=max_rows("bank_results"))
+    rows = [
+        dict(zip(RESULT_KEYS, values, strict=True), row=number) for number, values in table.rows
+    ]
+    return ResultRows(table.file_name, table.sha256, [] if table.errors else rows, table.errors)
 
 
-def _rewound(upload):
-    upload.seek(0)
-    return upload
-
-
-def _parse_rows(rows: Iterable, result: ResultRows) -> None:
-    if not headers_match(iter(rows), RESULT_HEADERS, result):
-        return
-    for number, row in enumerate(rows, start=2):
-        cells = [_cell(v) for v in row][: len(RESULT_HEADERS)]
-        if not any(cells):
-            continue
-        cells += [""] * (len(RESULT_HEADERS) - len(cells))
-        result.rows.append(dict(zip(RESULT_KEYS, cells, strict=True), row=number))
+@dataclass(slots=True)
+class _Parsed:
+    row: int
+    payment: int
+    payment_value: Any
+    account: str | None
+    account_value: Any
+    amount: Decimal | None
+    amount_value: Any
+    result: Any
+    reason: str
 
 
 def _check_rows(
     run: PayrollRun, bank_name: str, rows: list[Mapping[str, Any]]
 ) -> tuple[list, list]:
-    """The rows as (payment id, paid?, reason) and the row errors."""
+    """The rows as (payment id, paid?, reason) and the row errors. The same checks for
+    a file's rows and the API's: each cell by the import kernel's parser (a serial
+    number of ASCII digits, an account of digits given as text, an amount by
+    ``parse_money``), then against the payment sent."""
     errors: list[RowError] = []
-    ids = []
-    for row in rows:
-        text = str(row.get("payment", "")).strip()
-        if text.isdigit():
-            ids.append(int(text))
+
+    def wrong(number: int, column: str, value: Any, message: str) -> None:
+        errors.append(RowError(number, column, "" if value is None else str(value), message))
+
+    parsed: list[_Parsed] = []
+    for index, row in enumerate(rows, start=2):
+        number = int(row.get("row", index))
+        payment_value = row.get("payment")
+        try:
+            pk = cell_serial(payment_value)
+        except CellError as error:
+            wrong(number, "流水号", payment_value, error.message)
+            continue
+        account_value, amount_value = row.get("account"), row.get("amount")
+        account = amount = None
+        try:
+            account = cell_bank_account(account_value)
+        except CellError as error:
+            wrong(number, "账号", account_value, error.message)
+        try:
+            amount = cell_money(amount_value)
+        except CellError as error:
+            wrong(number, "金额", amount_value, error.message)
+        try:
+            reason = cell_text(row.get("reason"), max_length=10_000)[:200]
+        except CellError:
+            reason = ""
+        parsed.append(
+            _Parsed(
+                number, pk, payment_value, account, account_value, amount, amount_value,
+                row.get("result"), reason,
+            )
+        )  # fmt: skip
     payments = {
         p.pk: p
-        for p in PayrollPayment.objects.filter(run=run, pk__in=ids).only(
+        for p in PayrollPayment.objects.filter(run=run, pk__in=[p.payment for p in parsed]).only(
             "pk", "bank_name", "bank_account", "amount", "status", "result_batch_id"
         )
     }
     seen: set[int] = set()
     checked = []
-    for index, row in enumerate(rows, start=2):
-        number = int(row.get("row", index))
-
-        def wrong(column: str, value: Any, message: str, number=number) -> None:
-            errors.append(RowError(number, column, str(value), message))
-
-        text = str(row.get("payment", "")).strip()
-        try:
-            pk = int(text)
-        except ValueError:
-            wrong("流水号", text, gettext("Not a payment number."))
-            continue
+    for item in parsed:
+        number, pk, text = item.row, item.payment, str(item.payment_value).strip()
         payment = payments.get(pk)
         if payment is None or payment.bank_name != bank_name:
-            wrong("流水号", text, gettext("No payment of this run and bank has this number."))
+            wrong(
+                number, "流水号", text, gettext("No payment of this run and bank has this number.")
+            )
             continue
         if pk in seen:
-            wrong("流水号", text, gettext("This payment appears twice in the file."))
+            wrong(number, "流水号", text, gettext("This payment appears twice in the file."))
             continue
         seen.add(pk)
         if payment.status != PaymentStatus.PENDING or payment.result_batch_id is not None:
-            wrong("流水号", text, gettext("This payment was not sent or has a result already."))
-            continue
-        account = str(row.get("account", "")).strip()
-        if account != payment.bank_account:
-            wrong("账号", account, gettext("The account is not the one the payment was sent to."))
-        try:
-            amount = Decimal(str(row.get("amount", "")).strip())
-        except InvalidOperation:
-            amount = None
-        if amount != payment.amount:
             wrong(
-                "金额",
-                row.get("amount", ""),
-                gettext("The amount is not the %(amount)s sent.") % {"amount": payment.amount},
+                number,
+                "流水号",
+                text,
+                gettext("This payment was not sent or has a result already."),
             )
-        outcome = str(row.get("result", "")).strip()
-        reason = str(row.get("reason", "")).strip()[:200]
+            continue
+        if item.account is not None and item.account != payment.bank_account:
+            wrong(
+                number, "账号", item.account,
+                gettext("The account is not the one the payment was sent to."),
+            )  # fmt: skip
+        if item.amount is not None and item.amount != payment.amount:
+            wrong(
+                number, "金额", item.amount_value,
+                gettext("The amount is not the %(amount)s sent.") % {"amount": payment.amount},
+            )  # fmt: skip
+        outcome = "" if item.result is None else str(item.result).strip()
         if outcome in RESULT_PAID:
             paid = True
         elif outcome in RESULT_FAILED:
             paid = False
-            if not reason:
-                wrong("失败原因", "", gettext("A failed payment needs the bank's reason."))
+            if not item.reason:
+                wrong(number, "失败原因", "", gettext("A failed payment needs the bank's reason."))
         else:
-            wrong("结果", outcome, gettext("The result must be 成功 or 失败."))
+            wrong(number, "结果", outcome, gettext("The result must be 成功 or 失败."))
             continue
-        checked.append((pk, paid, reason))
+        checked.append((pk, paid, item.reason))
+    errors.sort(key=lambda e: (e.row, RESULT_HEADERS.index(e.column) if e.column else -1))
     return checked, errors
 
 
@@ -460,15 +473,6 @@ def bank_results_import(
             run.save(update_fields=["status"])
             log(actor, run, PayrollRunStatus.EXPORTED, reason="every bank result received")
     return batch
-
-
-def row_error_dict(error: RowError) -> dict[str, Any]:
-    return {
-        "row": error.row,
-        "column": error.column,
-        "value": error.value,
-        "message": error.message,
-    }
 
 
 def _replayed(batch: BankResultBatch, run: PayrollRun) -> BankResultBatch:

@@ -18,13 +18,10 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +42,25 @@ from benefits.choices import (
 )
 from benefits.models import DataMatchImport, LifeCertification, Suspension
 from enrollment.choices import PersonStatus
-from enrollment.excel import RowError, headers_match, read_first_sheet
 from enrollment.models import Employment, InsuredPerson
 from pension import changelog
 from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.imports import (
+    CellError,
+    RowError,
+    Table,
+    cell_citizen_id,
+    cell_date,
+    cell_text,
+    check_upload_size,
+    max_rows,
+    read_table,
+    row_error_dict,
+)
 from pension.models import ApprovalRequest, ChangeAction, Region, StaffUser
 from pension.periods import Period
 from pension.scope import region_allows, user_prefix
 from pension.selectors import policy_value
-from pension.validators import parse_citizen_id
 
 __all__ = [
     "DEFAULT_INTERVAL_MONTHS",
@@ -71,10 +78,8 @@ __all__ = [
 # used when the policy has no ``certification.interval_months`` (经办规范 §9.6: yearly)
 DEFAULT_INTERVAL_MONTHS = 12
 COL_ID, COL_NAME, COL_DATE = HEADERS = ("公民身份号码", "姓名", "日期")
-MAX_ROWS = 100_000
 LIST_LIMIT = 1000  # ID numbers kept in the result's lists (the counts are complete)
 _CHUNK = 10_000
-_DATE_TEXT = re.compile(r"([0-9]{4})[-/.]?([0-9]{1,2})[-/.]?([0-9]{1,2})")
 # suspensions a certification ends (through a resumption case)
 CERTIFICATION_REASONS = (
     SuspensionReason.CERTIFICATION_MISSING,
@@ -93,7 +98,6 @@ ERROR_REPLAYED = _(
 ERROR_ROWS = _(
     "The file has %(count)s errors; nothing was imported. Correct them and import it again."
 )
-ERROR_NOT_A_FILE = _("The file is neither a CSV file nor an Excel workbook (.xlsx).")
 ERROR_NOT_PERMITTED = _("You cannot import data-match files.")
 
 
@@ -244,125 +248,40 @@ class _Record:
     day: date
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+_NAME_MAX = InsuredPerson._meta.get_field("name").max_length
 
 
-def _day(value: Any) -> date | None:
-    """The date a 日期 cell gives: a date cell, or text 2026-03-05, 2026/3/5, 20260305."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        value = str(int(value))  # a number cell 20260305
-    if isinstance(value, str):
-        match = _DATE_TEXT.fullmatch(value.strip())
-        if match:
-            try:
-                return date(int(match[1]), int(match[2]), int(match[3]))
-            except ValueError:
-                return None
-    return None
-
-
-@dataclass
-class _Sheet:
-    file_name: str
-    sha256: str
-    rows: list[tuple[int, tuple]]
-    errors: list[RowError]
-
-
-def _read_rows(content: bytes, file_name: str, digest: str) -> _Sheet:
-    """The data rows (row number, values) of a CSV or .xlsx file, after its headers."""
-    sheet = _Sheet(file_name=file_name, sha256=digest, rows=[], errors=[])
-    if file_name.lower().endswith(".xlsx") or content[:2] == b"PK":
-
-        def parse(ws, result: _Sheet) -> None:
-            rows = ws.iter_rows(values_only=True)
-            if headers_match(rows, HEADERS, result):
-                result.rows.extend(enumerate(rows, start=2))
-
-        return read_first_sheet(io.BytesIO(content), lambda name, d: sheet, parse)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        sheet.errors.append(RowError(0, "", file_name, str(ERROR_NOT_A_FILE)))
-        return sheet
-    rows = csv.reader(io.StringIO(text))
-    if headers_match(rows, HEADERS, sheet):
-        sheet.rows.extend((number, tuple(values)) for number, values in enumerate(rows, start=2))
-    return sheet
-
-
-def _validate(sheet: _Sheet, kind: str, today: date) -> tuple[list[_Record], dict[str, dict]]:
-    """Every row checked; returns the records and the register's people by ID number
-    (id, name, birth date, status). Errors go to ``sheet.errors``."""
-    errors = sheet.errors
+def _validate(table: Table, kind: str, today: date) -> tuple[list[_Record], dict[str, dict]]:
+    """Every row checked by the import kernel's cells; returns the records and the
+    register's people by ID number (id, name, birth date, status). Errors go to
+    ``table.errors``."""
     records: list[_Record] = []
-    count = 0
-    for number, values in sheet.rows:
-        values = (*values, None, None, None)[:3]
-        id_value, name_value, date_value = values
-        if all(_text(v) == "" for v in values):
-            continue
-        count += 1
-        if count > MAX_ROWS:
-            errors.clear()
-            errors.append(
-                RowError(
-                    number, "", "",
-                    gettext(
-                        "The sheet has more than %(limit)s rows; split it into files of at "
-                        "most %(limit)s rows."
-                    ) % {"limit": f"{MAX_ROWS:,}"},
-                )
-            )  # fmt: skip
-            return [], {}
+    for number, (id_value, name_value, date_value) in table.rows:
         ok = True
-        id_number = ""
-        if _text(id_value) == "":
-            errors.append(RowError(number, COL_ID, "", gettext("This cell is required.")))
+        id_number = name = ""
+        day = None
+        try:
+            id_number = cell_citizen_id(id_value, today=today).number
+        except CellError as error:
+            table.add(number, COL_ID, id_value, error.message)
             ok = False
-        else:
-            try:
-                id_number = parse_citizen_id(_text(id_value), today=today).number
-            except ValidationError as error:
-                errors.append(RowError(number, COL_ID, _text(id_value), error.messages[0]))
-                ok = False
-        name = _text(name_value)
-        if not name:
-            errors.append(RowError(number, COL_NAME, "", gettext("This cell is required.")))
+        try:
+            name = cell_text(name_value, max_length=_NAME_MAX, required=True)
+        except CellError as error:
+            table.add(number, COL_NAME, name_value, error.message)
             ok = False
-        day = _day(date_value)
-        if _text(date_value) == "":
-            errors.append(RowError(number, COL_DATE, "", gettext("This cell is required.")))
+        try:
+            day = cell_date(date_value)
+        except CellError as error:
+            table.add(number, COL_DATE, date_value, error.message)
             ok = False
-        elif day is None:
-            errors.append(
-                RowError(
-                    number, COL_DATE, _text(date_value),
-                    gettext("This is not a date; write it as YYYY-MM-DD."),
-                )
-            )  # fmt: skip
+        if day is not None and day > today:
+            table.add(number, COL_DATE, day, gettext("The date is after today."))
             ok = False
-        elif day > today:
-            errors.append(
-                RowError(number, COL_DATE, day.isoformat(), gettext("The date is after today."))
-            )
-            ok = False
-        if ok:
+        if ok and day is not None:
             records.append(_Record(number, id_number, name, day))
-    sheet.rows = []  # read once
-    if count == 0 and not errors:
-        errors.append(RowError(2, "", "", gettext("The sheet has no rows to import.")))
+    table.rows = []  # read once
+    errors = table.errors
     people: dict[str, dict] = {}
     numbers = sorted({r.id_number for r in records})
     for start in range(0, len(numbers), _CHUNK):
@@ -494,6 +413,10 @@ def data_match_import(
     if isinstance(uploaded_file, bytes | bytearray):
         content = bytes(uploaded_file)
     else:
+        try:
+            check_upload_size(getattr(uploaded_file, "size", None))
+        except ValidationError as error:
+            raise InvalidInput(error.messages[0], code="upload_too_large") from None
         if hasattr(uploaded_file, "seek"):
             uploaded_file.seek(0)
         content = uploaded_file.read()
@@ -510,13 +433,10 @@ def data_match_import(
                 "id": earlier.pk,
             },
         )
-    sheet = _read_rows(content, file_name, digest)
-    records, people = ([], {}) if sheet.errors else _validate(sheet, kind, today)
-    if sheet.errors:
-        errors = [
-            {"row": e.row, "column": e.column, "value": e.value, "message": e.message}
-            for e in sheet.errors
-        ]
+    table = read_table(content, headers=HEADERS, limit=max_rows(), file_name=file_name)
+    records, people = ([], {}) if table.file_error else _validate(table, kind, today)
+    if table.errors:
+        errors = [row_error_dict(e) for e in table.errors]
         raise InvalidInput(
             ERROR_ROWS, code="row_errors", params={"count": len(errors)}, details={"errors": errors}
         )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.choices import RetirementKind
 from pension.forms import ServiceErrorsMixin
+from pension.imports import UploadField
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -35,7 +36,7 @@ class RetirementCaseForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Leave empty when the records give none: the average index Z is used."),
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    attachment = forms.FileField(
+    attachment = UploadField(
         label=_("Supporting document"),
         help_text=_("A scan of the application and the file review (PDF or image)."),
     )

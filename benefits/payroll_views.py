@@ -30,6 +30,7 @@ from pension.batch_views import (
 )
 from pension.charts import chart
 from pension.errors import ApplicationError
+from pension.imports import UploadField
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -44,7 +45,7 @@ class BankResultForm(forms.Form):
 
     bank_name = forms.ChoiceField(label=_("Bank"))
     bank_batch_id = forms.CharField(label=_("Bank batch id"), max_length=64)
-    file = forms.FileField(
+    file = UploadField(
         label=_("Result file"), help_text=_("CSV or Excel: 流水号 | 账号 | 金额 | 结果 | 失败原因")
     )
 

@@ -25,6 +25,7 @@ from benefits.selectors import current_determination
 from benefits.views import _parameters, _person, benefits_section
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
+from pension.imports import UploadField
 from pension.scope import region_allows
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -45,7 +46,7 @@ class SurvivorClaimForm(ServiceErrorsMixin, forms.Form):
     bank_name = forms.CharField(label=gettext_lazy("Bank"), max_length=64)
     bank_account = forms.CharField(label=gettext_lazy("Bank account"), max_length=32)
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    attachment = forms.FileField(
+    attachment = UploadField(
         label=gettext_lazy("Supporting document"),
         help_text=gettext_lazy(
             "A scan of the death certificate and of the proof of relationship (PDF or image)."
@@ -67,7 +68,7 @@ class WriteOffForm(ServiceErrorsMixin, forms.Form):
     """The request to write off what is still owed (核销)."""
 
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    attachment = forms.FileField(label=gettext_lazy("Supporting document"), required=False)
+    attachment = UploadField(label=gettext_lazy("Supporting document"), required=False)
 
 
 def _approval_sent(request: HttpRequest, approval) -> HttpResponse:

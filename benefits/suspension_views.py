@@ -24,6 +24,7 @@ from benefits.models import DataMatchImport, Suspension
 from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
+from pension.imports import UploadField
 from pension.periods import Period, PeriodFormField
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows, restrict, user_prefix
@@ -49,7 +50,7 @@ class SuspensionForm(ServiceErrorsMixin, forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note"), max_length=200, widget=forms.Textarea(attrs={"rows": 2})
     )
-    attachment = forms.FileField(label=gettext_lazy("Supporting document"), required=False)
+    attachment = UploadField(label=gettext_lazy("Supporting document"), required=False)
 
 
 class ResumptionForm(ServiceErrorsMixin, forms.Form):
@@ -59,7 +60,7 @@ class ResumptionForm(ServiceErrorsMixin, forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note"), max_length=200, widget=forms.Textarea(attrs={"rows": 2})
     )
-    attachment = forms.FileField(label=gettext_lazy("Supporting document"), required=False)
+    attachment = UploadField(label=gettext_lazy("Supporting document"), required=False)
 
 
 class DeathReportForm(ServiceErrorsMixin, forms.Form):
@@ -69,7 +70,7 @@ class DeathReportForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 2})
     )
-    attachment = forms.FileField(
+    attachment = UploadField(
         label=gettext_lazy("Death certificate"),
         help_text=gettext_lazy("A scan of the death certificate or the cremation record."),
     )
@@ -94,7 +95,7 @@ class DataMatchForm(ServiceErrorsMixin, forms.Form):
     """比对数据导入: the kind and the file (CSV or .xlsx)."""
 
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=DataMatchKind.choices)
-    file = forms.FileField(
+    file = UploadField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy(
             "CSV or Excel (.xlsx) with the columns 公民身份号码, 姓名, 日期 (for death records "

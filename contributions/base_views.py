@@ -39,9 +39,9 @@ from contributions.forms import (
     TopUpForm,
 )
 from contributions.models import Bill, ContributionBase, ContributionLine
-from enrollment.excel import RowError, errors_workbook
 from enrollment.models import Employer, Employment, InsuredPerson
 from pension.errors import ApplicationError
+from pension.imports import RowError, errors_workbook
 from pension.money import round_fen
 from pension.periods import Period
 from pension.scope import region_allows

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -43,18 +43,26 @@ from contributions import calc
 from contributions.choices import BaseBasis, BillStatus, LineKind
 from contributions.models import Bill, ContributionBase, ContributionLine
 from enrollment.choices import PersonCategory
-from enrollment.excel import RowError, headers_match, read_first_sheet
 from enrollment.models import Employer, Employment, InsuredPerson
 from pension import changelog
 from pension.bulk import copy_rows
 from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.imports import (
+    CellError,
+    RowError,
+    Table,
+    cell_citizen_id,
+    cell_money,
+    max_rows,
+    read_table,
+    shown,
+)
 from pension.models import ChangeAction, Region, StaffUser
 from pension.money import FEN, round_fen, to_decimal
 from pension.periods import Period
 from pension.policy import PolicyValue
 from pension.scope import region_allows
 from pension.selectors import policy_value
-from pension.validators import parse_citizen_id
 
 __all__ = [
     "BASIS_BY_TEXT",
@@ -908,7 +916,6 @@ BASIS_BY_TEXT = {
     "上年平均": BaseBasis.PRIOR_YEAR_AVERAGE,
     "首月工资": BaseBasis.FIRST_MONTH_WAGE,
 }
-MAX_ROWS = 100_000
 
 
 @dataclass(slots=True)
@@ -941,126 +948,51 @@ class BaseImport:
         return bool(self.errors)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _wage_cell(value: Any) -> Decimal | str:
-    """The wage of a cell, or the message saying what is wrong with it."""
-    if isinstance(value, bool | date):
-        amount = None
-    elif isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        # Excel keeps numbers as doubles; the shortest repr is the number typed
-        amount = Decimal(repr(value))
-    elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            amount = None
-        if amount is not None and not amount.is_finite():
-            amount = None
-    else:
-        amount = None
-    if amount is None:
-        return gettext("“%(value)s” is not a number; write the wage in yuan, e.g. 6500.00.") % {
-            "value": _shown(value)
-        }
-    if amount <= 0:
-        return gettext("The wage must be more than zero.")
-    if amount != amount.quantize(FEN):
-        return gettext("Give the wage in yuan with at most two decimals.")
-    return amount.quantize(FEN)
-
-
 def parse_base_sheet(file: Any, *, employer: Employer, year: int) -> BaseImport:
-    """Read and validate an employer's base sheet for ``year``; nothing is written.
+    """Read and validate an employer's base sheet for ``year`` (.xlsx or CSV, through
+    the import kernel ``pension.imports``); nothing is written.
 
     Row 1 holds the headers ``公民身份号码 | 姓名 | 上年月平均工资 | 基数类型`` exactly;
     基数类型 is 上年平均 (last year's average wage) or 首月工资 (a new employee's first
     month's wage). Each wrong cell is a row error: a bad or repeated ID number, a name
-    that is not the registered one, text or a negative number as wage, an unknown basis,
-    a person not on the employer's roster in the year, months already assessed.
+    that is not the registered one, a wage that is not an amount of money (the kernel's
+    money cell: ``1e30``, 30 digits, ``1_000`` refused) or not positive, an unknown
+    basis, a person not on the employer's roster in the year, months already assessed.
     """
     year = parse_year(year)
-    result = read_first_sheet(
-        file,
-        lambda name, digest: BaseImport(
-            employer_id=employer.pk, year=year, file_name=name, sha256=digest
-        ),
-        lambda sheet, result: _parse_rows(sheet, employer, result),
+    table = read_table(file, headers=HEADERS, limit=max_rows())
+    result = BaseImport(
+        employer_id=employer.pk,
+        year=year,
+        file_name=table.file_name,
+        sha256=table.sha256,
+        errors=table.errors,
+        data_rows=table.data_rows,
     )
+    if not table.file_error and table.rows:
+        _parse_rows(table, employer, result)
     result.errors.sort(key=lambda e: e.row)
     return result
 
 
-def _parse_rows(sheet, employer: Employer, result: BaseImport) -> None:
-    rows = sheet.iter_rows(values_only=True)
-    if not headers_match(rows, HEADERS, result):
-        return
+def _parse_rows(table: Table, employer: Employer, result: BaseImport) -> None:
     errors = result.errors
     today = timezone.localdate()
     first_row_of: dict[str, int] = {}
     candidates: list[BaseRow] = []
     shadows: list[BaseRow] = []  # rows with a good ID but another bad cell
-    width = len(HEADERS)
-    for number, values in enumerate(rows, start=2):
-        values = (*values, *(None,) * (width - len(values)))[:width]
+    for number, values in table.rows:
         id_value, name_value, wage_value, basis_value = values
-        if all(_blank(v) for v in values):
-            continue
-        result.data_rows += 1
-        if result.data_rows > MAX_ROWS:
-            errors.clear()
-            errors.append(
-                RowError(
-                    number,
-                    "",
-                    "",
-                    gettext(
-                        "The sheet has more than %(limit)s rows; split it into files of at "
-                        "most %(limit)s rows."
-                    )
-                    % {"limit": f"{MAX_ROWS:,}"},
-                )
-            )
-            result.rows.clear()
-            return
         before = len(errors)
         number_text = ""
-        if _blank(id_value):
-            errors.append(RowError(number, COL_ID, "", gettext("This cell is required.")))
-        elif isinstance(id_value, float | int) and not isinstance(id_value, bool):
-            errors.append(
-                RowError(
-                    number,
-                    COL_ID,
-                    _shown(id_value),
-                    gettext(
-                        "Enter the citizen ID number as text: a number cell loses its last digits."
-                    ),
-                )
-            )
-        else:
-            try:
-                number_text = parse_citizen_id(str(id_value), today=today).number
-            except ValidationError as error:
-                errors.append(RowError(number, COL_ID, _shown(id_value), error.messages[0]))
+        try:
+            number_text = cell_citizen_id(id_value, today=today).number
+        except CellError as error:
+            table.add(number, COL_ID, id_value, error.message)
         if number_text:
             if number_text in first_row_of:
                 errors.append(
@@ -1074,33 +1006,31 @@ def _parse_rows(sheet, employer: Employer, result: BaseImport) -> None:
                 )
             else:
                 first_row_of[number_text] = number
-        wage: Decimal | str = ""
-        if _blank(wage_value):
-            errors.append(RowError(number, COL_WAGE, "", gettext("This cell is required.")))
-        else:
-            wage = _wage_cell(wage_value)
-            if isinstance(wage, str):
-                errors.append(RowError(number, COL_WAGE, _shown(wage_value), wage))
+        wage: Decimal | None = None
+        try:
+            wage = cell_money(wage_value, positive=True)
+        except CellError as error:
+            table.add(number, COL_WAGE, wage_value, error.message)
         basis = BASIS_BY_TEXT.get(_text(basis_value))
-        if _blank(basis_value):
+        if _text(basis_value) == "":
             errors.append(RowError(number, COL_BASIS, "", gettext("This cell is required.")))
         elif basis is None:
             errors.append(
                 RowError(
                     number,
                     COL_BASIS,
-                    _shown(basis_value),
+                    shown(basis_value),
                     gettext("Write %(average)s or %(first)s.")
                     % {"average": "上年平均", "first": "首月工资"},
                 )
             )
-        if len(errors) == before:
+        if len(errors) == before and wage is not None:
             candidates.append(
                 BaseRow(
                     row=number,
                     id_number=number_text,
                     name=_text(name_value),
-                    wage=wage,  # type: ignore[arg-type]
+                    wage=wage,
                     basis=str(basis),
                 )
             )

@@ -12,6 +12,7 @@ from contributions.choices import BaseBasis
 from enrollment.models import Employer
 from pension.forms import MONEY, ServiceErrorsMixin
 from pension.forms import CaseForm as KernelCaseForm
+from pension.imports import UploadField
 from pension.periods import PeriodFormField
 
 EMPLOYEE_BASES = [
@@ -72,7 +73,7 @@ class BaseChooseForm(ServiceErrorsMixin, forms.Form):
 
 class BaseImportForm(forms.Form):
     year = YearField(initial=_this_year)
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
+    file = UploadField(label=_("Excel (.xlsx) or CSV file"))
 
 
 class RedetermineForm(forms.Form):

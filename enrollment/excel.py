@@ -22,25 +22,20 @@ per 10 000 rows, never one per row.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from pathlib import Path
-from typing import Any, BinaryIO, Literal
-from zipfile import BadZipFile
+from datetime import date, datetime
+from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl import Workbook
 from psycopg2 import IntegrityError as PgIntegrityError
 
 from enrollment import services
@@ -50,17 +45,28 @@ from enrollment.selectors import employer_roster
 from pension import changelog
 from pension.bulk import copy_rows
 from pension.errors import ApplicationError, Conflict, InvalidInput, NotPermitted
+from pension.exports import safe_xlsx_row
+from pension.imports import (
+    CellError,
+    RowError,
+    Table,
+    cell_citizen_id,
+    cell_month,
+    cell_text,
+    errors_workbook,
+    max_rows,
+    read_table,
+    shown,
+)
 from pension.models import ChangeAction, StaffUser
-from pension.periods import InvalidPeriod, Period
+from pension.periods import Period
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows
-from pension.validators import parse_citizen_id
 
 __all__ = [
     "ADD",
     "BULK_FROM_ROWS",
     "HEADERS",
-    "MAX_ROWS",
     "REMOVE",
     "ApplyReport",
     "RosterChange",
@@ -82,26 +88,13 @@ COL_ID, COL_NAME, COL_CHANGE, COL_MONTH, COL_REASON = HEADERS = (
 )
 ADD, REMOVE = "增员", "减员"
 EXPORT_HEADERS = ("公民身份号码", "姓名", "性别", "出生日期", "增员年月", "参保身份")
-MAX_ROWS = 100_000
 # Imports of this many valid rows or more are written with COPY (see apply_roster_changes).
 BULK_FROM_ROWS = 200
 _CHUNK = 10_000  # ID numbers or person ids per lookup query
 _NAME_MAX = InsuredPerson._meta.get_field("name").max_length
 _REASON_MAX = Employment._meta.get_field("stop_reason").max_length
-_MONTH_TEXT = re.compile(r"([0-9]{4})-?([0-9]{2})")
 
 Kind = Literal["add", "remove"]
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """One thing wrong in the sheet: the row as Excel numbers it, the column's header,
-    the cell's value as text and what is wrong, in the user's language."""
-
-    row: int
-    column: str
-    value: str
-    message: str
 
 
 @dataclass(slots=True)
@@ -148,79 +141,6 @@ class ApplyReport:
     bulk: bool  # written with COPY and one change-log entry, not row by row
 
 
-# --- reading cells -----------------------------------------------------------------
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _shown(value: Any) -> str:
-    """A cell's value as the error report shows it."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _month(value: Any) -> Period | None:
-    """The month a 生效年月 cell gives, or None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    year = month = 0
-    if isinstance(value, int):
-        year, month = divmod(value, 100) if 100_000 <= value <= 999_999 else (0, 0)
-    elif isinstance(value, float):
-        # Excel keeps every number as a double: 202503.0 is the integer 202503
-        if value.is_integer() and 100_000 <= value <= 999_999:
-            year, month = divmod(int(value), 100)
-    elif isinstance(value, datetime):
-        if value.day == 1 and value.time() == time(0):
-            year, month = value.year, value.month
-    elif isinstance(value, date):
-        if value.day == 1:
-            year, month = value.year, value.month
-    elif isinstance(value, str):
-        match = _MONTH_TEXT.fullmatch(value.strip())
-        if match:
-            year, month = int(match[1]), int(match[2])
-    if not year:
-        return None
-    try:
-        return Period(year, month)
-    except InvalidPeriod:
-        return None
-
-
-def _binary(file: Any):
-    if isinstance(file, str | Path):
-        handle: BinaryIO = open(file, "rb")  # noqa: SIM115  (closed by the caller)
-    elif isinstance(file, bytes | bytearray):
-        handle = io.BytesIO(file)
-    else:
-        handle = file
-    return handle
-
-
-def _digest(handle: BinaryIO) -> str:
-    if hasattr(handle, "seek"):
-        handle.seek(0)
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(1 << 20), b""):
-        digest.update(chunk)
-    handle.seek(0)
-    return digest.hexdigest()
-
-
 # --- parsing -----------------------------------------------------------------------
 
 
@@ -245,129 +165,49 @@ class _Row:
 
 
 def parse_roster_changes(file: Any, *, employer: Employer) -> RosterImport:
-    """Read and validate an import sheet; returns the valid rows and every row error.
+    """Read and validate an import sheet (.xlsx or CSV, through the import kernel
+    ``pension.imports``); returns the valid rows and every row error.
 
     ``file`` is an uploaded file, any binary file object, bytes or a path. Nothing is
     written. Messages are in the active language.
     """
-    return read_first_sheet(
-        file,
-        lambda name, digest: RosterImport(employer_id=employer.pk, file_name=name, sha256=digest),
-        lambda sheet, result: _parse_sheet(sheet, employer, result),
+    table = read_table(file, headers=HEADERS, limit=max_rows())
+    result = RosterImport(
+        employer_id=employer.pk,
+        file_name=table.file_name,
+        sha256=table.sha256,
+        errors=table.errors,
+        data_rows=table.data_rows,
     )
-
-
-def read_first_sheet(file: Any, make_result: Callable[[str, str], Any], parse: Callable) -> Any:
-    """Open an uploaded workbook read-only and parse its first sheet into a result.
-
-    ``make_result(file_name, sha256)`` builds the result (it has an ``errors`` list);
-    ``parse(sheet, result)`` fills it. A file that is not a workbook becomes one error
-    on row 0. The workbook, and a file opened here, are always closed. Shared by every
-    Excel import (the roster here, contribution bases in contributions/bases.py).
-    """
-    handle = _binary(file)
-    try:
-        result = make_result(Path(getattr(handle, "name", "") or "").name, _digest(handle))
-        try:
-            workbook = load_workbook(handle, read_only=True, data_only=True)
-        except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-            result.errors.append(
-                RowError(
-                    0, "", result.file_name, gettext("The file is not an Excel workbook (.xlsx).")
-                )
-            )
-            return result
-        try:
-            parse(workbook.worksheets[0], result)
-        finally:
-            workbook.close()
-    finally:
-        if handle is not file:
-            handle.close()
+    if table.file_error or not table.rows:
+        return result
+    _parse_rows(table, employer, result)
     return result
 
 
-def headers_match(rows, expected: tuple[str, ...], result: Any) -> bool:
-    """Read the header row from ``rows``; on a mismatch add the one header error to
-    ``result.errors`` (no row is looked at then) and return False."""
-    found = [_text(v) for v in (next(rows, ()) or ())]
-    while found and not found[-1]:
-        found.pop()
-    if tuple(found) == expected:
-        return True
-    result.errors.append(
-        RowError(
-            1,
-            "",
-            " | ".join(found),
-            gettext("The first row must hold the headers %(expected)s; it holds %(found)s.")
-            % {"expected": " | ".join(expected), "found": " | ".join(found) or gettext("nothing")},
-        )
-    )
-    return False
-
-
-def _parse_sheet(sheet, employer: Employer, result: RosterImport) -> None:
-    rows = sheet.iter_rows(values_only=True)
-    if not headers_match(rows, HEADERS, result):
-        return
+def _parse_rows(table: Table, employer: Employer, result: RosterImport) -> None:
     errors = result.errors
     checked: list[_Row] = []
-    width = len(HEADERS)
-    count = 0
     today = timezone.localdate()  # once: parse_citizen_id would look it up every row
-    for number, values in enumerate(rows, start=2):
-        if len(values) < width:
-            values = (*values, *(None,) * (width - len(values)))
-        id_value, name_value, kind_value, period_value, reason_value = values[:width]
-        if all(_blank(v) for v in (id_value, name_value, kind_value, period_value, reason_value)):
-            continue  # blank rows (at the end, or between) carry nothing
-        count += 1
-        if count > MAX_ROWS:
-            errors.clear()
-            errors.append(
-                RowError(
-                    number,
-                    "",
-                    "",
-                    gettext(
-                        "The sheet has more than %(limit)s rows; split it into files of at "
-                        "most %(limit)s rows."
-                    )
-                    % {"limit": f"{MAX_ROWS:,}"},
-                )
-            )
-            result.data_rows = count
-            return
+    for number, values in table.rows:
+        id_value, name_value, kind_value, period_value, reason_value = values
         found_errors = len(errors)
         # 公民身份号码
         parsed = None
-        if _blank(id_value):
-            errors.append(RowError(number, COL_ID, "", gettext("This cell is required.")))
-        elif isinstance(id_value, float):
-            errors.append(
-                RowError(
-                    number,
-                    COL_ID,
-                    _shown(id_value),
-                    gettext(
-                        "Enter the citizen ID number as text: a number cell loses its last digits."
-                    ),
-                )
-            )
-        else:
-            try:
-                parsed = parse_citizen_id(str(id_value), today=today)
-            except ValidationError as error:
-                errors.append(RowError(number, COL_ID, _shown(id_value), error.messages[0]))
+        try:
+            parsed = cell_citizen_id(id_value, today=today)
+        except CellError as error:
+            table.add(number, COL_ID, id_value, error.message)
         # 姓名
-        name = _text(name_value)
-        if len(name) > _NAME_MAX:
+        name = ""
+        try:
+            name = cell_text(name_value, max_length=_NAME_MAX)
+        except CellError:
             errors.append(
                 RowError(
                     number,
                     COL_NAME,
-                    _shown(name_value),
+                    shown(name_value),
                     gettext("The name may have at most %(max)d characters.") % {"max": _NAME_MAX},
                 )
             )
@@ -385,29 +225,16 @@ def _parse_sheet(sheet, employer: Employer, result: RosterImport) -> None:
                 RowError(
                     number,
                     COL_CHANGE,
-                    _shown(kind_value),
+                    shown(kind_value),
                     gettext("Write %(add)s or %(remove)s.") % {"add": ADD, "remove": REMOVE},
                 )
             )
         # 生效年月
         period = None
-        if _blank(period_value):
-            errors.append(RowError(number, COL_MONTH, "", gettext("This cell is required.")))
-        else:
-            period = _month(period_value)
-            if period is None:
-                errors.append(
-                    RowError(
-                        number,
-                        COL_MONTH,
-                        _shown(period_value),
-                        gettext(
-                            "“%(value)s” is not a month; write it as YYYYMM (202503) or "
-                            "YYYY-MM (2025-03)."
-                        )
-                        % {"value": _shown(period_value)},
-                    )
-                )
+        try:
+            period = cell_month(period_value)
+        except CellError as error:
+            table.add(number, COL_MONTH, period_value, error.message)
         # 减员原因
         reason = _text(reason_value)
         if reason and kind == "add":
@@ -415,7 +242,7 @@ def _parse_sheet(sheet, employer: Employer, result: RosterImport) -> None:
                 RowError(
                     number,
                     COL_REASON,
-                    _shown(reason_value),
+                    shown(reason_value),
                     gettext("A reason is given only for a removal (%(remove)s).")
                     % {"remove": REMOVE},
                 )
@@ -425,7 +252,7 @@ def _parse_sheet(sheet, employer: Employer, result: RosterImport) -> None:
                 RowError(
                     number,
                     COL_REASON,
-                    _shown(reason_value),
+                    shown(reason_value),
                     gettext("The reason may have at most %(max)d characters.")
                     % {"max": _REASON_MAX},
                 )
@@ -447,10 +274,6 @@ def _parse_sheet(sheet, employer: Employer, result: RosterImport) -> None:
                     ok=len(errors) == found_errors,
                 )
             )
-    result.data_rows = count
-    if count == 0:
-        errors.append(RowError(2, "", "", gettext("The sheet has no rows to import.")))
-        return
     failed_rows = {e.row for e in errors}
     # the same person twice in one sheet: every such row is reported
     by_number: dict[str, list[_Row]] = defaultdict(list)
@@ -481,6 +304,10 @@ def _parse_sheet(sheet, employer: Employer, result: RosterImport) -> None:
     errors.sort(key=lambda e: (e.row, HEADERS.index(e.column) if e.column in HEADERS else -1))
     result.rows = [_change(row) for row in unique if row.ok and row.row not in failed_rows]
     result.rows.sort(key=lambda r: r.row)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
 
 def _change(row: _Row) -> RosterChange:
@@ -543,7 +370,7 @@ def _check_register(rows: list[_Row], employer: Employer, *, lock: bool = False)
     status_labels = dict(PersonStatus.choices)
 
     def fail(row: _Row, column: str, value: Any, message: str) -> None:
-        errors.append(RowError(row.row, column, _shown(value), message))
+        errors.append(RowError(row.row, column, shown(value), message))
         row.ok = False
 
     employer_active = employer.status == EmployerStatus.ACTIVE
@@ -1010,7 +837,7 @@ def roster_workbook(employer: Employer, *, user, period: Period | None = None) -
     sheet = workbook.create_sheet(title=gettext("Roster"))
     sheet.append(list(EXPORT_HEADERS))
     for row in roster_rows(employer, user=user, period=period):
-        sheet.append(row)
+        sheet.append(safe_xlsx_row(sheet, row))  # a name "=…" stays text
     return _save(workbook)
 
 
@@ -1022,13 +849,3 @@ def record_roster_export(*, actor, employer: Employer, period: Period | None = N
         instance=employer,
         after={"export": "roster", "period": period.as_int if period else None},
     )
-
-
-def errors_workbook(errors: Iterable[RowError]) -> bytes:
-    """The row errors as an .xlsx: row, column, value, message."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=gettext("Errors"))
-    sheet.append([gettext("Row"), gettext("Column"), gettext("Cell value"), gettext("Error")])
-    for error in errors:
-        sheet.append([error.row, error.column, error.value, error.message])
-    return _save(workbook)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from enrollment import excel
 from enrollment.models import Employer
 from pension.errors import ApplicationError
+from pension.imports import UploadField
 from pension.scope import region_allows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,7 +32,7 @@ ERRORS_SHOWN = 500  # the page lists this many errors; the workbook has them all
 
 
 class RosterImportForm(forms.Form):
-    file = forms.FileField(label=_("Excel file (.xlsx)"))
+    file = UploadField(label=_("Excel (.xlsx) or CSV file"))
     valid_rows_only = forms.BooleanField(label=_("Import only the valid rows"), required=False)
 
 

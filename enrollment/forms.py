@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.choices import KEY_FIELDS, EmployerKind, OccupationKind, PersonCategory, Sex
 from enrollment.models import InsuredPerson
 from pension.forms import ServiceErrorsMixin
+from pension.imports import UploadField
 from pension.models import Region
 from pension.periods import PeriodFormField
 
@@ -85,7 +86,7 @@ class BankAccountChangeForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2})
     )
-    attachment = forms.FileField(
+    attachment = UploadField(
         label=_("Supporting document"),
         help_text=_("A scan of the document that proves the change (PDF or image)."),
     )
@@ -105,7 +106,7 @@ class KeyDataChangeForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2})
     )
-    attachment = forms.FileField(
+    attachment = UploadField(
         label=_("Supporting document"),
         help_text=_("A scan of the document that proves the change (PDF or image)."),
     )

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pension.errors import ApplicationError
+from pension.imports import UploadField
 
 # the keyword arguments of a forms.DecimalField holding money (money_field's precision)
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
@@ -26,7 +27,7 @@ class CaseForm(ServiceErrorsMixin, forms.Form):
     """What every case (办件) carries: the reason and a supporting document (业务档案)."""
 
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    attachment = forms.FileField(
+    attachment = UploadField(
         label=_("Supporting document"),
         help_text=_("A scan of the document that supports the case (PDF or image)."),
     )

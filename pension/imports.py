@@ -73,6 +73,7 @@ __all__ = [
     "cell_serial",
     "cell_text",
     "check_upload_size",
+    "errors_workbook",
     "is_blank",
     "max_rows",
     "read_table",
@@ -604,10 +605,10 @@ def cell_money(value: Any, *, allow_negative: bool = False, positive: bool = Fal
         amount = parse_money(text, allow_negative=True)
     except MoneyFormatError:
         raise CellError(str(ERROR_MONEY) % {"value": shown(value)}) from None
-    if amount < 0 and not allow_negative:
-        raise CellError(str(ERROR_MONEY_NEGATIVE))
     if positive and amount <= 0:
         raise CellError(str(ERROR_MONEY_POSITIVE))
+    if amount < 0 and not allow_negative:
+        raise CellError(str(ERROR_MONEY_NEGATIVE))
     return amount
 
 
@@ -727,3 +728,20 @@ def parse_cells(
 def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def errors_workbook(errors: Iterable[RowError]) -> bytes:
+    """The row errors as an .xlsx for download: row, column, value, message (the value
+    is what the user typed: a text "=…" stays text)."""
+    from openpyxl import Workbook
+
+    from pension.exports import safe_xlsx_row
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=gettext("Errors"))
+    sheet.append([gettext("Row"), gettext("Column"), gettext("Cell value"), gettext("Error")])
+    for error in errors:
+        sheet.append(safe_xlsx_row(sheet, [error.row, error.column, error.value, error.message]))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -273,12 +273,12 @@ class BankResultRowsField(serializers.Field):
                 continue
             clean = {"row": number}
             payment = row.get("payment")
-            if isinstance(payment, bool) or not (
-                isinstance(payment, int) or (isinstance(payment, str) and payment.isdigit())
-            ):
+            if isinstance(payment, bool) or not isinstance(payment, int | str):
                 errors.append(_row_error(number, "流水号", payment, ERROR_ROW_PAYMENT))
             else:
-                clean["payment"] = str(payment)
+                # its content ("²", "-1", "٤٧" refused) is checked with the file's rows
+                # by bank.bank_results_import, through the import kernel's cell_serial
+                clean["payment"] = payment
             amount = row.get("amount")
             if not isinstance(amount, str):
                 errors.append(_row_error(number, "金额", amount, ERROR_ROW_AMOUNT_TEXT))

@@ -177,3 +177,67 @@ def test_a_death_file_lists_a_death_recorded_on_another_date(staff, people):
     assert imported.result["stopped"] == [a.person_id]
     assert [c["row"] for c in imported.result["conflicts"]] == [3]
     assert imported.death_count == 1
+
+
+# --- through the import kernel (pension.imports): limits, formulas, the ID as a number --
+
+
+def _refused(staff, upload) -> list[dict]:
+    with pytest.raises(InvalidInput) as refusal:
+        certification.data_match_import(
+            actor=staff["caseworker"], kind=DataMatchKind.HOSPITAL, uploaded_file=upload,
+            today=TODAY,
+        )  # fmt: skip
+    assert not DataMatchImport.objects.exists()
+    assert not LifeCertification.objects.exists()
+    return refusal.value.details.get("errors", [])
+
+
+def test_a_number_id_gets_the_rosters_message_in_chinese(staff, people):
+    a, _b, _working = people
+    upload = xlsx_file([(float(a.person.id_number[:17] + "0"), "甲退休", "2026-05-01")])
+    with translation.override("zh-hans"):
+        errors = _refused(staff, upload)
+    assert [(e["row"], e["column"]) for e in errors] == [(2, "公民身份号码")]
+    assert errors[0]["message"] == "请以文本格式填写公民身份号码：数字格式的单元格会丢失末尾几位。"
+
+
+def test_formula_and_error_cells_are_row_errors(staff, people):
+    from pension.tests.import_files import ERROR, FORMULA, xlsx_bytes
+
+    a, b, _working = people
+    content = xlsx_bytes(
+        [
+            certification.HEADERS,
+            (a.person.id_number, "甲退休", FORMULA("=TODAY()")),
+            (b.person.id_number, ERROR("#N/A"), "2026-05-01"),
+        ]
+    )
+    upload = SimpleUploadedFile("x.xlsx", content)
+    errors = _refused(staff, upload)
+    assert [(e["row"], e["column"], e["value"]) for e in errors] == [
+        (2, "日期", "=TODAY()"),
+        (3, "姓名", "#N/A"),
+    ]
+
+
+def test_limits_refuse_the_file_before_reading(staff, people, settings):
+    import time
+
+    from pension.tests.import_files import declared_dimension
+
+    a, _b, _working = people
+    content = xlsx_file([(a.person.id_number, "甲退休", "2026-05-01")]).read()
+    started = time.monotonic()
+    errors = _refused(
+        staff, SimpleUploadedFile("x.xlsx", declared_dimension(content, "A1:XFD1048576"))
+    )
+    assert time.monotonic() - started < 5  # minutes before the kernel
+    assert [(e["row"], e["value"]) for e in errors] == [(0, "A1:XFD1048576")]
+    settings.UPLOAD_MAX_BYTES = len(content) - 1
+    with pytest.raises(InvalidInput) as refusal:
+        certification.data_match_import(
+            actor=staff["caseworker"], kind=DataMatchKind.HOSPITAL,
+            uploaded_file=SimpleUploadedFile("x.xlsx", content), today=TODAY,
+        )  # fmt: skip
+    assert refusal.value.code == "upload_too_large"

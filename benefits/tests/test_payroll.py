@@ -342,6 +342,7 @@ def test_a_wrong_result_row_imports_nothing(staff, exported):
         (3, "金额"),
         (3, "失败原因"),
         (4, "流水号"),
+        (4, "账号"),  # "1": not 6 to 32 digits
     ]
     assert "8746.20" in errors[0]["message"]
     assert not BankResultBatch.objects.exists()
@@ -391,3 +392,92 @@ def test_survivor_benefits_are_paid_to_the_claimant_after_the_pension_stopped(st
         "6217000000000001",
         D("122800.00"),
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "fragment"),
+    [
+        (2, "sNaN", "is not an amount of money"),
+        (2, "1e30", "is not an amount of money"),
+        (0, "²", "is not a serial number"),
+        (0, "٤٧", "is not a serial number"),
+        (1, "6.22202E+15", "bank account number as text"),  # a number cell saved as CSV
+    ],
+)
+def test_hostile_cells_of_a_result_file_are_row_errors(staff, exported, column, value, fragment):
+    run, _files = exported
+    a = PayrollPayment.objects.get(run=run, payee_name="甲")
+    row = [str(a.pk), a.bank_account, "3250.00", "成功", ""]
+    row[column] = value
+    parsed = bank.read_result_file(result_file([row]))
+    assert parsed.errors == []
+    with pytest.raises(InvalidInput) as refused:
+        bank.bank_results_import(
+            actor=staff["caseworker"], run=run, bank_name="中国工商银行",
+            bank_batch_id="B-1", rows=parsed.rows,
+        )  # fmt: skip
+    (error,) = refused.value.details["rows"]
+    assert (error["row"], error["value"]) == (2, value)
+    assert fragment in error["message"]
+    assert not BankResultBatch.objects.exists()
+
+
+def test_a_result_workbook_with_a_number_account_a_formula_or_an_error_cell(staff, exported):
+    from pension.tests.import_files import ERROR, FORMULA, xlsx_bytes
+
+    run, _files = exported
+    a = PayrollPayment.objects.get(run=run, payee_name="甲")
+    b = PayrollPayment.objects.get(run=run, payee_name="乙")
+    content = xlsx_bytes(
+        [
+            bank.RESULT_HEADERS,
+            [a.pk, float(a.bank_account), 3250.0, "成功", ""],  # the account as a number
+            [b.pk, b.bank_account, FORMULA("=8746.2"), "失败", "销户"],
+            [b.pk, b.bank_account, 8746.2, ERROR("#N/A"), ""],
+        ]
+    )
+    parsed = bank.read_result_file(SimpleUploadedFile("result.xlsx", content))
+    # formula and error cells are refused by the reader, before any row is checked
+    assert [(e.row, e.column) for e in parsed.errors] == [(3, "金额"), (4, "结果")]
+    assert parsed.rows == []
+    parsed = bank.read_result_file(SimpleUploadedFile("result.xlsx", xlsx_bytes(
+        [bank.RESULT_HEADERS, [a.pk, float(a.bank_account), 3250.0, "成功", ""]]
+    )))  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        bank.bank_results_import(
+            actor=staff["caseworker"], run=run, bank_name="中国工商银行",
+            bank_batch_id="B-1", rows=parsed.rows,
+        )  # fmt: skip
+    (error,) = refused.value.details["rows"]
+    assert (error["row"], error["column"]) == (2, "账号")
+    assert "bank account number as text" in error["message"]
+
+
+def test_a_result_workbook_declaring_a_huge_dimension_is_refused_at_once(staff, settings):
+    """The 5 KB file that kept a worker busy for 13 minutes: refused unread; the bank
+    import's own limit (IMPORT_MAX_ROWS["bank_results"]) applies."""
+    import time
+
+    from pension.tests.import_files import declared_dimension, xlsx_bytes
+
+    content = declared_dimension(
+        xlsx_bytes([bank.RESULT_HEADERS, [1, "6222020200000001", 1, "成功", ""]]), "A1:XFD1048576"
+    )
+    started = time.monotonic()
+    parsed = bank.read_result_file(SimpleUploadedFile("r.xlsx", content))
+    assert time.monotonic() - started < 5  # minutes before the kernel
+    assert [(e.row, e.value) for e in parsed.errors] == [(0, "A1:XFD1048576")]
+    assert "more than the 1,000,000" in parsed.errors[0].message
+    settings.IMPORT_MAX_ROWS = {"default": 200_000, "bank_results": 1}
+    rows = [bank.RESULT_HEADERS] + [[n, "6222020200000001", 1, "成功", ""] for n in (1, 2)]
+    parsed = bank.read_result_file(SimpleUploadedFile("r.csv", "\n".join(
+        ",".join(map(str, r)) for r in rows).encode()))  # fmt: skip
+    assert "more than 1 rows" in parsed.errors[0].message
+
+
+def test_a_result_file_over_the_upload_limit(staff, settings):
+    content = "流水号,账号,金额,结果,失败原因\n1,6222020200000001,1.00,成功,\n".encode()
+    settings.UPLOAD_MAX_BYTES = len(content) - 1
+    parsed = bank.read_result_file(SimpleUploadedFile("r.csv", content))
+    assert [e.row for e in parsed.errors] == [0]
+    assert "a file may be at most" in parsed.errors[0].message

@@ -374,7 +374,12 @@ def test_wrong_rows_are_listed_and_nothing_is_imported(client, exported, bank_ke
     error = response.json()["error"]
     assert error["code"] == "invalid_rows"
     rows = error["details"]["rows"]
-    assert [(e["row"], e["column"]) for e in rows] == [(2, "金额"), (2, "失败原因"), (3, "流水号")]
+    assert [(e["row"], e["column"]) for e in rows] == [
+        (2, "金额"),
+        (2, "失败原因"),
+        (3, "流水号"),
+        (3, "账号"),  # "1": not 6 to 32 digits
+    ]
     assert "8746.20" in rows[0]["message"]
     assert _written() == before
     exported.refresh_from_db()
@@ -461,4 +466,32 @@ def test_a_banks_system_sees_and_reports_only_its_own_bank(client, staff, city, 
     response = _post(client, key, _icbc_results(exported))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "other_bank"
+    assert _written() == before
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "column"),
+    [
+        ("amount", "sNaN", "金额"),
+        ("amount", "1e30", "金额"),
+        ("amount", "1" * 30, "金额"),
+        ("amount", "3_250.00", "金额"),
+        ("payment", "²", "流水号"),  # str.isdigit() says yes; int() raised (a 500)
+        ("payment", "٤٧", "流水号"),  # Arabic-Indic digits: int() would read 47
+        ("account", "６２２２０２０２００００００００１", "账号"),  # full-width digits
+    ],
+)
+def test_hostile_cells_are_row_errors_via_the_api(client, exported, bank_key, key, value, column):
+    """The same row checks as a result file's (pension.imports cells): a row error
+    (400 invalid_rows), nothing written, never a 500."""
+    body = _icbc_results(exported)
+    body["results"][0][key] = value
+    before = _written()
+    response = _post(client, bank_key, body)
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid_rows"
+    assert [(e["row"], e["column"], e["value"]) for e in error["details"]["rows"]] == [
+        (1, column, value)
+    ]
     assert _written() == before

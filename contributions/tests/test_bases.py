@@ -561,7 +561,8 @@ def test_wrong_headers_are_refused(world):
         (
             1,
             "The first row must hold the headers 公民身份号码 | 姓名 | 上年月平均工资 | 基数类型; "
-            "it holds 身份证 | 姓名 | 工资.",
+            "it holds 身份证 | 姓名 | 工资. Missing columns: "
+            "公民身份号码、上年月平均工资、基数类型. Columns not expected: 身份证、工资.",
         )
     ]
     with pytest.raises(InvalidInput) as caught:
@@ -589,7 +590,8 @@ def test_a_bad_sheet_reports_every_row_and_imports_nothing(world):
         2,
         "上年月平均工资",
         "六千",
-        "“六千” is not a number; write the wage in yuan, e.g. 6500.00.",
+        "“六千” is not an amount of money; write yuan in digits with at most two decimals, "
+        "e.g. 6500.00.",
     ) in found
     assert (3, "基数类型", "全年", "Write 上年平均 or 首月工资.") in found
     assert (4, "公民身份号码", low.id_number, "This citizen ID number is also on row 2.") in found
@@ -606,7 +608,7 @@ def test_a_bad_sheet_reports_every_row_and_imports_nothing(world):
         "Nobody with this citizen ID number is registered.",
     ) in found
     assert any(e[0] == 7 and e[1] == "公民身份号码" for e in found)
-    assert (8, "上年月平均工资", "-10", "The wage must be more than zero.") in found
+    assert (8, "上年月平均工资", "-10", "The amount must be more than zero.") in found
     assert (8, "公民身份号码", high.id_number, "This citizen ID number is also on row 3.") in found
     assert {e.row for e in result.errors} == {2, 3, 4, 5, 6, 7, 8}
     with pytest.raises(InvalidInput):
@@ -627,8 +629,8 @@ def test_the_import_page_lists_the_errors_and_offers_them_for_download(client, w
     assert response.status_code == 200
     assert "1 error found; nothing was imported." in html
     assert (
-        '<tr><td class="num">2</td><td>上年月平均工资</td><td>六千</td><td>“六千” is not a number; '
-        "write the wage in yuan, e.g. 6500.00.</td></tr>"
+        '<tr><td class="num">2</td><td>上年月平均工资</td><td>六千</td><td>“六千” is not an amount '
+        "of money; write yuan in digits with at most two decimals, e.g. 6500.00.</td></tr>"
     ) in html
     assert counts() == before
     download = client.get(url + "?download=errors")
@@ -772,3 +774,71 @@ def test_the_bases_start_page_finds_the_employer_and_runs_the_redetermination(cl
     assert "No employer with this unified social credit code is registered." in (
         response.content.decode()
     )
+
+
+# --- through the import kernel (pension.imports): limits, formulas, money cells ----------
+
+
+@pytest.mark.parametrize(
+    "wage", ["1e30", 1e30, "1" * 30, 10**30, "sNaN", "1_000", "６５００", 6500.125]
+)
+def test_a_wage_that_is_not_an_amount_is_a_row_error(world, wage):
+    low = world["low"]
+    result = bases.parse_base_sheet(
+        sheet([[low.id_number, "张低", wage, "上年平均"]]), employer=world["employer"], year=2025
+    )
+    assert [(e.row, e.column) for e in result.errors] == [(2, "上年月平均工资")]
+    assert "is not an amount of money" in result.errors[0].message
+    assert result.rows == []
+
+
+def test_formula_and_error_cells_and_a_huge_dimension_are_refused(world):
+    import time
+
+    from pension.tests.import_files import ERROR, FORMULA, declared_dimension, xlsx_bytes
+
+    low, high = world["low"], world["high"]
+    content = xlsx_bytes(
+        [
+            HEADERS,
+            [low.id_number, "张低", FORMULA("=A1*2"), "上年平均"],
+            [high.id_number, "李高", ERROR("#DIV/0!"), "上年平均"],
+        ]
+    )
+    result = bases.parse_base_sheet(io.BytesIO(content), employer=world["employer"], year=2025)
+    assert [(e.row, e.column, e.value) for e in result.errors] == [
+        (2, "上年月平均工资", "=A1*2"),
+        (3, "上年月平均工资", "#DIV/0!"),
+    ]
+    assert result.rows == []
+    huge = declared_dimension(content, "A1:XFD1048576")
+    started = time.monotonic()
+    result = bases.parse_base_sheet(io.BytesIO(huge), employer=world["employer"], year=2025)
+    assert time.monotonic() - started < 5  # minutes before the kernel
+    assert [(e.row, e.value) for e in result.errors] == [(0, "A1:XFD1048576")]
+
+
+def test_a_number_id_gets_the_one_message_in_chinese(world):
+    with translation.override("zh-hans"):
+        result = bases.parse_base_sheet(
+            sheet([[float(world["low"].id_number[:17] + "0"), "张低", 5000, "上年平均"]]),
+            employer=world["employer"],
+            year=2025,
+        )
+    (error,) = result.errors
+    assert error.message == "请以文本格式填写公民身份号码：数字格式的单元格会丢失末尾几位。"
+
+
+def test_the_upload_size_limit_on_the_import_page(client, world, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    client.force_login(world["actor"])
+    content = sheet([[world["low"].id_number, "张低", 5000, "上年平均"]])
+    before = counts()
+    response = client.post(
+        f"/contributions/employers/{world['employer'].pk}/bases/import/",
+        {"year": 2025, "file": content},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 200
+    assert "上传文件不得超过 1000 B" in response.content.decode()
+    assert counts() == before

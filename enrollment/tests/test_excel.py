@@ -186,7 +186,8 @@ def test_wrong_headers_give_one_error_and_nothing_is_processed(world):
             value="身份证号 | 姓名 | 变动类型 | 生效年月",
             message=(
                 "The first row must hold the headers 公民身份号码 | 姓名 | 变动类型 | 生效年月 | "
-                "减员原因; it holds 身份证号 | 姓名 | 变动类型 | 生效年月."
+                "减员原因; it holds 身份证号 | 姓名 | 变动类型 | 生效年月. Missing columns: "
+                "公民身份号码、减员原因. Columns not expected: 身份证号."
             ),
         )
     ]
@@ -364,19 +365,21 @@ def test_validation_is_set_based(world, django_assert_max_num_queries):
     assert result.errors == [] and len(result.rows) == 300
 
 
-def test_too_many_rows_are_refused(world, monkeypatch):
-    monkeypatch.setattr(excel, "MAX_ROWS", 2)
+def test_too_many_rows_are_refused(world, settings):
+    settings.IMPORT_MAX_ROWS = {"default": 2}
     result = parse(GOOD_ROWS, world)
     assert result.rows == []
-    assert [(e.row, e.message) for e in result.errors] == [
-        (4, "The sheet has more than 2 rows; split it into files of at most 2 rows.")
-    ]
+    # GOOD_ROWS: 6 rows under the header; the workbook's dimension declares them
+    assert [(e.row, e.value) for e in result.errors] == [(0, "A1:E7")]
+    assert "declares 7 rows" in result.errors[0].message
 
 
 def test_a_file_that_is_not_a_workbook(world):
     with translation.override("en"):
-        result = excel.parse_roster_changes(io.BytesIO(b"id,name\n"), employer=world["employer"])
-    assert [e.message for e in result.errors] == ["The file is not an Excel workbook (.xlsx)."]
+        result = excel.parse_roster_changes(io.BytesIO(b"\x00\x01PNG"), employer=world["employer"])
+    assert [e.message for e in result.errors] == [
+        "The file is neither an Excel workbook (.xlsx) nor a CSV file."
+    ]
 
 
 def test_errors_workbook_lists_the_errors():
@@ -474,3 +477,97 @@ def test_a_user_of_another_region_gets_403_and_nothing_changes(client, world, st
         )
     assert caught.value.code == "outside_region"
     assert counts() == before
+
+
+# --- through the import kernel (pension.imports): limits, formulas, CSV, export as text
+
+
+def test_a_huge_declared_dimension_is_refused_at_once(world):
+    import time
+
+    from pension.tests.import_files import declared_dimension
+
+    content = declared_dimension(sheet(GOOD_ROWS[:1]).getvalue(), "A1:XFD1048576")
+    started = time.monotonic()
+    with translation.override("en"):
+        result = excel.parse_roster_changes(io.BytesIO(content), employer=world["employer"])
+    assert time.monotonic() - started < 5  # minutes before the kernel
+    assert result.rows == []
+    assert [(e.row, e.value) for e in result.errors] == [(0, "A1:XFD1048576")]
+    assert "more than the 200,000 an import may have" in result.errors[0].message
+
+
+def test_formula_and_error_cells_are_row_errors(world):
+    from pension.tests.import_files import ERROR, FORMULA, xlsx_bytes
+
+    content = xlsx_bytes(
+        [
+            HEADERS,
+            [ID_B, "李四", "增员", FORMULA("=202500+3"), None],
+            [ID_C, ERROR("#REF!"), "增员", 202503, None],
+            [ID_D, "钱七", "增员", 202504, None],
+        ]
+    )
+    with translation.override("en"):
+        result = excel.parse_roster_changes(io.BytesIO(content), employer=world["employer"])
+    assert [(e.row, e.column, e.value) for e in result.errors] == [
+        (2, "生效年月", "=202500+3"),
+        (3, "姓名", "#REF!"),
+    ]
+    assert [r.row for r in result.rows] == [4]  # the valid row, if the user asks
+    with pytest.raises(InvalidInput):
+        excel.apply_roster_changes(actor=world["actor"], employer=world["employer"], result=result)
+
+
+def test_a_number_id_gets_the_one_message_in_chinese(world):
+    with translation.override("zh-hans"):
+        result = excel.parse_roster_changes(
+            sheet([[float(ID_C[:17] + "0"), "赵六", "增员", 202503, None]]),
+            employer=world["employer"],
+        )
+    assert [(e.row, e.column) for e in result.errors] == [(2, "公民身份号码")]
+    assert (
+        result.errors[0].message == "请以文本格式填写公民身份号码：数字格式的单元格会丢失末尾几位。"
+    )
+
+
+def test_a_csv_sheet_in_gb18030_is_imported(world):
+    from pension.tests.import_files import csv_bytes
+
+    content = csv_bytes([HEADERS, [ID_C, "赵六", "增员", "2025-03", ""]], encoding="gb18030")
+    with translation.override("en"):
+        result = excel.parse_roster_changes(io.BytesIO(content), employer=world["employer"])
+    assert result.errors == []
+    assert [(r.id_number, r.name, str(r.period)) for r in result.rows] == [
+        (ID_C, "赵六", "2025-03")
+    ]
+
+
+HYPERLINK = '=HYPERLINK("http://x","y")'
+
+
+def test_a_name_like_a_formula_is_imported_and_exported_as_text(world, staff):
+    """Formula injection: a person named =HYPERLINK(…) typed as text is imported, and
+    the roster export and the errors workbook write it as a string cell, never a
+    formula (the file's XML has no <f> element)."""
+    import zipfile
+
+    from pension.tests.import_files import TEXT, xlsx_bytes
+
+    content = xlsx_bytes([HEADERS, [ID_C, TEXT(HYPERLINK), "增员", 202503, None]])
+    with translation.override("en"):
+        result = excel.parse_roster_changes(io.BytesIO(content), employer=world["employer"])
+    assert result.errors == []
+    excel.apply_roster_changes(actor=world["actor"], employer=world["employer"], result=result)
+    assert InsuredPerson.objects.get(id_number=ID_C).name == HYPERLINK
+
+    def cells(workbook_bytes: bytes) -> list:
+        xml = zipfile.ZipFile(io.BytesIO(workbook_bytes)).read("xl/worksheets/sheet1.xml")
+        assert b"<f>" not in xml and b"<f " not in xml
+        sheet_ = load_workbook(io.BytesIO(workbook_bytes), read_only=True).worksheets[0]
+        return [(c.value, c.data_type) for row in sheet_.iter_rows() for c in row]
+
+    exported = cells(excel.roster_workbook(world["employer"], user=staff["caseworker"]))
+    assert (HYPERLINK, "s") in exported
+    errors = cells(excel.errors_workbook([excel.RowError(2, "姓名", HYPERLINK, "x")]))
+    assert (HYPERLINK, "s") in errors
