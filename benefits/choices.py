@@ -122,6 +122,17 @@ class BatchStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class RecalculationStatus(models.TextChoices):
+    """State of a provisional recalculation batch (临时待遇重算批次): the new
+    determinations are in force as each county commits (no approval: the base was
+    published, the rule is fixed)."""
+
+    DRAFT = "draft", _("Draft")
+    RUNNING = "running", _("Running")
+    POSTED = "posted", _("Posted")
+    FAILED = "failed", _("Failed")
+
+
 class ReceivableStatus(models.TextChoices):
     """State of an amount to recover (应收待追回)."""
 

@@ -15,6 +15,7 @@ from benefits.choices import (
     PayrollItem,
     PayrollRunKind,
     PayrollRunStatus,
+    RecalculationStatus,
     ReceivableStatus,
     RetirementKind,
     SuspensionReason,
@@ -675,6 +676,36 @@ class AdjustmentEvent(BatchRun):
     def approval_amount(self):
         """What the event costs a year: the monthly increase in total × 12."""
         return self.total_monthly * 12
+
+
+class ProvisionalRecalculation(BatchRun):
+    """A recalculation of the provisional determinations (临时待遇重算) of a retirement
+    year once its calculation base is published (DESIGN §5.4, §9.2.3): a batch on the
+    engine, one county per transaction. ``region`` empty: every region."""
+
+    year = models.PositiveSmallIntegerField(_("Retirement year"))
+    region = models.ForeignKey(
+        "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True,
+    )  # fmt: skip
+    status = models.CharField(
+        _("Status"), max_length=16, choices=RecalculationStatus.choices,
+        default=RecalculationStatus.DRAFT,
+    )  # fmt: skip
+    recalculated_count = models.PositiveIntegerField(_("Determinations recalculated"), default=0)
+
+    summary_fields = ("year", "recalculated_count")
+    # each determination written and superseded is in the change log; the run's own
+    # transitions are this row (status, started_at, finished_at, error)
+    log_transitions = False
+
+    class Meta(BatchRun.Meta):
+        verbose_name = _("Provisional recalculation")
+        verbose_name_plural = _("Provisional recalculations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.region_id or ''}".strip()
 
 
 class PensionAdjustment(models.Model):

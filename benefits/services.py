@@ -752,7 +752,6 @@ def _months_paid(determination: PensionDetermination) -> int:
     return max(0, determination.paid_through - determination.retirement_month)
 
 
-@transaction.atomic
 def provisional_determinations_recalculate(
     *,
     actor: StaffUser | None,
@@ -764,22 +763,27 @@ def provisional_determinations_recalculate(
     on the calculation base published since (临时待遇, DESIGN §5.4, §9.2.3); the new
     determinations, in the order of the old ones.
 
-    - Selected set-based: current (``superseded_by`` empty), ``provisional``, retiring
-      in ``year``, in ``region`` and below (a ``Region`` or a code; every region when
-      omitted), locked for update.
-    - Each is computed again with ``benefits.calc.determine`` on its stored inputs
-      (yearly records, the average wages used, deemed months, the balance at
-      retirement, the rules, the divisor table, the transitional index of the records)
-      and the calculation base in force on the retirement date as published on
-      ``today``: the province's, and the region's own where it has one (Changchun).
-    - A determination whose bases did not change (the base is still not entered) is
-      left alone, so a second run changes nothing.
-    - Otherwise a NEW determination is written (no case; the old one's kind, status
+    A batch on the engine (``benefits.provisional``, ``ProvisionalRecalculation``):
+    one transaction per county, each locking only its own determinations and holding
+    the change-log chain only until its commit; a crashed run resumes with the
+    counties not done. Nothing is started when no determination in scope has a new
+    base. Per determination (``provisional_determination_recalculate``):
+
+    - current (``superseded_by`` empty), ``provisional``, retiring in ``year``, in
+      ``region`` and below (a ``Region`` or a code; every region when omitted);
+    - computed again with ``benefits.calc.determine`` on its stored inputs (yearly
+      records, the average wages used, deemed months, the balance at retirement, the
+      rules, the divisor table, the transitional index of the records) and the
+      calculation base in force on the retirement date as published on ``today``: the
+      province's, and the region's own where it has one (Changchun);
+    - a determination whose bases did not change (the base is still not entered) is
+      left alone, so a second run changes nothing;
+    - otherwise a NEW determination is written (no case; the old one's kind, status
       and dates), provisional only if a base is still not the retirement year's or the
       old one's average wage of the retirement year was an earlier year's (the stored
       wages are not looked up again). Its parameters are the old references with the
       calculation-base references replaced by the ones used now. The old one becomes
-      superseded and points to it.
+      superseded and points to it;
     - ``settlement`` on the new determination records the difference for the months
       already paid on the old figures: ``monthly_difference`` = new total − old total,
       ``months`` = the months approved payrolls paid (from the month after the
@@ -790,6 +794,8 @@ def provisional_determinations_recalculate(
 
     Each new determination and each superseded one is logged in the change log.
     """
+    from benefits import provisional  # late: the batch module imports this one
+
     today = today or timezone.localdate()
     year = int(year)
     if isinstance(region, str):
@@ -802,139 +808,158 @@ def provisional_determinations_recalculate(
         raise NotPermitted(
             _("You cannot recalculate determinations for this region."), code="outside_region"
         )
-    selected = PensionDetermination.objects.select_for_update(of=("self",)).filter(
+    return provisional.recalculate(actor=actor, year=year, region=region, today=today)
+
+
+def provisional_candidates(*, year: int, prefix: str = ""):
+    """The current provisional determinations of retirement year ``year`` in the region
+    ``prefix`` and below (every region when empty)."""
+    selected = PensionDetermination.objects.filter(
         provisional=True, superseded_by__isnull=True, retirement_date__year=year
     )
-    if region is not None:
-        selected = selected.filter(region__code__startswith=region.scope_prefix)
+    return selected.filter(region__code__startswith=prefix) if prefix else selected
+
+
+def provisional_base_changed(old_region, *, retirement_date: date, calculation_base,
+                             local_calculation_base, today: date) -> bool:  # fmt: skip
+    """Whether a base was published since for a determination of these figures."""
+    base, local_base, *_rest = _calculation_bases(
+        old_region, retirement_date=retirement_date, today=today
+    )
+    return not (base == calculation_base and (local_base or base) == local_calculation_base)
+
+
+def provisional_determination_recalculate(
+    old: PensionDetermination, *, actor: StaffUser | None, year: int, today: date
+) -> PensionDetermination | None:
+    """One provisional determination recalculated (see
+    ``provisional_determinations_recalculate``), in the caller's transaction, the row
+    locked by the caller; None when no new base was published for it."""
     determined_by = actor if actor is not None and getattr(actor, "pk", None) else None
     reason = str(_("Recalculation on the published calculation base of %(year)s")) % {"year": year}
-    written: list[PensionDetermination] = []
-    for old in selected.select_related("region", "person").order_by("pk"):
-        base, local_base, base_year, base_refs, base_provisional = _calculation_bases(
-            old.region, retirement_date=old.retirement_date, today=today
+    base, local_base, base_year, base_refs, base_provisional = _calculation_bases(
+        old.region, retirement_date=old.retirement_date, today=today
+    )
+    if base == old.calculation_base and (local_base or base) == old.local_calculation_base:
+        return None  # nothing new published for it
+    try:
+        d = calc.determine(
+            **_recalculation_inputs(old),
+            calculation_base=base,
+            local_calculation_base=local_base,
         )
-        if base == old.calculation_base and (local_base or base) == old.local_calculation_base:
-            continue  # nothing new published for it
-        try:
-            d = calc.determine(
-                **_recalculation_inputs(old),
-                calculation_base=base,
-                local_calculation_base=local_base,
-            )
-        except (TypeError, ValueError) as error:
-            raise InvalidInput(
-                ERROR_PARAMETER, code="not_computable", params={"error": str(error)}
-            ) from None
-        wage_provisional = [
-            r
-            for r in old.inputs.get("provisional_reasons", [])
-            if r.startswith("contribution.average_wage")
-        ]
-        provisional = base_provisional + wage_provisional
-        references = [
-            r for r in old.parameters if not r.startswith("benefits.calculation_base@")
-        ] + base_refs
-        difference = d.total - old.total
-        months = _months_paid(old)
-        inputs = {
-            **old.inputs,
-            **d.as_json(),
-            "provisional_reasons": provisional,
-            "recalculated_from": old.pk,
-        }
-        inputs["sources"] = references
-        new = PensionDetermination(
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(
+            ERROR_PARAMETER, code="not_computable", params={"error": str(error)}
+        ) from None
+    wage_provisional = [
+        r
+        for r in old.inputs.get("provisional_reasons", [])
+        if r.startswith("contribution.average_wage")
+    ]
+    provisional = base_provisional + wage_provisional
+    references = [
+        r for r in old.parameters if not r.startswith("benefits.calculation_base@")
+    ] + base_refs
+    difference = d.total - old.total
+    months = _months_paid(old)
+    inputs = {
+        **old.inputs,
+        **d.as_json(),
+        "provisional_reasons": provisional,
+        "recalculated_from": old.pk,
+    }
+    inputs["sources"] = references
+    new = PensionDetermination(
+        person=old.person,
+        region=old.region,
+        agency_id=old.agency_id,
+        case=None,
+        kind=old.kind,
+        status=old.status,
+        retirement_date=old.retirement_date,
+        retirement_month=old.retirement_month,
+        statutory_date=old.statutory_date,
+        public_notice_date=old.public_notice_date,
+        actual_months=d.actual_months,
+        deemed_months=d.deemed_months,
+        contribution_years=d.contribution_years,
+        average_index=d.z,
+        transitional_index=d.transitional_index,
+        divisor=d.divisor.value,
+        account_balance=d.account_balance,
+        calculation_base=d.calculation_base,
+        local_calculation_base=d.local_calculation_base,
+        calculation_base_year=base_year,
+        provisional=bool(provisional),
+        basic_pension=d.basic_pension,
+        account_pension=d.account_pension,
+        transitional_pension=d.transitional_pension,
+        extra_pension=d.extra_pension,
+        total=d.total,
+        inputs=inputs,
+        parameters=references,
+        determined_by=determined_by,
+        settlement={
+            "replaces": old.pk,
+            "old_total": str(old.total),
+            "new_total": str(d.total),
+            "monthly_difference": str(difference),
+            "from_month": str(old.first_payable_month),
+            "to_month": str(old.paid_through) if old.paid_through else None,
+            "months": months,
+            "amount": str(difference * months),
+        },
+        paid_through=old.paid_through,
+        stop_month=old.stop_month,
+    )
+    # one current determination per person: the old one first points to itself
+    # (superseded), then to its successor
+    PensionDetermination.objects.filter(pk=old.pk).update(
+        status=DeterminationStatus.SUPERSEDED, superseded_by_id=old.pk
+    )
+    new.full_clean(exclude=["person", "region", "agency", "case", "determined_by"])
+    new.save()
+    PensionDetermination.objects.filter(pk=old.pk).update(superseded_by=new)
+    if months and difference:
+        PayrollDue.objects.create(
             person=old.person,
-            region=old.region,
-            agency_id=old.agency_id,
-            case=None,
-            kind=old.kind,
-            status=old.status,
-            retirement_date=old.retirement_date,
-            retirement_month=old.retirement_month,
-            statutory_date=old.statutory_date,
-            public_notice_date=old.public_notice_date,
-            actual_months=d.actual_months,
-            deemed_months=d.deemed_months,
-            contribution_years=d.contribution_years,
-            average_index=d.z,
-            transitional_index=d.transitional_index,
-            divisor=d.divisor.value,
-            account_balance=d.account_balance,
-            calculation_base=d.calculation_base,
-            local_calculation_base=d.local_calculation_base,
-            calculation_base_year=base_year,
-            provisional=bool(provisional),
-            basic_pension=d.basic_pension,
-            account_pension=d.account_pension,
-            transitional_pension=d.transitional_pension,
-            extra_pension=d.extra_pension,
-            total=d.total,
-            inputs=inputs,
-            parameters=references,
-            determined_by=determined_by,
-            settlement={
-                "replaces": old.pk,
-                "old_total": str(old.total),
-                "new_total": str(d.total),
-                "monthly_difference": str(difference),
-                "from_month": str(old.first_payable_month),
-                "to_month": str(old.paid_through) if old.paid_through else None,
-                "months": months,
-                "amount": str(difference * months),
-            },
-            paid_through=old.paid_through,
-            stop_month=old.stop_month,
-        )
-        # one current determination per person: the old one first points to itself
-        # (superseded), then to its successor
-        PensionDetermination.objects.filter(pk=old.pk).update(
-            status=DeterminationStatus.SUPERSEDED, superseded_by_id=old.pk
-        )
-        new.full_clean(exclude=["person", "region", "agency", "case", "determined_by"])
-        new.save()
-        PensionDetermination.objects.filter(pk=old.pk).update(superseded_by=new)
-        if months and difference:
-            PayrollDue.objects.create(
-                person=old.person,
-                determination=new,
-                item=PayrollItem.SETTLEMENT,
-                amount=difference * months,
-                from_month=old.first_payable_month,
-                to_month=old.paid_through,
-                months=months,
-                source=f"recalculation:{new.pk}",
-                reason=reason,
-                details=new.settlement,
-                created_by=determined_by,
-            )
-        changelog.record(
-            actor=actor,
-            action=ChangeAction.CREATE,
-            instance=new,
-            after={
-                "replaces": old.pk,
-                "calculation_base": d.calculation_base,
-                "local_calculation_base": d.local_calculation_base,
-                "provisional": new.provisional,
-                **_components(d),
-                "settlement": new.settlement,
-            },
+            determination=new,
+            item=PayrollItem.SETTLEMENT,
+            amount=difference * months,
+            from_month=old.first_payable_month,
+            to_month=old.paid_through,
+            months=months,
+            source=f"recalculation:{new.pk}",
             reason=reason,
-            agency=old.agency,
+            details=new.settlement,
+            created_by=determined_by,
         )
-        changelog.record(
-            actor=actor,
-            action=ChangeAction.UPDATE,
-            instance=old,
-            before={"status": old.status, "superseded_by": None},
-            after={"status": DeterminationStatus.SUPERSEDED, "superseded_by": new.pk},
-            reason=reason,
-            agency=old.agency,
-        )
-        written.append(new)
-    return written
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.CREATE,
+        instance=new,
+        after={
+            "replaces": old.pk,
+            "calculation_base": d.calculation_base,
+            "local_calculation_base": d.local_calculation_base,
+            "provisional": new.provisional,
+            **_components(d),
+            "settlement": new.settlement,
+        },
+        reason=reason,
+        agency=old.agency,
+    )
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.UPDATE,
+        instance=old,
+        before={"status": old.status, "superseded_by": None},
+        after={"status": DeterminationStatus.SUPERSEDED, "superseded_by": new.pk},
+        reason=reason,
+        agency=old.agency,
+    )
+    return new
 
 
 # --- how the work queue shows a case -----------------------------------------------

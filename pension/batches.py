@@ -180,6 +180,9 @@ class BatchRun(models.Model):
     scope_region_path = "region"
     # the fields of the change-log entry of each transition, beside status and dry run
     summary_fields: tuple[str, ...] = ()
+    # False: a run whose rows log themselves (each one a key change) and whose
+    # transitions only this table records
+    log_transitions = True
 
     class Meta:
         abstract = True
@@ -256,7 +259,7 @@ class Batch:
 def locked(batch: Batch, run: BatchRun | int) -> Any:
     """The run, locked for this transaction (``select_for_update``)."""
     pk = run.pk if isinstance(run, models.Model) else run
-    queryset = batch.model.objects.select_for_update()
+    queryset = batch.model.objects.select_for_update(of=("self",))
     if hasattr(batch.model, "region_id"):
         queryset = queryset.select_related("region")
     return queryset.get(pk=pk)
@@ -275,6 +278,8 @@ def log(actor, run: BatchRun, before: str | None, *, action: str | None = None,
     """One change-log entry for one transition of the run (never one per line)."""
     from pension.models import ChangeAction
 
+    if not run.log_transitions:
+        return
     changelog.record(
         actor=actor,
         action=action or ChangeAction.UPDATE,
