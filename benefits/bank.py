@@ -29,7 +29,6 @@ is closed when no payment waits for a result.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import tempfile
@@ -51,6 +50,7 @@ from benefits.models import BankFile, BankResultBatch, PayrollPayment, PayrollRu
 from benefits.payroll import log, wrong_status
 from pension import changelog
 from pension.errors import Conflict, InvalidInput, NotPermitted
+from pension.exports import SafeCsvWriter, safe_xlsx_row, sql_safe_text
 from pension.imports import (
     CellError,
     RowError,
@@ -101,11 +101,19 @@ class _HashingWriter:
         return self.handle.write(data)
 
 
-def _payment_query(run: PayrollRun, bank_name: str) -> str:
+def _payment_query(run: PayrollRun, bank_name: str, *, csv_safe: bool = False) -> str:
+    """The rows of a bank file. With ``csv_safe`` (for ``COPY … TO`` CSV) a name or
+    account that a spreadsheet would take for a formula gets a leading apostrophe
+    (``pension.exports``); the amount stays a number."""
+    name, account = (
+        (sql_safe_text("payee_name"), sql_safe_text("bank_account"))
+        if csv_safe
+        else ("payee_name", "bank_account")
+    )
     with connection.cursor() as cursor:
         return cursor.mogrify(
-            """
-            SELECT row_number() OVER (ORDER BY id), id, payee_name, bank_account, amount
+            f"""
+            SELECT row_number() OVER (ORDER BY id), id, {name}, {account}, amount
               FROM benefits_payrollpayment
              WHERE run_id = %s AND bank_name = %s AND status = %s
              ORDER BY id
@@ -119,8 +127,10 @@ def _write_csv(run: PayrollRun, bank_name: str, count: int, total: Decimal, acto
         writer = _HashingWriter(handle)
         writer.write(",".join(HEADERS) + "\n")
         with connection.cursor() as cursor:
+            query = _payment_query(run, bank_name, csv_safe=True)
             cursor.cursor.copy_expert(
-                f"COPY ({_payment_query(run, bank_name)}) TO STDOUT WITH (FORMAT csv)", writer
+                f"COPY ({query}) TO STDOUT WITH (FORMAT csv)",
+                writer,
             )
         body_sha = writer.sha.hexdigest()
         writer.write(f"{TOTAL_LABEL},{count},{total},{body_sha}\n")
@@ -131,14 +141,16 @@ def _write_xlsx(run: PayrollRun, bank_name: str, count: int, total: Decimal, act
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="代发")
     sheet.append(list(HEADERS))
-    # the checksum of the same bytes as the CSV's (csv quotes like COPY … CSV does)
+    # the checksum of the same bytes as the CSV's (csv quotes like COPY … CSV does, and
+    # SafeCsvWriter writes a leading apostrophe as the CSV's query does); in the sheet a
+    # name "=…" is a string cell, the amount a number
     text = io.StringIO()
-    rows = csv.writer(text, lineterminator="\n")
+    rows = SafeCsvWriter(text, lineterminator="\n")
     rows.writerow(HEADERS)
     with connection.cursor() as cursor:
         cursor.execute(_payment_query(run, bank_name))
         for row in cursor.fetchall():
-            sheet.append(list(row))
+            sheet.append(safe_xlsx_row(sheet, row))
             rows.writerow(row)
     body = hashlib.sha256(text.getvalue().encode())
     sheet.append([TOTAL_LABEL, count, total, body.hexdigest()])

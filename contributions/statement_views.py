@@ -21,6 +21,7 @@ from openpyxl import Workbook
 
 from contributions.payments import Statement, employer_statement, statement_export_record
 from enrollment.models import Employer
+from pension.exports import safe_xlsx_row
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -37,13 +38,20 @@ def _as_of(request: HttpRequest) -> date:
     return timezone.localdate()
 
 
+def _put(sheet, row: list) -> None:
+    """A row of the statement; a text "=…" (an employer's name, a receipt number) is a
+    string cell, never a formula (pension.exports)."""
+    sheet.append(safe_xlsx_row(sheet, row))
+
+
 def statement_workbook(statement: Statement) -> bytes:
     """The statement as an .xlsx: a sheet of months and a sheet of payments."""
     workbook = Workbook(write_only=True)
     months = workbook.create_sheet(title=gettext("Statement"))
-    months.append([statement.employer.name, statement.employer.credit_code])
-    months.append([gettext("As of"), statement.as_of])
-    months.append(
+    _put(months, [statement.employer.name, statement.employer.credit_code])
+    _put(months, [gettext("As of"), statement.as_of])
+    _put(
+        months,
         [
             gettext("Period"),
             gettext("Due date"),
@@ -53,10 +61,11 @@ def statement_workbook(statement: Statement) -> bytes:
             gettext("Days late"),
             gettext("Late fee due"),
             gettext("Late fee charged"),
-        ]
+        ],
     )
     for m in statement.months:
-        months.append(
+        _put(
+            months,
             [
                 str(m.period),
                 m.due_date,
@@ -66,9 +75,10 @@ def statement_workbook(statement: Statement) -> bytes:
                 m.days_late,
                 m.late_fee_due,
                 m.late_fee_charged,
-            ]
+            ],
         )
-    months.append(
+    _put(
+        months,
         [
             gettext("Total"),
             None,
@@ -78,11 +88,12 @@ def statement_workbook(statement: Statement) -> bytes:
             None,
             statement.late_fee_due,
             statement.late_fee_charged,
-        ]
+        ],
     )
-    months.append([gettext("Credit held"), None, statement.credit])
+    _put(months, [gettext("Credit held"), None, statement.credit])
     payments = workbook.create_sheet(title=gettext("Payments"))
-    payments.append(
+    _put(
+        payments,
         [
             gettext("Receipt number"),
             gettext("Paid on"),
@@ -91,10 +102,11 @@ def statement_workbook(statement: Statement) -> bytes:
             gettext("Late fee"),
             gettext("Held as credit"),
             gettext("Periods paid"),
-        ]
+        ],
     )
     for p in statement.payments:
-        payments.append(
+        _put(
+            payments,
             [
                 p.payment.receipt_number,
                 p.payment.paid_on,
@@ -103,7 +115,7 @@ def statement_workbook(statement: Statement) -> bytes:
                 p.payment.late_fee,
                 p.payment.unallocated,
                 ", ".join(f"{a.period} {a.amount}" for a in p.allocations),
-            ]
+            ],
         )
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -481,3 +481,42 @@ def test_a_result_file_over_the_upload_limit(staff, settings):
     parsed = bank.read_result_file(SimpleUploadedFile("r.csv", content))
     assert [e.row for e in parsed.errors] == [0]
     assert "a file may be at most" in parsed.errors[0].message
+
+
+def test_bank_files_write_a_name_like_a_formula_as_text(staff, county, world):
+    """Formula injection: a payee named =HYPERLINK(…) (as a roster import may register
+    her) is text in both bank files: with a leading apostrophe in the CSV, a string cell
+    in the .xlsx; the amounts stay numbers and the control row's checksum is that of
+    the bytes written."""
+    import zipfile
+
+    hyperlink = '=HYPERLINK("http://x","y")'
+    a = world["a"].person
+    a.name = hyperlink
+    a.save(update_fields=["name"])
+    run = run_for(staff, county, "2026-11")
+    payroll.payroll_run_approve(actor=staff["reviewer"], run=run)
+    files = bank.payroll_run_export(actor=staff["caseworker"], run=run)
+    payment = PayrollPayment.objects.get(run=run, person=a)
+    assert payment.payee_name == hyperlink
+
+    csv_file = next(f for f in files if f.file_format == "csv")
+    content = csv_file.file.read()
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    (row,) = [r for r in rows if r[1] == str(payment.pk)]
+    assert row[2:] == ["'" + hyperlink, payment.bank_account, str(payment.amount)]
+    body = content[: content.rindex(b"\n", 0, len(content) - 1) + 1]
+    assert b"'=HYPERLINK(" in body
+    assert rows[-1] == ["合计", "2", "11996.20", hashlib.sha256(body).hexdigest()]
+    assert hashlib.sha256(content).hexdigest() == csv_file.sha256
+
+    xlsx_file = next(f for f in files if f.file_format == "xlsx")
+    workbook_bytes = xlsx_file.file.read()
+    xml = zipfile.ZipFile(io.BytesIO(workbook_bytes)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in xml and b"<f " not in xml
+    sheet = load_workbook(io.BytesIO(workbook_bytes), read_only=True).worksheets[0]
+    cells = [[(c.value, c.data_type) for c in r] for r in sheet.iter_rows()]
+    (line,) = [r for r in cells if r[1][0] == payment.pk]
+    assert line[2] == (hyperlink, "s")
+    assert line[4] == (float(payment.amount), "n")  # the amount a number
+    assert cells[-1][3][0] == rows[-1][3]  # the CSV's checksum, of the same rows

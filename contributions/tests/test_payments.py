@@ -622,3 +622,27 @@ def test_two_payments_at_once_never_pay_a_bill_twice(staff):
     ]
     assert sum(p.unallocated for p in TaxPayment.objects.all()) == D("400.00")
     assert sum(a.amount for a in PaymentAllocation.objects.all()) == D("29600.00")
+
+
+def test_the_statement_export_writes_a_name_like_a_formula_as_text(
+    client, staff, tax, employer, bills
+):
+    """Formula injection: an employer named =HYPERLINK(…) is a string cell of the
+    statement workbook, never a formula; the amounts stay numbers."""
+    import zipfile
+
+    hyperlink = '=HYPERLINK("http://x","y")'
+    Employer.objects.filter(pk=employer.pk).update(name=hyperlink)
+    client.force_login(staff["city_caseworker"])
+    response = _english(client).get(
+        STATEMENT.format(employer.pk), {"format": "xlsx", "as_of": "2025-04-20"}
+    )
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    for name in archive.namelist():
+        if name.startswith("xl/worksheets/"):
+            assert b"<f>" not in archive.read(name)
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True)["Statement"]
+    cells = [[(c.value, c.data_type) for c in r] for r in sheet.iter_rows()]
+    assert cells[0][0] == (hyperlink, "s")
+    assert cells[4][2][1] == "n"  # an amount
