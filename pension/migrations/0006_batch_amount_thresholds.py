@@ -9,7 +9,8 @@ BATCH_THRESHOLDS = """
 INSERT INTO pension_policyparameter (profile_id, key, region_id, effective_from, version, value,
                                      reference_year, published_on, source, notes, created_at)
 SELECT p.profile_id, 'approvals.batch_amount_thresholds', NULL, p.effective_from, 1,
-       '{"city": "5000000.00", "province": "50000000.00"}'::jsonb, NULL, NULL, '',
+       '{"city": "5000000.00", "province": "50000000.00"}'::jsonb, NULL, NULL,
+       '工作值（非公布数字）',
        'Added with the batch engine: a batch run''s control total above ''city'' needs a city '
        || 'reviewer, above ''province'' a provincial one.', now()
   FROM pension_policyparameter p
