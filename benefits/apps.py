@@ -14,6 +14,7 @@ class BenefitsConfig(AppConfig):
         # the cases register their maker-checker operations at import
         from benefits import (  # noqa: F401
             adjustment,
+            certification,  # registers the data-match import on the worker
             payroll,
             services,
             survivors,

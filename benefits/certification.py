@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +29,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,7 @@ from enrollment.models import Employment, InsuredPerson
 from pension import changelog
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.imports import (
+    PROGRESS_EVERY,
     CellError,
     RowError,
     Table,
@@ -55,6 +57,7 @@ from pension.imports import (
     check_upload_size,
     max_rows,
     read_table,
+    register_import,
     row_error_dict,
 )
 from pension.models import ApprovalRequest, ChangeAction, Region, StaffUser
@@ -251,12 +254,17 @@ class _Record:
 _NAME_MAX = InsuredPerson._meta.get_field("name").max_length
 
 
-def _validate(table: Table, kind: str, today: date) -> tuple[list[_Record], dict[str, dict]]:
+def _validate(
+    table: Table, kind: str, today: date, *, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[_Record], dict[str, dict]]:
     """Every row checked by the import kernel's cells; returns the records and the
     register's people by ID number (id, name, birth date, status). Errors go to
     ``table.errors``."""
     records: list[_Record] = []
-    for number, (id_value, name_value, date_value) in table.rows:
+    read = len(table.rows)
+    for index, (number, (id_value, name_value, date_value)) in enumerate(table.rows, start=1):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(read + index, 2 * read)
         ok = True
         id_number = name = ""
         day = None
@@ -388,6 +396,7 @@ def data_match_import(
     uploaded_file: Any,
     file_name: str = "",
     today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DataMatchImport:
     """Import a data-match file (比对数据导入) of CSV or Excel (.xlsx), columns 公民身份号码,
     姓名, 日期 (the record date; for death records the date of death).
@@ -433,8 +442,18 @@ def data_match_import(
                 "id": earlier.pk,
             },
         )
-    table = read_table(content, headers=HEADERS, limit=max_rows(), file_name=file_name)
-    records, people = ([], {}) if table.file_error else _validate(table, kind, today)
+    # the bar: reading the rows is the first half, checking them the second
+    estimate = max(content.count(b"\n"), 1) if progress is not None else 0
+    table = read_table(
+        content,
+        headers=HEADERS,
+        limit=max_rows(),
+        file_name=file_name,
+        on_rows=(lambda n: progress(n, 2 * max(n, estimate))) if progress is not None else None,
+    )
+    records, people = (
+        ([], {}) if table.file_error else _validate(table, kind, today, progress=progress)
+    )
     if table.errors:
         errors = [row_error_dict(e) for e in table.errors]
         raise InvalidInput(
@@ -705,3 +724,23 @@ def overdue_not_suspended(region_prefix: str = "", *, today: date | None = None)
             {"person": pid, "name": name, "id_number": number, "due_on": due}
             for pid, name, number, due in cursor.fetchall()
         ]
+
+
+def _data_match_job(job: Any, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """A data-match file of many rows, imported on a worker (``pension.imports``)."""
+    imported = data_match_import(
+        actor=job.created_by,
+        kind=job.params["kind"],
+        uploaded_file=job.file,
+        file_name=job.file_name,
+        progress=progress,
+    )
+    return {
+        "id": imported.pk,
+        "rows": imported.row_count,
+        "matched": imported.matched_count,
+        "url": reverse("benefits:data_match_detail", args=[imported.pk]),
+    }
+
+
+register_import("data_match", _data_match_job)

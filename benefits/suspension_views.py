@@ -9,6 +9,7 @@ Thin: each page checks the section and the region, calls a service of
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -24,7 +25,7 @@ from benefits.models import DataMatchImport, Suspension
 from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
-from pension.imports import UploadField
+from pension.imports import UploadField, estimate_rows, import_job_create
 from pension.periods import Period, PeriodFormField
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows, restrict, user_prefix
@@ -296,7 +297,18 @@ def data_match_import(request: HttpRequest) -> HttpResponse:
     row_errors: list[dict] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        rows = estimate_rows(upload)
         try:
+            if rows >= settings.IMPORT_WORKER_FROM_ROWS:
+                # a large file: imported on a worker, the job's page shows the progress
+                job = import_job_create(
+                    actor=request.user,
+                    kind="data_match",
+                    upload=upload,
+                    params={"kind": form.cleaned_data["kind"]},
+                    rows=2 * rows,
+                )
+                return redirect("import_job", pk=job.pk)
             imported = certification.data_match_import(
                 actor=request.user,
                 kind=form.cleaned_data["kind"],

@@ -31,3 +31,12 @@ class ParameterKind(models.TextChoices):
     INTEGER = "integer", _("Integer")
     TEXT = "text", _("Text")
     TABLE = "table", _("Table")
+
+
+class ImportJobStatus(models.TextChoices):
+    """Where an import on the worker stands (后台导入状态)."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

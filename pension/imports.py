@@ -50,6 +50,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -81,6 +82,8 @@ __all__ = [
     "row_error_dict",
     "shown",
 ]
+
+PROGRESS_EVERY = 2000  # rows between two reports of a worker's progress
 
 # What a spreadsheet writes in a cell whose formula failed (Excel, LibreOffice, WPS).
 SPREADSHEET_ERRORS = frozenset(
@@ -229,6 +232,8 @@ class Table:
     rows: list[tuple[int, tuple]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     data_rows: int = 0  # non-blank rows under the header, refused ones included
+    # called with the rows read so far, every PROGRESS_EVERY rows (a worker's bar)
+    on_rows: Callable[[int], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def has_errors(self) -> bool:
@@ -271,6 +276,7 @@ def read_table(
     headers: Sequence[str],
     limit: int | None = None,
     file_name: str = "",
+    on_rows: Callable[[int], None] | None = None,
 ) -> Table:
     """Read the first sheet of an .xlsx, or a CSV file, whose first row holds
     ``headers``; at most ``limit`` data rows (default ``max_rows()``).
@@ -279,7 +285,7 @@ def read_table(
     for what is in the file: every problem is a ``RowError`` in ``Table.errors``.
     """
     limit = max_rows() if limit is None else limit
-    table = Table(file_name=file_name)
+    table = Table(file_name=file_name, on_rows=on_rows)
     try:
         content, name = _content(file)
     except ValidationError as error:
@@ -340,6 +346,8 @@ def _take_row(
         table.rows = []
         return False
     table.rows.append((number, tuple(values)))
+    if table.on_rows is not None and table.data_rows % PROGRESS_EVERY == 0:
+        table.on_rows(table.data_rows)
     return True
 
 
@@ -745,3 +753,165 @@ def errors_workbook(errors: Iterable[RowError]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# --- imports on the worker -----------------------------------------------------------------
+
+ERROR_JOB_CRASHED = _("The import stopped unexpectedly; the error has been logged. Try again.")
+_JOB_PROGRESS_KEY = "pension:import_job:{pk}:progress"
+
+# kind → handler(job, progress) → result (a dict; "url" the page of what was made)
+IMPORT_HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {}
+
+
+def register_import(kind: str, handler: Callable[..., dict[str, Any]]) -> None:
+    """Offer ``kind`` to ``import_job_create``: an app registers its importer at start-up
+    (the kernel imports no app). ``handler(job, progress)`` imports ``job.file`` and
+    returns what the page shows; ``progress(done, total)`` moves the bar; an
+    ``ApplicationError`` fails the job with its message and row errors."""
+    IMPORT_HANDLERS[kind] = handler
+
+
+def estimate_rows(file: Any) -> int:
+    """About how many data rows a file has, without reading them: an .xlsx's declared
+    dimension (its rows counted while read when it declares none), a CSV's line count.
+    Decides whether an import runs on the worker."""
+    if hasattr(file, "seek"):
+        file.seek(0)
+    content = file.read() if hasattr(file, "read") else bytes(file)
+    if hasattr(file, "seek"):
+        file.seek(0)
+    if content[:4] != b"PK\x03\x04":
+        return max(content.count(b"\n") - 1, 0)
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True)
+        try:
+            rows = workbook.worksheets[0].max_row
+            if rows is None:
+                rows = sum(1 for _ in workbook.worksheets[0].iter_rows(max_col=1))
+        finally:
+            workbook.close()
+    except Exception:  # read_table says what is wrong with it
+        return 0
+    return max(rows - 1, 0)
+
+
+def import_job_progress(job: Any) -> tuple[int, int]:
+    """(done, total) of a job: from the cache while it runs, else from its row."""
+    from django.core.cache import cache
+
+    from pension.choices import ImportJobStatus
+
+    if job.status == ImportJobStatus.RUNNING:
+        value = cache.get(_JOB_PROGRESS_KEY.format(pk=job.pk))
+        if value:
+            return int(value[0]), int(value[1])
+    return job.processed_count, job.total_count
+
+
+@transaction.atomic
+def import_job_create(
+    *, actor: Any, kind: str, upload: Any, params: dict[str, Any] | None = None, rows: int = 0
+) -> Any:
+    """Keep an uploaded file as an ``ImportJob`` (后台导入任务) and queue its import on a
+    worker once committed. ``rows`` is the estimate the bar starts from."""
+    from pension import changelog
+    from pension.models import ChangeAction, ImportJob
+    from pension.tasks import import_job_run
+
+    if kind not in IMPORT_HANDLERS:
+        raise InvalidInput(_("There is no importer of this kind."), code="unknown_import")
+    try:
+        check_upload_size(getattr(upload, "size", None))
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], code="upload_too_large") from None
+    name = Path(getattr(upload, "name", "") or "").name
+    job = ImportJob(
+        kind=kind,
+        params=params or {},
+        file_name=name[:255],
+        size=upload.size,
+        total_count=rows,
+        created_by=actor,
+    )
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    job.file.save(f"{kind}-{name}"[:100] or kind, upload, save=False)
+    job.full_clean()
+    job.save()
+    changelog.record(
+        actor=actor,
+        action=ChangeAction.CREATE,
+        instance=job,
+        after={"kind": kind, "file_name": job.file_name, "size": job.size, "params": job.params},
+        reason=f"import on the worker: {kind}",
+    )
+    transaction.on_commit(lambda: import_job_run.delay(job.pk))
+    return job
+
+
+def import_job_run(job_id: int) -> str:
+    """Run a queued job (the worker's task calls this): the handler's writes and the job
+    marked done commit together, so a worker killed mid-import leaves the job queued or
+    running with nothing imported, and the redelivered task imports it once."""
+    import logging
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from pension.choices import ImportJobStatus
+    from pension.errors import ApplicationError
+    from pension.models import ImportJob
+
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status in (ImportJobStatus.DONE, ImportJobStatus.FAILED):
+        return job.status
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJobStatus.RUNNING, started_at=timezone.now()
+    )
+    job.status = ImportJobStatus.RUNNING
+    key = _JOB_PROGRESS_KEY.format(pk=job.pk)
+    last = {"total": job.total_count}
+
+    def progress(done: int, total: int) -> None:
+        last["total"] = total
+        cache.set(key, (min(done, total), total), timeout=24 * 3600)
+
+    handler = IMPORT_HANDLERS[job.kind]
+    try:
+        with transaction.atomic():
+            job.file.open("rb")
+            try:
+                result = handler(job, progress)
+            finally:
+                job.file.close()
+            total = last["total"] or 1
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJobStatus.DONE,
+                result=result,
+                processed_count=total,
+                total_count=total,
+                finished_at=timezone.now(),
+            )
+    except ApplicationError as error:
+        rows = error.details.get("errors") or error.details.get("rows") or []
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJobStatus.FAILED,
+            message=str(error),
+            errors=rows[:1000],
+            error_count=len(rows),
+            processed_count=0,
+            finished_at=timezone.now(),
+        )
+    except Exception:
+        logging.getLogger(__name__).exception("import job %s failed", job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJobStatus.FAILED,
+            message=str(ERROR_JOB_CRASHED),
+            processed_count=0,
+            finished_at=timezone.now(),
+        )
+    cache.delete(key)
+    return ImportJob.objects.values_list("status", flat=True).get(pk=job.pk)

@@ -36,3 +36,11 @@ def beat_heartbeat() -> str:
 def purge_expired_sessions() -> int:
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+@shared_task(name="pension.tasks.import_job_run")
+def import_job_run(job_id: int) -> str:
+    """Import a file kept as an ImportJob (a large import, off the request)."""
+    from pension.imports import import_job_run as run
+
+    return run(job_id)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from pension import approval_views, views
+from pension import approval_views, import_views, views
 from pension.api.views import api_not_found
 
 api_v1 = [
@@ -32,6 +32,12 @@ urlpatterns = [
     path("approvals/<int:pk>/reject", approval_views.approval_reject, name="approval_reject"),
     path("approvals/<int:pk>/withdraw", approval_views.approval_withdraw, name="approval_withdraw"),
     path("approvals/<int:pk>/attachments", approval_views.approval_attach, name="approval_attach"),
+    path("imports/<int:pk>/", import_views.import_job_detail, name="import_job"),
+    path(
+        "imports/<int:pk>/progress",
+        import_views.import_job_progress_partial,
+        name="import_job_progress",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("enrollment/", include("enrollment.urls")),

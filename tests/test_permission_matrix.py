@@ -18,6 +18,8 @@ pytestmark = pytest.mark.django_db
 # Routes and how they are guarded. Adding a page or endpoint means adding it here.
 PUBLIC = {"login/", "logout/", "healthz", "i18n/setlang/"}
 SIGNED_IN = {"", "approvals/"}  # any staff role; content scoped by region
+# an import on the worker: only its own user's (pension/tests/test_import_jobs.py)
+OWN_ONLY = {"imports/<int:pk>/", "imports/<int:pk>/progress"}
 # signed in with the password, before the second factor (pension/tests/test_sign_in_security.py)
 SECOND_FACTOR = {"second-factor/enrol/", "second-factor/verify/"}
 ROLE_SECTIONS = {
@@ -150,6 +152,7 @@ CLASSIFIED = (
     | ENROLLMENT
     | PUBLIC
     | SIGNED_IN
+    | OWN_ONLY
     | SECOND_FACTOR
     | ROLE_SECTIONS
     | REGION_SCOPED

@@ -232,6 +232,8 @@ IMPORT_MAX_ROWS = {
     "default": int(os.environ.get("IMPORT_MAX_ROWS", "200000")),
     "bank_results": int(os.environ.get("IMPORT_MAX_ROWS_BANK_RESULTS", "1000000")),
 }
+# Files of at least this many rows are imported on a worker, the page showing progress.
+IMPORT_WORKER_FROM_ROWS = int(os.environ.get("IMPORT_WORKER_FROM_ROWS", "5000"))
 # Columns an .xlsx sheet may declare, and the bytes its zip may unpack to.
 IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "64"))
 IMPORT_MAX_UNPACKED_BYTES = int(
