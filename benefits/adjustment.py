@@ -593,14 +593,10 @@ STAGE = "pg_temp.adjustment_stage"
 
 
 def _build_stage(event: AdjustmentEvent, *, done: list[str]) -> None:
-    _drop_stage()
     sql = "CREATE TEMPORARY TABLE adjustment_stage AS " + _CANDIDATES_SQL.format(
         done="AND d.region_id <> ALL(%(done)s::varchar[])"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " ORDER BY 1, 3", {**_base_params(event), "done": list(done)})
-        cursor.execute(f"CREATE INDEX ON {STAGE} (region)")
-        cursor.execute(f"ANALYZE {STAGE}")
+    batches.build_stage(STAGE, sql + " ORDER BY 1, 3", {**_base_params(event), "done": list(done)})
 
 
 def _drop_stage() -> None:
@@ -609,9 +605,7 @@ def _drop_stage() -> None:
 
 def _plan(event: AdjustmentEvent) -> list[list[Any]]:
     """The plan of chunks (county, head count) counted from the stage, once."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT region, count(*)::int FROM {STAGE} GROUP BY 1 ORDER BY 1")
-        plan = [[code, count] for code, count in cursor.fetchall()]
+    plan = batches.plan_from_stage(STAGE)
     event.parameters = {**event.parameters, "by_county": {}}
     return plan
 

@@ -441,18 +441,15 @@ _PERSON = "(SELECT p.{column} FROM enrollment_insuredperson p WHERE p.id = l.per
 
 
 def _build_stage(run: PayrollRun) -> None:
-    _drop_stage()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STAGE_SQL,
-            {
-                **_sql_parameters(run, ""),
-                "prefix": run.region.scope_prefix + "%",
-                "done": list(run.parameters.get("chunks_done", [])),
-            },
-        )
-        cursor.execute(f"CREATE INDEX ON {STAGE} (region)")
-        cursor.execute(f"ANALYZE {STAGE}")
+    batches.build_stage(
+        STAGE,
+        _STAGE_SQL,
+        {
+            **_sql_parameters(run, ""),
+            "prefix": run.region.scope_prefix + "%",
+            "done": list(run.parameters.get("chunks_done", [])),
+        },
+    )
 
 
 def _drop_stage() -> None:

@@ -20,11 +20,11 @@ from benefits import bank, payee_accounts, payroll, selectors
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, PayrollRun
 from pension.batch_views import (
-    RunForm,
     may_approve,
-    may_create,
     progress_of,
     progress_partial,
+    run_create_page,
+    run_list_page,
     run_or_404,
     run_transition,
 )
@@ -61,31 +61,18 @@ def _run(request: HttpRequest, pk: int) -> PayrollRun:
 @benefits_section
 def payroll_run_list(request: HttpRequest) -> HttpResponse:
     runs = payroll.payroll_runs(request.user)[:RUNS_SHOWN]
-    return render(
-        request,
-        "benefits/payroll_list.html",
-        {"runs": runs, "may_create": may_create(request.user)},
-    )
+    return run_list_page(request, runs, "benefits/payroll_list.html")
 
 
 @benefits_section
 def payroll_run_create(request: HttpRequest) -> HttpResponse:
-    form = RunForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            run = payroll.payroll_run_create(
-                actor=request.user,
-                period=data["period"],
-                region=data["region"],
-                dry_run=data["dry_run"],
-            )
-        except ApplicationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, gettext("Payroll run %(run)s created.") % {"run": run.pk})
-            return redirect("benefits:payroll_run_detail", pk=run.pk)
-    return render(request, "benefits/payroll_form.html", {"form": form})
+    return run_create_page(
+        request,
+        create=payroll.payroll_run_create,
+        template="benefits/payroll_form.html",
+        done=gettext("Payroll run %(run)s created."),
+        detail="benefits:payroll_run_detail",
+    )
 
 
 def _progress(run: PayrollRun) -> dict[str, Any]:

@@ -330,9 +330,7 @@ def _prepare(run: AssessmentRun) -> None:
 
 def _plan(run: AssessmentRun) -> list[list[Any]]:
     """The chunks (regions and their head counts), counted from the stage once."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT region, count(*)::int FROM {STAGE} GROUP BY region ORDER BY region")
-        plan = [[code, count] for code, count in cursor.fetchall()]
+    plan = batches.plan_from_stage(STAGE)
     run.parameters = {
         **run.parameters,
         "missing_base": {"count": 0, "person_ids": []},
@@ -373,21 +371,18 @@ SELECT p.region_id, p.id, NULL::bigint, b.id, b.base
 
 
 def _build_stage(run: AssessmentRun, *, done: list[str]) -> None:
-    _drop_stage()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STAGE_SQL,
-            {
-                "prefix": run.region.scope_prefix + "%",
-                "done": list(done),
-                "period": run.period.as_int,
-                "year": run.parameters["year"],
-                "flexible": tuple(str(c) for c in FLEXIBLE_CATEGORIES),
-                "contributing": str(PersonStatus.CONTRIBUTING),
-            },
-        )
-        cursor.execute(f"CREATE INDEX ON {STAGE} (region)")
-        cursor.execute(f"ANALYZE {STAGE}")
+    batches.build_stage(
+        STAGE,
+        _STAGE_SQL,
+        {
+            "prefix": run.region.scope_prefix + "%",
+            "done": list(done),
+            "period": run.period.as_int,
+            "year": run.parameters["year"],
+            "flexible": tuple(str(c) for c in FLEXIBLE_CATEGORIES),
+            "contributing": str(PersonStatus.CONTRIBUTING),
+        },
+    )
 
 
 def _drop_stage() -> None:

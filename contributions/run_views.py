@@ -4,9 +4,8 @@ and the transitions. Thin: they check the input and call ``contributions.assessm
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -14,15 +13,14 @@ from contributions import assessment
 from contributions.choices import RunStatus
 from contributions.models import AssessmentRun
 from pension.batch_views import (
-    RunForm,
     may_approve,
-    may_create,
     progress_of,
     progress_partial,
+    run_create_page,
+    run_list_page,
     run_or_404,
     run_transition,
 )
-from pension.errors import ApplicationError
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -38,31 +36,18 @@ def _run(request: HttpRequest, pk: int) -> AssessmentRun:
 @contributions_section
 def run_list(request: HttpRequest) -> HttpResponse:
     runs = assessment.assessment_runs(request.user)[:RUNS_SHOWN]
-    return render(
-        request,
-        "contributions/run_list.html",
-        {"runs": runs, "may_create": may_create(request.user)},
-    )
+    return run_list_page(request, runs, "contributions/run_list.html")
 
 
 @contributions_section
 def run_create(request: HttpRequest) -> HttpResponse:
-    form = RunForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            run = assessment.assessment_run_create(
-                actor=request.user,
-                period=data["period"],
-                region=data["region"],
-                dry_run=data["dry_run"],
-            )
-        except ApplicationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, gettext("Assessment run %(run)s created.") % {"run": run.pk})
-            return redirect("contributions:run_detail", pk=run.pk)
-    return render(request, "contributions/run_form.html", {"form": form})
+    return run_create_page(
+        request,
+        create=assessment.assessment_run_create,
+        template="contributions/run_form.html",
+        done=gettext("Assessment run %(run)s created."),
+        detail="contributions:run_detail",
+    )
 
 
 def _detail_context(request: HttpRequest, run: AssessmentRun) -> dict:

@@ -77,6 +77,41 @@ def may_approve(user: Any, run: Any, *, makers: Container[int | None] = ()) -> b
     )
 
 
+def run_list_page(request: HttpRequest, runs: Any, template: str) -> HttpResponse:
+    """The run list (``runs``, already limited to the user's scope) with the new-run
+    button when the user may prepare runs."""
+    return render(request, template, {"runs": runs, "may_create": may_create(request.user)})
+
+
+def run_create_page(
+    request: HttpRequest,
+    *,
+    create: Callable[..., Any],
+    template: str,
+    done: str,
+    detail: str,
+) -> HttpResponse:
+    """The new-run page: ``RunForm``, then ``create(actor=, period=, region=,
+    dry_run=)``; its refusal on the form, or ``done`` (with ``%(run)s``) and the run's
+    page (URL name ``detail``)."""
+    form = RunForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            run = create(
+                actor=request.user,
+                period=data["period"],
+                region=data["region"],
+                dry_run=data["dry_run"],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, done % {"run": run.pk})
+            return redirect(detail, pk=run.pk)
+    return render(request, template, {"form": form})
+
+
 def progress_of(
     run: Any, *, finished: Container[str], working: Container[str] = (), polling: bool | None = None
 ) -> dict[str, Any]:

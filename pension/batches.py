@@ -474,6 +474,24 @@ def _run_chunk(batch: Batch, run: BatchRun, key: Any, weight: int, chunk: Callab
     run.processed_count += weight
 
 
+def build_stage(name: str, sql: str, params: Any, *, chunk_column: str = "region") -> None:
+    """(Re)build a stage: ``sql`` creates the temporary table ``name`` (in one set-based
+    pass, ordered by chunk, of the chunks not done), then an index on the chunk column
+    and fresh statistics, so that each chunk reads its own rows together."""
+    drop_table(name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.execute(f"CREATE INDEX ON {name} ({chunk_column})")
+        cursor.execute(f"ANALYZE {name}")
+
+
+def plan_from_stage(name: str, *, chunk_column: str = "region") -> list[list[Any]]:
+    """The plan counted from a stage: each chunk (region) with its head count."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {chunk_column}, count(*)::int FROM {name} GROUP BY 1 ORDER BY 1")
+        return [[key, count] for key, count in cursor.fetchall()]
+
+
 def drop_table(name: str) -> None:
     """Drop a stage (a temporary table of the session), if the connection still lives."""
     try:
