@@ -660,5 +660,28 @@ def register(batch: Batch) -> Batch:
         check_approver(batch, checker, run)
         return {"run": run.pk, **apply_approval(batch, checker, run)}
 
-    approvals.register_operation(batch.approval.operation, label=batch.approval.label, apply=_apply)
+    approvals.register_operation(
+        batch.approval.operation,
+        label=batch.approval.label,
+        apply=_apply,
+        field_labels={
+            "run": _("Run"),
+            **{field.name: field.verbose_name for field in batch.model._meta.fields},
+        },
+        display=lambda field, value: _show(batch, field, value),
+    )
     return batch
+
+
+def _show(batch: Batch, field: str, value: Any) -> str:
+    """A run's figure as the work queue shows it (labels, not codes)."""
+    if field == "status" and value in batch.statuses.values:
+        return str(batch.statuses(value).label)
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return "、".join(
+            f"≥{item['min_age']}: {item['amount']}" if isinstance(item, dict) else str(item)
+            for item in value
+        )
+    return str(value)

@@ -152,3 +152,24 @@ def test_every_run_model_has_the_engine_constraints():
         prefix = model._meta.model_name
         assert {f"{prefix}_approver_not_starter", f"{prefix}_approver_not_recalculator",
                 f"{prefix}_progress"} <= names  # fmt: skip
+
+
+def test_the_work_queue_shows_the_run_in_chinese(client, staff, county, world):
+    from django.conf import settings
+    from django.urls import reverse
+
+    run = run_for(staff, county, "2026-11")
+    request = request_of(run)
+    client.force_login(staff["reviewer"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+
+    page = client.get(reverse("approval_detail", args=[request.pk])).content.decode()
+
+    # the operation, the fields by their labels and the status by its label, no code
+    # names: 发放批次复核 (Approval of a payroll run), 已发放合计 (Total paid), 已计算
+    # (Calculated)
+    for text in ("发放批次复核", "已发放合计", "已计算"):
+        assert text in page, text
+    assert "11996.20" in page
+    for code in ("total_amount", "payment_count", "calculated", "dry_run"):
+        assert code not in page, code
