@@ -60,6 +60,7 @@ from pension.imports import (
     cell_text,
     max_rows,
     read_table,
+    register_import,
     row_error_dict,
 )
 from pension.models import ChangeAction
@@ -519,3 +520,38 @@ SELECT pay.person_id, d.id, %(reissue)s, pay.amount, pay.period, pay.period, 0,
  WHERE pay.run_id = %(run)s AND pay.result_batch_id = %(batch)s AND pay.status = %(failed)s
 ON CONFLICT (source) DO NOTHING
 """
+
+
+def _bank_results_job(job: Any, progress) -> dict[str, Any]:
+    """A bank result file of many rows, imported on a worker (``pension.imports``): the
+    same checks as the page's, all or nothing."""
+    from django.urls import reverse
+
+    parsed = read_result_file(job.file)
+    if parsed.errors:
+        raise InvalidInput(
+            ERROR_ROWS,
+            code="invalid_rows",
+            params={"count": len({e.row for e in parsed.errors}) or 1},
+            details={"rows": [row_error_dict(e) for e in parsed.errors]},
+        )
+    progress(len(parsed.rows), 2 * len(parsed.rows))
+    run = PayrollRun.objects.get(pk=job.params["run"])
+    batch = bank_results_import(
+        actor=job.created_by,
+        run=run,
+        bank_name=job.params["bank_name"],
+        bank_batch_id=job.params["bank_batch_id"],
+        rows=parsed.rows,
+        sha256=parsed.sha256,
+    )
+    return {
+        "batch": batch.pk,
+        "replayed": bool(getattr(batch, "replayed", False)),
+        "paid": batch.paid_count,
+        "failed": batch.failed_count,
+        "url": reverse("benefits:payroll_run_detail", args=[run.pk]),
+    }
+
+
+register_import("bank_results", _bank_results_job)

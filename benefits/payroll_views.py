@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +31,7 @@ from pension.batch_views import (
 )
 from pension.charts import chart
 from pension.errors import ApplicationError
-from pension.imports import UploadField
+from pension.imports import UploadField, estimate_rows, import_job_create
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -235,6 +236,22 @@ def bank_result_upload(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     form = BankResultForm(request.POST, request.FILES, banks=_banks(run))
     row_errors: list = []
+    if form.is_valid() and estimate_rows(form.cleaned_data["file"]) >= (
+        settings.IMPORT_WORKER_FROM_ROWS
+    ):
+        # a large file: imported on a worker, the job's page shows the progress
+        job = import_job_create(
+            actor=request.user,
+            kind="bank_results",
+            upload=form.cleaned_data["file"],
+            params={
+                "run": run.pk,
+                "bank_name": form.cleaned_data["bank_name"],
+                "bank_batch_id": form.cleaned_data["bank_batch_id"],
+            },
+            rows=2 * estimate_rows(form.cleaned_data["file"]),
+        )
+        return redirect("import_job", pk=job.pk)
     if form.is_valid():
         parsed = bank.read_result_file(form.cleaned_data["file"])
         row_errors = [bank.row_error_dict(e) for e in parsed.errors]

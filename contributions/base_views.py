@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -41,7 +42,7 @@ from contributions.forms import (
 from contributions.models import Bill, ContributionBase, ContributionLine
 from enrollment.models import Employer, Employment, InsuredPerson
 from pension.errors import ApplicationError
-from pension.imports import RowError, errors_workbook
+from pension.imports import RowError, errors_workbook, estimate_rows, import_job_create
 from pension.money import round_fen
 from pension.periods import Period
 from pension.scope import region_allows
@@ -286,7 +287,19 @@ def base_import(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.method == "POST" and form.is_valid():
         year = form.cleaned_data["year"]
-        result = bases.parse_base_sheet(form.cleaned_data["file"], employer=employer, year=year)
+        upload = form.cleaned_data["file"]
+        rows = estimate_rows(upload)
+        if rows >= settings.IMPORT_WORKER_FROM_ROWS:
+            # a large sheet: imported on a worker, the job's page shows the progress
+            job = import_job_create(
+                actor=request.user,
+                kind="base_sheet",
+                upload=upload,
+                params={"employer": employer.pk, "year": year},
+                rows=rows,
+            )
+            return redirect("import_job", pk=job.pk)
+        result = bases.parse_base_sheet(upload, employer=employer, year=year)
         errors = result.errors
         if not errors:
             try:

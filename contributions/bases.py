@@ -55,6 +55,8 @@ from pension.imports import (
     cell_money,
     max_rows,
     read_table,
+    refuse_if_errors,
+    register_import,
     shown,
 )
 from pension.models import ChangeAction, Region, StaffUser
@@ -952,7 +954,13 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def parse_base_sheet(file: Any, *, employer: Employer, year: int) -> BaseImport:
+def parse_base_sheet(
+    file: Any,
+    *,
+    employer: Employer,
+    year: int,
+    on_rows: Callable[[int], None] | None = None,
+) -> BaseImport:
     """Read and validate an employer's base sheet for ``year`` (.xlsx or CSV, through
     the import kernel ``pension.imports``); nothing is written.
 
@@ -964,7 +972,7 @@ def parse_base_sheet(file: Any, *, employer: Employer, year: int) -> BaseImport:
     basis, a person not on the employer's roster in the year, months already assessed.
     """
     year = parse_year(year)
-    table = read_table(file, headers=HEADERS, limit=max_rows())
+    table = read_table(file, headers=HEADERS, limit=max_rows(), on_rows=on_rows)
     result = BaseImport(
         employer_id=employer.pk,
         year=year,
@@ -1274,3 +1282,28 @@ def employer_base_total(employer: Employer, year: int) -> Decimal:
         employer=employer, year=year, superseded_by__isnull=True
     ).aggregate(total=Sum("base"))["total"]
     return round_fen(total or Decimal(0))
+
+
+def _base_sheet_job(job: Any, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """A base sheet of many rows, imported on a worker (``pension.imports``): the same
+    checks and writing as the page's, all or nothing."""
+    from django.urls import reverse
+
+    employer = Employer.objects.select_related("region").get(pk=job.params["employer"])
+    year = int(job.params["year"])
+    estimate = max(job.total_count, 1)
+    result = parse_base_sheet(
+        job.file, employer=employer, year=year, on_rows=lambda n: progress(n, max(n, estimate))
+    )
+    refuse_if_errors(result)
+    report = apply_base_sheet(actor=job.created_by, employer=employer, result=result)
+    url = reverse("contributions:base_employer", args=[employer.pk])
+    return {
+        "declared": report.declared,
+        "superseded": report.superseded,
+        "provisional": report.provisional,
+        "url": f"{url}?year={year}",
+    }
+
+
+register_import("base_sheet", _base_sheet_job)

@@ -8,3 +8,7 @@ class EnrollmentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "enrollment"
     verbose_name = _("Registration")
+
+    def ready(self) -> None:
+        # registers the roster import on the worker (pension.imports)
+        from enrollment import excel  # noqa: F401

@@ -25,13 +25,14 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +57,8 @@ from pension.imports import (
     errors_workbook,
     max_rows,
     read_table,
+    refuse_if_errors,
+    register_import,
     shown,
 )
 from pension.models import ChangeAction, StaffUser
@@ -164,14 +167,16 @@ class _Row:
     employment_id: int | None = None
 
 
-def parse_roster_changes(file: Any, *, employer: Employer) -> RosterImport:
+def parse_roster_changes(
+    file: Any, *, employer: Employer, on_rows: Callable[[int], None] | None = None
+) -> RosterImport:
     """Read and validate an import sheet (.xlsx or CSV, through the import kernel
     ``pension.imports``); returns the valid rows and every row error.
 
     ``file`` is an uploaded file, any binary file object, bytes or a path. Nothing is
     written. Messages are in the active language.
     """
-    table = read_table(file, headers=HEADERS, limit=max_rows())
+    table = read_table(file, headers=HEADERS, limit=max_rows(), on_rows=on_rows)
     result = RosterImport(
         employer_id=employer.pk,
         file_name=table.file_name,
@@ -849,3 +854,29 @@ def record_roster_export(*, actor, employer: Employer, period: Period | None = N
         instance=employer,
         after={"export": "roster", "period": period.as_int if period else None},
     )
+
+
+def _roster_job(job: Any, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """A roster sheet of many rows, imported on a worker (``pension.imports``): the same
+    checks and writing as the page's, all or nothing unless the user asked for the
+    valid rows only."""
+    employer = Employer.objects.select_related("region").get(pk=job.params["employer"])
+    estimate = max(job.total_count, 1)
+    result = parse_roster_changes(
+        job.file, employer=employer, on_rows=lambda n: progress(n, max(n, estimate))
+    )
+    valid_only = bool(job.params.get("valid_rows_only"))
+    refuse_if_errors(result, valid_rows_only=valid_only)
+    report = apply_roster_changes(
+        actor=job.created_by, employer=employer, result=result, valid_rows_only=valid_only
+    )
+    return {
+        "added": report.added,
+        "removed": report.removed,
+        "registered": report.registered,
+        "rows_skipped": result.error_rows,
+        "url": reverse("enrollment:employer_detail", args=[employer.pk]),
+    }
+
+
+register_import("roster_changes", _roster_job)

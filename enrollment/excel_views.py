@@ -12,6 +12,7 @@ import json
 import zlib
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from enrollment import excel
 from enrollment.models import Employer
 from pension.errors import ApplicationError
-from pension.imports import UploadField
+from pension.imports import UploadField, estimate_rows, import_job_create
 from pension.scope import region_allows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -85,8 +86,20 @@ def roster_import(request: HttpRequest, pk: int) -> HttpResponse:
     }
     form = RosterImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        result = excel.parse_roster_changes(form.cleaned_data["file"], employer=employer)
+        upload = form.cleaned_data["file"]
         valid_only = form.cleaned_data["valid_rows_only"]
+        rows = estimate_rows(upload)
+        if rows >= settings.IMPORT_WORKER_FROM_ROWS:
+            # a large sheet: imported on a worker, the job's page shows the progress
+            job = import_job_create(
+                actor=request.user,
+                kind="roster_changes",
+                upload=upload,
+                params={"employer": employer.pk, "valid_rows_only": valid_only},
+                rows=rows,
+            )
+            return redirect("import_job", pk=job.pk)
+        result = excel.parse_roster_changes(upload, employer=employer)
         errors = result.errors
         if errors:
             _keep_errors(request, pk, errors)
