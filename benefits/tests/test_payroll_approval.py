@@ -173,3 +173,22 @@ def test_the_work_queue_shows_the_run_in_chinese(client, staff, county, world):
     assert "11996.20" in page
     for code in ("total_amount", "payment_count", "calculated", "dry_run"):
         assert code not in page, code
+
+
+def test_the_run_page_offers_no_approval_to_whoever_recalculated_it(client, staff, county, world):
+    from django.conf import settings
+    from django.urls import reverse
+
+    run = run_for(staff, county, "2026-11")
+    payroll.payroll_run_recalculate(actor=staff["reviewer"], run=run)
+    payroll.payroll_run_execute(run.pk)
+    detail = reverse("benefits:payroll_run_detail", args=[run.pk])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    client.force_login(staff["reviewer"])
+    page = client.get(detail).content.decode()
+    assert 'id="approve"' not in page
+    assert 'id="run-recalculated-by"' in page and "李复核" in page  # the reviewer's name
+
+    client.force_login(staff["city_reviewer"])
+    assert 'id="approve"' in client.get(detail).content.decode()
