@@ -59,7 +59,13 @@ class RegionFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}__code__startswith": region_filter_prefix(value)})
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}-?\d{2}$", "example": "2025-03"})
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^(19[5-9][0-9]|2[01][0-9]{2}|2200)-?(0[1-9]|1[0-2])$",
+        "example": "2025-03",
+    }
+)
 class PeriodFilter(django_filters.Filter):
     """A contribution month (``PeriodField``), typed as 2025-03 or 202503."""
 

@@ -411,3 +411,26 @@ def test_a_signed_in_browser_on_an_api_address_gets_a_json_403(client, staff, ur
     response = client.get(url, HTTP_ACCEPT="text/html,application/xhtml+xml")
     assert response.status_code == 403
     assert _error(response)["code"] == "api_key_required"
+
+
+# --- page sizes and empty filters -------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_a_page_size_that_is_no_whole_number_from_1_is_400(client, system, url):
+    for size in ("null", "0", "-3", "1.5", "", "1e3", "１"):
+        response = client.get(url, {"page_size": size}, **_auth(system[1]))
+        assert response.status_code == 400, size
+        error = _error(response)
+        assert error["code"] == "invalid_page_size"
+        assert error["details"] == {"field": "page_size"}
+    # a larger one than allowed is cut to the maximum
+    assert client.get(url, {"page_size": "999999999"}, **_auth(system[1])).status_code == 200
+
+
+def test_an_empty_filter_is_no_filter_and_a_month_13_is_400(client, system):
+    url = "/api/v1/contributions/assessments/"
+    assert client.get(url, {"period": "", "region": ""}, **_auth(system[1])).status_code == 200
+    response = client.get(url, {"period": "2025-13"}, **_auth(system[1]))
+    assert response.status_code == 400
+    assert "period" in _error(response)["details"]

@@ -54,7 +54,13 @@ from contributions.api.serializers import (
 from contributions.filtersets import ArrearsFilterSet, BillFilterSet, ContributionLineFilterSet
 from contributions.models import TaxPayment
 from pension.api.idempotency import idempotent
-from pension.api.pagination import CURSOR_HELP, IdCursorPagination, cursor_error
+from pension.api.pagination import (
+    CURSOR_HELP,
+    IdCursorPagination,
+    cursor_error,
+    page_size_from,
+    page_size_parameter,
+)
 from pension.api.parsers import SafeJSONParser
 from pension.api.permissions import HasScope, client_region_prefix
 from pension.errors import NotPermitted
@@ -95,11 +101,12 @@ class OldestFirstPagination(BasePagination):
     cursor_query_param = "cursor"
 
     def _page_size(self, request: Request) -> int:
-        try:
-            size = int(request.query_params.get(self.page_size_query_param, self.page_size))
-        except ValueError:
-            return self.page_size
-        return max(1, min(size, self.max_page_size))
+        return page_size_from(
+            request,
+            name=self.page_size_query_param,
+            default=self.page_size,
+            maximum=self.max_page_size,
+        )
 
     def _position(self, request: Request) -> tuple[int, int] | None:
         raw = request.query_params.get(self.cursor_query_param)
@@ -160,13 +167,7 @@ class OldestFirstPagination(BasePagination):
                 "description": CURSOR_HELP,
                 "schema": {"type": "string"},
             },
-            {
-                "name": self.page_size_query_param,
-                "required": False,
-                "in": "query",
-                "description": "Rows per page (default 500, at most 1000)",
-                "schema": {"type": "integer"},
-            },
+            page_size_parameter(self.page_size_query_param, self.page_size, self.max_page_size),
         ]
 
 

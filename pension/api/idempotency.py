@@ -56,10 +56,15 @@ ERROR_API_KEY_REQUIRED = _("Idempotent requests must be made with an API key.")
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
-    type=str,
+    type={
+        "type": "string",
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$",
+    },
     location=OpenApiParameter.HEADER,
     required=True,
     description=(
+        "Printable ASCII, at most 128 characters, surrounding spaces ignored. "
         "Unique per request of this system (e.g. the receipt number). A repeat with "
         "the same body returns the first answer with `Idempotent-Replayed: true`; the "
         "same key with a different body is refused with 409."

@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from pension.errors import InvalidInput
 
 ERROR_BAD_CURSOR = _("The cursor is not valid; follow the next link as given.")
+ERROR_BAD_PAGE_SIZE = _("Give page_size as a whole number from 1 (at most %(limit)s are sent).")
 CURSOR_ERROR_CODE = "invalid_cursor"
 CURSOR_HELP = (
     "The position, exactly as given in the `next` link. Anything else is refused "
@@ -32,7 +33,35 @@ CURSOR_HELP = (
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}", re.ASCII)
 _CURSOR_KEYS = {"o", "r", "p"}
+_PAGE_SIZE = re.compile(r"[0-9]{1,9}", re.ASCII)
 _POSITION = re.compile(r"-?[0-9]{1,18}", re.ASCII)
+
+
+def page_size_from(request: Request, *, name: str, default: int, maximum: int) -> int:
+    """``?page_size=``: absent, the default; a whole number from 1, at most ``maximum``
+    (a larger one is cut to it); anything else is 400 ``invalid_page_size``."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not _PAGE_SIZE.fullmatch(raw) or int(raw) < 1:
+        raise InvalidInput(
+            ERROR_BAD_PAGE_SIZE,
+            code="invalid_page_size",
+            params={"limit": maximum},
+            details={"field": name},
+        )
+    return min(int(raw), maximum)
+
+
+def page_size_parameter(name: str, default: int, maximum: int) -> dict:
+    return {
+        "name": name,
+        "required": False,
+        "in": "query",
+        "description": f"Rows per page: {default} unless given, at most {maximum} "
+        "(a larger number is cut to it)",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 
 
 def cursor_error() -> InvalidInput:
@@ -69,12 +98,25 @@ class IdCursorPagination(CursorPagination):
             raise cursor_error()
         return cursor
 
+    def get_page_size(self, request: Request) -> int:
+        return page_size_from(
+            request,
+            name=self.page_size_query_param,
+            default=self.page_size,
+            maximum=self.max_page_size,
+        )
+
     def get_schema_operation_parameters(self, view) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.cursor_query_param:
                 parameter["description"] = CURSOR_HELP
-        return parameters
+        return [
+            page_size_parameter(self.page_size_query_param, self.page_size, self.max_page_size)
+            if parameter["name"] == self.page_size_query_param
+            else parameter
+            for parameter in parameters
+        ]
 
 
 class NewestFirstPagination(IdCursorPagination):

@@ -64,6 +64,35 @@ def _add(responses: dict, status: str, text: str, *, code: str | None = None) ->
         responses[status]["description"] = f"{description} {text}".strip()
 
 
+def _empty_allowed(schema: dict) -> dict:
+    """The schema of a filter that may also be sent empty (``?period=``: no filter)."""
+    if "enum" in schema:
+        return {**schema, "enum": [*schema["enum"], *([""] if "" not in schema["enum"] else [])]}
+    if "pattern" in schema:
+        inner = schema["pattern"].removeprefix("^").removesuffix("$")
+        return {**schema, "pattern": f"^(?:{inner})?$"}
+    if "format" in schema:
+        return {"oneOf": [schema, {"type": "string", "maxLength": 0}]}
+    return schema
+
+
+def allow_empty_filters(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: a list's filters may be sent empty, which
+    django-filter reads as no filter (as the pages' forms send them); the schema says
+    so, so that a generated ``?period=`` is valid input."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            parameters = operation.get("parameters", []) if isinstance(operation, dict) else []
+            if not any(p.get("name") == "cursor" for p in parameters):
+                continue
+            for parameter in parameters:
+                if parameter.get("in") != "query" or parameter["name"] == "page_size":
+                    continue
+                if "schema" in parameter:
+                    parameter["schema"] = _empty_allowed(parameter["schema"])
+    return result
+
+
 def document_errors(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: every operation lists the refusals the
     kernel can give it (401, 403; 400 ``invalid_cursor`` on a cursor list; 404 on a

@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
     # every refusal in the one error envelope, and the kernel's statuses on every path
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "pension.api.schema.allow_empty_filters",
         "pension.api.schema.document_errors",
     ],
     # stable enum names in the schema, so that two "status" fields never collide
