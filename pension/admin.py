@@ -20,6 +20,7 @@ from pension.models import (
     Attachment,
     ChangeAction,
     ChangeLogEntry,
+    ImportJob,
     PolicyParameter,
     PolicyProfile,
     Region,
@@ -201,3 +202,11 @@ class AttachmentAdmin(ReadOnlyAdmin):
     list_display = ("id", "title", "content_type", "object_id", "size", "sha256", "uploaded_by",
                     "uploaded_at", "superseded_by")  # fmt: skip
     search_fields = ("title", "sha256", "object_id")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "file_name", "status", "processed_count", "total_count",
+                    "error_count", "created_by", "created_at", "finished_at")  # fmt: skip
+    list_filter = ("kind", "status")
+    search_fields = ("file_name",)
