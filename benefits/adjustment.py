@@ -445,6 +445,7 @@ def adjustment_event_approve_queue(*, actor: StaffUser, event: AdjustmentEvent) 
 
     event = _locked(event)
     _check_approver(actor, event)
+    batches.check_approver_level(BATCH, actor, event)
     event.parameters = {
         **event.parameters,
         "approval_queued": {"by": actor.pk, "at": timezone.now().isoformat()},

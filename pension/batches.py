@@ -616,6 +616,17 @@ def approval_request_close(batch: Batch, run: BatchRun, *, actor, reason: str) -
     )
 
 
+def check_approver_level(batch: Batch, actor, run: BatchRun) -> None:
+    """The kernel's refusals on the run's approval request (the level its amount needs),
+    for a page that queues the approval to a worker and must refuse at once."""
+    from pension import approvals
+
+    request = pending_request(batch, run)
+    refusal = approvals.refusal_for(actor, request) if request is not None else None
+    if refusal is not None:
+        raise refusal
+
+
 def approve(batch: Batch, *, actor, run: BatchRun | int, messages: dict | None = None) -> Any:
     """A reviewer approves a calculated live run (maker-checker, DESIGN §2.4): the
     batch's refusals, then the kernel's (level by amount) on the run's approval
