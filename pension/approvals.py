@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +44,8 @@ class Operation:
     # how the work queue shows the proposed change: field labels, and values as text
     field_labels: dict[str, Any] | None = None
     display: Callable[[str, Any], str] | None = None
+    # the record's values today for the keys of ``before``; None: read them from the target
+    current: Callable[[ApprovalRequest], dict] | None = None
 
     def label_of(self, field: str) -> Any:
         return (self.field_labels or {}).get(field, field)
@@ -67,10 +71,20 @@ def register_operation(
     checker_roles: Iterable[str] = (Role.REVIEWER,),
     field_labels: dict[str, Any] | None = None,
     display: Callable[[str, Any], str] | None = None,
+    current: Callable[[ApprovalRequest], dict] | None = None,
 ) -> Operation:
-    """Register (or replace) the handler of an operation type, e.g. from ``AppConfig.ready``."""
+    """Register (or replace) the handler of an operation type, e.g. from ``AppConfig.ready``.
+
+    ``current`` returns the record's values today for the keys the request recorded in
+    ``before``; without it they are read from the target row's fields of those names."""
     operation = Operation(
-        key, label, apply, frozenset(checker_roles), field_labels=field_labels, display=display
+        key,
+        label,
+        apply,
+        frozenset(checker_roles),
+        field_labels=field_labels,
+        display=display,
+        current=current,
     )
     _OPERATIONS[key] = operation
     return operation
@@ -202,6 +216,46 @@ def _locked_pending(request_id: int) -> ApprovalRequest:
     return request
 
 
+STALE = _(
+    "The record has changed since this request was made (%(fields)s); nothing was "
+    "applied. Reject this request and prepare a new one from today's data."
+)
+
+
+def _target_values(request: ApprovalRequest, keys: Iterable[str]) -> dict:
+    """The target row's values today for those of ``keys`` that are its fields."""
+    try:
+        model = apps.get_model(request.object_type)
+    except (LookupError, ValueError):
+        return {}
+    row = model._default_manager.select_for_update().filter(pk=request.object_id).first()
+    if row is None:
+        return {}
+    out = {}
+    for key in keys:
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
+            continue
+        if getattr(field, "concrete", False):
+            out[key] = changelog.json_safe(getattr(row, field.attname))
+    return out
+
+
+def stale_fields(request: ApprovalRequest) -> list[str]:
+    """The keys of the request's recorded ``before`` whose values the record no longer
+    holds (a change that landed after the maker prepared the case)."""
+    before = request.before
+    if not isinstance(before, dict) or not before or not request.object_id:
+        return []
+    operation = operation_for(request.operation)
+    if operation.current is not None:
+        now = changelog.json_safe(operation.current(request))
+    else:
+        now = _target_values(request, before)
+    return sorted(k for k in before if k in now and now[k] != before[k])
+
+
 @transaction.atomic
 def approval_request_approve(
     *, actor: StaffUser, request_id: int, reason: str = ""
@@ -211,6 +265,14 @@ def approval_request_approve(
     refusal = refusal_for(actor, request)
     if refusal is not None:
         raise refusal
+    stale = stale_fields(request)
+    if stale:
+        operation = operation_for(request.operation)
+        raise Conflict(
+            STALE,
+            code="stale_request",
+            params={"fields": "、".join(str(operation.label_of(f)) for f in stale)},
+        )
     result = operation_for(request.operation).apply(request, actor)
     request.status = ApprovalStatus.APPROVED
     request.checker = actor

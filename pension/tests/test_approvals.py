@@ -197,3 +197,34 @@ def test_two_checkers_approving_at_once_apply_the_change_once(demo_tiny):
         ).count()
         == 1
     )
+
+
+def test_a_stale_request_is_refused_and_applies_nothing(demo_tiny, staff):
+    caseworker = staff["caseworker"]
+    request = approvals.staff_roles_change_request(
+        actor=staff["county_head"], user=caseworker, roles=["reviewer"], reason="moved"
+    )
+    assert request.before == {"roles": ["caseworker"]}
+    # meanwhile the roles change by another (approved) path
+    StaffUser.objects.filter(pk=caseworker.pk).update(roles=["caseworker", "auditor"])
+    with pytest.raises(Conflict) as excinfo:
+        approvals.approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    assert excinfo.value.code == "stale_request"
+    assert "Roles" in str(excinfo.value) or "角色" in str(excinfo.value)
+    caseworker.refresh_from_db()
+    assert caseworker.roles == ["caseworker", "auditor"]
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.PENDING
+    # rejecting it stays possible
+    approvals.approval_request_reject(actor=staff["reviewer"], request_id=request.pk, reason="stale")
+
+
+def test_a_request_whose_before_still_holds_is_applied(demo_tiny, staff):
+    caseworker = staff["caseworker"]
+    request = approvals.staff_roles_change_request(
+        actor=staff["county_head"], user=caseworker, roles=["reviewer"], reason="moved"
+    )
+    assert approvals.stale_fields(request) == []
+    approvals.approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    caseworker.refresh_from_db()
+    assert caseworker.roles == ["reviewer"]
