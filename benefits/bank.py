@@ -23,23 +23,27 @@ this run and bank and was sent, the account and amount are the ones sent, the re
 known, a failure has a reason); one wrong row and nothing is imported. Then, set-based,
 the payments become paid or failed, and each failed one becomes a re-issue due
 (``PayrollDue`` "reissue", source ``payment:<id>``) that the next payroll pays. A batch
-id already received returns the first result and changes nothing (a replay); the run
-is closed when no payment waits for a result.
+id is unique per bank (``bankresultbatch_one_id_per_bank``); a batch id already received
+from the same bank with the same content (SHA-256 of the file, or of the rows sent by
+the API) returns the first result and changes nothing (a replay); the same id with
+other content, or an id another bank used, is refused (409) and imports nothing. The
+run is closed when no payment waits for a result.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -83,6 +87,13 @@ ERROR_BATCH_OTHER_RUN = _(
     "Bank batch %(batch)s was received for payroll run %(run)s, not this one; nothing was changed."
 )
 ERROR_BATCH_ID = _("The bank batch id is missing.")
+ERROR_BATCH_REUSED = _(
+    "Bank batch %(batch)s was received before with other results; nothing was changed."
+)
+ERROR_BATCH_OTHER_BANK = _(
+    "Bank batch id %(batch)s was already used by another bank; nothing was changed. "
+    "Ask the bank to send this result under a batch id of its own."
+)
 
 
 # Export -------------------------------------------------------------------------------
@@ -374,21 +385,23 @@ def bank_results_import(
     sha256: str = "",
 ) -> BankResultBatch:
     """Record a bank's results for ``run`` under ``bank_batch_id`` (idempotent: a batch
-    id already received returns that first batch, changed nothing). Raises
+    id already received from this bank with the same content, ``sha256`` or else the
+    hash of ``rows``, returns that first batch, changed nothing). Raises
     ``InvalidInput`` with every row error (``details["rows"]``) and imports nothing
     when any row is wrong."""
     bank_batch_id = (bank_batch_id or "").strip()
     if not bank_batch_id:
         raise InvalidInput(ERROR_BATCH_ID, code="batch_id_required")
+    sha256 = sha256 or rows_digest(rows)
     with transaction.atomic():
-        existing = BankResultBatch.objects.filter(bank_batch_id=bank_batch_id).first()
+        existing = _received(bank_batch_id, bank_name)
         if existing is not None:
-            return _replayed(existing, run)
+            return _replayed(existing, run, bank_name, sha256)
         run = PayrollRun.objects.select_for_update().get(pk=run.pk)
         # a concurrent import of the same batch waited for the run lock: look again
-        existing = BankResultBatch.objects.filter(bank_batch_id=bank_batch_id).first()
+        existing = _received(bank_batch_id, bank_name)
         if existing is not None:
-            return _replayed(existing, run)
+            return _replayed(existing, run, bank_name, sha256)
         if actor is not None and not region_allows(actor, run.region_id, "prepare"):
             raise NotPermitted(ERROR_OUTSIDE_REGION, code="outside_region")
         if run.status not in (PayrollRunStatus.EXPORTED, PayrollRunStatus.CLOSED):
@@ -488,12 +501,45 @@ def bank_results_import(
     return batch
 
 
-def _replayed(batch: BankResultBatch, run: PayrollRun) -> BankResultBatch:
+def rows_digest(rows: Iterable[Mapping[str, Any]]) -> str:
+    """SHA-256 of result rows in canonical JSON: the content of a batch without a file."""
+    canonical = json.dumps(
+        [{str(k): str(v) for k, v in row.items()} for row in rows],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _received(bank_batch_id: str, bank_name: str) -> BankResultBatch | None:
+    """The batch received under this id: this bank's first, else another bank's."""
+    return (
+        BankResultBatch.objects.filter(bank_batch_id=bank_batch_id)
+        .order_by(Case(When(bank_name=bank_name, then=0), default=1), "pk")
+        .first()
+    )
+
+
+def _replayed(
+    batch: BankResultBatch, run: PayrollRun, bank_name: str, sha256: str
+) -> BankResultBatch:
+    """A replay only when the bank and the content match; else a clear refusal."""
+    if batch.bank_name != bank_name:
+        raise Conflict(
+            ERROR_BATCH_OTHER_BANK,
+            code="bank_batch_other_bank",
+            params={"batch": batch.bank_batch_id},
+        )
     if batch.run_id != run.pk:
         raise Conflict(
             ERROR_BATCH_OTHER_RUN,
             code="batch_other_run",
             params={"batch": batch.bank_batch_id, "run": batch.run_id},
+        )
+    if not batch.sha256 or batch.sha256 != sha256:
+        raise Conflict(
+            ERROR_BATCH_REUSED, code="bank_batch_reused", params={"batch": batch.bank_batch_id}
         )
     batch.replayed = True
     return batch

@@ -475,10 +475,11 @@ class BankFile(models.Model):
 
 
 class BankResultBatch(models.Model):
-    """A bank's results for a payroll file (银行回盘), kept once per bank batch id: a
-    replay returns the first ``result`` and changes nothing."""
+    """A bank's results for a payroll file (银行回盘), kept once per bank and batch id: a
+    replay (same bank, same content ``sha256``) returns the first ``result`` and changes
+    nothing."""
 
-    bank_batch_id = models.CharField(_("Bank batch id"), max_length=64, unique=True)
+    bank_batch_id = models.CharField(_("Bank batch id"), max_length=64)
     run = models.ForeignKey(
         PayrollRun, verbose_name=_("Run"), on_delete=models.PROTECT, related_name="bank_results"
     )
@@ -497,6 +498,12 @@ class BankResultBatch(models.Model):
         verbose_name = _("Bank result")
         verbose_name_plural = _("Bank results")
         ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_name", "bank_batch_id"], name="bankresultbatch_one_id_per_bank"
+            ),
+        ]
+        indexes = [models.Index(fields=["bank_batch_id"], name="bankresultbatch_batch_id")]
 
     def __str__(self) -> str:
         return self.bank_batch_id

@@ -62,10 +62,16 @@ class ApiClientAdmin(admin.ModelAdmin):
                 kind=obj.kind,
                 region=obj.region,
                 scopes=obj.scopes,
+                bank_name=obj.bank_name,
             )
             return
         client, key = keys.api_client_create(
-            actor=request.user, name=obj.name, kind=obj.kind, region=obj.region, scopes=obj.scopes
+            actor=request.user,
+            name=obj.name,
+            kind=obj.kind,
+            region=obj.region,
+            scopes=obj.scopes,
+            bank_name=obj.bank_name,
         )
         # the admin goes on with ``obj`` (its history and redirect): make it the saved row
         for field in ApiClient._meta.concrete_fields:

@@ -288,7 +288,8 @@ class BankResultViewSet(viewsets.GenericViewSet):
             "run is closed once no payment awaits a result. The bank batch id is the "
             "idempotency key: a batch id received before answers 200 with the first result "
             "and `replayed: true` and changes nothing; the same batch id with other results "
-            "is 409 `bank_batch_reused`, for another run 409 `batch_other_run`. A run whose "
+            "is 409 `bank_batch_reused`, an id another bank used 409 `bank_batch_other_bank`, "
+            "for another run 409 `batch_other_run`. A run whose "
             "bank files were not written is 409 `not_exported`. Scope "
             "`payroll.bank_results`; a run outside the system's region is 404. At most "
             "20000 rows a request: send a bigger result as several batches."
@@ -308,7 +309,8 @@ class BankResultViewSet(viewsets.GenericViewSet):
             403: _REFUSED,
             404: _NOT_FOUND,
             409: OpenApiResponse(
-                description="`not_exported`, `bank_batch_reused` or `batch_other_run`."
+                description="`not_exported`, `bank_batch_reused`, `bank_batch_other_bank` or "
+                "`batch_other_run`."
             ),
         },
     )

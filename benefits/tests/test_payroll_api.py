@@ -45,13 +45,17 @@ ICBC = "中国工商银行"
 CCB = "中国建设银行"
 
 
-def _system(staff, name: str, scopes: list[str], region: str) -> tuple[ApiClient, str]:
+def _system(
+    staff, name: str, scopes: list[str], region: str, bank_name: str = ""
+) -> tuple[ApiClient, str]:
+    """A bank's system when ``bank_name`` is given, else the finance department's."""
     return keys.api_client_create(
         actor=staff["admin"],
         name=name,
-        kind="bank",
+        kind="bank" if bank_name else "finance",
         region=Region.objects.get(code=region),
         scopes=scopes,
+        bank_name=bank_name,
     )
 
 
@@ -78,8 +82,21 @@ def city(county) -> str:
 
 @pytest.fixture
 def bank_key(staff, city) -> str:
-    """A bank of the county's city, reading runs and posting results."""
-    return _system(staff, "City bank", ["payroll.read", "payroll.bank_results"], city)[1]
+    """ICBC's system in the county's city, reading runs and posting results."""
+    scopes = ["payroll.read", "payroll.bank_results"]
+    return _system(staff, "City bank", scopes, city, bank_name=ICBC)[1]
+
+
+@pytest.fixture
+def ccb_key(staff, city) -> str:
+    """CCB's system in the county's city."""
+    return _system(staff, "CCB system", ["payroll.read", "payroll.bank_results"], city, CCB)[1]
+
+
+@pytest.fixture
+def finance_key(staff, city) -> str:
+    """The city's finance department: reads every bank's files, posts no results."""
+    return _system(staff, "City finance", ["payroll.read"], city)[1]
 
 
 @pytest.fixture
@@ -203,9 +220,9 @@ def test_a_run_not_yet_approved_is_not_shown(client, staff, county, world, bank_
 
 
 def test_a_run_has_its_totals_by_city_and_county_and_its_bank_files(
-    client, county, city, exported, bank_key
+    client, county, city, exported, finance_key
 ):
-    response = client.get(f"{RUNS}{exported.pk}/", **_auth(bank_key))
+    response = client.get(f"{RUNS}{exported.pk}/", **_auth(finance_key))
     assert response.status_code == 200, response.content
     data = response.json()
     items = [
@@ -244,7 +261,9 @@ def test_a_run_has_its_totals_by_city_and_county_and_its_bank_files(
 
 def test_runs_outside_the_systems_region_are_not_found(client, staff, exported):
     other_city = staff["other_caseworker"].agency.region_id[:4] + "00"
-    _, key = _system(staff, "Other bank", ["payroll.read", "payroll.bank_results"], other_city)
+    _, key = _system(
+        staff, "Other bank", ["payroll.read", "payroll.bank_results"], other_city, ICBC
+    )
     assert client.get(RUNS, **_auth(key)).json()["results"] == []
     assert client.get(f"{RUNS}{exported.pk}/", **_auth(key)).status_code == 404
     bank_file = exported.bank_files.first()
@@ -263,7 +282,7 @@ def test_runs_outside_the_systems_region_are_not_found(client, staff, exported):
 # --- bank files ---------------------------------------------------------------------------
 
 
-def test_a_bank_file_downloads_with_its_checksum(client, exported, bank_key):
+def test_a_bank_file_downloads_with_its_checksum(client, exported, bank_key, finance_key):
     data = client.get(f"{RUNS}{exported.pk}/", **_auth(bank_key)).json()
     files = {(f["bank"], f["format"]): f for f in data["bank_files"]}
     entry = files[ICBC, "csv"]
@@ -281,8 +300,9 @@ def test_a_bank_file_downloads_with_its_checksum(client, exported, bank_key):
     ]
     assert rows[-1][:3] == ["合计", "2", "11996.20"]
 
-    xlsx = files[CCB, "xlsx"]
-    response = client.get(xlsx["download_url"], **_auth(bank_key), HTTP_ACCEPT="text/csv")
+    data = client.get(f"{RUNS}{exported.pk}/", **_auth(finance_key)).json()
+    xlsx = {(f["bank"], f["format"]): f for f in data["bank_files"]}[CCB, "xlsx"]
+    response = client.get(xlsx["download_url"], **_auth(finance_key), HTTP_ACCEPT="text/csv")
     assert response.status_code == 200
     body = b"".join(response.streaming_content)
     assert response["Content-Type"] == (
@@ -295,7 +315,9 @@ def test_a_bank_file_downloads_with_its_checksum(client, exported, bank_key):
 # --- bank results -------------------------------------------------------------------------
 
 
-def test_posted_results_mark_payments_and_reissue_the_failed_one(client, exported, bank_key, world):
+def test_posted_results_mark_payments_and_reissue_the_failed_one(
+    client, exported, bank_key, ccb_key, finance_key, world
+):
     response = _post(client, bank_key, _icbc_results(exported))
     assert response.status_code == 201, response.content
     answer = response.json()
@@ -342,7 +364,7 @@ def test_posted_results_mark_payments_and_reissue_the_failed_one(client, exporte
     d = payments["丁"]
     response = _post(
         client,
-        bank_key,
+        ccb_key,
         {
             "run": exported.pk,
             "bank_name": CCB,
@@ -355,12 +377,35 @@ def test_posted_results_mark_payments_and_reissue_the_failed_one(client, exporte
     assert response.status_code == 201, response.content
     exported.refresh_from_db()
     assert exported.status == PayrollRunStatus.CLOSED
-    data = client.get(f"{RUNS}{exported.pk}/", **_auth(bank_key)).json()
+    data = client.get(f"{RUNS}{exported.pk}/", **_auth(finance_key)).json()
     assert data["status"] == "closed"
     assert [(r["bank_batch_id"], r["paid"], r["failed"]) for r in data["bank_results"]] == [
         ("ICBC-2026-11-001", 1, 1),
         ("CCB-2026-11-7", 1, 0),
     ]
+
+
+def test_a_batch_id_another_bank_used_is_refused_not_replayed(client, exported, bank_key, ccb_key):
+    assert _post(client, bank_key, _icbc_results(exported)).status_code == 201
+    d = _payments(exported)["丁"]
+    before = _written()
+    response = _post(
+        client,
+        ccb_key,
+        {
+            "run": exported.pk,
+            "bank_name": CCB,
+            "bank_batch_id": "ICBC-2026-11-001",  # ICBC's batch id
+            "results": [
+                {"payment": d.pk, "account": d.bank_account, "amount": "2000.00", "result": "成功"}
+            ],
+        },
+    )
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "bank_batch_other_bank"
+    assert _written() == before
+    d.refresh_from_db()
+    assert d.status == PaymentStatus.PENDING
 
 
 def test_wrong_rows_are_listed_and_nothing_is_imported(client, exported, bank_key):
@@ -422,7 +467,7 @@ def test_results_for_a_run_not_exported_are_refused(client, staff, county, world
 
 def test_each_endpoint_needs_its_scope(client, staff, city, exported):
     _, reader = _system(staff, "Finance", ["payroll.read"], city)
-    _, poster = _system(staff, "Poster", ["payroll.bank_results"], city)
+    _, poster = _system(staff, "Poster", ["payroll.bank_results"], city, ICBC)
     before = _written()
     response = _post(client, reader, _icbc_results(exported))
     assert response.status_code == 403

@@ -162,3 +162,69 @@ def test_the_person_page_shows_payments_dues_and_certifications(client, staff, c
     assert '<dd id="certification-last">2026-05-01</dd>' in page
     assert '<dd id="certification-due">2027-05-01</dd>' in page
     assert 'id="benefit-suspend"' in page and 'id="certification-record"' in page
+
+
+def test_a_reused_bank_batch_id_is_a_replay_only_for_the_same_bank_and_content(
+    client, staff, county, two
+):
+    run = payroll.payroll_run_create(actor=staff["caseworker"], period="2026-11", region=county)
+    payroll.payroll_run_execute(run.pk)
+    payroll.payroll_run_approve(actor=staff["reviewer"], run=run)
+    from benefits import bank
+
+    bank.payroll_run_export(actor=staff["caseworker"], run=run)
+    a = PayrollPayment.objects.get(run=run, payee_name="甲")
+    b = PayrollPayment.objects.get(run=run, payee_name="乙")
+    first = f"流水号,账号,金额,结果,失败原因\n{a.pk},{a.bank_account},3200.00,成功,\n"
+    url = reverse("benefits:bank_result_upload", args=[run.pk])
+    login(client, staff["caseworker"])
+
+    def upload(text: str, bank_name: str = "中国工商银行"):
+        return client.post(
+            url,
+            {
+                "bank_name": bank_name,
+                "bank_batch_id": "ICBC-7",
+                "file": SimpleUploadedFile("r.csv", text.encode()),
+            },
+        )
+
+    assert upload(first).status_code == 302
+    batch = BankResultBatch.objects.get()
+    assert batch.sha256 == hashlib.sha256(first.encode()).hexdigest()
+
+    # the same file again: a replay, nothing changes
+    response = upload(first)
+    assert response.status_code == 302
+    assert BankResultBatch.objects.count() == 1
+
+    # the same id with other content (乙's result) is refused, not silently dropped
+    other = f"流水号,账号,金额,结果,失败原因\n{b.pk},{b.bank_account},2875.40,成功,\n"
+    response = upload(other)
+    assert response.status_code == 400
+    assert "Bank batch ICBC-7 was received before with other results" in response.content.decode()
+    b.refresh_from_db()
+    assert b.status == PaymentStatus.PENDING and BankResultBatch.objects.count() == 1
+
+    # the same id from another bank is refused with its own message
+    from pension.errors import Conflict
+
+    with pytest.raises(Conflict) as refused:
+        bank.bank_results_import(
+            actor=staff["caseworker"], run=run, bank_name="中国建设银行", bank_batch_id="ICBC-7",
+            rows=[], sha256=batch.sha256,
+        )  # fmt: skip
+    assert refused.value.code == "bank_batch_other_bank"
+    assert "was already used by another bank" in str(refused.value)
+    assert BankResultBatch.objects.count() == 1
+
+
+def test_bank_batch_ids_are_unique_per_bank_in_the_database(staff, county, two):
+    from django.db import IntegrityError, transaction
+
+    run = payroll.payroll_run_create(actor=staff["caseworker"], period="2026-11", region=county)
+    BankResultBatch.objects.create(bank_batch_id="X-1", run=run, bank_name="中国工商银行")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BankResultBatch.objects.create(bank_batch_id="X-1", run=run, bank_name="中国工商银行")
+    # another bank may hold the same id in the table (the service refuses it, see above)
+    BankResultBatch.objects.create(bank_batch_id="X-1", run=run, bank_name="中国建设银行")

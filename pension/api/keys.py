@@ -13,12 +13,13 @@ import hmac
 import secrets
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pension import changelog
-from pension.errors import Conflict
+from pension.errors import Conflict, InvalidInput
 from pension.models import ApiClient, ChangeAction, Region
 
 PREFIX_LENGTH = 8
@@ -62,6 +63,16 @@ def _loggable(client: ApiClient) -> dict:
     return values
 
 
+def _full_clean(client: ApiClient) -> None:
+    """``full_clean`` with the first error as ``InvalidInput`` (a bank without its name…)."""
+    try:
+        client.full_clean()
+    except ValidationError as error:
+        field, errors = next(iter(error.message_dict.items()))
+        code = "bank_name_required" if field == "bank_name" else "invalid"
+        raise InvalidInput(errors[0], code=code, details={"field": field}) from None
+
+
 def _normalised_scopes(scopes: Iterable[str]) -> list[str]:
     return sorted({scope.strip() for scope in scopes if scope and scope.strip()})
 
@@ -89,7 +100,7 @@ def api_client_create(
         key_hash=hash_key(key),
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    client.full_clean()
+    _full_clean(client)
     client.save()
     changelog.record(
         actor=actor,
@@ -109,14 +120,18 @@ def api_client_update(
     kind: str,
     region: Region,
     scopes: Iterable[str],
+    bank_name: str | None = None,
 ) -> ApiClient:
-    """Change a system's name, kind, region or scopes; its key stays as it is."""
+    """Change a system's name, kind, region, scopes or bank (``None``: the bank stays);
+    its key stays as it is."""
     locked = ApiClient.objects.select_for_update().get(pk=client.pk)
     before = _loggable(locked)
     locked.name, locked.kind, locked.region = name, kind, region
     locked.scopes = _normalised_scopes(scopes)
-    locked.full_clean()
-    locked.save(update_fields=["name", "kind", "region", "scopes"])
+    if bank_name is not None:
+        locked.bank_name = bank_name.strip()
+    _full_clean(locked)
+    locked.save(update_fields=["name", "kind", "region", "scopes", "bank_name"])
     changelog.record(
         actor=actor,
         action=ChangeAction.UPDATE,

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,14 @@ class ApiClientKind(models.TextChoices):
     BANK = "bank", _("Bank")
     MARKET_REGULATION = "market_regulation", _("Market regulation")
     OTHER = "other", _("Other system")
+
+
+# scopes that act for one bank: a system holding one must name its bank
+BANK_SCOPES = ("payroll.bank_results",)
+ERROR_BANK_NAME_REQUIRED = _(
+    "A bank's system, or one that reports bank results, must name its bank "
+    "(the bank name its payroll files carry)."
+)
 
 
 class ApiClient(models.Model):
@@ -56,9 +65,29 @@ class ApiClient(models.Model):
         verbose_name = _("External system")
         verbose_name_plural = _("External systems")
         ordering = ["name"]
+        constraints = [
+            # a bank's system is limited to its bank: without a bank name it would see all
+            models.CheckConstraint(
+                condition=~models.Q(bank_name="")
+                | (
+                    ~models.Q(kind=ApiClientKind.BANK)
+                    & ~models.Q(scopes__overlap=list(BANK_SCOPES))
+                ),
+                name="apiclient_bank_needs_bank_name",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def needs_bank_name(self) -> bool:
+        return self.kind == ApiClientKind.BANK or any(s in BANK_SCOPES for s in self.scopes or ())
+
+    def clean(self) -> None:
+        super().clean()
+        self.bank_name = (self.bank_name or "").strip()
+        if self.needs_bank_name() and not self.bank_name:
+            raise ValidationError({"bank_name": ERROR_BANK_NAME_REQUIRED}, code="bank_name_required")
 
     # DRF treats the authenticated principal like a user
     is_authenticated = True

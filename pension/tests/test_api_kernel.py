@@ -557,3 +557,71 @@ def test_call_log_and_idempotency_records_are_read_only_in_the_admin(client, sta
     assert page.status_code == 200  # view only
     assert client.post(f"/admin/pension/apicalllog/{call.pk}/change/", {}).status_code == 403
     assert client.post(f"/admin/pension/apicalllog/{call.pk}/delete/").status_code == 403
+
+
+def test_a_bank_system_without_its_bank_name_cannot_be_saved(staff):
+    from pension.errors import InvalidInput
+
+    region = Region.objects.get(code="140000")
+    for kind, scopes in (("bank", ["payroll.read"]), ("finance", ["payroll.bank_results"])):
+        with pytest.raises(InvalidInput) as refused:
+            keys.api_client_create(
+                actor=staff["admin"], name=f"No bank {kind}", kind=kind, region=region,
+                scopes=scopes,
+            )  # fmt: skip
+        assert refused.value.code == "bank_name_required"
+    assert not ApiClient.objects.filter(name__startswith="No bank").exists()
+    client, _key = keys.api_client_create(
+        actor=staff["admin"], name="ICBC", kind="bank", region=region,
+        scopes=["payroll.bank_results"], bank_name=" 中国工商银行 ",
+    )  # fmt: skip
+    assert client.bank_name == "中国工商银行"
+    # an update without bank_name keeps it; one that empties it is refused
+    keys.api_client_update(
+        actor=staff["admin"], client=client, name="ICBC", kind="bank", region=region,
+        scopes=["payroll.read", "payroll.bank_results"],
+    )  # fmt: skip
+    client.refresh_from_db()
+    assert client.bank_name == "中国工商银行"
+    with pytest.raises(InvalidInput):
+        keys.api_client_update(
+            actor=staff["admin"], client=client, name="ICBC", kind="bank", region=region,
+            scopes=["payroll.bank_results"], bank_name="",
+        )  # fmt: skip
+    client.refresh_from_db()
+    assert client.bank_name == "中国工商银行"
+    # the database refuses it too
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApiClient.objects.filter(pk=client.pk).update(bank_name="")
+
+
+def test_the_admin_form_keeps_the_bank_name(client, staff):
+    region = Region.objects.get(code="140100")
+    client.force_login(staff["admin"])
+    form = {
+        "name": "CCB system", "kind": "bank", "region": region.pk,
+        "bank_name": "中国建设银行", "scopes": "payroll.read,payroll.bank_results",
+    }  # fmt: skip
+    response = client.post("/admin/pension/apiclient/add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved = ApiClient.objects.get(name="CCB system")
+    assert saved.bank_name == "中国建设银行"
+    logged = ChangeLogEntry.objects.get(object_type="pension.apiclient", object_id=str(saved.pk))
+    assert logged.after["bank_name"] == "中国建设银行"
+    # a change of bank through the admin is kept and logged
+    form["bank_name"] = "中国银行"
+    response = client.post(f"/admin/pension/apiclient/{saved.pk}/change/", form)
+    assert response.status_code == 302
+    saved.refresh_from_db()
+    assert saved.bank_name == "中国银行"
+    assert ChangeLogEntry.objects.filter(
+        object_type="pension.apiclient", object_id=str(saved.pk), action="update"
+    ).latest("id").after["bank_name"] == "中国银行"
+    # without a bank name the form is refused and nothing changes
+    form["bank_name"] = ""
+    response = client.post(f"/admin/pension/apiclient/{saved.pk}/change/", form)
+    assert response.status_code == 200
+    saved.refresh_from_db()
+    assert saved.bank_name == "中国银行"
