@@ -87,7 +87,9 @@ class ApiClient(models.Model):
         super().clean()
         self.bank_name = (self.bank_name or "").strip()
         if self.needs_bank_name() and not self.bank_name:
-            raise ValidationError({"bank_name": ERROR_BANK_NAME_REQUIRED}, code="bank_name_required")
+            raise ValidationError(
+                {"bank_name": ERROR_BANK_NAME_REQUIRED}, code="bank_name_required"
+            )
 
     # DRF treats the authenticated principal like a user
     is_authenticated = True

@@ -616,9 +616,14 @@ def test_the_admin_form_keeps_the_bank_name(client, staff):
     assert response.status_code == 302
     saved.refresh_from_db()
     assert saved.bank_name == "中国银行"
-    assert ChangeLogEntry.objects.filter(
-        object_type="pension.apiclient", object_id=str(saved.pk), action="update"
-    ).latest("id").after["bank_name"] == "中国银行"
+    assert (
+        ChangeLogEntry.objects.filter(
+            object_type="pension.apiclient", object_id=str(saved.pk), action="update"
+        )
+        .latest("id")
+        .after["bank_name"]
+        == "中国银行"
+    )
     # without a bank name the form is refused and nothing changes
     form["bank_name"] = ""
     response = client.post(f"/admin/pension/apiclient/{saved.pk}/change/", form)

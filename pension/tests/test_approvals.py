@@ -216,7 +216,9 @@ def test_a_stale_request_is_refused_and_applies_nothing(demo_tiny, staff):
     request.refresh_from_db()
     assert request.status == ApprovalStatus.PENDING
     # rejecting it stays possible
-    approvals.approval_request_reject(actor=staff["reviewer"], request_id=request.pk, reason="stale")
+    approvals.approval_request_reject(
+        actor=staff["reviewer"], request_id=request.pk, reason="stale"
+    )
 
 
 def test_a_request_whose_before_still_holds_is_applied(demo_tiny, staff):
