@@ -44,6 +44,7 @@ from enrollment.models import Employer, Employment, InsuredPerson
 from pension.errors import ApplicationError
 from pension.imports import RowError, errors_workbook, estimate_rows, import_job_create
 from pension.money import round_fen
+from pension.paging import page_of
 from pension.periods import Period
 from pension.scope import region_allows
 from pension.views import section_required
@@ -148,28 +149,32 @@ def base_redetermine(request: HttpRequest) -> HttpResponse:
 
 @contributions_section
 def base_employer(request: HttpRequest, pk: int) -> HttpResponse:
-    """An employer's roster for a year with each employee's current base and a form."""
+    """An employer's roster for a year with each employee's current base and a form,
+    a page of ``PER_PAGE`` employees at a time (a roster of 5 000 took 12 s and 5.6 MB
+    as one page)."""
     employer = _employer(request, pk)
     year = _year(request)
     first, last = Period(year, 1), Period(year, 12)
+    # one employment per person (the first by id), in name order, a page at a time
     employments = (
         Employment.objects.filter(employer=employer, start_period__lte=last)
         .filter(Q(stop_period__isnull=True) | Q(stop_period__gt=first))
         .select_related("person")
-        .order_by("person__name", "person_id")
+        .order_by("person__name", "person_id", "id")
+        .distinct("person__name", "person_id")
     )
+    page = page_of(request, employments)
     current = {
         row.person_id: row
         for row in ContributionBase.objects.filter(
-            employer=employer, year=year, superseded_by__isnull=True
+            employer=employer,
+            year=year,
+            superseded_by__isnull=True,
+            person_id__in=[employment.person_id for employment in page],
         )
     }
     rows = []
-    seen: set[int] = set()
-    for employment in employments:
-        if employment.person_id in seen:
-            continue
-        seen.add(employment.person_id)
+    for employment in page:
         row = current.get(employment.person_id)
         rows.append(
             {
@@ -199,6 +204,7 @@ def base_employer(request: HttpRequest, pk: int) -> HttpResponse:
             "employer": employer,
             "year": year,
             "rows": rows,
+            "page": page,
             "limits": limits,
             "limits_error": limits_error,
             "base_total": bases.employer_base_total(employer, year),

@@ -27,6 +27,7 @@ from pension.attachments import attachments_of
 from pension.changelog import object_type_of
 from pension.errors import ApplicationError
 from pension.models import ApprovalRequest, Attachment, ChangeLogEntry
+from pension.paging import page_of
 from pension.privacy import record_read
 from pension.scope import region_allows
 from pension.views import section_required
@@ -284,7 +285,10 @@ def employer_detail(request, pk: int):
         "enrollment/employer_detail.html",
         {
             "employer": employer,
-            "roster": selectors.employer_roster(employer),
+            # a page of the roster at a time (an employer may have thousands)
+            "roster": page_of(
+                request, selectors.employer_roster(employer).order_by("person__name", "id")
+            ),
             "history": history,
             "blockers": services.employer_cancellation_blockers(employer),
             "add_form": EmploymentAddForm(),

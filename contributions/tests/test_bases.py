@@ -672,6 +672,33 @@ def test_the_base_page_declares_per_person(client, world):
     assert ContributionBase.objects.get(person=low, year=2025).base == D("4198.00")
 
 
+def test_the_base_page_shows_the_roster_a_page_at_a_time(client, world):
+    # 2 employees of the fixture + 53 more = 55: page 1 has 50, page 2 the last 5
+    actor, employer = world["actor"], world["employer"]
+    for n in range(53):
+        someone = person(actor, "19900101", 101 + n, f"员工{n:03d}")
+        enrollment.employment_add(
+            actor=actor, employer=employer, person=someone, start=Period(2024, 1)
+        )
+    client.force_login(actor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = f"/contributions/employers/{employer.pk}/bases/"
+    first = client.get(url, {"year": "2025"}).content.decode()
+    assert first.count('<tr id="person-') == 50
+    assert "55 rows" in first and "Page 1 of 2" in first
+    assert 'href="?year=2025&amp;page=2"' in first  # the year is kept
+    second = client.get(url, {"year": "2025", "page": "2"}).content.decode()
+    assert second.count('<tr id="person-') == 5
+    # names in order: 员工000 … 员工052, 张低, 李高 (by code point); the last 5 on page 2
+    assert "员工052" in second and "张低" in second and "李高" in second
+    assert "员工000" not in second
+    # a page number out of range is the last page, not an error
+    assert (
+        client.get(url, {"year": "2025", "page": "99"}).content.decode().count('<tr id="person-')
+        == 5
+    )
+
+
 def test_pages_refuse_other_regions_and_other_roles(client, world, staff):
     employer, low = world["employer"], world["low"]
     before = counts()
