@@ -31,4 +31,4 @@ def test_the_forms_of_a_date(value) -> None:
 def test_what_is_not_a_date(value) -> None:
     with translation.override("zh-hans"), pytest.raises(CellError) as refused:
         cell_date(value)
-    assert refused.value.message == "这不是有效日期，请按 YYYY-MM-DD 格式填写。"
+    assert refused.value.message.startswith("这不是有效日期")
