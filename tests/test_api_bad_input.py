@@ -77,6 +77,7 @@ def system(staff) -> tuple:
         kind="tax",
         region=Region.objects.get(code="140000"),
         scopes=SCOPES,
+        bank_name="中国工商银行",  # payroll.bank_results needs the bank it reports for
     )
 
 
