@@ -243,10 +243,15 @@ class Table:
     def error_rows(self) -> int:
         return len({e.row for e in self.errors})
 
+    # the file could not be read to its end (a CSV line past the field size limit): no
+    # row of it may be imported, not even with "valid rows only"
+    unreadable: bool = False
+
     @property
     def file_error(self) -> bool:
-        """The file as a whole is refused (not a table, too large, wrong headers)."""
-        return any(e.row <= 1 and not e.column for e in self.errors)
+        """The file as a whole is refused (not a table, too large, wrong headers, not
+        readable to its end)."""
+        return self.unreadable or any(e.row <= 1 and not e.column for e in self.errors)
 
     def add(self, row: int, column: str, value: Any, message: str) -> None:
         self.errors.append(RowError(row, column, shown(value), str(message)))
@@ -504,6 +509,7 @@ def _read_csv(content: bytes, headers: Sequence[str], limit: int, table: Table) 
         else:
             message = str(ERROR_CSV) % {"error": error}
         table.errors.append(RowError(number, "", "", message))
+        table.unreadable = True
 
 
 def refuse_if_errors(table: Any, *, valid_rows_only: bool = False) -> None:
@@ -513,7 +519,9 @@ def refuse_if_errors(table: Any, *, valid_rows_only: bool = False) -> None:
     errors = table.errors
     if not errors:
         return
-    file_level = any(e.row <= 1 and not e.column for e in errors)
+    file_level = getattr(table, "unreadable", False) or any(
+        e.row <= 1 and not e.column for e in errors
+    )
     if valid_rows_only and not file_level:
         return
     raise InvalidInput(

@@ -151,6 +151,10 @@ def test_a_csv_field_over_the_csv_modules_limit_is_a_row_error() -> None:
     (error,) = table.errors
     assert error.row == 3
     assert f"longer than {csv.field_size_limit():,} characters" in error.message
+    # the rest of the file is unread: no row of it is imported, not even the valid ones
+    assert table.file_error and table.rows == []
+    with pytest.raises(InvalidInput):
+        refuse_if_errors(table, valid_rows_only=True)
 
 
 def test_the_upload_size_limit() -> None:
