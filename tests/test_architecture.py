@@ -75,8 +75,6 @@ def test_every_app_has_the_same_shape():
 
 
 INTERFACE_MODULES = ("forms", "filtersets", "views", "api")
-# the run-page forms move into the kernel with the batch engine (issue 16); until then
-PENDING_MOVES = {"benefits/payroll_views.py imports contributions.run_views"}
 
 
 def _is_interface(module: str) -> bool:
@@ -94,4 +92,4 @@ def test_no_app_imports_another_domains_forms_views_or_filtersets(app):
             top = name.split(".")[0]
             if top in UPSTREAM and top not in (app, "pension") and _is_interface(name):
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
-    assert not set(offenders) - PENDING_MOVES
+    assert not offenders
