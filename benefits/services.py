@@ -711,7 +711,14 @@ def _apply_retirement(request: ApprovalRequest, checker: StaffUser) -> dict:
         after={"case": request.pk, "account_balance": d.account_balance, **_components(d)},
         reason=reason,
     )
-    person_status_change(actor=checker, person=person, status=PersonStatus.RETIRED, reason=reason)
+    # assessed up to the retirement month; the pension runs from the month after
+    person_status_change(
+        actor=checker,
+        person=person,
+        status=PersonStatus.RETIRED,
+        reason=reason,
+        stop=determination.retirement_month.next(),
+    )
     return {
         "determination": determination.pk,
         "account_balance": str(d.account_balance),

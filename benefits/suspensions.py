@@ -685,7 +685,14 @@ def record_death(
             after={"open": False, "closed_by_death": death_date.isoformat()},
             reason=reason,
         )
-    person_status_change(actor=actor, person=person, status=PersonStatus.DECEASED, reason=reason)
+    # an employee is assessed up to the month of death, never after
+    person_status_change(
+        actor=actor,
+        person=person,
+        status=PersonStatus.DECEASED,
+        reason=reason,
+        stop=Period.from_date(death_date).next(),
+    )
     return determination
 
 

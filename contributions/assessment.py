@@ -14,8 +14,18 @@ employments in force in the period (``start_period <= period < stop_period``) jo
 to the person's current contribution base of the year for that employer (chunk: the
 employer's region), and the flexible workers and individual business owners who are
 contributing, with their own base (employer empty; chunk: the person's region). A
-person without a current base is staged with none. The first time, the chunks and
-their head counts are counted from it (``parameters["chunks"]``).
+person without a current base is staged with none.
+
+One assessment per person and month (DESIGN §5.2): a flexible worker with an
+employment in force in the period is assessed by the employer only, not as flexible
+(from the month of hire; again as flexible from the month the employment stops, if
+still contributing); an employment left open for a person retired, deceased,
+transferred out or terminated is not assessed (those cases close every open
+employment, ``enrollment.services.person_status_change``); a flexible worker who
+stopped contributing at the hall (中断, status interrupted) is not assessed.
+
+The first time, the chunks and their head counts are counted from it
+(``parameters["chunks"]``).
 
 Then one transaction per chunk (a county, or whichever region holds the rows):
 
@@ -64,7 +74,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contributions.choices import BillStatus, LineKind, RunStatus
 from contributions.models import AssessmentRun, Bill, ContributionLine
-from enrollment.choices import PersonCategory, PersonStatus
+from enrollment.choices import CLOSING_STATUSES, PersonCategory, PersonStatus
 from enrollment.models import Employer, InsuredPerson
 from pension import batches
 from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: F401  (tests)
@@ -351,12 +361,14 @@ CREATE TEMPORARY TABLE assessment_stage AS
 SELECT er.region_id AS region, e.person_id, e.employer_id, b.id AS base_id, b.base
   FROM enrollment_employment e
   JOIN enrollment_employer er ON er.id = e.employer_id
+  JOIN enrollment_insuredperson ep ON ep.id = e.person_id
   LEFT JOIN contributions_contributionbase b
     ON b.person_id = e.person_id AND b.employer_id = e.employer_id
    AND b.year = %(year)s AND b.superseded_by_id IS NULL
  WHERE er.region_id LIKE %(prefix)s AND er.region_id <> ALL(%(done)s::varchar[])
    AND e.start_period <= %(period)s
    AND (e.stop_period IS NULL OR e.stop_period > %(period)s)
+   AND (e.stop_period IS NOT NULL OR ep.status <> ALL(%(closed)s::varchar[]))
 UNION ALL
 SELECT p.region_id, p.id, NULL::bigint, b.id, b.base
   FROM enrollment_insuredperson p
@@ -366,6 +378,9 @@ SELECT p.region_id, p.id, NULL::bigint, b.id, b.base
  WHERE p.region_id LIKE %(prefix)s AND p.region_id <> ALL(%(done)s::varchar[])
    AND p.category IN %(flexible)s
    AND p.status = %(contributing)s
+   AND NOT EXISTS (SELECT 1 FROM enrollment_employment fe
+                    WHERE fe.person_id = p.id AND fe.start_period <= %(period)s
+                      AND (fe.stop_period IS NULL OR fe.stop_period > %(period)s))
  ORDER BY 1, 2
 """
 
@@ -381,6 +396,7 @@ def _build_stage(run: AssessmentRun, *, done: list[str]) -> None:
             "year": run.parameters["year"],
             "flexible": tuple(str(c) for c in FLEXIBLE_CATEGORIES),
             "contributing": str(PersonStatus.CONTRIBUTING),
+            "closed": [str(status) for status in CLOSING_STATUSES],
         },
     )
 

@@ -62,6 +62,15 @@ class PersonStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
+# statuses that end a person's insured working life here: every open employment is
+# closed and the person is never assessed again
+CLOSING_STATUSES = (
+    PersonStatus.RETIRED,
+    PersonStatus.DECEASED,
+    PersonStatus.TRANSFERRED_OUT,
+    PersonStatus.TERMINATED,
+)
+
 # Key personal data (关键信息): changed only through maker-checker with attachments.
 KEY_FIELDS = ("id_number", "name", "birth_date", "first_work_date", "deemed_months", "category")
 # Contact data: changed directly, logged.

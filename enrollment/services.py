@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import (
     BANK_FIELDS,
+    CLOSING_STATUSES,
     CONTACT_FIELDS,
     KEY_FIELDS,
     EmployerStatus,
@@ -443,12 +444,53 @@ def person_update_contact(
     return person
 
 
+def _close_employments(
+    actor: StaffUser | None, person: InsuredPerson, stop: Period, reason: str
+) -> None:
+    """Close every open employment of ``person`` from ``stop`` (the first month not
+    assessed); an employment that would only start at ``stop`` or later never took
+    effect and is deleted. One change-log row each (DESIGN §5.2: a person who retires
+    or dies is never assessed after)."""
+    for employment in Employment.objects.select_for_update().filter(
+        person=person, stop_period__isnull=True
+    ):
+        before = changelog.snapshot(employment)
+        if employment.start_period >= stop:
+            changelog.record(
+                actor=actor, action=ChangeAction.DELETE, instance=employment, before=before,
+                reason=reason,
+            )  # fmt: skip
+            employment.delete()
+            continue
+        employment.stop_period = stop
+        employment.stop_reason = reason[:200]
+        employment.save(update_fields=["stop_period", "stop_reason", "updated_at"])
+        changelog.record(
+            actor=actor,
+            action=ChangeAction.UPDATE,
+            instance=employment,
+            before=before,
+            after=changelog.snapshot(employment),
+            reason=reason,
+        )
+
+
 @transaction.atomic
 def person_status_change(
-    *, actor: StaffUser | None, person: InsuredPerson, status: str, reason: str
+    *,
+    actor: StaffUser | None,
+    person: InsuredPerson,
+    status: str,
+    reason: str,
+    stop: Period | None = None,
 ) -> InsuredPerson:
     """Set a person's insurance status (参保状态) as a downstream case decided it (a
-    transfer out, a retirement, a death), logged. The case is the approval."""
+    transfer out, a retirement, a death), logged. The case is the approval.
+
+    Retired, deceased, transferred out or terminated: every open employment is closed
+    from ``stop`` (the first month no longer assessed: the retirement month, the month
+    after death; by default the month after today), so that no assessment run picks
+    the person up again."""
     if status not in PersonStatus.values:
         raise InvalidInput(
             _("Unknown status: %(status)s"), code="unknown_status", params={"status": status}
@@ -465,7 +507,68 @@ def person_status_change(
         after={"status": status},
         reason=reason,
     )
+    if status in CLOSING_STATUSES:
+        stop = stop or Period.from_date(timezone.localdate()).next()
+        _close_employments(actor, person, stop, reason)
     return person
+
+
+FLEXIBLE_CATEGORIES = (PersonCategory.FLEXIBLE, PersonCategory.INDIVIDUAL_BUSINESS)
+ERROR_NOT_FLEXIBLE = _(
+    "%(name)s is not a flexible worker or individual business owner; an employee stops "
+    "contributing when the employer removes them."
+)
+ERROR_NOT_CONTRIBUTING = _("%(name)s is not contributing (status: %(status)s).")
+ERROR_NOT_INTERRUPTED = _("%(name)s has not stopped contributing (status: %(status)s).")
+
+
+def _flexible_status(
+    *, actor: StaffUser, person: InsuredPerson, reason: str, was: str, now: str, error
+) -> InsuredPerson:
+    # the owning region's staff only (registration is province-wide, this is not)
+    if not region_allows(actor, person.region_id, "prepare"):
+        raise NotPermitted(_("You cannot change records of this region."), code="outside_region")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Give the reason for the change."), code="reason_required")
+    person = InsuredPerson.objects.select_for_update().get(pk=person.pk)
+    if person.category not in FLEXIBLE_CATEGORIES:
+        raise Conflict(ERROR_NOT_FLEXIBLE, code="not_flexible", params={"name": person.name})
+    if person.status != was:
+        raise Conflict(
+            error,
+            code="wrong_status",
+            params={"name": person.name, "status": person.get_status_display()},
+        )
+    return person_status_change(actor=actor, person=person, status=now, reason=reason)
+
+
+@transaction.atomic
+def flexible_contribution_interrupt(
+    *, actor: StaffUser, person: InsuredPerson, reason: str
+) -> InsuredPerson:
+    """A flexible worker or individual business owner stops contributing at the hall
+    (中断缴费): the status becomes interrupted and the monthly assessment no longer
+    assesses them as flexible, from the next run on; months already assessed stay as
+    they are (their bills are still owed or paid). The account is sealed, not closed
+    (§8.2.3)."""
+    return _flexible_status(
+        actor=actor, person=person, reason=reason, was=PersonStatus.CONTRIBUTING,
+        now=PersonStatus.INTERRUPTED, error=ERROR_NOT_CONTRIBUTING,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def flexible_contribution_resume(
+    *, actor: StaffUser, person: InsuredPerson, reason: str
+) -> InsuredPerson:
+    """A flexible worker who stopped contributing resumes (恢复缴费): status
+    contributing again, assessed as flexible from the next run (with a base declared
+    for the year)."""
+    return _flexible_status(
+        actor=actor, person=person, reason=reason, was=PersonStatus.INTERRUPTED,
+        now=PersonStatus.CONTRIBUTING, error=ERROR_NOT_INTERRUPTED,
+    )  # fmt: skip
 
 
 def _key_data_proposal(person: InsuredPerson, changes: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,11 @@ urlpatterns = [
     path("people/<int:pk>/contact/", views.person_contact, name="person_contact"),
     path("people/<int:pk>/bank-account/", views.person_bank_account, name="person_bank_account"),
     path("people/<int:pk>/key-data/", views.person_key_data, name="person_key_data"),
+    path(
+        "people/<int:pk>/flexible/<str:action>",
+        views.person_flexible_contribution,
+        name="person_flexible_contribution",
+    ),
     path("employers/", views.employer_search, name="employer_search"),
     path("employers/new/", views.employer_register, name="employer_register"),
     path("employers/<int:pk>/", views.employer_detail, name="employer_detail"),

@@ -131,8 +131,34 @@ def person_detail(request, pk: int):
                 request.user, person.region_id, "prepare", model=InsuredPerson
             ),
             "may_change_bank": region_allows(request.user, person.region_id, "prepare"),
+            "flexible": person.category in services.FLEXIBLE_CATEGORIES
+            and region_allows(request.user, person.region_id, "prepare"),
         },
     )
+
+
+@registration
+@require_POST
+def person_flexible_contribution(request, pk: int, action: str):
+    """Stop (中断) or resume a flexible worker's contributions at the hall."""
+    handlers = {
+        "interrupt": services.flexible_contribution_interrupt,
+        "resume": services.flexible_contribution_resume,
+    }
+    if action not in handlers:
+        raise Http404
+    person = _person(request, pk)
+    if not region_allows(request.user, person.region_id, "prepare"):
+        raise PermissionDenied
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        handlers[action](actor=request.user, person=person, reason=reason)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("enrollment:person_detail", pk=person.pk)
 
 
 @registration

@@ -209,6 +209,17 @@ def test_one_current_determination_per_person(wang, staff):
     assert "determination_one_current_per_person" in str(error.value)
 
 
+def test_the_retirement_closes_the_open_employment(wang, staff):
+    from enrollment.models import Employer, Employment
+
+    employer = Employer.objects.order_by("pk").first()
+    Employment.objects.create(person=wang, employer=employer, start_period=Period(2023, 1))
+    request = request_for(wang, staff["caseworker"])
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    # retiring 2025-04-15: assessed up to April, the pension from May; closed from 2025-05
+    assert Employment.objects.get(person=wang).stop_period == Period(2025, 5)
+
+
 def test_a_second_case_waits_for_the_first(wang, staff):
     first = request_for(wang, staff["caseworker"])
     before = written()

@@ -128,6 +128,23 @@ def test_a_death_stops_the_pension_from_the_next_month_once(staff):
     assert refusal.value.code == "other_death_date"
 
 
+def test_a_death_closes_every_open_employment_from_the_next_month(staff):
+    from enrollment.models import Employer, Employment
+
+    person = make_person(staff["caseworker"].agency, born=date(1980, 5, 1), name="孙在职")
+    employer = Employer.objects.order_by("pk").first()
+    Employment.objects.create(person=person, employer=employer, start_period=Period(2020, 1))
+    suspensions.record_death(
+        actor=staff["caseworker"], person=person, death_date=date(2026, 2, 10), source="test",
+        reason="火化记录", today=date(2026, 3, 5),
+    )  # fmt: skip
+    # died in 2026-02: assessed up to February, the employment closed from 2026-03
+    employment = Employment.objects.get(person=person)
+    assert (employment.stop_period, employment.stop_reason) == (Period(2026, 3), "火化记录")
+    person.refresh_from_db()
+    assert person.status == PersonStatus.DECEASED
+
+
 def test_a_death_in_the_future_is_refused(staff):
     d = retiree(staff)
     with pytest.raises(InvalidInput) as refusal:

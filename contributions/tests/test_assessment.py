@@ -637,3 +637,108 @@ def test_one_regular_posted_line_per_person_period_and_employer(staff, world):
         .filter(n__gt=1)
     )
     assert not duplicates.exists()
+
+
+# One assessment per person and month (DESIGN §5.2) -------------------------------------
+
+
+def _person_lines(run, person) -> list[tuple]:
+    return [
+        (x.employer_id, x.base, x.employer_amount, x.individual_amount)
+        for x in run.lines.filter(person=person)
+    ]
+
+
+def test_a_hired_flexible_worker_is_assessed_by_the_employer_only(staff, world):
+    from enrollment.services import employment_add, employment_remove
+
+    make, flexible, a = world["make"], world["F"], world["A"]
+    make.base(flexible, a, 2025, "6000.00")
+    hired = employment_add(actor=None, employer=a, person=flexible, start=Period(2025, 3))
+
+    # 2025-02, before the hire: flexible, 5000.00 × 20 % = 1000.00
+    february = assessment_run_execute(_run(staff, world, period="2025-02").pk)
+    assert _person_lines(february, flexible) == [(None, D("5000.00"), D("0.00"), D("1000.00"))]
+    # 2025-03, the month of hire: once, by A: 6000.00 × 16 % = 960.00, × 8 % = 480.00
+    march = assessment_run_execute(_run(staff, world, period="2025-03").pk)
+    assert _person_lines(march, flexible) == [(a.pk, D("6000.00"), D("960.00"), D("480.00"))]
+    assert not march.bills.filter(person=flexible).exists()
+    # A's bill: P1 671.68 + 335.84, P2 and P3 1066.67 + 533.33 each, P4 3358.56 +
+    # 1679.28, F 960.00 + 480.00 → employer 7123.58, individual 3561.78
+    bill = march.bills.get(employer=a)
+    assert (bill.line_count, bill.employer_amount, bill.individual_amount) == (
+        5,
+        D("7123.58"),
+        D("3561.78"),
+    )
+    # leaves A from 2025-04: flexible again, still contributing
+    employment_remove(actor=None, employment=hired, stop=Period(2025, 4), reason="离职")
+    april = assessment_run_execute(_run(staff, world, period="2025-04").pk)
+    assert _person_lines(april, flexible) == [(None, D("5000.00"), D("0.00"), D("1000.00"))]
+
+
+def test_a_retired_or_deceased_person_is_never_assessed_after(staff, world):
+    from enrollment.services import person_status_change
+
+    p1, p2, p4, flexible = world["P1"], world["P2"], world["P4"], world["F"]
+    # P1 retires in 2025-02 (assessed up to it, pension from 2025-03): the retirement
+    # case closes the employment from 2025-03; P2 dies in 2025-02: closed from 2025-03;
+    # the flexible worker dies in 2025-02 as well
+    person_status_change(
+        actor=None, person=p1, status=PersonStatus.RETIRED, reason="退休", stop=Period(2025, 3)
+    )
+    person_status_change(
+        actor=None, person=p2, status=PersonStatus.DECEASED, reason="死亡", stop=Period(2025, 3)
+    )
+    person_status_change(
+        actor=None, person=flexible, status=PersonStatus.DECEASED, reason="死亡",
+        stop=Period(2025, 3),
+    )  # fmt: skip
+    assert list(
+        Employment.objects.filter(person__in=[p1, p2]).values_list("stop_period", flat=True)
+    ) == [Period(2025, 3), Period(2025, 3)]
+    # 2025-02 still assessed for P1 and P2
+    february = assessment_run_execute(_run(staff, world, period="2025-02").pk)
+    assert {x.person.name for x in february.lines.select_related("person")} >= {"P1", "P2"}
+    # 2025-03: neither, nor the deceased flexible worker
+    march = assessment_run_execute(_run(staff, world, period="2025-03").pk)
+    assert {x.person.name for x in march.lines.select_related("person")} == {"P3", "P4"}
+    # an employment left open for a retired person (recorded before employments were
+    # closed) is not assessed either
+    InsuredPerson.objects.filter(pk=p4.pk).update(status=PersonStatus.RETIRED)
+    assert Employment.objects.get(person=p4).stop_period is None
+    april = assessment_run_execute(_run(staff, world, period="2025-04").pk)
+    assert {x.person.name for x in april.lines.select_related("person")} == {"P3"}
+
+
+def test_an_employment_that_starts_after_the_retirement_is_removed(staff, world):
+    from enrollment.services import person_status_change
+
+    make, p3 = world["make"], world["P3"]
+    # P3 also has an employment with B added in advance from 2025-06 (A's ends first)
+    Employment.objects.filter(person=p3).update(stop_period=Period(2025, 5))
+    later = make.employ(p3, world["B"], 202506)
+    person_status_change(
+        actor=None, person=p3, status=PersonStatus.RETIRED, reason="退休", stop=Period(2025, 4)
+    )
+    # A's (closed already) stays; B's never took effect and is gone, the change logged
+    assert list(Employment.objects.filter(person=p3).values_list("stop_period", flat=True)) == [
+        Period(2025, 5)
+    ]
+    assert ChangeLogEntry.objects.filter(
+        object_type="enrollment.employment", object_id=str(later.pk), action="delete"
+    ).exists()
+
+
+def test_a_flexible_worker_who_stops_at_the_hall_is_not_assessed(staff, world):
+    from enrollment.services import flexible_contribution_interrupt, flexible_contribution_resume
+
+    flexible, caseworker = world["F"], staff["caseworker"]
+    flexible_contribution_interrupt(actor=caseworker, person=flexible, reason="本人申请中断缴费")
+    flexible.refresh_from_db()
+    assert flexible.status == PersonStatus.INTERRUPTED
+    march = assessment_run_execute(_run(staff, world, period="2025-03").pk)
+    assert _person_lines(march, flexible) == []
+    flexible_contribution_resume(actor=caseworker, person=flexible, reason="恢复缴费")
+    april = assessment_run_execute(_run(staff, world, period="2025-04").pk)
+    assert _person_lines(april, flexible) == [(None, D("5000.00"), D("0.00"), D("1000.00"))]
