@@ -56,6 +56,9 @@ ENROLLMENT = {
     # the bank account (§6.2.2.3): the owning region only (enrollment/tests/
     # test_bank_account.py tests the other county's refusal)
     "enrollment/people/<int:pk>/bank-account/",
+    # a flexible worker stops or resumes contributing: the owning region only
+    # (enrollment/tests/test_flexible.py: anonymous, wrong role, other county)
+    "enrollment/people/<int:pk>/flexible/<str:action>",
     "enrollment/employers/",
     "enrollment/employers/new/",
     "enrollment/employers/<int:pk>/",

@@ -733,7 +733,7 @@ def test_an_employment_that_starts_after_the_retirement_is_removed(staff, world)
 def test_a_flexible_worker_who_stops_at_the_hall_is_not_assessed(staff, world):
     from enrollment.services import flexible_contribution_interrupt, flexible_contribution_resume
 
-    flexible, caseworker = world["F"], staff["caseworker"]
+    flexible, caseworker = world["F"], staff["city_caseworker"]
     flexible_contribution_interrupt(actor=caseworker, person=flexible, reason="本人申请中断缴费")
     flexible.refresh_from_db()
     assert flexible.status == PersonStatus.INTERRUPTED

@@ -70,6 +70,12 @@ def test_refusals_change_nothing(staff, flexible):
 
 
 def test_the_person_page_stops_and_resumes(client, staff, flexible):
+    url = f"/enrollment/people/{flexible.pk}/flexible/interrupt"
+    response = client.post(url, {"reason": "x"})  # anonymous
+    assert response.status_code == 302 and response.url.startswith("/login/")
+    client.force_login(staff["county_accountant"])  # wrong role
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    assert _state(flexible)[0] == PersonStatus.CONTRIBUTING
     client.force_login(staff["caseworker"])
     page = client.get(f"/enrollment/people/{flexible.pk}/").content.decode()
     assert 'id="flexible-interrupt"' in page and "中断缴费" in page
