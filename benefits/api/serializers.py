@@ -236,7 +236,7 @@ class BankResultRowSerializer(serializers.Serializer):
 
     payment = serializers.IntegerField(help_text=_("The payment number (流水号) in the bank file"))
     account = serializers.CharField(help_text=_("The account paid to, as in the bank file"))
-    amount = serializers.CharField(
+    amount = MoneyField(
         help_text=_('Yuan, as a string with two decimals ("3250.00"), as in the bank file')
     )
     result = serializers.CharField(help_text=_("成功 (paid) or 失败 (failed)"))
