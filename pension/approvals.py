@@ -31,6 +31,7 @@ from pension.choices import RegionLevel, Role
 from pension.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from pension.models import Agency, ApprovalRequest, ApprovalStatus, ChangeAction, StaffUser
 from pension.scope import LEVEL_RANK, level_at_least, region_allows
+from pension.watch import mark_logged
 
 
 @dataclass(frozen=True)
@@ -246,13 +247,15 @@ def stale_fields(request: ApprovalRequest) -> list[str]:
     """The keys of the request's recorded ``before`` whose values the record no longer
     holds (a change that landed after the maker prepared the case)."""
     before = request.before
-    if not isinstance(before, dict) or not before or not request.object_id:
+    if not isinstance(before, dict) or not before:
         return []
     operation = operation_for(request.operation)
     if operation.current is not None:
         now = changelog.json_safe(operation.current(request))
-    else:
+    elif request.object_id:
         now = _target_values(request, before)
+    else:
+        return []
     return sorted(k for k in before if k in now and now[k] != before[k])
 
 
@@ -356,7 +359,7 @@ def _apply_staff_roles_change(request: ApprovalRequest, checker: StaffUser) -> d
     before = changelog.snapshot(user, ["roles"])
     user.roles = sorted(set(request.payload["roles"]))
     user.full_clean()
-    user.save(update_fields=["roles"])
+    mark_logged(user).save(update_fields=["roles"])
     changelog.record(
         actor=checker,
         action=ChangeAction.UPDATE,
@@ -401,4 +404,182 @@ def staff_roles_change_request(
         before={"roles": user.roles},
         target=user,
         reason=reason,
+    )
+
+
+# --- a staff user's agency (their region), through a second person ------------------
+
+
+def _apply_staff_agency_change(request: ApprovalRequest, checker: StaffUser) -> dict:
+    user = StaffUser.objects.select_for_update().get(pk=request.object_id)
+    before = changelog.snapshot(user, ["agency"])
+    user.agency = Agency.objects.get(pk=request.payload["agency_id"])
+    user.full_clean()
+    mark_logged(user).save(update_fields=["agency"])
+    changelog.record(
+        actor=checker,
+        action=ChangeAction.UPDATE,
+        instance=user,
+        before=before,
+        after=changelog.snapshot(user, ["agency"]),
+        reason=str(_("Approval request #%(id)s: %(reason)s"))
+        % {"id": request.pk, "reason": request.maker_reason},
+    )
+    return {"agency_id": user.agency_id}
+
+
+def _show_agency(field: str, value: Any) -> str:
+    agency = Agency.objects.filter(pk=value).first() if value else None
+    return str(agency) if agency else "—"
+
+
+register_operation(
+    "pension.staff_agency_change",
+    label=_("Change of a staff user's agency"),
+    apply=_apply_staff_agency_change,
+    field_labels={"agency_id": _("Agency")},
+    display=_show_agency,
+)
+
+
+def staff_agency_change_request(
+    *, actor: StaffUser, user: StaffUser, agency: Agency, reason: str
+) -> ApprovalRequest:
+    """Propose moving a staff user to another agency (their region scope); the new
+    agency's region approves, since that is where the user will act."""
+    return approval_request_create(
+        actor=actor,
+        operation="pension.staff_agency_change",
+        agency=agency,
+        summary=str(_("Agency of %(user)s")) % {"user": user},
+        payload={"agency_id": agency.pk},
+        before={"agency_id": user.agency_id},
+        target=user,
+        reason=reason,
+    )
+
+
+# --- policy parameters (amount thresholds above all), through a second person -------
+
+PARAMETER_CHANGE = "pension.policy_parameter_change"
+
+
+def _parameter_scope(payload: dict) -> dict:
+    return {
+        "key": payload["key"],
+        "profile_id": payload.get("profile_id"),
+        "region_id": payload.get("region_id"),
+        "effective_from": payload["effective_from"],
+    }
+
+
+def _latest_parameter(payload: dict):
+    from pension.models import PolicyParameter
+
+    return PolicyParameter.objects.filter(**_parameter_scope(payload)).order_by("-version").first()
+
+
+def _parameter_now(request: ApprovalRequest) -> dict:
+    latest = _latest_parameter(request.payload)
+    if latest is None:
+        return {"version": None, "value": None}
+    return {"version": latest.version, "value": latest.value}
+
+
+def _apply_parameter_change(request: ApprovalRequest, checker: StaffUser) -> dict:
+    from datetime import date
+
+    from pension import services
+    from pension.models import PolicyParameter, PolicyProfile, Region
+
+    payload = request.payload
+    note = str(_("Approval request #%(id)s: %(reason)s")) % {
+        "id": request.pk,
+        "reason": request.maker_reason,
+    }
+    published = date.fromisoformat(payload["published_on"]) if payload.get("published_on") else None
+    latest = _latest_parameter(payload)
+    if latest is None:
+        parameter = services.policy_parameter_create(
+            actor=checker,
+            key=payload["key"],
+            effective_from=date.fromisoformat(payload["effective_from"]),
+            value=payload["value"],
+            profile=PolicyProfile.objects.filter(pk=payload.get("profile_id")).first(),
+            region=Region.objects.filter(pk=payload.get("region_id")).first(),
+            reference_year=payload.get("reference_year"),
+            published_on=published,
+            source=payload.get("source", ""),
+            notes=payload.get("notes") or note,
+        )
+    else:
+        parameter = services.policy_parameter_revise(
+            actor=checker,
+            parameter=PolicyParameter.objects.get(pk=latest.pk),
+            value=payload["value"],
+            notes=payload.get("notes") or note,
+            published_on=published,
+        )
+    return {"parameter": parameter.pk, "version": parameter.version}
+
+
+register_operation(
+    PARAMETER_CHANGE,
+    label=_("Change of a policy parameter"),
+    apply=_apply_parameter_change,
+    field_labels={"value": _("Value"), "version": _("Version")},
+    current=_parameter_now,
+)
+
+
+def policy_parameter_change_request(
+    *,
+    actor: StaffUser,
+    key: str,
+    effective_from,
+    value: Any,
+    profile=None,
+    region=None,
+    reference_year: int | None = None,
+    published_on=None,
+    source: str = "",
+    notes: str = "",
+) -> ApprovalRequest:
+    """Propose a parameter value (a new one, or the next version of one): it is entered
+    only when a second person approves. Checked now against the key's kind; the
+    checker's region is the maker's agency's (the province, for the province's own)."""
+    from pension.policy import spec_for, typed_value
+
+    typed = typed_value(spec_for(key).kind, value)
+    if actor.agency is None:
+        raise NotPermitted(
+            _("Only staff of an agency can propose a parameter change."), code="no_agency"
+        )
+    payload = {
+        "key": key,
+        "profile_id": getattr(profile, "pk", None),
+        "region_id": getattr(region, "pk", None),
+        "effective_from": effective_from,
+        "value": typed,
+        "reference_year": reference_year,
+        "published_on": published_on,
+        "source": source,
+        "notes": notes,
+    }
+    payload = changelog.json_safe(payload)
+    latest = _latest_parameter(payload)
+    before = (
+        {"version": latest.version, "value": latest.value}
+        if latest is not None
+        else {"version": None, "value": None}
+    )
+    return approval_request_create(
+        actor=actor,
+        operation=PARAMETER_CHANGE,
+        agency=actor.agency,
+        summary=str(_("Parameter %(key)s from %(date)s")) % {"key": key, "date": effective_from},
+        payload=payload,
+        before=before,
+        target=latest,
+        reason=notes,
     )

@@ -8,3 +8,8 @@ class PensionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "pension"
     verbose_name = _("Shared kernel")
+
+    def ready(self) -> None:
+        from pension import watch
+
+        watch.connect()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from pension import enrolment
 from pension.security import (
     SecondFactorForm,
     ThrottledAuthenticationForm,
@@ -72,6 +73,30 @@ def _secret_for_typing(device) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+_LINK_SESSION_KEY = "pension_enrolment_link"
+
+
+def _enrolment_link(request: HttpRequest):
+    """The valid enrolment link of this user: from ``?link=`` (then kept in the session
+    for the code that follows), else the one the session holds."""
+    token = request.GET.get("link", "")
+    if token:
+        link = enrolment.enrolment_link_valid(user=request.user, token=token)
+        if link is not None:
+            request.session[_LINK_SESSION_KEY] = link.pk
+        return link
+    link_id = request.session.get(_LINK_SESSION_KEY)
+    if not link_id:
+        return None
+    from django.utils import timezone
+
+    from pension.models import EnrolmentLink
+
+    return EnrolmentLink.objects.filter(
+        pk=link_id, user=request.user, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).first()
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -80,6 +105,16 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
     if confirmed_totp_device(request.user) is not None:
         # a second device only through an administrator, never with the password alone
         return _go(request, "second_factor_verify")
+    link = None
+    if settings.SECOND_FACTOR_ENROL_NEEDS_LINK:
+        link = _enrolment_link(request)
+        if link is None:
+            return render(
+                request,
+                "registration/second_factor_link_needed.html",
+                {"message": enrolment.LINK_INVALID},
+                status=403,
+            )
     device = pending_totp_device(request.user)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -87,6 +122,9 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
             request, device, form.cleaned_data["token"], enrolling=True
         )
         if verified:
+            if link is not None:
+                enrolment.enrolment_link_use(user=request.user, link_id=link.pk)
+                request.session.pop(_LINK_SESSION_KEY, None)
             return _done(request)
         if locked:
             return _locked_out(request, locked)

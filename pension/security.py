@@ -39,6 +39,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pension.changelog import record
 from pension.models import ChangeAction
+from pension.watch import mark_logged
 
 STAFF_OBJECT_TYPE = "pension.staffuser"
 _CACHE_PREFIX = "pension:sign-in"
@@ -192,7 +193,9 @@ def pending_totp_device(user: Any) -> TOTPDevice:
     that a code scanned before a reload still matches."""
     device = TOTPDevice.objects.devices_for_user(user, confirmed=False).order_by("pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=False)
+        # the user's own, unconfirmed: its confirmation is the logged enrolment
+        device = mark_logged(TOTPDevice(user=user, name="TOTP", confirmed=False))
+        device.save()
     return device
 
 
@@ -218,7 +221,7 @@ def check_second_factor(
         verified = device.verify_token(token)
         if verified and enrolling:
             device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            mark_logged(device).save(update_fields=["confirmed"])
             record(
                 actor=request.user,
                 action=ChangeAction.CREATE,

@@ -12,6 +12,7 @@ from django.db import transaction
 from pension import changelog
 from pension.models import ChangeAction, PolicyParameter, PolicyProfile, Region, StaffUser
 from pension.policy import spec_for, typed_value
+from pension.watch import mark_logged
 
 
 def _storable(kind: str, value: Any) -> Any:
@@ -48,7 +49,7 @@ def policy_parameter_create(
         created_by=actor,
     )
     parameter.full_clean()
-    parameter.save()
+    mark_logged(parameter).save()
     changelog.record(
         actor=actor,
         action=ChangeAction.CREATE,
@@ -95,7 +96,7 @@ def policy_parameter_revise(
         created_by=actor,
     )
     revised.full_clean()
-    revised.save()
+    mark_logged(revised).save()
     changelog.record(
         actor=actor,
         action=ChangeAction.CREATE,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from pension import changelog
 from pension.errors import Conflict, InvalidInput
 from pension.models import ApiClient, ChangeAction, Region
+from pension.watch import mark_logged
 
 PREFIX_LENGTH = 8
 SEPARATOR = "."
@@ -101,7 +102,7 @@ def api_client_create(
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     _full_clean(client)
-    client.save()
+    mark_logged(client).save()
     changelog.record(
         actor=actor,
         action=ChangeAction.CREATE,
@@ -131,7 +132,7 @@ def api_client_update(
     if bank_name is not None:
         locked.bank_name = bank_name.strip()
     _full_clean(locked)
-    locked.save(update_fields=["name", "kind", "region", "scopes", "bank_name"])
+    mark_logged(locked).save(update_fields=["name", "kind", "region", "scopes", "bank_name"])
     changelog.record(
         actor=actor,
         action=ChangeAction.UPDATE,
@@ -152,7 +153,7 @@ def api_client_rotate(*, actor, client: ApiClient) -> str:
     prefix, key = _new_key()
     locked.key_prefix, locked.key_hash = prefix, hash_key(key)
     locked.rotated_at = timezone.now()
-    locked.save(update_fields=["key_prefix", "key_hash", "rotated_at"])
+    mark_logged(locked).save(update_fields=["key_prefix", "key_hash", "rotated_at"])
     changelog.record(
         actor=actor,
         action=ChangeAction.UPDATE,
@@ -178,7 +179,7 @@ def api_client_revoke(*, actor, client: ApiClient) -> ApiClient:
     before = _loggable(locked)
     locked.is_active = False
     locked.revoked_at = timezone.now()
-    locked.save(update_fields=["is_active", "revoked_at"])
+    mark_logged(locked).save(update_fields=["is_active", "revoked_at"])
     changelog.record(
         actor=actor,
         action=ChangeAction.UPDATE,

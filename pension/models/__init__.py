@@ -6,6 +6,7 @@ from .api_clients import ApiCallLog, ApiClient, ApiClientKind, IdempotencyRecord
 from .approvals import ApprovalRequest, ApprovalStatus
 from .attachments import Attachment
 from .changelog import ChangeAction, ChangeLogEntry
+from .enrolment import EnrolmentLink
 from .imports import ImportJob
 from .policy import PolicyParameter, PolicyProfile
 from .regions import Region
@@ -21,6 +22,7 @@ __all__ = [
     "Attachment",
     "ChangeAction",
     "ChangeLogEntry",
+    "EnrolmentLink",
     "IdempotencyRecord",
     "ImportJob",
     "PolicyParameter",

@@ -181,6 +181,9 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # Production forces it on; the demo and the tests leave it off unless they test it.
 REQUIRE_SECOND_FACTOR = env_bool("PENSION_REQUIRE_SECOND_FACTOR", False)
 OTP_TOTP_ISSUER = "养老保险省级统筹经办系统"
+# A user without a device enrols only through a one-time link an administrator issued
+# (pension/enrolment.py); production forces it on, the demo and the tests leave it off.
+SECOND_FACTOR_ENROL_NEEDS_LINK = env_bool("PENSION_ENROL_NEEDS_LINK", False)
 # Failed sign-ins: after LOGIN_FAILURE_LIMIT failures in a row the user name is locked
 # for LOGIN_LOCKOUT_SECONDS.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
