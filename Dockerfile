@@ -46,6 +46,7 @@ COPY . /app
 RUN DATABASE_URL=postgres://build:build@127.0.0.1:5432/build \
     REDIS_URL=redis://127.0.0.1:6379/0 \
     SECRET_KEY=build-time-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+    CHANGE_LOG_ANCHOR_KEY=build-time-only-not-a-secret-0123456789abcdef \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/var /app/media \
     && chown app:app /app/var /app/media

@@ -33,6 +33,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "benefits.tasks.provisional_determinations_watch",
         "schedule": crontab(minute=45, hour=2),
     },
+    # DESIGN §2.4: the change log's head, signed, written outside the database hourly
+    "change-log-anchor-hourly": {
+        "task": "pension.tasks.change_log_anchor",
+        "schedule": crontab(minute=7),
+    },
     "purge-expired-sessions": {
         "task": "pension.tasks.purge_expired_sessions",
         "schedule": crontab(hour=3, minute=17),

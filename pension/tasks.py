@@ -32,6 +32,14 @@ def beat_heartbeat() -> str:
     return stamp
 
 
+@shared_task(name="pension.tasks.change_log_anchor")
+def change_log_anchor() -> dict:
+    """Hourly: the change log's head, signed, to the anchor file and the log."""
+    from pension.anchor import anchor_write
+
+    return anchor_write()
+
+
 @shared_task(name="pension.tasks.purge_expired_sessions")
 def purge_expired_sessions() -> int:
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()

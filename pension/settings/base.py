@@ -220,6 +220,12 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", runtime.VAR_DIR / "media"))
+# The change log's hourly anchor (pension/anchor.py): HMAC key from the environment,
+# the file under the media volume. Production refuses to start without a key.
+CHANGE_LOG_ANCHOR_KEY = os.environ.get("CHANGE_LOG_ANCHOR_KEY", "dev-only-anchor-key")
+CHANGE_LOG_ANCHOR_FILE = Path(
+    os.environ.get("CHANGE_LOG_ANCHOR_FILE", MEDIA_ROOT / "change_log_anchors" / "anchors.jsonl")
+)
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

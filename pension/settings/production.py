@@ -8,11 +8,13 @@ from django.core.exceptions import ImproperlyConfigured
 os.environ.setdefault("PENSION_ALLOW_EMBEDDED", "false")
 
 from .base import *  # noqa: F403
-from .base import DATABASE_URL, REDIS_URL, SECRET_KEY, SSL_REDIRECT
+from .base import CHANGE_LOG_ANCHOR_KEY, DATABASE_URL, REDIS_URL, SECRET_KEY, SSL_REDIRECT
 
 for _name, _value in (("DATABASE_URL", DATABASE_URL), ("REDIS_URL", REDIS_URL)):
     if not _value:
         raise ImproperlyConfigured(f"{_name} must be set in production")
+if len(CHANGE_LOG_ANCHOR_KEY) < 32 or CHANGE_LOG_ANCHOR_KEY.startswith("dev-only"):
+    raise ImproperlyConfigured("CHANGE_LOG_ANCHOR_KEY must be set to a long random value")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("SECRET_KEY must be set to a long random value in production")
 

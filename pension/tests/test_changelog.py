@@ -130,3 +130,89 @@ def test_admin_edits_are_logged(client, demo_tiny, staff):
     assert entry.actor == staff["admin"]
     assert entry.before["name"] == "小店区" and entry.after["name"] == "小店区（改）"
     assert entry.reason == "admin"
+
+
+# --- the anchor: tampering done as the table's owner, as an attacker with DB access ---
+
+
+@pytest.fixture
+def anchored(demo_tiny, staff, settings, tmp_path):
+    """Three entries, then an anchor in a file of the test's own."""
+    from pension import anchor
+
+    settings.CHANGE_LOG_ANCHOR_FILE = tmp_path / "anchors.jsonl"
+    for n in range(3):
+        changelog.record(actor=staff["admin"], action=ChangeAction.UPDATE,
+                         object_type="test.thing", object_id=n, after={"n": n})  # fmt: skip
+    record = anchor.anchor_write()
+    assert anchor.verify_anchor().ok
+    return record
+
+
+def _as_owner(sql: str, params=None) -> None:
+    """What the table's owner can do: switch its triggers off, change rows, switch them on."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks
+        cursor.execute("ALTER TABLE pension_changelogentry DISABLE TRIGGER USER")
+        cursor.execute(sql, params or [])
+        cursor.execute("ALTER TABLE pension_changelogentry ENABLE TRIGGER USER")
+
+
+def test_the_anchor_finds_the_newest_rows_deleted(anchored):
+    from pension import anchor
+
+    _as_owner("DELETE FROM pension_changelogentry WHERE id > %s", [anchored["last_id"] - 2])
+    assert changelog.verify_chain().ok  # the chain alone cannot tell
+    report = anchor.verify_anchor()
+    assert not report.ok and "missing" in report.problem
+
+
+def test_the_anchor_finds_the_table_emptied(anchored):
+    from pension import anchor
+
+    _as_owner("DELETE FROM pension_changelogentry")
+    assert changelog.verify_chain().ok and changelog.verify_chain().checked == 0
+    assert not anchor.verify_anchor().ok
+
+
+def test_the_anchor_finds_rows_rewritten_and_rehashed(anchored):
+    from pension import anchor
+
+    rows = list(ChangeLogEntry.objects.order_by("id").values())
+    victim = rows[-2]
+    _as_owner(
+        "UPDATE pension_changelogentry SET after = %s WHERE id = %s",
+        ['{"n": 999}', victim["id"]],
+    )
+    # rehash from the victim on, as a careful attacker would
+    previous = rows[-3]["row_hash"] if len(rows) > 2 else changelog.GENESIS
+    for values in ChangeLogEntry.objects.filter(id__gte=victim["id"]).order_by("id").values():
+        values["prev_hash"] = previous
+        new_hash = changelog.entry_hash(values)
+        _as_owner(
+            "UPDATE pension_changelogentry SET prev_hash = %s, row_hash = %s WHERE id = %s",
+            [previous, new_hash, values["id"]],
+        )
+        previous = new_hash
+    assert changelog.verify_chain().ok  # the chain verifies again
+    report = anchor.verify_anchor()
+    assert not report.ok and "another hash" in report.problem
+
+
+def test_an_altered_anchor_is_refused(anchored, settings):
+    import json
+
+    from pension import anchor
+
+    forged = {**anchored, "count": anchored["count"] - 1}
+    assert "signature" in anchor.verify_anchor(forged).problem
+    line = json.loads(settings.CHANGE_LOG_ANCHOR_FILE.read_text().splitlines()[-1])
+    assert line == anchored
+
+
+def test_verify_change_log_command_fails_on_a_tampered_table(anchored):
+    from django.core.management import CommandError, call_command
+
+    _as_owner("DELETE FROM pension_changelogentry")
+    with pytest.raises(CommandError, match="latest anchor"):
+        call_command("verify_change_log")

@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://pension:pension@db.example:5432/pension",
     "REDIS_URL": "redis://redis.example:6379/0",
     "ALLOWED_HOSTS": "pension.example.gov.cn",
+    "CHANGE_LOG_ANCHOR_KEY": "a9f3c1e7b2d84f6a0c5e9b1d7f3a2c8e6b4d0f9a1c3e5b7d",
 }
 
 
@@ -42,7 +43,9 @@ def test_check_deploy_with_production_settings_prints_no_warning():
     assert "WARNINGS" not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CHANGE_LOG_ANCHOR_KEY"]
+)
 def test_production_refuses_to_start_without_its_secrets(missing):
     env = {**PRODUCTION_ENV, missing: ""}
     result = _manage("check", env=env)

@@ -374,6 +374,7 @@ def test_production_settings_require_the_second_factor():
         DATABASE_URL="postgres://x:y@db.example/p",
         REDIS_URL="redis://r.example:6379/0",
         ALLOWED_HOSTS="x.example",
+        CHANGE_LOG_ANCHOR_KEY="Zt8#Qw2!Lm5@Xv9$Rk4^Bn7&Yh3*Cf0(Dj6)",
     )
     code = "from django.conf import settings; print(settings.REQUIRE_SECOND_FACTOR)"
     result = subprocess.run(
