@@ -113,9 +113,7 @@ def verify_anchor(anchor: dict | None = None) -> AnchorReport:
     if last_id == 0:
         return AnchorReport(anchor)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT row_hash FROM pension_changelogentry WHERE id = %s", [last_id]
-        )
+        cursor.execute("SELECT row_hash FROM pension_changelogentry WHERE id = %s", [last_id])
         row = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM pension_changelogentry WHERE id <= %s", [last_id])
         present = cursor.fetchone()[0]
@@ -131,7 +129,6 @@ def verify_anchor(anchor: dict | None = None) -> AnchorReport:
     if present != count:
         return AnchorReport(
             anchor,
-            f"{present} entries up to {last_id}, {count} anchored at {anchor['at']} "
-            "(rows deleted)",
+            f"{present} entries up to {last_id}, {count} anchored at {anchor['at']} (rows deleted)",
         )
     return AnchorReport(anchor)
