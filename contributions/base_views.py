@@ -40,6 +40,7 @@ from contributions.forms import (
     TopUpForm,
 )
 from contributions.models import Bill, ContributionBase, ContributionLine
+from contributions.selectors import CONTRIBUTED_KINDS, paid_line_ids
 from enrollment.models import Employer, Employment, InsuredPerson
 from pension.errors import ApplicationError
 from pension.imports import RowError, errors_workbook, estimate_rows, import_job_create
@@ -561,8 +562,11 @@ def _arrears(line: ContributionLine, bill: Bill | None, today) -> Decimal | None
 
 def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
     """Month by month: base, employer and individual amounts, account credit, kind,
-    paid status (from the bill) and arrears; the contribution-years total."""
+    paid status (from the bill), arrears and whether the line counts as paid history
+    (DESIGN §5.2); the months paid (contribution years) and the months assessed but
+    not paid, apart."""
     today = timezone.localdate()
+    counted = paid_line_ids(person.pk)
     lines = list(
         ContributionLine.objects.filter(person=person, posted=True)
         .select_related("employer")
@@ -592,9 +596,21 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
                 "status_code": bill.status if bill else "",
                 "arrears": arrears,
                 "case_id": line.case_id,
+                "counts": line.id in counted,
             }
         )
     months = cases.contributed_months(person)
+    # months with a contribution line that is not paid, of a month not counted at all
+    paid_periods = {line.period for line in lines if line.id in counted}
+    unpaid_periods = sorted(
+        {
+            line.period
+            for line in lines
+            if line.kind in CONTRIBUTED_KINDS
+            and line.id not in counted
+            and line.period not in paid_periods
+        }
+    )
     current_bases = ContributionBase.objects.filter(
         person=person, superseded_by__isnull=True
     ).select_related("employer")
@@ -604,6 +620,8 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
         "rows": rows,
         "months": months,
         "years": _years(months),
+        "unpaid_months": len(unpaid_periods),
+        "unpaid_periods": unpaid_periods,
         "deemed_months": person.deemed_months,
         "deemed_years": _years(person.deemed_months),
         "arrears_total": arrears_total,

@@ -179,3 +179,15 @@ def contribution_bases_by_year(
                 rows.append({"year": y, "months": m, "bases": b, "index_sum": index_sum})
             rows.sort(key=lambda row: (row["year"], "index_sum" in row))
     return rows
+
+
+def paid_line_ids(person_id: int) -> set[int]:
+    """Ids of the person's posted lines that count as paid (``PAID_LINE_SQL``), for
+    the person page to show paid and unpaid months apart."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.id FROM contributions_contributionline l "
+            f"WHERE l.person_id = %s AND {PAID_LINE_SQL}",
+            [person_id],
+        )
+        return {row[0] for row in cursor.fetchall()}

@@ -72,7 +72,17 @@ CLOSING_STATUSES = (
 )
 
 # Key personal data (关键信息): changed only through maker-checker with attachments.
-KEY_FIELDS = ("id_number", "name", "birth_date", "first_work_date", "deemed_months", "category")
+KEY_FIELDS = (
+    "id_number",
+    "name",
+    "birth_date",
+    "occupation_kind",  # worker or cadre: decides a woman's retirement age (50 or 55)
+    "first_work_date",
+    "first_insured_date",
+    "deemed_months",
+    "category",
+    "region",  # the owning region (参保地); the owning agency follows it
+)
 # Contact data: changed directly, logged.
 CONTACT_FIELDS = ("phone", "address", "card_number")
 # The account pensions are paid to (发放银行、账号, §6.2.2.3): key data, entered at

@@ -98,11 +98,14 @@ class KeyDataChangeForm(ServiceErrorsMixin, forms.Form):
     id_number = forms.CharField(label=_("Citizen ID number"), max_length=20)
     name = forms.CharField(label=_("Full name"), max_length=64)
     birth_date = forms.DateField(label=_("Birth date"), widget=DATE_INPUT)
+    occupation_kind = forms.ChoiceField(label=_("Worker or cadre"), choices=OccupationKind.choices)
     first_work_date = forms.DateField(label=_("First work date"), required=False, widget=DATE_INPUT)
+    first_insured_date = forms.DateField(label=_("First insured date"), widget=DATE_INPUT)
     deemed_months = forms.IntegerField(
         label=_("Deemed contribution months"), min_value=0, max_value=600
     )
     category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
+    region = forms.CharField(label=_("Region (division code)"), max_length=12)
     reason = forms.CharField(
         label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -114,6 +117,7 @@ class KeyDataChangeForm(ServiceErrorsMixin, forms.Form):
     @classmethod
     def for_person(cls, person: InsuredPerson, *args, **kwargs):
         initial = {field: getattr(person, field) for field in KEY_FIELDS}
+        initial["region"] = person.region_id
         return cls(*args, initial=initial, **kwargs)
 
     def changes(self) -> dict:

@@ -25,6 +25,7 @@ from enrollment.choices import (
     CONTACT_FIELDS,
     KEY_FIELDS,
     EmployerStatus,
+    OccupationKind,
     PersonCategory,
     PersonStatus,
     RegistrationSource,
@@ -35,6 +36,7 @@ from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import Agency, ApprovalRequest, ChangeAction, Region, StaffUser
 from pension.periods import Period
 from pension.scope import region_allows
+from pension.selectors import policy_value
 from pension.validators import check_citizen_id_consistency, parse_citizen_id, parse_credit_code
 
 
@@ -318,6 +320,78 @@ def _check_identity(id_number: str, birth_date: date | None, sex: str | None):
     return parsed
 
 
+ERROR_FIRST_WORK_BEFORE_16 = _(
+    "The first work date %(first_work)s is before the person turned 16 (%(sixteen)s)."
+)
+ERROR_FIRST_WORK_FUTURE = _("The first work date %(first_work)s is in the future.")
+ERROR_DEEMED_WITHOUT_WORK = _("Deemed contribution months need a first work date.")
+ERROR_DEEMED_TOO_MANY = _(
+    "%(deemed)s deemed months are more than the %(most)s months from the first work date "
+    "%(first_work)s to %(start)s, when personal accounts began."
+)
+
+
+def check_work_history(
+    *,
+    birth_date: date,
+    first_work_date: date | None,
+    deemed_months: int,
+    region: Region | str,
+    today: date | None = None,
+) -> None:
+    """The work history of a registration or a key-data change (DESIGN §5.1):
+
+    - the first work date is not before the month the person turned 16, nor after today;
+    - deemed months (视同缴费年限) need a first work date and are at most the months from
+      the first work month up to the month personal accounts began
+      (``accounts.start_month``: Shanxi 1997-07, Jilin 1995-07; first work 1985-07 in
+      Shanxi: 1997-07 − 1985-07 = 144 months at most).
+    """
+    today = today or timezone.localdate()
+    if first_work_date is not None:
+        sixteen = Period(birth_date.year + 16, birth_date.month)
+        if Period.from_date(first_work_date) < sixteen:
+            raise InvalidInput(
+                ERROR_FIRST_WORK_BEFORE_16,
+                code="first_work_before_16",
+                params={"first_work": first_work_date.isoformat(), "sixteen": str(sixteen)},
+                details={"field": "first_work_date"},
+            )
+        if first_work_date > today:
+            raise InvalidInput(
+                ERROR_FIRST_WORK_FUTURE,
+                code="first_work_future",
+                params={"first_work": first_work_date.isoformat()},
+                details={"field": "first_work_date"},
+            )
+    if not deemed_months:
+        return
+    if first_work_date is None:
+        raise InvalidInput(
+            ERROR_DEEMED_WITHOUT_WORK,
+            code="deemed_without_first_work",
+            details={"field": "first_work_date"},
+        )
+    try:
+        start = policy_value("accounts.start_month", on=today, region=region)
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], code="parameter_missing") from None
+    start_month = Period.parse(start.value)
+    most = max(0, start_month - Period.from_date(first_work_date))
+    if deemed_months > most:
+        raise InvalidInput(
+            ERROR_DEEMED_TOO_MANY,
+            code="deemed_months_too_many",
+            params={
+                "deemed": deemed_months,
+                "most": most,
+                "first_work": first_work_date.isoformat(),
+                "start": str(start_month),
+            },
+            details={"field": "deemed_months"},
+        )
+
+
 def _refuse_duplicate(number: str, *, exclude_pk: int | None = None) -> None:
     existing = InsuredPerson.objects.filter(id_number=number).select_related("agency")
     if exclude_pk is not None:
@@ -355,6 +429,12 @@ def person_register(
     parsed = _check_identity(id_number, birth_date, sex)
     _refuse_duplicate(parsed.number)
     _may_prepare(actor, region, InsuredPerson)
+    check_work_history(
+        birth_date=parsed.birth_date,
+        first_work_date=first_work_date,
+        deemed_months=deemed_months or 0,
+        region=region,
+    )
     unknown = set(contact) - set(CONTACT_FIELDS) - set(BANK_FIELDS)
     if unknown:
         raise InvalidInput(
@@ -580,9 +660,19 @@ def _key_data_proposal(person: InsuredPerson, changes: dict[str, Any]) -> dict[s
             code="not_key_data",
             params={"fields": ", ".join(sorted(unknown))},
         )
+    changes = dict(changes)
+    if "region" in changes:
+        changes["region"] = _county(changes["region"])
     proposal = {k: v for k, v in changes.items() if getattr(person, k) != v}
     if not proposal:
         raise InvalidInput(_("Nothing would change."), code="no_change")
+    if "occupation_kind" in proposal and proposal["occupation_kind"] not in OccupationKind.values:
+        raise InvalidInput(
+            _("Unknown occupation kind: %(kind)s"),
+            code="unknown_occupation_kind",
+            params={"kind": proposal["occupation_kind"]},
+            details={"field": "occupation_kind"},
+        )
     number = proposal.get("id_number", person.id_number)
     parsed = _check_identity(number, proposal.get("birth_date"), None)
     if "id_number" in proposal:
@@ -599,7 +689,42 @@ def _key_data_proposal(person: InsuredPerson, changes: dict[str, Any]) -> dict[s
             code="birth_date_mismatch",
             details={"field": "birth_date"},
         )
+    if proposal.get("first_insured_date") is None and "first_insured_date" in proposal:
+        raise InvalidInput(
+            _("Give the first insured date."),
+            code="first_insured_date_required",
+            details={"field": "first_insured_date"},
+        )
+    first_insured = proposal.get("first_insured_date")
+    if first_insured is not None and first_insured > timezone.localdate():
+        raise InvalidInput(
+            _("The first insured date %(date)s is in the future."),
+            code="first_insured_future",
+            params={"date": first_insured.isoformat()},
+            details={"field": "first_insured_date"},
+        )
+    # the work history as it would stand after the change
+    check_work_history(
+        birth_date=proposal.get("birth_date", person.birth_date),
+        first_work_date=proposal.get("first_work_date", person.first_work_date),
+        deemed_months=proposal.get("deemed_months", person.deemed_months) or 0,
+        region=proposal.get("region", person.region),
+    )
     return changelog.json_safe(proposal)
+
+
+def _county(value: Region | str) -> Region:
+    """The region a person belongs to (参保地), by its division code."""
+    code = value.code if isinstance(value, Region) else str(value or "").strip()
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise InvalidInput(
+            _("%(code)s is not a known division code."),
+            code="unknown_region",
+            params={"code": code},
+            details={"field": "region"},
+        )
+    return region
 
 
 def person_key_data_change_request(
@@ -632,14 +757,19 @@ def _apply_key_data_change(request: ApprovalRequest, checker: StaffUser) -> dict
     payload = dict(request.payload)
     # validate again against today's data: another change may have landed meanwhile
     changes = {
-        k: (date.fromisoformat(v) if k in ("birth_date", "first_work_date") and v else v)
-        for k, v in payload.items()
+        k: (date.fromisoformat(v) if k in DATE_KEY_FIELDS and v else v) for k, v in payload.items()
     }
     sex = changes.pop("sex", None)
     _key_data_proposal(person, changes)
-    before = changelog.snapshot(person, [*changes, "sex"])
+    logged = [*changes, "sex", *(["agency"] if "region" in changes else [])]
+    before = changelog.snapshot(person, logged)
     for field, value in changes.items():
-        setattr(person, field, value)
+        if field == "region":
+            region = _county(value)
+            person.region = region
+            person.agency = owning_agency(region)  # the owning agency follows
+        else:
+            setattr(person, field, value)
     if sex:
         person.sex = sex
     _full_clean(person)
@@ -649,7 +779,7 @@ def _apply_key_data_change(request: ApprovalRequest, checker: StaffUser) -> dict
         action=ChangeAction.UPDATE,
         instance=person,
         before=before,
-        after=changelog.snapshot(person, [*changes, "sex"]),
+        after=changelog.snapshot(person, logged),
         reason=str(_("Approval request #%(id)s: %(reason)s"))
         % {"id": request.pk, "reason": request.maker_reason},
     )
@@ -657,6 +787,7 @@ def _apply_key_data_change(request: ApprovalRequest, checker: StaffUser) -> dict
 
 
 KEY_DATA_CHANGE = "enrollment.person_key_data_change"
+DATE_KEY_FIELDS = ("birth_date", "first_work_date", "first_insured_date")
 
 
 def _field_labels() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 from contributions import bases
 from contributions.choices import BillStatus, LineKind
 from contributions.models import Bill, ContributionBase, ContributionLine
+from contributions.tests.factories import assessed_months
 from enrollment import services as enrollment
 from enrollment.choices import EmployerKind, PersonCategory
 from enrollment.models import Employer, InsuredPerson
@@ -745,28 +746,30 @@ def test_the_person_page_shows_contributions_month_by_month(client, world):
         as_of=date(2025, 1, 5),
     )  # fmt: skip
     # 5000 × 16 % = 800.00, × 8 % = 400.00; January paid, February unpaid and overdue
-    regular_line(low, employer, Period(2025, 1), "5000.00", ("800.00", "400.00", "400.00"))
-    regular_line(low, employer, Period(2025, 2), "5000.00", ("800.00", "400.00", "400.00"))
-    regular_bill(
-        employer, Period(2025, 1), "800.00", "400.00", paid_amount=D("1200.00"),
-        status=BillStatus.PAID,
-    )  # fmt: skip
-    regular_bill(employer, Period(2025, 2), "800.00", "400.00")  # due 2025-03-15, unpaid
+    # (due 2025-03-15), both in released runs
+    assessed_months(low, "2025-01", "2025-01", "5000.00", employer=employer)
+    assessed_months(low, "2025-02", "2025-02", "5000.00", employer=employer, paid=False)
     client.force_login(world["actor"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = " ".join(client.get(f"/enrollment/people/{low.pk}/").content.decode().split())
     assert 'id="contributions-section"' in html
-    # 2 months ÷ 12 = 0.17 years; deemed 30 ÷ 12 = 2.50 years
-    assert '<dd id="contribution-months">2 (0.17 years)</dd>' in html
+    # paid apart from unpaid: 1 month paid ÷ 12 = 0.0833 → 0.08 years; February
+    # assessed, not paid, not counted; deemed 30 ÷ 12 = 2.50 years
+    assert '<dd id="contribution-months">1 (0.08 years)</dd>' in html
+    assert '<dd id="contribution-unpaid-months">1 (2025-02)</dd>' in html
     assert '<dd id="contribution-deemed">30 (2.50 years)</dd>' in html
     # arrears: February's 800.00 + 400.00 = 1200.00
     assert '<dd id="contribution-arrears">1200.00</dd>' in html
     assert (
         "<td>2025-01</td><td>太原基数测试有限公司</td> <td>Regular assessment</td> "
         '<td class="num">5000.00</td><td class="num">800.00</td><td class="num">400.00</td> '
-        '<td class="num">400.00</td><td class="status-paid">Paid</td> <td class="num">—</td>'
+        '<td class="num">400.00</td><td class="status-paid">Paid</td> <td class="num">—</td> '
+        '<td class="counts-yes">Yes</td>'
     ) in html
-    assert '<td class="status-open">Unpaid</td> <td class="num">1200.00</td>' in html
+    assert (
+        '<td class="status-open">Unpaid</td> <td class="num">1200.00</td> '
+        '<td class="counts-no">No</td>'
+    ) in html
 
 
 def test_the_bases_start_page_finds_the_employer_and_runs_the_redetermination(client, world):

@@ -372,7 +372,13 @@ def near_retirement(world):
     """A man born 1966-03-10, first insured 2005, 24 months contributed, 36 deemed."""
     actor, employer = world["actor"], world["employer"]
     someone = person(
-        actor, "19660310", 21, "周临退", first_insured_date=date(2005, 3, 1), deemed_months=36
+        actor,
+        "19660310",
+        21,
+        "周临退",
+        first_insured_date=date(2005, 3, 1),
+        deemed_months=36,
+        first_work_date=date(1985, 1, 1),
     )
     # 24 months at 5000.00, each bill paid in full
     assessed_months(someone, "2023-01", "2024-12", "5000.00", employer=employer)

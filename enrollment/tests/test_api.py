@@ -105,7 +105,7 @@ def people(staff) -> dict[str, InsuredPerson]:
             ZHANG,
             "接口甲建国",
             "140105",
-            first_work_date=date(2003, 7, 1),
+            first_work_date=date(1996, 7, 1),
             first_insured_date=date(2005, 7, 1),
             deemed_months=12,
             card_number="APITEST000001",
@@ -208,7 +208,7 @@ def test_persons_are_listed_for_the_systems_region_only_and_masked(client, peopl
         "status": "contributing",
         "region": "140105",
         "agency": "14010500",  # 小店区's own agency
-        "first_work_date": "2003-07-01",
+        "first_work_date": "1996-07-01",
         "first_insured_date": "2005-07-01",
         "deemed_months": 12,
         "card_number": "APITEST000001",

@@ -245,12 +245,12 @@ def test_key_data_change_waits_for_approval_and_contact_data_does_not(staff, reg
     request = services.person_key_data_change_request(
         actor=staff["caseworker"],
         person=person,
-        changes={"name": "王伍", "deemed_months": 24},
+        changes={"name": "王伍", "deemed_months": 24, "first_work_date": date(1990, 7, 1)},
         reason="户籍更名",
     )
     person.refresh_from_db()
     assert (person.name, person.deemed_months) == ("王五", 0)  # nothing yet
-    assert request.before == {"name": "王五", "deemed_months": 0}
+    assert request.before == {"name": "王五", "deemed_months": 0, "first_work_date": None}
     from pension.approvals import approval_request_approve
 
     with pytest.raises(NotPermitted):
