@@ -435,3 +435,12 @@ def test_an_empty_filter_is_no_filter_and_a_month_13_is_400(client, system):
     response = client.get(url, {"period": "2025-13"}, **_auth(system[1]))
     assert response.status_code == 400
     assert "period" in _error(response)["details"]
+
+
+def test_a_statements_entries_flag_that_is_no_boolean_is_400(client, system):
+    url = "/api/v1/pension-accounts/statements/140105198001151236/"
+    response = client.get(url, {"entries": "maybe"}, **_auth(system[1]))
+    assert response.status_code == 400
+    assert "entries" in _error(response)["details"]
+    # a boolean is read, and then the person (not registered) is 404
+    assert client.get(url, {"entries": "true"}, **_auth(system[1])).status_code == 404

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +23,10 @@ from pension.validators import mask_citizen_id
 READ_SCOPE = "accounts.read"
 READ_ID_NUMBERS_SCOPE = "accounts.read_id_numbers"
 _NOT_FOUND = _("No personal pension account for this ID number in the system's region.")
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    entries = serializers.BooleanField(required=False)
 
 
 class AccountStatementView(APIView):
@@ -46,10 +51,14 @@ class AccountStatementView(APIView):
             200: AccountStatementSerializer,
             401: OpenApiResponse(description="No API key, or one not valid."),
             403: OpenApiResponse(description="The key lacks the scope, or a staff session."),
+            400: OpenApiResponse(description="`entries` is not a boolean (true, false, 1, 0)."),
             404: OpenApiResponse(description="No such account in the system's region."),
         },
     )
     def get(self, request: Request, id_number: str) -> Response:
+        query = StatementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)  # entries=maybe: 400, not silently false
+        with_entries = query.validated_data.get("entries", False)
         prefix = client_region_prefix(request.user)
         person = InsuredPerson.objects.filter(
             id_number=id_number.strip().upper(), region__code__startswith=prefix
@@ -59,7 +68,6 @@ class AccountStatementView(APIView):
             raise NotFound(_NOT_FOUND, code="not_found")
         today = timezone.localdate()
         balance = selectors.account_balance_split(account, year=today.year)
-        with_entries = request.query_params.get("entries") in ("1", "true", "yes")
         full = READ_ID_NUMBERS_SCOPE in request.user.scopes
         data = {
             "id_number": person.id_number if full else mask_citizen_id(person.id_number),
