@@ -245,6 +245,8 @@ def assessment_run_release(*, actor, run: AssessmentRun) -> AssessmentRun:
         raise _wrong_status(run, "released")
     run.status = RunStatus.RELEASED
     run.save(update_fields=["status"])
+    # the day the bills reach the payers: a payment dated earlier cannot shorten a fee
+    Bill.objects.filter(run=run, posted=True).update(issued_on=timezone.localdate())
     _log(actor, run, RunStatus.APPROVED, reason="released to the tax bureau")
     return run
 

@@ -243,11 +243,13 @@ def _write_bills(
     employer: Employer | None,
     person: InsuredPerson,
     lines: list[ContributionLine],
-    due: date,
+    due: date | Callable[[Period], date],
     period: Period | None = None,
 ) -> tuple[list[Bill], list[dict[str, str]]]:
     """A bill per period (or one bill for ``period``) with a positive net total, due on
-    ``due``; the negative ones are returned as amounts owed back."""
+    ``due`` (a day, or the day for each period), issued today; the negative ones are
+    returned as amounts owed back."""
+    today = timezone.localdate()
     groups: dict[Period, list[ContributionLine]] = {}
     for line in lines:
         groups.setdefault(period or line.period, []).append(line)
@@ -273,7 +275,8 @@ def _write_bills(
             employer_amount=employer_amount,
             individual_amount=individual_amount,
             total=total,
-            due_date=due,
+            due_date=due(billed_period) if callable(due) else due,
+            issued_on=today,
             paid_amount=ZERO,
             status=BillStatus.OPEN,
             region_id=employer.region_id if employer is not None else person.region_id,
@@ -281,6 +284,17 @@ def _write_bills(
         bill.full_clean(exclude=["case", "employer", "person", "region"])
         bills.append(bill)
     return Bill.objects.bulk_create(bills), owed_back
+
+
+def original_due_date(region: Any) -> Callable[[Period], date]:
+    """A period's own due date (the payment due day of the month after it): a
+    back-payment or correction of an old month is owed from then, so its late fee
+    runs from there (社会保险法 art. 86; DESIGN §5.2)."""
+
+    def due(period: Period) -> date:
+        return bases.due_date_after(period.first_day, region=region)
+
+    return due
 
 
 def _locked_person(person_id: int) -> InsuredPerson:
@@ -442,7 +456,7 @@ def _apply_back_payment(request: ApprovalRequest, checker: StaffUser) -> dict:
         employer=employer,
         person=person,
         lines=lines,
-        due=timezone.localdate(),
+        due=original_due_date(employer.region if employer else person.region),
     )
     result = {
         "lines": [x.pk for x in lines],
@@ -476,7 +490,7 @@ def base_correction_request(
     left alone) a BASE_CORRECTION line with the difference at the month's own rates,
     pointing at the month's line. On approval the base row is superseded by the
     corrected one and the lines are written; a bill per period with a positive
-    difference, due on the day of approval.
+    difference, due on the month's own due date (its late fee runs from there).
     """
     reason = _reason(reason)
     year = bases.parse_year(year)
@@ -596,7 +610,7 @@ def _apply_base_correction(request: ApprovalRequest, checker: StaffUser) -> dict
         employer=employer,
         person=person,
         lines=lines,
-        due=timezone.localdate(),
+        due=original_due_date(employer.region if employer else person.region),
     )
     result = {
         "base_record": row.pk,

@@ -33,7 +33,8 @@ one statement per year of bases and one per period of assessment), deterministic
   the last 1–3 months of the history (nothing paid), the next 2 % paid only half of
   the last month's bill, the next 5 % pay every bill 5–24 days late with the late fee
   (``contribution.late_fee_daily_rate`` × days, rounded to the fen, as
-  ``calc.late_fee`` for one rate) recorded on the allocation and the payment; the rest
+  ``calc.late_fee`` for one rate; employers only) recorded on the allocation and the
+  payment and billed as an open ``LateFeeCharge``; the rest
   pay 0–9 days before the due date. A payment that would fall after today is not
   made (the bill stays open).
 
@@ -194,7 +195,7 @@ _BILL_COLUMNS = """run_id, case_id, posted, period, kind, employer_id, person_id
     employer_amount, individual_amount, total, due_date, paid_amount, status, created_at,
     region_id"""
 _PAYMENT_COLUMNS = """receipt_number, employer_id, person_id, amount, paid_on, periods,
-    unallocated, late_fee, api_client_id, received_at, region_id"""
+    unallocated, late_fee, late_fee_paid, api_client_id, received_at, region_id"""
 
 # h: a payer's hash (employer id, or minus the flexible contributor's id), ≥ 0
 _PAYER_HASH = "(hashint8(coalesce(employer_id, -person_id)) & 2147483647)"
@@ -322,19 +323,29 @@ WITH stage AS (
     INSERT INTO contributions_taxpayment ({_PAYMENT_COLUMNS})
     SELECT %(receipt_prefix)s || b.id, b.employer_id, b.person_id, b.paid_amount, p.paid_on,
            %(periods)s::jsonb, 0,
-           CASE WHEN p.paid_on > %(due)s::date
+           CASE WHEN p.paid_on > %(due)s::date AND b.employer_id IS NOT NULL
                 THEN round(b.paid_amount * %(late_rate)s * (p.paid_on - %(due)s::date), 2)
-                ELSE 0 END,
+                ELSE 0 END, 0,
            NULL, ((p.paid_on + 1) + time '09:30') AT TIME ZONE %(tz)s, p.region
       FROM bills b
       JOIN plan p ON coalesce(p.employer_id, -p.person_id)
                    = coalesce(b.employer_id, -b.person_id)
      WHERE b.paid_amount > 0
-    RETURNING id, receipt_number, amount, late_fee
+    RETURNING id, receipt_number, amount, late_fee, paid_on, employer_id, region_id
 ), allocations AS (
     INSERT INTO contributions_paymentallocation (payment_id, bill_id, amount, late_fee)
     SELECT p.id, b.id, p.amount, p.late_fee
       FROM pays p JOIN bills b ON p.receipt_number = %(receipt_prefix)s || b.id
+    RETURNING 1
+), late_fees AS (
+    INSERT INTO contributions_latefeecharge
+        (bill_id, payment_id, employer_id, principal, due_date, counted_to, days, amount,
+         paid_amount, status, inputs, created_at, region_id)
+    SELECT b.id, p.id, p.employer_id, p.amount, %(due)s::date, p.paid_on,
+           p.paid_on - %(due)s::date, p.late_fee, 0, %(open)s,
+           jsonb_build_object('paid_on', p.paid_on, 'demo', true), %(at)s, p.region_id
+      FROM pays p JOIN bills b ON p.receipt_number = %(receipt_prefix)s || b.id
+     WHERE p.late_fee > 0
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM lines),

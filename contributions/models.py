@@ -240,6 +240,9 @@ class Bill(models.Model):
     individual_amount = money(_("Individual amount"))
     total = money(_("Total due"))
     due_date = models.DateField(_("Due date"))
+    # the day the bill was issued to the payer (a run's release, a case's approval);
+    # a payment dated earlier does not shorten its late fee. Empty on older rows.
+    issued_on = models.DateField(_("Issued on"), null=True, blank=True)
     paid_amount = money(_("Paid"), default=0)
     status = models.CharField(
         _("Status"), max_length=16, choices=BillStatus.choices, default=BillStatus.OPEN
@@ -307,6 +310,7 @@ class TaxPayment(models.Model):
     periods = models.JSONField(_("Periods named by the tax bureau"), default=list, blank=True)
     unallocated = money(_("Held as credit"), default=0)
     late_fee = money(_("Late fee"), default=0)
+    late_fee_paid = money(_("Late fee collected"), default=0)
     api_client = models.ForeignKey(
         "pension.ApiClient", verbose_name=_("External system"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
@@ -406,3 +410,91 @@ class TransferredMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.period} {self.base} ({self.from_province})"
+
+
+class LateFeeCharge(models.Model):
+    """A late fee billed to an employer (滞纳金, 社会保险法 art. 86; DESIGN §5.2): fixed
+    when contributions of ``bill`` are paid after their due date, on the amount paid
+    late, and owed apart from the contributions until a payment collects it
+    (``LateFeeCollection``). Flexible workers are never charged."""
+
+    bill = models.ForeignKey(
+        Bill, verbose_name=_("Bill"), on_delete=models.PROTECT, related_name="late_fee_charges"
+    )
+    payment = models.ForeignKey(
+        TaxPayment, verbose_name=_("Payment paid late"), on_delete=models.PROTECT,
+        related_name="late_fee_charges",
+    )  # fmt: skip
+    employer = models.ForeignKey(
+        "enrollment.Employer", verbose_name=_("Employer"), on_delete=models.PROTECT,
+        related_name="late_fee_charges",
+    )  # fmt: skip
+    principal = money(_("Amount paid late"))
+    due_date = models.DateField(_("Due date"))
+    # the last day counted: the payment date, or the bill's issue date when later
+    counted_to = models.DateField(_("Counted to"))
+    days = models.PositiveIntegerField(_("Days late"))
+    amount = money(_("Late fee"))
+    paid_amount = money(_("Late fee collected"), default=0)
+    status = models.CharField(
+        _("Status"), max_length=16, choices=BillStatus.choices, default=BillStatus.OPEN
+    )
+    inputs = models.JSONField(_("How it was worked out"), default=dict)
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+    region = models.ForeignKey(
+        "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope_region_path = "region"
+
+    class Meta:
+        verbose_name = _("Late fee charge")
+        verbose_name_plural = _("Late fee charges")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "bill"], name="latefee_once_per_allocation"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="latefee_positive"),
+            models.CheckConstraint(
+                condition=Q(paid_amount__gte=0) & Q(paid_amount__lte=F("amount")),
+                name="latefee_paid_within_amount",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["employer", "status"], name="latefee_employer_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.bill_id} {self.amount}"
+
+
+class LateFeeCollection(models.Model):
+    """Late-fee money collected (滞纳金收入): the part of a tax payment that paid a late-fee
+    charge, kept apart from contributions so that the fund ledger posts it as its own
+    revenue item."""
+
+    payment = models.ForeignKey(
+        TaxPayment, verbose_name=_("Payment"), on_delete=models.PROTECT,
+        related_name="late_fee_collections",
+    )  # fmt: skip
+    charge = models.ForeignKey(
+        LateFeeCharge, verbose_name=_("Late fee charge"), on_delete=models.PROTECT,
+        related_name="collections",
+    )  # fmt: skip
+    amount = money(_("Amount"))
+    region = models.ForeignKey(
+        "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope_region_path = "region"
+
+    class Meta:
+        verbose_name = _("Late fee collected")
+        verbose_name_plural = _("Late fee collected")
+        ordering = ["payment", "charge"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "charge"], name="latefee_collected_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="latefee_collected_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.charge_id}: {self.amount}"

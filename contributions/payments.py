@@ -17,15 +17,29 @@ Choices made here:
   bill and a back-payment) in id order. When the tax bureau names ``periods``, the
   bills of those periods are paid first, oldest first, then the rest, oldest first.
   A named period with no open bill names nothing: its money goes on to the rest.
-- **Late fee (滞纳金) on top.** For every allocation to a bill paid after its due date,
-  ``calc.late_fee`` on the amount allocated, from the day after the due date up to and
-  including the paid-on date, at the daily rates of ``contribution.late_fee_daily_rate``
-  in force on each day (every dated row, so 0.2 % before 2011-07-01, 0.05 % from then
-  on). The fee is recorded as owed on top of the contribution
-  (``PaymentAllocation.late_fee``, summed on ``TaxPayment.late_fee``); it is never
-  deducted from the amount, which goes to contributions in full. The fee on what is
-  still unpaid is computed when arrears or a statement are viewed, never stored.
-- **Credit.** What is left after every open bill is held as credit
+- **Late fee (滞纳金) on top, employers only** (社会保险法 art. 86 charges the employer
+  that does not pay on time; a flexible worker's or a top-up bill never bears one).
+  For every allocation to an employer's bill paid after its due date, ``calc.late_fee``
+  on the amount allocated, from the day after the due date up to and including the
+  paid-on date, at the daily rates of ``contribution.late_fee_daily_rate`` in force on
+  each day (every dated row, so 0.2 % before 2011-07-01, 0.05 % from then on). A
+  back-payment or base correction of an old month is due on that month's own due date
+  (``contributions.cases``), so its fee runs from there. **A paid-on date before the
+  bill's issue date** (``Bill.issued_on``: the run's release, the case's approval)
+  does not shorten the fee: the days are counted up to the issue date instead
+  (clamped, not refused: the money is real and the contributions are credited; only
+  the fee cannot be waived by an early date). The fee is recorded on the allocation
+  (``PaymentAllocation.late_fee``, summed on ``TaxPayment.late_fee``) and **billed**
+  as a ``LateFeeCharge`` owed apart from the contributions; it is never deducted from
+  the amount, which goes to contributions first. The fee on what is still unpaid is
+  computed when arrears or a statement are viewed, never stored.
+- **Late-fee money.** What is left of a payment after the payer's open contribution
+  bills pays the payer's open late-fee charges (those just billed included), oldest
+  due date first; each amount is a ``LateFeeCollection`` row (summed on
+  ``TaxPayment.late_fee_paid``), the collected late-fee money that the fund ledger
+  posts as its own revenue item, apart from contributions
+  (``contributions.selectors.late_fee_collected``).
+- **Credit.** What is left after every open bill and late-fee charge is held as credit
   (``TaxPayment.unallocated``); it is not applied to later bills by itself.
 - **Receipt numbers.** A receipt number is recorded once, whatever its case and
   surrounding spaces: it is stored trimmed and upper-case (``fza-1`` is ``FZA-1``) and
@@ -57,7 +71,14 @@ from django.utils.translation import gettext_lazy as _
 
 from contributions import calc
 from contributions.choices import BillStatus, RunStatus
-from contributions.models import Bill, ContributionLine, PaymentAllocation, TaxPayment
+from contributions.models import (
+    Bill,
+    ContributionLine,
+    LateFeeCharge,
+    LateFeeCollection,
+    PaymentAllocation,
+    TaxPayment,
+)
 from enrollment.models import Employer, InsuredPerson
 from pension import changelog, context
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -189,6 +210,28 @@ class LateFeeRates:
                 code="late_fee_rate_missing",
                 params={"date": due.isoformat()},
             ) from None
+
+    def bill_fee(self, bill: Bill, principal: Decimal, *, paid_on: date) -> calc.LateFee:
+        """The late fee on ``principal`` of ``bill`` paid on ``paid_on`` (see the module
+        docstring): none for a bill without an employer; counted at least up to the
+        bill's issue date."""
+        if bill.employer_id is None:  # flexible workers and top-ups: never a late fee
+            return calc.late_fee(principal, due=bill.due_date, paid_on=bill.due_date,
+                                 daily_rates=())  # fmt: skip
+        return self.fee(
+            principal,
+            due=bill.due_date,
+            paid_on=fee_counted_to(bill, paid_on),
+            region_code=bill.region_id,
+        )
+
+
+def fee_counted_to(bill: Bill, paid_on: date) -> date:
+    """The last day a late fee counts: the paid-on date, or the bill's issue date when
+    the payment claims a date before the bill existed (a fee cannot be waived so)."""
+    if bill.issued_on is not None and paid_on < bill.issued_on:
+        return bill.issued_on
+    return paid_on
 
 
 # --- recording a payment -----------------------------------------------------------------
@@ -404,14 +447,32 @@ def tax_payment_record(
     more, remaining = _allocate(remaining, rest)
     rates = LateFeeRates()
     kept = [
-        _Share(
-            bill,
-            allocated,
-            rates.fee(allocated, due=bill.due_date, paid_on=paid_on, region_code=bill.region_id),
-        )
+        _Share(bill, allocated, rates.bill_fee(bill, allocated, paid_on=paid_on))
         for bill, allocated in [*shares, *more]
         if allocated > 0
     ]
+    # late fees: the ones billed now and the payer's open ones, oldest due date first
+    open_charges = (
+        list(
+            LateFeeCharge.objects.select_for_update()
+            .filter(employer=employer, status__in=OPEN_STATUSES)
+            .order_by("pk")
+        )
+        if employer is not None
+        else []
+    )
+    new_charges = [share for share in kept if share.fee.fee > 0]
+    owed: list[tuple[tuple[date, int, int], object, Decimal]] = [
+        ((c.due_date, 0, c.pk), c, c.amount - c.paid_amount) for c in open_charges
+    ] + [((s.bill.due_date, 1, s.bill.pk), s, s.fee.fee) for s in new_charges]
+    owed.sort(key=lambda item: item[0])
+    collected: dict[int, Decimal] = {}  # id(charge or share) → amount collected
+    for _order, item, outstanding in owed:
+        take = min(outstanding, remaining)
+        if take <= 0:
+            break
+        collected[id(item)] = take
+        remaining -= take
 
     payment = TaxPayment(
         receipt_number=receipt_number,
@@ -422,6 +483,7 @@ def tax_payment_record(
         periods=named_text,
         unallocated=remaining,
         late_fee=sum((share.fee.fee for share in kept), ZERO),
+        late_fee_paid=sum(collected.values(), ZERO),
         api_client=client,
         region_id=payer.region_id,
     )
@@ -471,6 +533,9 @@ def tax_payment_record(
             for share in kept
         ]
     )
+    fees_logged = _bill_and_collect_late_fees(
+        payment, new_charges=new_charges, open_charges=open_charges, collected=collected
+    )
     with context.acting(api_client_id=client.pk):
         changelog.record(
             actor=None,
@@ -479,11 +544,93 @@ def tax_payment_record(
             after={
                 **changelog.snapshot(payment),
                 "allocations": logged,
+                "late_fees": fees_logged,
                 "late_fee_parameters": sorted(rates.references),
             },
             reason=f"tax receipt {receipt_number}",
         )
     return payment
+
+
+def _settle(charge: LateFeeCharge) -> None:
+    charge.status = (
+        BillStatus.PAID
+        if charge.paid_amount == charge.amount
+        else BillStatus.PARTIALLY_PAID
+        if charge.paid_amount > 0
+        else BillStatus.OPEN
+    )
+
+
+def _bill_and_collect_late_fees(
+    payment: TaxPayment,
+    *,
+    new_charges: Sequence[_Share],
+    open_charges: Sequence[LateFeeCharge],
+    collected: dict[int, Decimal],
+) -> list[dict]:
+    """Bill the late fees of ``new_charges`` (one ``LateFeeCharge`` per late allocation)
+    and record what the payment collected of them and of ``open_charges``."""
+    logged: list[dict] = []
+    collections: list[LateFeeCollection] = []
+    for share in new_charges:
+        fee = share.fee
+        charge = LateFeeCharge(
+            bill=share.bill,
+            payment=payment,
+            employer_id=share.bill.employer_id,
+            principal=share.amount,
+            due_date=share.bill.due_date,
+            counted_to=fee.paid_on,
+            days=fee.days,
+            amount=fee.fee,
+            paid_amount=collected.get(id(share), ZERO),
+            inputs={
+                "paid_on": payment.paid_on.isoformat(),
+                "issued_on": share.bill.issued_on.isoformat() if share.bill.issued_on else None,
+                "segments": [
+                    {
+                        "from": seg.first_day.isoformat(),
+                        "to": seg.last_day.isoformat(),
+                        "days": seg.days,
+                        "rate": str(seg.rate),
+                    }
+                    for seg in fee.segments
+                ],
+            },
+            region_id=share.bill.region_id,
+        )
+        _settle(charge)
+        charge.full_clean(exclude=["bill", "payment", "employer", "region"])
+        charge.save(force_insert=True)
+        if charge.paid_amount > 0:
+            collections.append(
+                LateFeeCollection(
+                    payment=payment,
+                    charge=charge,
+                    amount=charge.paid_amount,
+                    region_id=charge.region_id,
+                )
+            )
+        logged.append(
+            {"charge": charge.pk, "bill": share.bill.pk, "amount": charge.amount,
+             "collected": charge.paid_amount, "counted_to": charge.counted_to}
+        )  # fmt: skip
+    for charge in open_charges:
+        take = collected.get(id(charge), ZERO)
+        if take <= 0:
+            continue
+        charge.paid_amount += take
+        _settle(charge)
+        charge.save(update_fields=["paid_amount", "status"])
+        collections.append(
+            LateFeeCollection(
+                payment=payment, charge=charge, amount=take, region_id=charge.region_id
+            )
+        )
+        logged.append({"charge": charge.pk, "bill": charge.bill_id, "collected": take})
+    LateFeeCollection.objects.bulk_create(collections)
+    return logged
 
 
 def payment_allocations(payment: TaxPayment) -> QuerySet[PaymentAllocation]:
@@ -534,7 +681,7 @@ def with_late_fees(
     rates = rates or LateFeeRates()
     for bill in bills:
         outstanding = bill_outstanding(bill)
-        fee = rates.fee(outstanding, due=bill.due_date, paid_on=as_of, region_code=bill.region_id)
+        fee = rates.bill_fee(bill, outstanding, paid_on=as_of)
         yield ArrearsItem(bill, outstanding, fee.days, fee.fee, as_of)
 
 
@@ -583,7 +730,7 @@ class StatementPayment:
 
     @property
     def allocated(self) -> Decimal:
-        return self.payment.amount - self.payment.unallocated
+        return self.payment.amount - self.payment.unallocated - self.payment.late_fee_paid
 
 
 @dataclass(frozen=True)
@@ -600,6 +747,7 @@ class Statement:
     arrears: Decimal = ZERO  # outstanding whose due date has passed
     late_fee_due: Decimal = ZERO
     late_fee_charged: Decimal = ZERO
+    late_fee_collected: Decimal = ZERO  # late-fee money collected, apart from contributions
     credit: Decimal = ZERO  # overpayments held
     late_fee_parameters: tuple[str, ...] = field(default=())
 
@@ -630,9 +778,7 @@ def employer_statement(employer: Employer, *, as_of: date) -> Statement:
             outstanding = bill_outstanding(bill)
             if outstanding > 0 and bill.due_date < as_of:
                 arrears_total += outstanding
-                fee = rates.fee(
-                    outstanding, due=bill.due_date, paid_on=as_of, region_code=bill.region_id
-                )
+                fee = rates.bill_fee(bill, outstanding, paid_on=as_of)
                 fee_due += fee.fee
                 days = max(days, fee.days)
         months.append(
@@ -675,6 +821,7 @@ def employer_statement(employer: Employer, *, as_of: date) -> Statement:
         arrears=arrears_total,
         late_fee_due=sum((m.late_fee_due for m in months), ZERO),
         late_fee_charged=sum((p.payment.late_fee for p in payments), ZERO),
+        late_fee_collected=sum((p.payment.late_fee_paid for p in payments), ZERO),
         credit=sum((p.payment.unallocated for p in payments), ZERO),
         late_fee_parameters=tuple(sorted(rates.references)),
     )

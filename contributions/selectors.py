@@ -4,6 +4,9 @@ personal accounts, and a person's actual bases year by year."""
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Sum
+
+from contributions.models import LateFeeCollection
 
 _CREDITABLE_SQL = """
 WITH paid_bills AS MATERIALIZED (
@@ -191,3 +194,16 @@ def paid_line_ids(person_id: int) -> set[int]:
             [person_id],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+def late_fee_collected(*, region_prefix: str = "", paid_from=None, paid_to=None):
+    """Late-fee money collected (滞纳金收入), apart from contributions, by region: the
+    ``LateFeeCollection`` rows of payments whose paid-on date lies in [``paid_from``,
+    ``paid_to``], summed per region (``{"region_id": …, "amount": …}``). The fund
+    ledger posts it as its own revenue item (DESIGN §5.2, §5.5)."""
+    rows = LateFeeCollection.objects.filter(region__code__startswith=region_prefix)
+    if paid_from is not None:
+        rows = rows.filter(payment__paid_on__gte=paid_from)
+    if paid_to is not None:
+        rows = rows.filter(payment__paid_on__lte=paid_to)
+    return list(rows.values("region_id").annotate(amount=Sum("amount")).order_by("region_id"))

@@ -208,7 +208,12 @@ class PaymentResultSerializer(serializers.Serializer):
     periods = serializers.ListField(child=PeriodField())
     allocated = MoneyField(help_text=_("Allocated to open bills"))
     late_fee = MoneyField(help_text=_("Sum of the late fees, owed on top of the amount"))
-    credit_held = MoneyField(help_text=_("Left over after every open bill: held as credit"))
+    late_fee_collected = MoneyField(
+        help_text=_("Late fees collected from this payment, apart from contributions")
+    )
+    credit_held = MoneyField(
+        help_text=_("Left over after every open bill and late fee: held as credit")
+    )
     allocations = AllocationResultSerializer(many=True)
 
 

@@ -332,7 +332,15 @@ def _payment_result(payment: TaxPayment) -> dict:
             "outstanding_after": payments.bill_outstanding(allocation.bill),
             "status": allocation.bill.status,
             "due_date": allocation.bill.due_date,
-            "days_late": max(0, (payment.paid_on - allocation.bill.due_date).days),
+            "days_late": max(
+                0,
+                (
+                    payments.fee_counted_to(allocation.bill, payment.paid_on)
+                    - allocation.bill.due_date
+                ).days,
+            )
+            if allocation.bill.employer_id
+            else 0,
             "late_fee": allocation.late_fee,
         }
         for allocation in payments.payment_allocations(payment)
@@ -345,8 +353,9 @@ def _payment_result(payment: TaxPayment) -> dict:
         "amount": payment.amount,
         "paid_on": payment.paid_on,
         "periods": payment.periods,
-        "allocated": payment.amount - payment.unallocated,
+        "allocated": payment.amount - payment.unallocated - payment.late_fee_paid,
         "late_fee": payment.late_fee,
+        "late_fee_collected": payment.late_fee_paid,
         "credit_held": payment.unallocated,
         "allocations": allocations,
     }

@@ -114,16 +114,23 @@ def test_a_back_payment_across_2019_05_waits_for_approval_then_writes_lines_and_
     ]  # fmt: skip
     bills = Bill.objects.filter(case=request).order_by("period")
     today = timezone.localdate()
-    # one bill a period, due immediately: 1000 + 400 = 1400.00; 800 + 400 = 1200.00
+    # one bill a period, issued today but due on the month's own due date (the 15th of
+    # the month after it), so its late fee runs from there:
+    # 1000 + 400 = 1400.00; 800 + 400 = 1200.00
     assert [
-        (b.period, b.kind, b.employer_id, b.total, b.due_date, b.status, b.line_count)
+        (b.period, b.kind, b.employer_id, b.total, b.due_date, b.issued_on, b.status,
+         b.line_count)
         for b in bills
     ] == [
-        (Period(2019, 3), LineKind.BACK_PAYMENT, employer.pk, D("1400.00"), today, "open", 1),
-        (Period(2019, 4), LineKind.BACK_PAYMENT, employer.pk, D("1400.00"), today, "open", 1),
-        (Period(2019, 5), LineKind.BACK_PAYMENT, employer.pk, D("1200.00"), today, "open", 1),
-        (Period(2019, 6), LineKind.BACK_PAYMENT, employer.pk, D("1200.00"), today, "open", 1),
-    ]
+        (Period(2019, 3), LineKind.BACK_PAYMENT, employer.pk, D("1400.00"), date(2019, 4, 15),
+         today, "open", 1),
+        (Period(2019, 4), LineKind.BACK_PAYMENT, employer.pk, D("1400.00"), date(2019, 5, 15),
+         today, "open", 1),
+        (Period(2019, 5), LineKind.BACK_PAYMENT, employer.pk, D("1200.00"), date(2019, 6, 15),
+         today, "open", 1),
+        (Period(2019, 6), LineKind.BACK_PAYMENT, employer.pk, D("1200.00"), date(2019, 7, 15),
+         today, "open", 1),
+    ]  # fmt: skip
     assert written() == (before[0] + 4, before[1] + 4, before[2])
     # billed, not paid: the four months do not count yet (DESIGN §5.2)
     assert cases.contributed_months(low) == 0

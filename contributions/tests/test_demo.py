@@ -208,8 +208,12 @@ def test_payments_are_allocated_and_some_payers_are_in_arrears(history):
             daily_rates=LATE_RATES,
         )
         assert 5 <= fee.days <= 24 and allocation.late_fee == fee.fee
+        assert allocation.bill.employer_id is not None  # employers only
+        # billed as an open late-fee charge of the same amount
+        [charge] = allocation.bill.late_fee_charges.all()
+        assert (charge.amount, charge.days, charge.status) == (fee.fee, fee.days, "open")
     on_time = PaymentAllocation.objects.filter(late_fee=0).select_related("bill", "payment")
-    assert all(a.payment.paid_on <= a.bill.due_date for a in on_time)
+    assert all(a.payment.paid_on <= a.bill.due_date or a.bill.employer_id is None for a in on_time)
 
     # arrears: unpaid and partly paid bills of the last months only, with a late fee
     items = list(payments.arrears(region_prefix="14", as_of=today))
@@ -220,8 +224,9 @@ def test_payments_are_allocated_and_some_payers_are_in_arrears(history):
     assert any(i.bill.status == BillStatus.OPEN for i in items)
     assert any(i.bill.status == BillStatus.PARTIALLY_PAID for i in items)
     for item in items:
-        # 0.05 % a day on what is owed, from the day after the due date through today
-        days = (today - item.bill.due_date).days
+        # 0.05 % a day on what an employer owes, from the day after the due date through
+        # today; a flexible worker bears none
+        days = (today - item.bill.due_date).days if item.bill.employer_id else 0
         assert (item.days_late, item.late_fee) == (
             days,
             (item.outstanding * D("0.0005") * days).quantize(D("0.01")),

@@ -265,7 +265,8 @@ def test_a_payment_answers_with_its_allocation(client, tax, employer, bills):
     payment = TaxPayment.objects.get(receipt_number="SW-0001")
     # 15 000.00 paid 2025-03-05: 9 600.00 to 2025-01 (due 02-15: 13 + 5 = 18 days,
     # 9 600.00 × 0.0005 × 18 = 86.40); 5 400.00 to 2025-02 (due 03-15: on time),
-    # which still owes 10 000.00 − 5 400.00 = 4 600.00
+    # which still owes 10 000.00 − 5 400.00 = 4 600.00; nothing left to collect the
+    # 86.40 billed
     assert response.json() == {
         "payment_id": payment.pk,
         "receipt_number": "SW-0001",
@@ -276,6 +277,7 @@ def test_a_payment_answers_with_its_allocation(client, tax, employer, bills):
         "periods": [],
         "allocated": "15000.00",
         "late_fee": "86.40",
+        "late_fee_collected": "0.00",
         "credit_held": "0.00",
         "allocations": [
             {
