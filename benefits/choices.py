@@ -64,6 +64,8 @@ class PaymentStatus(models.TextChoices):
     # in a run whose bank files are written: sent, awaiting the bank's result
     PENDING = "pending", _("Awaiting the bank")
     HELD = "held", _("Held: no bank account")
+    # a held payment paid again by a later run once the account exists (a re-issue due)
+    REISSUED = "reissued", _("Re-issued once the account exists")
     PAID = "paid", _("Paid out")
     FAILED = "failed", _("Failed")
 

@@ -387,14 +387,66 @@ SELECT region, count(*)::int FROM (
 """
 
 
+# Held payments (no bank account when their run was calculated) of approved runs whose
+# payee now has an account on record: each becomes a re-issue due (source
+# ``payment:<id>``, to the account on record) that this run pays, and the held payment
+# is marked re-issued, in one statement. A live run only; idempotent by the source.
+_REISSUE_HELD_SQL = """
+WITH held AS (
+    UPDATE benefits_payrollpayment pay
+       SET status = %(reissued)s, failure_reason = %(note)s
+      FROM enrollment_insuredperson p, benefits_payrollrun r
+     WHERE pay.status = %(held)s AND pay.posted AND pay.amount > 0
+       AND pay.region_id LIKE %(prefix)s
+       AND p.id = pay.person_id AND p.bank_account <> ''
+       AND r.id = pay.run_id AND r.status = ANY(%(paid_statuses)s)
+    RETURNING pay.id, pay.person_id, pay.amount, pay.period, pay.run_id
+)
+INSERT INTO benefits_payrolldue
+    (person_id, determination_id, item, amount, from_month, to_month, months, source, reason,
+     details, payee_name, bank_name, bank_account, created_by_id, created_at, run_id)
+SELECT h.person_id, d.id, %(reissue)s, h.amount, h.period, h.period, 0, 'payment:' || h.id,
+       %(reason)s,
+       jsonb_build_object('payment', h.id, 'run', h.run_id, 'period', h.period, 'held', true),
+       '', '', '', NULL, now(), NULL
+  FROM held h
+  JOIN benefits_pensiondetermination d
+    ON d.person_id = h.person_id AND d.superseded_by_id IS NULL
+ON CONFLICT (source) DO NOTHING
+"""
+
+
+def _reissue_held(run: PayrollRun) -> int:
+    """Held payments whose payee now has a bank account become re-issue dues of ``run``
+    (a live run; a dry run only reads what is due)."""
+    if run.dry_run:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _REISSUE_HELD_SQL,
+            {
+                "prefix": run.region.scope_prefix + "%",
+                "held": str(PaymentStatus.HELD),
+                "reissued": str(PaymentStatus.REISSUED),
+                "paid_statuses": [str(s) for s in PAID_STATUSES],
+                "reissue": str(PayrollItem.REISSUE),
+                "note": f"re-issued by payroll run {run.pk}",
+                "reason": str(_("Re-issue of a payment held for lack of a bank account")),
+            },
+        )
+        return cursor.rowcount
+
+
 def _plan(run: PayrollRun) -> list[list[Any]]:
-    """The chunks (counties, with their head counts), once per run."""
+    """The chunks (counties, with their head counts), once per run; first, the held
+    payments that can now be paid become re-issue dues (``_reissue_held``)."""
+    reissued = _reissue_held(run)
     with connection.cursor() as cursor:
         cursor.execute(
             _PLAN_SQL, {**_sql_parameters(run, ""), "prefix": run.region.scope_prefix + "%"}
         )
         plan = [[code, count] for code, count in cursor.fetchall()]
-    run.parameters = {**run.parameters, "held": 0}
+    run.parameters = {**run.parameters, "held": 0, "held_reissued": reissued}
     return plan
 
 

@@ -520,3 +520,34 @@ def test_bank_files_write_a_name_like_a_formula_as_text(staff, county, world):
     assert line[2] == (hyperlink, "s")
     assert line[4] == (float(payment.amount), "n")  # the amount a number
     assert cells[-1][3][0] == rows[-1][3]  # the CSV's checksum, of the same rows
+
+
+def test_a_held_payment_is_reissued_once_the_account_exists(staff, county, world):
+    person = world["a"].person
+    account = person.bank_account
+    person.bank_account = ""
+    person.save(update_fields=["bank_account"])
+    november = run_for(staff, county, "2026-11")
+    held = PayrollPayment.objects.get(run=november, person=person)
+    # 3 200.00 pension + 50.00 adjustment = 3 250.00, held: no account
+    assert (held.status, held.amount) == (PaymentStatus.HELD, D("3250.00"))
+    payroll.payroll_run_approve(actor=staff["reviewer"], run=november)
+    bank.payroll_run_export(actor=staff["caseworker"], run=november)
+    # the account is entered again before December's run
+    person.bank_account = account
+    person.save(update_fields=["bank_account"])
+    december = run_for(staff, county, "2026-12")
+    held.refresh_from_db()
+    assert held.status == PaymentStatus.REISSUED
+    assert december.parameters["held_reissued"] == 1
+    # December pays A: 3 200.00 + 50.00 for December + the 3 250.00 re-issued
+    # = 6 500.00, to the account now on record, and sends it to the bank
+    assert lines_of(december)[("甲", PayrollItem.REISSUE)] == (0, D("3250.00"))
+    paid = PayrollPayment.objects.get(run=december, person=person)
+    assert (paid.amount, paid.bank_account, paid.status) == (
+        D("6500.00"), account, PaymentStatus.PENDING,
+    )  # fmt: skip
+    due = PayrollDue.objects.get(source=f"payment:{held.pk}")
+    assert (due.run_id, due.amount, due.item) == (december.pk, D("3250.00"), PayrollItem.REISSUE)
+    # one re-issue due for the held payment, whatever runs again
+    assert PayrollDue.objects.filter(source__startswith="payment:").count() == 1
