@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}", re.ASCII)
+
 
 class ChineseByDefaultMiddleware:
     """Simplified Chinese unless the user chose another language.
@@ -23,8 +27,11 @@ class ChineseByDefaultMiddleware:
 class RequestContextMiddleware:
     """Give every request an id and record its client address for the change log.
 
-    The id is taken from an ``X-Request-ID`` header (set by the proxy) or made here,
-    and returned in the response's ``X-Request-ID``.
+    The id is taken from an ``X-Request-ID`` header (set by the proxy) only when it
+    matches ``REQUEST_ID_PATTERN`` (8 to 64 letters, digits, ``-``, ``_`` or ``.``, as a
+    UUID or a proxy's id is); anything else (a line break, markup, a very long value)
+    is dropped and an id is made here. It is returned in the response's
+    ``X-Request-ID`` and recorded with every change-log row of the request.
     """
 
     def __init__(self, get_response):
@@ -33,7 +40,8 @@ class RequestContextMiddleware:
     def __call__(self, request):
         from pension.context import acting, new_request_id
 
-        request_id = (request.headers.get("X-Request-ID") or "")[:64] or new_request_id()
+        given = request.headers.get("X-Request-ID") or ""
+        request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else new_request_id()
         with acting(request_id=request_id, client_address=request.META.get("REMOTE_ADDR")):
             request.request_id = request_id
             response = self.get_response(request)

@@ -2,10 +2,11 @@
 the TOTP second factor (动态口令).
 
 - ``ThrottledAuthenticationForm`` counts failed sign-ins per user name
-  (case-insensitive) in the cache. After ``LOGIN_FAILURE_LIMIT`` failures in a row the
-  user name is locked for ``LOGIN_LOCKOUT_SECONDS``; while locked, even the right
+  (case-insensitive) and client address, per user name, and per address, in the cache
+  (see "failure counting" below for the growing delays); while locked, even the right
   password is refused. Wrong second-factor codes count towards the same lockout.
-  Every failure and every lockout is written to the change log.
+  Failures and lockouts of staff user names are written to the change log; failures
+  for unknown names, and attempts while locked, are only counted.
 - ``RequireSecondFactorMiddleware``: with ``REQUIRE_SECOND_FACTOR``, a signed-in user
   whose session is not OTP-verified reaches only the enrolment page (no confirmed TOTP
   device yet) or the verify page, sign-out, static files, ``/healthz``, ``/i18n/`` and
@@ -48,12 +49,30 @@ INVALID_LOGIN = _("The user name or password is wrong. Please try again.")
 LOCKED = _(
     "This user name is locked after too many failed sign-ins. Try again in %(minutes)s minute(s)."
 )
+ADDRESS_LOCKED = _(
+    "Too many failed sign-ins from this computer. Try again in %(minutes)s minute(s)."
+)
 WRONG_CODE = _("The code is wrong or has expired. Please try again.")
 CODE_FORMAT = _("Enter the six digits that the app shows.")
 THROTTLED = _("Too many wrong codes in a row. Wait a few seconds and try again.")
 
 
 # --- failure counting and lockout ----------------------------------------------------
+#
+# Three counters, each in the cache (Redis), kept for LOGIN_FAILURE_MEMORY_SECONDS after
+# the last failure:
+# - per user name and client address: from the LOGIN_FAILURE_LIMIT-th failure in a row
+#   the pair is locked for LOGIN_LOCKOUT_SECONDS, doubled at each further failure, at
+#   most LOGIN_LOCKOUT_MAX_SECONDS. Guessing from one address is slowed to nothing,
+#   while the user, from their own address, is not locked by it;
+# - per user name from every address: the same count, but a short delay (1 s doubled
+#   per failure, at most LOGIN_USER_DELAY_MAX_SECONDS): a guesser using many addresses
+#   gets one try per delay, and the user waits at most that long, never for ever;
+# - per client address, over every user name: from LOGIN_ADDRESS_FAILURE_LIMIT failures,
+#   locked like the pair (one address trying many names, known or not).
+# While locked, nothing is checked and nothing is counted towards the lock, so waiting
+# out the delay is the only way on. Failures for user names nobody has are counted (a
+# daily counter, ``sign_in_counters``), not written to the change log one by one.
 
 
 def normalise_username(username: str) -> str:
@@ -61,10 +80,61 @@ def normalise_username(username: str) -> str:
     return (username or "").strip().casefold()
 
 
-def _key(kind: str, username: str) -> str:
+def _key(kind: str, ident: str) -> str:
     # hashed: a user name may hold any character and be up to 150 long
-    digest = hashlib.sha256(normalise_username(username).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(ident.encode("utf-8")).hexdigest()
     return f"{_CACHE_PREFIX}:{kind}:{digest[:40]}"
+
+
+def _address(address: str | None) -> str:
+    """The client address: given, or the current request's (``pension.context``)."""
+    if address is not None:
+        return address
+    from pension.context import current
+
+    return current().client_address or ""
+
+
+def _idents(username: str, address: str) -> dict[str, str]:
+    name = normalise_username(username)
+    idents = {"pair": f"{name}\x00{address}", "user": name}
+    if address:
+        idents["address"] = address
+    return idents
+
+
+def _limits(kind: str) -> tuple[int, int, int]:
+    """(failures before the delay starts, first delay, longest delay) in seconds."""
+    if kind == "user":
+        return settings.LOGIN_FAILURE_LIMIT, 1, settings.LOGIN_USER_DELAY_MAX_SECONDS
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT if kind == "address" else (
+        settings.LOGIN_FAILURE_LIMIT
+    )  # fmt: skip
+    return limit, settings.LOGIN_LOCKOUT_SECONDS, settings.LOGIN_LOCKOUT_MAX_SECONDS
+
+
+def _incr(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        count = 1
+    cache.touch(key, timeout)
+    return count
+
+
+def _remaining(key: str) -> int:
+    until = cache.get(key)
+    return 0 if until is None else max(0, math.ceil(until - time.time()))
+
+
+def _is_staff_user_name(username: str) -> bool:
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    lookup = {f"{model.USERNAME_FIELD}__iexact": (username or "").strip()}
+    return model.objects.filter(**lookup).exists()
 
 
 def _log(action: str, username: str, reason: str) -> None:
@@ -78,56 +148,107 @@ def _log(action: str, username: str, reason: str) -> None:
     )
 
 
-def lock_remaining(username: str) -> int:
-    """Seconds the user name stays locked; 0 when it is not locked."""
-    until = cache.get(_key("locked", username))
-    if until is None:
-        return 0
-    return max(0, math.ceil(until - time.time()))
+def _count_today(what: str) -> None:
+    key = f"{_CACHE_PREFIX}:count:{what}:{time.strftime('%Y-%m-%d', time.gmtime())}"
+    _incr(key, 40 * 86400)
 
 
-def failure_count(username: str) -> int:
-    """Failed sign-ins in a row so far (reset by a success or by a lockout)."""
-    return int(cache.get(_key("failures", username)) or 0)
+def sign_in_counters(day: str | None = None) -> dict[str, int]:
+    """What is counted, not logged, on a day (UTC, ``YYYY-MM-DD``; today by default):
+    failed sign-ins for user names nobody has, and attempts refused while locked."""
+    day = day or time.strftime("%Y-%m-%d", time.gmtime())
+    return {
+        what: int(cache.get(f"{_CACHE_PREFIX}:count:{what}:{day}") or 0)
+        for what in ("unknown_user_name", "refused_while_locked")
+    }
 
 
-def register_failure(username: str, *, reason: str) -> int:
-    """Count one failed sign-in and log it; lock the user name at the limit.
+def lock_state(username: str, address: str | None = None) -> tuple[int, str]:
+    """Seconds the user name is locked from this address (0: not locked), and by what:
+    ``"address"`` when the address itself is locked, else ``"user"``."""
+    idents = _idents(username, _address(address))
+    by_address = _remaining(_key("address-locked", idents["address"])) if "address" in idents else 0
+    by_user = max(_remaining(_key(f"{kind}-locked", idents[kind])) for kind in ("pair", "user"))
+    if by_address > by_user:
+        return by_address, "address"
+    return by_user, "user"
 
-    Returns the seconds the user name is now locked for (0 when it is not locked).
-    The count lives as long as a lockout would, from the first failure of the series.
+
+def lock_remaining(username: str, address: str | None = None) -> int:
+    """Seconds the user name stays locked from this address; 0 when it is not locked."""
+    return lock_state(username, address)[0]
+
+
+def failure_count(username: str, address: str | None = None) -> int:
+    """Failed sign-ins in a row for the user name from this address."""
+    key = _key("failures", _idents(username, _address(address))["pair"])
+    return int(cache.get(key) or 0)
+
+
+def register_failure(username: str, *, reason: str, address: str | None = None) -> int:
+    """Count one failed sign-in, lock what reached its limit, and log it when the user
+    name is a staff user's (unknown names are only counted).
+
+    Returns the seconds the user name is now locked for from this address (0: not).
     """
-    limit = settings.LOGIN_FAILURE_LIMIT
-    lock_seconds = settings.LOGIN_LOCKOUT_SECONDS
-    key = _key("failures", username)
-    cache.add(key, 0, timeout=lock_seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=lock_seconds)
-        count = 1
-    _log(ChangeAction.LOGIN_FAILED, username, f"{reason} ({count} of {limit} in a row)")
-    if count < limit:
-        return 0
-    cache.delete(key)
-    # add, not set: of two concurrent failures only one locks and logs the lockout
-    if cache.add(_key("locked", username), time.time() + lock_seconds, timeout=lock_seconds):
-        _log(
-            ChangeAction.LOCKOUT,
-            username,
-            f"{count} failed sign-ins in a row; locked for {lock_seconds} seconds",
+    address = _address(address)
+    known = _is_staff_user_name(username)
+    counts: dict[str, int] = {}
+    locked: dict[str, int] = {}
+    for kind, ident in _idents(username, address).items():
+        limit, first, longest = _limits(kind)
+        counts[kind] = count = _incr(_key("failures", ident), settings.LOGIN_FAILURE_MEMORY_SECONDS)
+        if count >= limit:
+            delay = min(longest, first * 2 ** min(count - limit, 32))
+            cache.set(_key(f"{kind}-locked", ident), time.time() + delay, timeout=delay)
+            locked[kind] = delay
+    if known:
+        limit = settings.LOGIN_FAILURE_LIMIT
+        in_a_row = f"{reason} ({counts['pair']} of {limit} in a row)"
+        _log(ChangeAction.LOGIN_FAILED, username, in_a_row)
+        if "pair" in locked:
+            _log(
+                ChangeAction.LOCKOUT,
+                username,
+                f"{counts['pair']} failed sign-ins in a row; locked for {locked['pair']} seconds",
+            )
+    else:
+        _count_today("unknown_user_name")
+    if "address" in locked:
+        record(
+            actor=None,
+            action=ChangeAction.LOCKOUT,
+            object_type="pension.clientaddress",
+            object_id=address[:64],
+            object_repr=address[:200],
+            reason=f"{counts['address']} failed sign-ins from this address; "
+            f"locked for {locked['address']} seconds",
         )
-    return lock_remaining(username) or lock_seconds
+    return lock_remaining(username, address)
 
 
-def clear_failures(username: str) -> None:
-    """Forget the user name's failures and lift its lock (a success, or an unlock)."""
-    cache.delete_many([_key("failures", username), _key("locked", username)])
+def refuse_while_locked(username: str, address: str | None = None) -> ValidationError | None:
+    """The error for an attempt while locked (counted, not logged), or None."""
+    seconds, kind = lock_state(username, address)
+    if not seconds:
+        return None
+    _count_today("refused_while_locked")
+    return locked_error(seconds, by_address=kind == "address")
 
 
-def locked_error(seconds: int) -> ValidationError:
+def clear_failures(username: str, address: str | None = None) -> None:
+    """Forget the user name's failures and lift its locks, from this address and overall
+    (a success, or an unlock); an address's own count is left alone."""
+    idents = _idents(username, _address(address))
+    cache.delete_many(
+        [_key(k, idents[kind]) for kind in ("pair", "user") for k in ("failures", f"{kind}-locked")]
+    )
+
+
+def locked_error(seconds: int, *, by_address: bool = False) -> ValidationError:
     minutes = max(1, math.ceil(seconds / 60))
-    return ValidationError(LOCKED, code="locked", params={"minutes": minutes})
+    message = ADDRESS_LOCKED if by_address else LOCKED
+    return ValidationError(message, code="locked", params={"minutes": minutes})
 
 
 def locked_message(seconds: int) -> str:
@@ -148,10 +269,9 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         password = self.cleaned_data.get("password")
         if username is None or not password:
             return self.cleaned_data
-        remaining = lock_remaining(username)
-        if remaining:
-            _log(ChangeAction.LOGIN_FAILED, username, "refused: the user name is locked")
-            raise locked_error(remaining)
+        refusal = refuse_while_locked(username)
+        if refusal is not None:
+            raise refusal
         self.user_cache = authenticate(self.request, username=username, password=password)
         if self.user_cache is None:
             locked = register_failure(username, reason="wrong user name or password")
@@ -210,9 +330,9 @@ def check_second_factor(
     sign-in lockout; ``locked_seconds`` > 0 means the user name is now locked.
     """
     username = request.user.get_username()
-    remaining = lock_remaining(username)
-    if remaining:
-        return False, locked_error(remaining), remaining
+    refusal = refuse_while_locked(username)
+    if refusal is not None:
+        return False, refusal, lock_remaining(username)
     allowed, _data = device.verify_is_allowed()
     if not allowed:  # django-otp's delay after a wrong code: 1, 2, 4 … seconds
         locked = register_failure(username, reason="second-factor code refused: too soon")

@@ -184,10 +184,18 @@ OTP_TOTP_ISSUER = "养老保险省级统筹经办系统"
 # A user without a device enrols only through a one-time link an administrator issued
 # (pension/enrolment.py); production forces it on, the demo and the tests leave it off.
 SECOND_FACTOR_ENROL_NEEDS_LINK = env_bool("PENSION_ENROL_NEEDS_LINK", False)
-# Failed sign-ins: after LOGIN_FAILURE_LIMIT failures in a row the user name is locked
-# for LOGIN_LOCKOUT_SECONDS.
+# Failed sign-ins (pension/security.py): from LOGIN_FAILURE_LIMIT failures in a row a
+# user name is locked from that client address for LOGIN_LOCKOUT_SECONDS, doubled at each
+# further failure up to LOGIN_LOCKOUT_MAX_SECONDS; from every address it waits 1 s doubled
+# per failure, at most LOGIN_USER_DELAY_MAX_SECONDS; an address with
+# LOGIN_ADDRESS_FAILURE_LIMIT failures (any names) is locked like a user name. Counts
+# are forgotten LOGIN_FAILURE_MEMORY_SECONDS after the last failure.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
-LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "60"))
+LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", "3600"))
+LOGIN_USER_DELAY_MAX_SECONDS = int(os.environ.get("LOGIN_USER_DELAY_MAX_SECONDS", "60"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+LOGIN_FAILURE_MEMORY_SECONDS = int(os.environ.get("LOGIN_FAILURE_MEMORY_SECONDS", "86400"))
 AUTH_USER_MODEL = "pension.StaffUser"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

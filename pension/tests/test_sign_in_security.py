@@ -30,6 +30,8 @@ WRONG_EN = "The user name or password is wrong. Please try again."
 # LOGIN_LOCKOUT_SECONDS = 120 s → 2 minutes
 LOCKED_2_MIN = "This user name is locked after too many failed sign-ins. Try again in 2 minute(s)."
 WRONG_CODE = "The code is wrong or has expired. Please try again."
+HERE = "127.0.0.1"  # the test client's address
+THERE = "203.0.113.9"  # an attacker's
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +96,7 @@ def test_repeated_failures_lock_the_user_name_even_for_the_right_password(
         assert _errors(_sign_in(client, "caseworker", "nope")) == [WRONG_EN]
     third = _sign_in(client, "CaseWorker", "nope")  # case-insensitive: the same user name
     assert _errors(third) == [LOCKED_2_MIN]
-    assert 118 <= security.lock_remaining("caseworker") <= 120
+    assert 118 <= security.lock_remaining("caseworker", HERE) <= 120
 
     refused = _sign_in(client, "caseworker", demo_password)
 
@@ -106,8 +108,7 @@ def test_repeated_failures_lock_the_user_name_even_for_the_right_password(
         (ChangeAction.LOGIN_FAILED, "wrong user name or password (2 of 3 in a row)"),
         (ChangeAction.LOGIN_FAILED, "wrong user name or password (3 of 3 in a row)"),
         (ChangeAction.LOCKOUT, "3 failed sign-ins in a row; locked for 120 seconds"),
-        (ChangeAction.LOGIN_FAILED, "refused: the user name is locked"),
-    ]
+    ]  # the refusal while locked is counted, not logged
     assert ChangeLogEntry.objects.get(action=ChangeAction.LOCKOUT).object_repr == "CaseWorker"
     # another user name is not affected
     assert _sign_in(client, "reviewer", demo_password).status_code == 302
@@ -128,9 +129,9 @@ def test_the_lock_message_counts_whole_minutes(client, staff, settings):
 def test_sign_in_works_again_once_the_lock_has_expired(client, staff, demo_password):
     for _ in range(3):
         _sign_in(client, "caseworker", "nope")
-    assert security.lock_remaining("caseworker") > 0
+    assert security.lock_remaining("caseworker", HERE) > 0
 
-    security.clear_failures("caseworker")  # what the cache's expiry does after 120 s
+    security.clear_failures("caseworker", HERE)  # what the cache's expiry does after 120 s
 
     response = _sign_in(client, "caseworker", demo_password)
     assert response.status_code == 302
@@ -141,7 +142,7 @@ def test_sign_in_works_again_once_the_lock_has_expired(client, staff, demo_passw
 def test_a_success_resets_the_count(client, staff, demo_password):
     _sign_in(client, "caseworker", "nope")
     _sign_in(client, "caseworker", "nope")
-    assert security.failure_count("caseworker") == 2
+    assert security.failure_count("caseworker", HERE) == 2
 
     assert _sign_in(client, "caseworker", demo_password).status_code == 302
     assert security.failure_count("caseworker") == 0
@@ -150,21 +151,101 @@ def test_a_success_resets_the_count(client, staff, demo_password):
     # two more failures do not reach the limit of 3: the count started again
     _sign_in(client, "caseworker", "nope")
     _sign_in(client, "caseworker", "nope")
-    assert security.lock_remaining("caseworker") == 0
+    assert security.lock_remaining("caseworker", HERE) == 0
     assert _sign_in(client, "caseworker", demo_password).status_code == 302
     assert not ChangeLogEntry.objects.filter(action=ChangeAction.LOCKOUT).exists()
 
 
-def test_unknown_user_names_are_counted_too(client, demo_tiny):
+def test_unknown_user_names_are_counted_not_logged(client, demo_tiny):
+    logged = ChangeLogEntry.objects.count()
     for _ in range(3):
         _sign_in(client, "nobody-here", "nope")
-    assert security.lock_remaining("nobody-here") > 0
-    assert [action for action, _ in _log("nobody-here")] == [
-        ChangeAction.LOGIN_FAILED,
-        ChangeAction.LOGIN_FAILED,
-        ChangeAction.LOGIN_FAILED,
-        ChangeAction.LOCKOUT,
+    assert security.lock_remaining("nobody-here", HERE) > 0
+    assert ChangeLogEntry.objects.count() == logged  # no row per failure, no lockout row
+    assert security.sign_in_counters()["unknown_user_name"] == 3
+
+
+def _wait_out(username: str, address: str) -> None:
+    """What the cache's expiry does once the delay has passed (the counts stay)."""
+    name = security.normalise_username(username)
+    cache.delete_many(
+        [security._key("pair-locked", f"{name}\x00{address}"), security._key("user-locked", name)]
+    )
+
+
+def test_the_delay_doubles_with_each_further_failure(client, staff, settings):
+    settings.LOGIN_LOCKOUT_MAX_SECONDS = 400
+    for _ in range(3):
+        _sign_in(client, "caseworker", "nope")
+    # LOGIN_LOCKOUT_SECONDS = 120 at the 3rd failure; then 120 × 2 = 240; then 480,
+    # capped at 400
+    for expected in (120, 240, 400):
+        assert expected - 2 <= security.lock_remaining("caseworker", HERE) <= expected
+        _wait_out("caseworker", HERE)
+        _sign_in(client, "caseworker", "nope")
+    assert [r for a, r in _log("caseworker") if a == ChangeAction.LOCKOUT][-1] == (
+        "6 failed sign-ins in a row; locked for 400 seconds"
+    )
+
+
+def test_an_attacker_elsewhere_cannot_lock_the_user_out(client, staff, demo_password):
+    for attempt in range(6):  # from the attacker's address, waiting out each delay
+        client.post("/login/", {"username": "caseworker", "password": "x"}, REMOTE_ADDR=THERE)
+        if security.lock_remaining("caseworker", THERE) and attempt < 5:
+            _wait_out("caseworker", THERE)
+    # the attacker's address is locked for 120 × 2³ = 960 s; the user name from every
+    # address waits only 1 × 2³ = 8 s (at most LOGIN_USER_DELAY_MAX_SECONDS, 60)
+    assert security.lock_remaining("caseworker", THERE) >= 958
+    assert 0 < security.lock_remaining("caseworker", HERE) <= 8
+    name = security.normalise_username("caseworker")
+    cache.delete(security._key("user-locked", name))  # the 8 s have passed
+
+    response = _sign_in(client, "caseworker", demo_password)  # the user, from HERE
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(staff["caseworker"].pk)
+
+
+def test_one_address_trying_many_names_is_locked(client, staff, settings, demo_password):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 4
+    for name in ("a1", "b2", "c3", "d4"):
+        client.post("/login/", {"username": name, "password": "x"}, REMOTE_ADDR=THERE)
+
+    refused = client.post(
+        "/login/", {"username": "reviewer", "password": demo_password}, REMOTE_ADDR=THERE
+    )
+
+    assert _errors(refused) == [
+        "Too many failed sign-ins from this computer. Try again in 2 minute(s)."
     ]
+    lockouts = ChangeLogEntry.objects.filter(object_type="pension.clientaddress")
+    assert list(lockouts.values_list("object_id", "reason")) == [
+        (THERE, "4 failed sign-ins from this address; locked for 120 seconds")
+    ]
+    assert _sign_in(client, "reviewer", demo_password).status_code == 302  # from HERE
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("0f8a3c5e-7b1d-4e2a-9c6f-1a2b3c4d5e6f", True),
+        ("proxy.req_12345678", True),
+        ("short", False),
+        ("x" * 65, False),
+        ("<script>alert(1)</script>", False),
+        ("abcdefgh\nX-Injected: 1", False),
+        ("ａｂｃｄｅｆｇｈｉ", False),  # full-width letters
+    ],
+)
+def test_a_clients_request_id_is_kept_only_when_it_is_plain(client, demo_tiny, given, kept):
+    response = client.post(
+        "/login/", {"username": "nobody", "password": "x"}, HTTP_X_REQUEST_ID=given
+    )
+    returned = response["X-Request-ID"]
+    if kept:
+        assert returned == given
+    else:
+        assert returned != given and len(returned) == 32 and int(returned, 16) >= 0
 
 
 # --- the second factor -----------------------------------------------------------------
@@ -352,8 +433,7 @@ def test_wrong_codes_count_towards_the_lockout(client, staff, demo_password, two
         (ChangeAction.LOGIN_FAILED, "wrong second-factor code (2 of 3 in a row)"),
         (ChangeAction.LOGIN_FAILED, "wrong second-factor code (3 of 3 in a row)"),
         (ChangeAction.LOCKOUT, "3 failed sign-ins in a row; locked for 120 seconds"),
-        (ChangeAction.LOGIN_FAILED, "refused: the user name is locked"),
-    ]
+    ]  # the refusal while locked is counted, not logged
 
 
 def test_without_the_setting_nothing_asks_for_a_second_factor(client, staff):
@@ -401,10 +481,7 @@ def test_the_admin_sign_in_form_counts_towards_the_same_lockout(rf, staff, demo_
     refused = attempt(demo_password)
     assert not refused.is_valid()
     assert refused.non_field_errors() == [LOCKED_2_MIN]
-    assert [action for action, _ in _log("admin")][-2:] == [
-        ChangeAction.LOCKOUT,
-        ChangeAction.LOGIN_FAILED,
-    ]
+    assert [action for action, _ in _log("admin")][-1] == ChangeAction.LOCKOUT
     # and a non-staff user is refused as the admin site does
     security.clear_failures("caseworker")
     request = rf.post("/admin/login/")
