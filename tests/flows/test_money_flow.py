@@ -3,11 +3,11 @@ services and the real Celery worker, no factory standing in for an upstream row.
 
 Register two employers and three people → declare bases → assessment runs of 2026-10
 and 2026-11, calculated on the worker, approved and released → the tax bureau pulls
-them and posts payments through the REST API (employer A on time, employer B late, the
-flexible worker pays nothing) → crediting on the worker → the annual interest of 2025
-on the worker → two retirements determined from what was paid → the payroll of 2026-12
-on the worker → the bank file downloaded through the API → bank results through the
-API (one paid, one failed). At every step the control totals hold: assessed = paid +
+them and posts payments through the REST API (employer A on time, employer B late with
+its late fee, collected apart, the flexible worker pays nothing) → crediting on the
+worker → the annual interest of 2025 on the worker → two retirements determined from
+what was paid → the payroll of 2026-12 on the worker → the bank file downloaded through
+the API → bank results through the API (one paid, one failed). At every step the control totals hold: assessed = paid +
 outstanding; credited = the paid personal shares; each account's balance = the sum of
 its ledger; payroll total = bank file control total = bank results paid + failed.
 
@@ -70,8 +70,15 @@ from benefits.models import (
 )
 from contributions import assessment, bases
 from contributions.choices import BaseBasis, BillStatus, RunStatus
-from contributions.models import AssessmentRun, Bill, ContributionLine, PaymentAllocation
+from contributions.models import (
+    AssessmentRun,
+    Bill,
+    ContributionLine,
+    LateFeeCharge,
+    PaymentAllocation,
+)
 from contributions.payments import bill_outstanding
+from contributions.selectors import late_fee_collected
 from enrollment import services as enrollment
 from enrollment.choices import EmployerKind, PersonCategory
 from enrollment.tests.helpers import credit_code
@@ -261,13 +268,15 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
     assert (paid_a["allocated"], paid_a["late_fee"], paid_a["credit_held"]) == (
         "1697.52", "0.00", "0.00",
     )  # fmt: skip
-    # B pays both months today: 2026-10 was due 2026-11-15, so late by the days since
-    # (20 on 2026-12-05: 2546.28 × 0.0005 × 20 = 25.4628 → 25.46); 2026-11 on time
+    # B pays both months today, and the late fee: 2026-10 was due 2026-11-15, so late by
+    # the days since (20 on 2026-12-05: 2546.28 × 0.0005 × 20 = 25.4628 → 25.46);
+    # 2026-11 on time. The contributions are paid first (5092.56), the rest pays the fee
+    # billed, collected apart from the contributions
     days_late = (today - date(2026, 11, 15)).days
     fee_b = _fen(D("2546.28") * FEE_RATE * days_late)
     paid_b = _pay(
         client, tax_key, receipt_number="SW-FLOW-B-1", credit_code=b.credit_code,
-        amount="5092.56", paid_on=today.isoformat(),
+        amount=str(D("5092.56") + fee_b), paid_on=today.isoformat(),
     )  # fmt: skip
     assert [
         (x["period"], x["amount"], x["status"], x["days_late"], x["late_fee"])
@@ -276,7 +285,14 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
         ("2026-10", "2546.28", "paid", days_late, str(fee_b)),
         ("2026-11", "2546.28", "paid", 0, "0.00"),
     ]
-    assert (paid_b["allocated"], paid_b["late_fee"]) == ("5092.56", str(fee_b))
+    assert (
+        paid_b["allocated"], paid_b["late_fee"], paid_b["late_fee_collected"],
+        paid_b["credit_held"],
+    ) == ("5092.56", str(fee_b), str(fee_b), "0.00")  # fmt: skip
+    charge = LateFeeCharge.objects.get(employer=b)
+    assert (charge.amount, charge.paid_amount, charge.days) == (fee_b, fee_b, days_late)
+    assert late_fee_collected(region_prefix=COUNTY) == [{"region_id": COUNTY, "amount": fee_b}]
+    assert not LateFeeCharge.objects.exclude(employer=b).exists()  # A on time, 赵丙 none
     # 赵丙 pays nothing: 848.80 + 848.80 = 1697.60 outstanding
     assert _assessed_is_paid_plus_outstanding() == (D("8487.68"), D("6790.08"), D("1697.60"))
     still_open = _all(client, tax_key, TAX + "assessments/", region=COUNTY)
@@ -461,7 +477,7 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
     assert reissue.amount == D("2509.85") and reissue.run_id is None
 
 
-# --- what the chain must also hold, defects being fixed elsewhere (issue 12) -------------
+# --- what the chain must also hold for the worker who does not pay (issue 12) ---------
 
 
 @pytest.fixture
@@ -504,11 +520,6 @@ def test_unpaid_months_do_not_count_towards_the_minimum(unpaid_flexible_worker):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 'Late fees as the law says': a flexible worker is charged a late fee "
-    "(Social Insurance Law art. 86 charges employers only; branch 'moneyout' fixes it)",
-)
 def test_a_flexible_worker_owes_no_late_fee(unpaid_flexible_worker, staff, client):
     _tax, key = keys.api_client_create(
         actor=staff["admin"], name="太原税务", kind="tax", region=Region.objects.get(code=CITY),
