@@ -7,9 +7,10 @@ them and posts payments through the REST API (employer A on time, employer B lat
 its late fee, collected apart, the flexible worker pays nothing) → crediting on the
 worker → the annual interest of 2025 on the worker → two retirements determined from
 what was paid → the payroll of 2026-12 on the worker → the bank file downloaded through
-the API → bank results through the API (one paid, one failed). At every step the control totals hold: assessed = paid +
-outstanding; credited = the paid personal shares; each account's balance = the sum of
-its ledger; payroll total = bank file control total = bank results paid + failed.
+the API → bank results through the API (one paid, one failed). At every step the
+control totals hold: assessed = paid + outstanding; credited = the paid personal
+shares; each account's balance = the sum of its ledger; payroll total = bank file
+control total = bank results paid + failed.
 
 The dates are the session's: bills are issued today (a tax payment cannot predate its
 bill's issue without being counted late to it), so the payments are dated today and
