@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import EmployerKind, EmployerStatus, PersonCategory, PersonStatus
 from enrollment.models import Employer, InsuredPerson
-from pension.filtersets import RegionFilter, UpperCaseCharFilter
+from pension.filtersets import MomentFilter, RegionFilter, UpperCaseCharFilter
 
 UPDATED_SINCE_HELP = _(
     "Changed at or after this moment, in ISO 8601 (2026-01-31T08:00:00+08:00; "
@@ -30,7 +30,7 @@ class InsuredPersonFilterSet(django_filters.FilterSet):
         label=_("Status"), choices=PersonStatus.choices, empty_label=_("All")
     )
     region = RegionFilter()
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = MomentFilter(
         label=_("Updated since"),
         field_name="updated_at",
         lookup_expr="gte",
@@ -60,7 +60,7 @@ class EmployerFilterSet(django_filters.FilterSet):
         label=_("Status"), choices=EmployerStatus.choices, empty_label=_("All")
     )
     region = RegionFilter()
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = MomentFilter(
         label=_("Updated since"),
         field_name="updated_at",
         lookup_expr="gte",

@@ -4,10 +4,14 @@ its prefix), the contribution-month filter and the upper-case exact match."""
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from pension.approvals import operation_choices
@@ -75,6 +79,39 @@ class PeriodFilter(django_filters.Filter):
         kwargs.setdefault("label", _("Period"))
         kwargs.setdefault("help_text", PERIOD_HELP)
         super().__init__(*args, **kwargs)
+
+
+# the UTC offsets in use run from −12:00 to +14:00; PostgreSQL refuses beyond ±15:59
+MAX_UTC_OFFSET = timedelta(hours=14)
+ERROR_MOMENT = _(
+    "Give a moment in ISO 8601 with a time zone offset between -14:00 and +14:00 "
+    "(2026-01-31T08:00:00+08:00)."
+)
+
+
+class MomentField(IsoDateTimeField):
+    """An ISO 8601 moment, in UTC once read; an offset beyond ±14:00, or a moment that
+    does not exist in UTC (year 1 at +14:00), is a form error, never a database error."""
+
+    default_error_messages = {"invalid": ERROR_MOMENT}
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """``updated_since`` and the like: an ISO 8601 moment (``MomentField``)."""
+
+    field_class = MomentField
 
 
 class UpperCaseCharFilter(django_filters.CharFilter):

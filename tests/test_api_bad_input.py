@@ -190,6 +190,11 @@ def test_an_id_that_is_not_an_id_or_a_nul_in_the_path_is_404(client, system, url
     "value",
     [
         "2026-01-31T08:00:00+25:00",  # an offset of 25 hours does not exist
+        "2026-01-31T08:00:00+22:01",  # Python reads it; PostgreSQL refused it (a 500)
+        "0279-10-19T05:18:37.6087+22:01",  # what schemathesis found
+        "2026-01-31T08:00:00+15:00",
+        "0001-01-01T00:00:00+14:00",  # no such moment in UTC
+        "0001-01-01T00:00:00",  # nor in Beijing time
         "2026-01-31T08:00:00+99:99",
         "2026-01-31T08:00:00-24:00",
         "2026-02-30T08:00:00+08:00",
@@ -206,7 +211,7 @@ def test_updated_since_that_is_no_moment_is_400(client, system, url, value):
 
 @pytest.mark.parametrize("url", LISTS[:2])
 def test_updated_since_at_the_ends_of_time_is_no_500(client, system, url):
-    for value in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):
+    for value in ("9999-12-31T23:59:59-12:00", "0001-01-02T00:00:00+14:00"):
         response = client.get(url, {"updated_since": value}, **_auth(system[1]))
         assert response.status_code in (200, 400), value
 

@@ -81,7 +81,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
 ):
     from pension.demo import load_demo
 
-    load_demo(scale="tiny", log=lambda message: None, history_years=0)
+    load_demo(scale="tiny", log=lambda message: None, history_years=1)
     from pension.models import StaffUser
 
     admin = StaffUser.objects.get(username="admin")

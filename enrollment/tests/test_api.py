@@ -317,7 +317,12 @@ def test_invalid_filters_are_refused_with_400(client, people, reader):
         PERSONS, data={"updated_since": "yesterday"}, **_auth(reader[1])
     )
     assert response.status_code == 400
-    assert response.json()["error"]["details"] == {"updated_since": ["Enter a valid date/time."]}
+    assert response.json()["error"]["details"] == {
+        "updated_since": [
+            "Give a moment in ISO 8601 with a time zone offset between -14:00 and +14:00 "
+            "(2026-01-31T08:00:00+08:00)."
+        ]
+    }
     response = client.get(PERSONS, data={"region": "14x"}, **_auth(reader[1]))
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "region_code"
