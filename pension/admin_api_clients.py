@@ -43,7 +43,8 @@ class ApiClientAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active", "region__level")
     search_fields = ("name", "key_prefix", "region__name")
     raw_id_fields = ("region",)
-    fields = ("name", "kind", "region", "bank_name", "scopes", "key_prefix", "key_hash",
+    fields = ("name", "kind", "region", "bank_name", "scopes", "expires_at", "key_prefix",
+              "key_hash",
               "is_active", "created_at", "created_by", "rotated_at", "revoked_at",
               "last_used_at")  # fmt: skip
     readonly_fields = ("key_prefix", "key_hash", "is_active", "created_at", "created_by",
@@ -63,6 +64,7 @@ class ApiClientAdmin(admin.ModelAdmin):
                 region=obj.region,
                 scopes=obj.scopes,
                 bank_name=obj.bank_name,
+                expires_at=obj.expires_at,
             )
             return
         client, key = keys.api_client_create(
@@ -72,6 +74,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             region=obj.region,
             scopes=obj.scopes,
             bank_name=obj.bank_name,
+            expires_at=obj.expires_at,
         )
         # the admin goes on with ``obj`` (its history and redirect): make it the saved row
         for field in ApiClient._meta.concrete_fields:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from pension import approval_views, import_views, views
 from pension.api.views import api_not_found
@@ -15,7 +15,8 @@ api_v1 = [
     path("budget/", include("budget.api.urls")),
     path("audit/", include("audit.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # the split view serves its settings as a script file: no inline script (CSP)
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # last: any other address under /api/v1/ (ending in a slash) is a JSON 404
     re_path(r"^.*/$", api_not_found),
 ]

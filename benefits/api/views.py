@@ -203,6 +203,7 @@ class _ErrorsAsJson(BaseContentNegotiation):
 
 
 class BankFileContentView(APIView):
+    throttle_scope = "bank"  # per-client rate (REST_FRAMEWORK throttle rates)
     permission_classes = [HasScope]
     required_scopes = {"GET": READ_SCOPE}
     content_negotiation_class = _ErrorsAsJson
@@ -264,6 +265,8 @@ def _body_digest(data: dict[str, Any]) -> str:
 
 class BankResultViewSet(viewsets.GenericViewSet):
     """The banks' results for the payments of a payroll run (银行回盘)."""
+
+    throttle_scope = "bank"  # per-client rate (REST_FRAMEWORK throttle rates)
 
     permission_classes = [HasScope]
     required_scopes = {"POST": BANK_RESULTS_SCOPE}

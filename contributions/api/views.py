@@ -190,6 +190,8 @@ def _refuse_region_outside(request: Request) -> None:
 class _TaxExportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Rows of the calling system's region, filtered, by cursor."""
 
+    throttle_scope = "export"  # per-client rate (REST_FRAMEWORK throttle rates)
+
     permission_classes = [HasScope]
     required_scopes = {"GET": READ_SCOPE}
     filter_backends = [DjangoFilterBackend]

@@ -70,6 +70,8 @@ _NOT_FOUND = OpenApiResponse(description="No such record in the calling system's
 class _SystemExportViewSet(viewsets.ReadOnlyModelViewSet):
     """Rows of the calling system's region, filtered, by cursor."""
 
+    throttle_scope = "export"  # per-client rate (REST_FRAMEWORK throttle rates)
+
     permission_classes = [HasScope]
     required_scopes = {"GET": READ_SCOPE}
     filter_backends = [DjangoFilterBackend]

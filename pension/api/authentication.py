@@ -18,13 +18,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 
 from pension import context
 from pension.api import schema  # noqa: F401  (registers the OpenAPI scheme)
@@ -39,7 +46,50 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 ERROR_MALFORMED = _("The Authorization header must read 'Api-Key <prefix>.<secret>'.")
 ERROR_INVALID = _("The API key is not valid.")
 ERROR_REVOKED = _("The API key has been revoked.")
+ERROR_EXPIRED = _(
+    "The API key expired on %(when)s. Ask the province's administrator for a new key."
+)
 _DUMMY_HASH = hash_key("no-such-client.")
+
+
+class VerifiedSessionAuthentication(SessionAuthentication):
+    """Staff through their session, only once fully signed in: where the second factor
+    is required (``REQUIRE_SECOND_FACTOR``, always in production), a session signed in
+    with the password alone is not a principal here (the pages' middleware lets
+    ``/api/`` through, so this is where the API, its schema and docs pages check it)."""
+
+    def authenticate(self, request: Request):
+        result = super().authenticate(request)
+        if result is None or not settings.REQUIRE_SECOND_FACTOR:
+            return result
+        is_verified = getattr(result[0], "is_verified", None)
+        return result if is_verified is not None and is_verified() else None
+
+
+class ApiClientRateThrottle(SimpleRateThrottle):
+    """Rate limit per API client and scope (DRF throttling): a view's ``throttle_scope``
+    (default ``"api"``) names its rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``;
+    each client has its own count per scope, in Redis. Over it: 429 ``throttled`` in
+    the error envelope, with ``Retry-After``. Staff sessions are not limited here."""
+
+    scope = "api"
+
+    def __init__(self) -> None:  # the rate depends on the view: set in allow_request
+        pass
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request: Request, view) -> bool:
+        if not isinstance(request.auth, ApiClient):
+            return True
+        self.scope = getattr(view, "throttle_scope", None) or "api"
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request: Request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -70,6 +120,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         request._request._api_client = client
         if not client.is_active or client.revoked_at is not None:
             raise AuthenticationFailed(ERROR_REVOKED, code="api_key_revoked")
+        if client.expires_at is not None and client.expires_at <= timezone.now():
+            when = timezone.localtime(client.expires_at).strftime("%Y-%m-%d %H:%M")
+            raise AuthenticationFailed(str(ERROR_EXPIRED) % {"when": when}, code="api_key_expired")
         self._touch(client)
         # see the module docstring: reset by the middlewares' acting() at the end
         context._current.set(replace(context.current(), api_client_id=client.pk))

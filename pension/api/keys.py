@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -56,6 +57,10 @@ def _new_key() -> tuple[str, str]:
             return prefix, f"{prefix}{SEPARATOR}{secrets.token_urlsafe(32)}"
 
 
+# ``api_client_update(expires_at=UNCHANGED)``: the expiry stays as it is
+UNCHANGED = object()
+
+
 def _loggable(client: ApiClient) -> dict:
     """The client as the change log shows it: the key's hash is never written."""
     values = changelog.snapshot(client)
@@ -87,6 +92,7 @@ def api_client_create(
     region: Region,
     scopes: Iterable[str],
     bank_name: str = "",
+    expires_at: datetime | None = None,
 ) -> tuple[ApiClient, str]:
     """Register an external system; returns it and its key, which is shown only now.
     A bank's system names its bank (``bank_name``): it then sees only that bank's files."""
@@ -96,6 +102,7 @@ def api_client_create(
         kind=kind,
         region=region,
         bank_name=bank_name.strip(),
+        expires_at=expires_at,
         scopes=_normalised_scopes(scopes),
         key_prefix=prefix,
         key_hash=hash_key(key),
@@ -122,6 +129,7 @@ def api_client_update(
     region: Region,
     scopes: Iterable[str],
     bank_name: str | None = None,
+    expires_at: datetime | object | None = UNCHANGED,
 ) -> ApiClient:
     """Change a system's name, kind, region, scopes or bank (``None``: the bank stays);
     its key stays as it is."""
@@ -131,8 +139,12 @@ def api_client_update(
     locked.scopes = _normalised_scopes(scopes)
     if bank_name is not None:
         locked.bank_name = bank_name.strip()
+    if expires_at is not UNCHANGED:
+        locked.expires_at = expires_at
     _full_clean(locked)
-    mark_logged(locked).save(update_fields=["name", "kind", "region", "scopes", "bank_name"])
+    mark_logged(locked).save(
+        update_fields=["name", "kind", "region", "scopes", "bank_name", "expires_at"]
+    )
     changelog.record(
         actor=actor,
         action=ChangeAction.UPDATE,

@@ -49,7 +49,14 @@ _BODY_400 = (
 )
 _BODY_413 = "`body_too_large`: the body is larger than `API_MAX_BODY_BYTES`."
 _NOT_FOUND_404 = "`not_found`: no such record in the calling system's region."
-_UNAUTHENTICATED_401 = "No API key, or a key that is not valid or revoked."
+_UNAUTHENTICATED_401 = (
+    "No API key, or a key that is not valid, revoked (`api_key_revoked`) or expired "
+    "(`api_key_expired`)."
+)
+_THROTTLED_429 = (
+    "`throttled`: the calling system's rate for this endpoint's scope is used up; "
+    "`Retry-After` says how many seconds to wait."
+)
 _REFUSED_403 = "`scope_missing`, `api_key_required` (a staff session), `method_not_open`."
 
 
@@ -107,6 +114,7 @@ def document_errors(result: dict, generator, request, public) -> dict:
             names = {(p.get("in"), p.get("name")) for p in parameters}
             _add(responses, "401", _UNAUTHENTICATED_401)
             _add(responses, "403", _REFUSED_403)
+            _add(responses, "429", _THROTTLED_429)
             if ("query", "cursor") in names:  # a list: its filters and its cursor
                 _add(responses, "400", _FILTER_400)
                 _add(responses, "400", _CURSOR_400, code="invalid_cursor")

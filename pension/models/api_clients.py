@@ -58,6 +58,11 @@ class ApiClient(models.Model):
     rotated_at = models.DateTimeField(_("Rotated at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("Revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("Last used at"), null=True, blank=True)
+    # optional: from this moment the key is refused (401 api_key_expired); empty: no expiry
+    expires_at = models.DateTimeField(
+        _("Key expires at"), null=True, blank=True,
+        help_text=_("Empty: the key does not expire. From this moment calls are refused."),
+    )  # fmt: skip
 
     scope_region_path = "region"
 

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pension.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "pension.middleware.ChineseByDefaultMiddleware",
@@ -91,6 +92,25 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Content-Security-Policy (pension.middleware): scripts from this site only (htmx,
+# static/js, the vendored ECharts and Swagger UI), never inline or eval'd; styles from
+# this site, plus inline style attributes (Django admin and Swagger UI set some; a
+# style cannot run code); images also as data: URLs (Swagger UI, the TOTP QR code).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 ROOT_URLCONF = "pension.urls"
 WSGI_APPLICATION = "pension.wsgi.application"
@@ -262,8 +282,16 @@ REST_FRAMEWORK = {
     # API keys first: DRF answers 401 with "WWW-Authenticate: Api-Key" from the first class
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "pension.api.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "pension.api.authentication.VerifiedSessionAuthentication",
     ],
+    # per API client and scope (pension.api.authentication.ApiClientRateThrottle); a
+    # view names its scope with ``throttle_scope``; API_RATE_<SCOPE> overrides a rate
+    "DEFAULT_THROTTLE_CLASSES": ["pension.api.authentication.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api": os.environ.get("API_RATE_API", "600/minute"),
+        "export": os.environ.get("API_RATE_EXPORT", "120/minute"),
+        "bank": os.environ.get("API_RATE_BANK", "60/minute"),
+    },
     "EXCEPTION_HANDLER": "pension.api.exceptions.exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -26,3 +26,11 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# API rate limits high enough for the suite (schemathesis sends about 1 100 requests a
+# minute with one key); the throttling tests set their own low rates
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"api": "100000/minute", "export": "100000/minute",
+                               "bank": "100000/minute"},
+}  # fmt: skip

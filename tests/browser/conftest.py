@@ -47,8 +47,19 @@ def page(browser, live_server):
     context = browser.new_context(locale="en-US", base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # the Content-Security-Policy must not block anything a page needs: every test
+    # fails on a blocked script, style or image, and on a script error
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
     yield page
     context.close()
+    assert not problems, problems
 
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
