@@ -49,6 +49,7 @@ from accounts.services import (
     locked_account,
     pension_account_open,
 )
+from contributions import transferred
 from contributions.selectors import contribution_bases_by_year
 from pension import approvals, changelog
 from pension.errors import Conflict, InvalidInput
@@ -94,6 +95,7 @@ ERROR_ALREADY_REVERSED = _("This entry is reversed already.")
 
 POOLED_LINE = _("%(year)s: %(months)s months, bases %(bases)s → %(amount)s")
 INTEREST_LINE = _("%(year)s: %(months)s months at %(rate)s → %(to_post)s")
+HISTORY_LINE = _("%(first)s–%(last)s: %(months)s months, base %(base)s, index %(index)s")
 
 FIELD_LABELS = {
     "account_amount": _("Account amount"),
@@ -111,6 +113,8 @@ FIELD_LABELS = {
     "interest_lines": _("Interest by year"),
     "entry": _("Entry reversed"),
     "period": _("Month"),
+    "history": _("Months contributed there"),
+    "history_months": _("Months transferred in"),
 }
 
 
@@ -394,9 +398,14 @@ def transfer_in_request(
     reason: str,
     attachments: Iterable = (),
     today: date | None = None,
+    history: str | Iterable[dict[str, Any]] = (),
 ) -> ApprovalRequest:
     """Propose recording a transfer in from another province: the account amount its
-    certificate states, and the pooled amount for the fund."""
+    certificate states, the pooled amount for the fund, and the months contributed
+    there (``history``: spans of months with their monthly base and the index that
+    province recorded, as text lines "2015-01 2016-06 5000.00 0.9321" or dicts), which
+    count in the months contributed and in N and Z once approved
+    (``contributions.transferred``, 国办发〔2009〕66号)."""
     reason = _reason(reason)
     other_province = (other_province or "").strip()
     certificate_number = (certificate_number or "").strip()
@@ -410,6 +419,9 @@ def transfer_in_request(
     if existing is not None:
         _movable(existing)
     _certificate_free(TransferDirection.IN, certificate_number)
+    if isinstance(history, str):
+        history = transferred.parse_history_text(history)
+    spans = transferred.history_check(person=person, spans=history)
     period = Period.from_date(_today(today))
     total = account_amount + pooled_amount
     return approvals.approval_request_create(
@@ -426,6 +438,8 @@ def transfer_in_request(
             "account_amount": str(account_amount),
             "pooled_amount": str(pooled_amount),
             "total": str(total),
+            "history": spans,
+            "history_months": sum(span["months"] for span in spans),
         },
         target=person,
         amount=total,
@@ -475,8 +489,20 @@ def _apply_transfer_in(request: ApprovalRequest, checker: StaffUser) -> dict:
     )
     transfer.full_clean(exclude=["account", "case", "lines"])
     transfer.save()
+    months = transferred.transferred_months_record(
+        actor=checker,
+        person=person,
+        request=request,
+        from_province=payload["other_province"],
+        spans=payload.get("history", []),
+    )
     _record(checker, request, account, {"transfer": transfer.pk, "total": transfer.total})
-    return {"transfer": transfer.pk, "account": account.pk, "account_amount": amount}
+    return {
+        "transfer": transfer.pk,
+        "account": account.pk,
+        "account_amount": amount,
+        "history_months": months,
+    }
 
 
 # --- settlement (个人账户一次性支付) ---------------------------------------------------
@@ -623,6 +649,8 @@ def _show(field: str, value: Any) -> str:
         return "；".join(str(POOLED_LINE) % x for x in value)
     if field == "interest_lines":
         return "；".join(str(INTEREST_LINE) % x for x in value)
+    if field == "history":
+        return "；".join(str(HISTORY_LINE) % x for x in value) or "—"
     if isinstance(value, list | tuple):
         return "、".join(str(v) for v in value)
     return str(value)

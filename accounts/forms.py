@@ -20,12 +20,22 @@ class TransferOutForm(CaseForm):
 class TransferInForm(TransferOutForm):
     account_amount = forms.DecimalField(label=_("Account amount"), **MONEY)
     pooled_amount = forms.DecimalField(label=_("Pooled-fund amount"), **MONEY)
+    history = forms.CharField(
+        label=_("Months contributed there"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "From the certificate, one line a span: first month, last month, monthly base, "
+            "index (e.g. 2015-01 2016-06 5000.00 0.9321)."
+        ),
+    )
 
     field_order = [
         "other_province",
         "certificate_number",
         "account_amount",
         "pooled_amount",
+        "history",
         "reason",
         "attachment",
     ]

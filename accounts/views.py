@@ -201,6 +201,7 @@ def transfer_in(request: HttpRequest, person_pk: int) -> HttpResponse:
                 certificate_number=data["certificate_number"],
                 account_amount=data["account_amount"],
                 pooled_amount=data["pooled_amount"],
+                history=data["history"],
                 reason=data["reason"],
                 attachments=[data["attachment"]],
             )

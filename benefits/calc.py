@@ -264,6 +264,10 @@ class YearContribution:
     year: int
     months: int  # 1..12
     base_total: Decimal  # Σ monthly bases of those months
+    # months transferred in from another province (国办发〔2009〕66号): Σ of the monthly
+    # indices that province recorded; the year's index is then index_total ÷ months,
+    # not this province's average wage
+    index_total: Decimal | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.year, bool) or not isinstance(self.year, int):
@@ -273,6 +277,13 @@ class YearContribution:
             raise ValueError(f"months of {self.year} must be 1 to 12: {months}")
         base = _amount(f"base_total of {self.year}", self.base_total, whole_fen=True)
         object.__setattr__(self, "base_total", base.quantize(FEN))
+        if self.index_total is not None:
+            total = _amount(f"index_total of {self.year}", self.index_total, positive=True)
+            object.__setattr__(self, "index_total", total)
+
+    @property
+    def transferred(self) -> bool:
+        return self.index_total is not None
 
 
 @dataclass(frozen=True)
@@ -282,8 +293,14 @@ class YearIndex:
     year: int
     months: int
     base_total: Decimal
-    average_wage: Decimal  # the provincial average monthly wage of year − 1
+    # the provincial average monthly wage of year − 1; None for months transferred in,
+    # whose index the other province recorded
+    average_wage: Decimal | None
     index_exact: Fraction
+
+    @property
+    def transferred(self) -> bool:
+        return self.average_wage is None
 
     @property
     def average_base(self) -> Fraction:
@@ -333,15 +350,35 @@ def average_index(
     deemed_months = _months("deemed_months", deemed_months)
     deemed_index = _amount("deemed_index", deemed_index)
     items = sorted(contributions, key=lambda item: item.year)
-    seen: set[int] = set()
+    seen: set[tuple[int, bool]] = set()
     years: list[YearIndex] = []
     lines: list[Line] = []
     for item in items:
         if not isinstance(item, YearContribution):
             raise TypeError(f"Not a YearContribution: {item!r}")
-        if item.year in seen:
+        if (item.year, item.transferred) in seen:
             raise ValueError(f"The year {item.year} appears twice.")
-        seen.add(item.year)
+        seen.add((item.year, item.transferred))
+        if item.index_total is not None:
+            index = Fraction(item.index_total) / item.months
+            years.append(YearIndex(item.year, item.months, item.base_total, None, index))
+            lines.append(
+                Line(
+                    gettext_noop(
+                        "%(year)s, transferred in from another province: %(months)s months, "
+                        "bases %(base_total)s, indices recorded there Σ %(index_total)s ÷ "
+                        "%(months)s = index %(index)s."
+                    ),
+                    {
+                        "year": str(item.year),
+                        "months": str(item.months),
+                        "base_total": str(item.base_total),
+                        "index_total": _plain(item.index_total),
+                        "index": _show_index(index),
+                    },
+                )
+            )
+            continue
         if item.year - 1 not in average_wages:
             raise ValueError(f"No average wage of {item.year - 1} for the index of {item.year}.")
         wage = _amount(
@@ -614,8 +651,9 @@ class Determination:
                     "year": y.year,
                     "months": y.months,
                     "base_total": str(y.base_total),
-                    "average_wage": _plain(y.average_wage),
+                    "average_wage": None if y.transferred else _plain(y.average_wage),
                     "index": str(y.index),
+                    "transferred": y.transferred,
                 }
                 for y in self.index.years
             ],
@@ -915,7 +953,7 @@ def determine(
             },
         )
     )
-    wages_used = {year.year - 1: year.average_wage for year in index.years}
+    wages_used = {year.year - 1: year.average_wage for year in index.years if not year.transferred}
     return Determination(
         birth_date=birth_date,
         retirement_date=retirement_date,

@@ -219,11 +219,18 @@ def _year_records(person: InsuredPerson, *, until: Period, region: Any) -> list[
     is deemed)."""
     start = _policy("accounts.start_month", on=until.first_day, region=region)
     rows = contribution_bases_by_year(
-        person.pk, from_year=Period.parse(start.value).year, until_period=until.as_int
+        person.pk,
+        from_year=Period.parse(start.value).year,
+        until_period=until.as_int,
+        transferred=True,
     )
-    return [
-        {"year": int(r["year"]), "months": int(r["months"]), "bases": str(r["bases"])} for r in rows
-    ]
+    records = []
+    for r in rows:
+        record = {"year": int(r["year"]), "months": int(r["months"]), "bases": str(r["bases"])}
+        if r.get("index_sum") is not None:  # months transferred in, with their indices
+            record["index_sum"] = str(r["index_sum"])
+        records.append(record)
+    return records
 
 
 def _average_wages(
@@ -285,7 +292,15 @@ def _rules_from_json(values: Mapping[str, Any], references: Iterable[str]) -> ca
 
 
 def _contributions(records: Iterable[Mapping[str, Any]]) -> list[calc.YearContribution]:
-    return [calc.YearContribution(r["year"], r["months"], Decimal(r["bases"])) for r in records]
+    return [
+        calc.YearContribution(
+            r["year"],
+            r["months"],
+            Decimal(r["bases"]),
+            Decimal(r["index_sum"]) if r.get("index_sum") is not None else None,
+        )
+        for r in records
+    ]
 
 
 def _determine(
@@ -446,7 +461,7 @@ def retirement_preview(
             ERROR_NO_CONTRIBUTIONS, code="no_contributions", params={"name": person.name}
         )
     wages, wage_refs, provisional = _average_wages(
-        (r["year"] for r in records),
+        (r["year"] for r in records if "index_sum" not in r),
         retirement_year=retirement_date.year,
         region=region,
         today=today,
@@ -740,6 +755,7 @@ def _recalculation_inputs(old: PensionDetermination) -> dict[str, Any]:
         "average_wages": {
             int(item["year"]) - 1: Decimal(str(item["average_wage"]))
             for item in inputs.get("contributions", [])
+            if item.get("average_wage") is not None
         },
         "deemed_months": old.deemed_months,
         "account_balance": old.account_balance,
@@ -976,7 +992,11 @@ def _show(field: str, value: Any) -> str:
     if field == "explanation" and isinstance(value, list):
         return " ".join(calc.Line(msgid, params).render() for msgid, params in value)
     if field == "year_records" and isinstance(value, list):
-        return "; ".join(f"{r['year']}: {r['months']} × {r['bases']}" for r in value)
+        return "; ".join(
+            f"{r['year']}: {r['months']} × {r['bases']}"
+            + (f" ({_('transferred in')}, Σ index {r['index_sum']})" if "index_sum" in r else "")
+            for r in value
+        )
     if field == "divisor_table" and isinstance(value, dict):
         ages = " ".join(f"{age}→{months}" for age, months in value.get("by_age", {}).items())
         to_month = _("by age to the month") if value.get("to_the_month") else _("by whole age")

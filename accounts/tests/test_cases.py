@@ -276,3 +276,85 @@ def test_retirement_posts_interest_to_the_month_and_fixes_the_balance(staff):
         pension_account_start_drawing(
             actor=staff["reviewer"], account=account, period=Period(2024, 7)
         )
+
+
+def test_transfer_in_records_the_months_contributed_in_the_other_province(staff):
+    from django.utils import translation
+
+    from contributions.cases import contributed_months
+    from contributions.models import TransferredMonth
+
+    person = make_person(staff["caseworker"].agency)
+    # one month here already, 2016-03, paid
+    assessed_months(person, "2016-03", "2016-03", "5000.00")
+    caseworker = staff["caseworker"]
+
+    def refused(history, code, message):
+        before = (TransferredMonth.objects.count(), AccountTransfer.objects.count())
+        with translation.override("zh-hans"), pytest.raises((InvalidInput, Conflict)) as error:
+            cases.transfer_in_request(
+                actor=caseworker, person=person, other_province="河南省",
+                certificate_number="HN-H-1", account_amount="0", pooled_amount="0",
+                reason="转入", history=history,
+            )  # fmt: skip
+        assert (error.value.code, str(error.value)) == (code, message)
+        assert (TransferredMonth.objects.count(), AccountTransfer.objects.count()) == before
+
+    refused(
+        "2015-01 2016-03 4000.00 0.9",
+        "history_taken",
+        "2016-03已在本省缴费或已转入，不能再次转入。",
+    )
+    refused(
+        "2015-01 2015-06 4000.00 0.9\n2015-06 2015-08 4000.00 0.9",
+        "history_twice",
+        "转入缴费记录：2015-06重复填写。",
+    )
+    refused(
+        "2015-01 2015-06 4000.001 0.9",
+        "history_base",
+        "转入缴费记录第1行：缴费基数须为大于0、最多两位小数的金额（元）。",
+    )
+    refused(
+        "2015-01 2015-06 4000.00 -1",
+        "history_index",
+        "转入缴费记录第1行：缴费指数须为大于0、最多8位小数的数。",
+    )
+    refused(
+        "2015-06 2015-01 4000.00 0.9",
+        "history_months",
+        "转入缴费记录第1行：2015-06至2015-01不是本月以前的有效月份区间。",
+    )
+    refused(
+        "2015-01 4000.00 0.9",
+        "history_line",
+        "转入缴费记录第1行：请依次填写起始月份、截止月份、月缴费基数和缴费指数，"
+        "如 2015-01 2016-06 5000.00 0.9321。",
+    )
+    request = cases.transfer_in_request(
+        actor=caseworker, person=person, other_province="河南省",
+        certificate_number="HN-H-1", account_amount="100.00", pooled_amount="0",
+        reason="转入", history="2015-01 2015-06 4000.00 0.9\n2015-07, 2016-02, 4500.00, 1.0125",
+    )  # fmt: skip
+    # 6 + 8 = 14 months; nothing written before the approval
+    assert request.payload["history_months"] == 14
+    assert not TransferredMonth.objects.filter(person=person).exists()
+    assert contributed_months(person) == 1
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    rows = list(
+        TransferredMonth.objects.filter(person=person).values_list(
+            "period", "base", "contribution_index", "from_province"
+        )
+    )
+    assert len(rows) == 14
+    assert rows[0] == (Period(2015, 1), D("4000.00"), D("0.9"), "河南省")
+    assert rows[-1] == (Period(2016, 2), D("4500.00"), D("1.0125"), "河南省")
+    # 1 month here + 14 transferred = 15
+    assert contributed_months(person) == 15
+    # the pooled share of a later transfer out counts this province's months only:
+    # 12 % × 5000.00 = 600.00 for 2016
+    account = PensionAccount.objects.get(person=person)
+    figures = cases.transfer_out_figures(account, on=date(2026, 3, 10))
+    assert figures["pooled_lines"] == [
+        {"year": 2016, "months": 1, "bases": "5000.00", "amount": "600.00"}
+    ]

@@ -197,6 +197,43 @@ def test_a_statutory_retirement_is_prepared_approved_and_determined(wang, staff)
     assert str(again.value) == "王退休 is Retired; only an insured person can retire."
 
 
+def test_months_transferred_in_count_in_n_and_z(wang, staff):
+    """国办发〔2009〕66号: the months of another province, recorded with the transfer-in
+    case (base and that province's index), count in N and Z."""
+    from accounts.cases import transfer_in_request
+
+    transfer = transfer_in_request(
+        actor=staff["caseworker"], person=wang, other_province="河南省",
+        certificate_number="HN-Z-1", account_amount="0", pooled_amount="0",
+        reason="跨省转入", history="2022-01 2022-12 6000.00 0.8",
+    )  # fmt: skip
+    approval_request_approve(actor=staff["reviewer"], request_id=transfer.pk)
+    request = request_for(wang, staff["caseworker"])
+    # 27 months here + 12 transferred = 39; deemed 180
+    assert (request.payload["contributed_months"], request.payload["deemed_months"]) == (39, 180)
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    determination = PensionDetermination.objects.get(person=wang)
+    # Z = (0.8 × 12 + 1.5 × 12 + 1.25 × 12 + 2 × 3 + 1.0 × 180) ÷ 219
+    #   = (9.6 + 18 + 15 + 6 + 180) ÷ 219 = 228.6 ÷ 219 = 381 ÷ 365 = 1.04383561643835616438…
+    # N = 219 ÷ 12 = 18.25
+    # basic = (7253 + 7253 × 381/365) ÷ 2 × 18.25 × 1 % = 7253 × 373/365 × 0.1825
+    #       = 7253 × 373 × 0.0005 = 1352.6845 → 1352.68
+    # transitional = 7253 × 381/365 × 15 × 1.3 % = 2763393 × 0.195 ÷ 365 = 1476.3332… → 1476.33
+    # account: 41882.61 ÷ 138.4 = 302.62 (as without the transfer: it brought 0.00)
+    # total = 1352.68 + 302.62 + 1476.33 = 3131.63
+    assert determination.average_index == D("1.04383561643835616438")
+    assert (determination.contribution_years, determination.actual_months) == (D("18.2500"), 39)
+    assert (
+        determination.basic_pension,
+        determination.account_pension,
+        determination.transitional_pension,
+        determination.total,
+    ) == (D("1352.68"), D("302.62"), D("1476.33"), D("3131.63"))
+    assert {
+        "year": 2022, "months": 12, "bases": "72000.00", "index_sum": "9.60000000"
+    } in request.payload["year_records"]  # fmt: skip
+
+
 def test_one_current_determination_per_person(wang, staff):
     request = request_for(wang, staff["caseworker"])
     approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
