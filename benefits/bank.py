@@ -53,6 +53,7 @@ from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
 from benefits.models import BankFile, BankResultBatch, PayrollPayment, PayrollRun
 from benefits.payroll import log, wrong_status
 from pension import changelog
+from pension.choices import InstructionStatus
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.exports import SafeCsvWriter, safe_xlsx_row, sql_safe_text
 from pension.imports import (
@@ -444,6 +445,24 @@ def bank_results_import(
                     "run": run.pk,
                 },
             )
+            # payment instructions carried by these payments: paid or failed as they are
+            cursor.execute(
+                """
+                UPDATE pension_paymentinstruction i
+                   SET status = CASE WHEN p.status = %(paid)s THEN %(i_paid)s ELSE %(i_failed)s END,
+                       failure_reason = p.failure_reason, result_at = now()
+                  FROM benefits_payrollpayment p
+                 WHERE p.run_id = %(run)s AND p.result_batch_id = %(batch)s
+                   AND p.instruction_id = i.id
+                """,
+                {
+                    "paid": str(PaymentStatus.PAID),
+                    "i_paid": str(InstructionStatus.PAID),
+                    "i_failed": str(InstructionStatus.FAILED),
+                    "run": run.pk,
+                    "batch": batch.pk,
+                },
+            )
             cursor.execute(
                 _REISSUE_SQL,
                 {
@@ -564,6 +583,7 @@ SELECT pay.person_id, d.id, %(reissue)s, pay.amount, pay.period, pay.period, 0,
   JOIN benefits_pensiondetermination d
     ON d.person_id = pay.person_id AND d.superseded_by_id IS NULL
  WHERE pay.run_id = %(run)s AND pay.result_batch_id = %(batch)s AND pay.status = %(failed)s
+   AND pay.instruction_id IS NULL  -- a failed instruction waits for a corrected account
 ON CONFLICT (source) DO NOTHING
 """
 

@@ -56,6 +56,10 @@ class PayrollItem(models.TextChoices):
     REISSUE = "reissue", _("Re-issue of a failed payment")
     SURVIVOR_BENEFIT = "survivor_benefit", _("Survivor benefits")
     RECOVERY = "recovery", _("Recovery of an overpayment")
+    # payment instructions (pension.PaymentInstruction) carried by the payroll
+    REFUND = "refund", _("Refund of contributions")
+    ACCOUNT_SETTLEMENT = "account_settlement", _("Settlement of a personal account")
+    TRANSFER_OUT = "transfer_out", _("Transfer to another province")
 
 
 class PaymentStatus(models.TextChoices):

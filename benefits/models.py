@@ -347,6 +347,12 @@ class PayrollPayment(models.Model):
         "BankResultBatch", verbose_name=_("Bank result"), on_delete=models.PROTECT, null=True,
         blank=True, related_name="payments", db_index=False,  # read with the run
     )  # fmt: skip
+    # a payment instruction (refund, settlement, transfer out, survivor benefits) that
+    # this run carries to the bank; empty for a retiree's payroll payment
+    instruction = models.ForeignKey(
+        "pension.PaymentInstruction", verbose_name=_("Payment instruction"),
+        on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False,
+    )  # fmt: skip
 
     scope_region_path = "region"
 
@@ -355,7 +361,12 @@ class PayrollPayment(models.Model):
         verbose_name_plural = _("Bank payments")
         ordering = ["run", "person"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "person"], name="payroll_payment_once_per_run"),
+            # one payroll payment per person and run, and each instruction once a run
+            models.UniqueConstraint(
+                fields=["run", "person", "instruction"],
+                nulls_distinct=False,
+                name="payroll_payment_once_per_run",
+            ),
         ]
         indexes = [
             models.Index(fields=["person", "period"], name="payroll_payment_person"),

@@ -66,6 +66,7 @@ from benefits.models import PayrollLine, PayrollPayment, PayrollRun, PayrollTota
 from enrollment.models import InsuredPerson
 from pension import batches
 from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: F401  (tests)
+from pension.choices import InstructionStatus
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import ChangeAction, Region
 from pension.periods import Period
@@ -267,6 +268,12 @@ def _delete_results(run: PayrollRun) -> dict[str, int]:
     counts = {}
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM benefits_payrolltotal WHERE run_id = %s", [run.pk])
+        cursor.execute(
+            "UPDATE pension_paymentinstruction SET status = %s WHERE id IN (SELECT"
+            " instruction_id FROM benefits_payrollpayment WHERE run_id = %s AND posted)",
+            [str(InstructionStatus.OPEN), run.pk],
+        )  # the run's instructions wait for the next run again
+        counts["instructions_released"] = cursor.rowcount
         cursor.execute("DELETE FROM benefits_payrollpayment WHERE run_id = %s", [run.pk])
         counts["payments"] = cursor.rowcount
         cursor.execute("DELETE FROM benefits_payrollline WHERE run_id = %s", [run.pk])
@@ -383,6 +390,10 @@ SELECT region, count(*)::int FROM (
       FROM benefits_payrolldue u
       JOIN benefits_pensiondetermination d ON d.id = u.determination_id
      WHERE u.run_id IS NULL AND d.region_id LIKE %(prefix)s
+    UNION
+    SELECT i.region_id, -i.id  -- a payment instruction counts as a head of its own
+      FROM pension_paymentinstruction i
+     WHERE i.status = %(open_instruction)s AND i.region_id LIKE %(prefix)s
 ) who GROUP BY region ORDER BY region
 """
 
@@ -465,6 +476,8 @@ def _sql_parameters(run: PayrollRun, region: str) -> dict[str, Any]:
         "survivor": str(PayrollItem.SURVIVOR_BENEFIT),
         "pending": str(PaymentStatus.PENDING),
         "held": str(PaymentStatus.HELD),
+        "open_instruction": str(InstructionStatus.OPEN),
+        "issued_instruction": str(InstructionStatus.ISSUED),
     }
 
 
@@ -584,8 +597,27 @@ WITH owed AS MATERIALIZED (
               LEFT JOIN owed o ON o.person_id = l.person_id
               LEFT JOIN payee y ON y.person_id = l.person_id) l
     RETURNING status
+), open_instructions AS (
+    SELECT i.id, i.object_id AS person_id, i.payee_name, i.bank_name, i.bank_account, i.amount
+      FROM pension_paymentinstruction i
+     WHERE i.status = %(open_instruction)s AND i.region_id = %(region)s
+), issued AS (
+    UPDATE pension_paymentinstruction i SET status = %(issued_instruction)s
+      FROM open_instructions o
+     WHERE i.id = o.id AND %(live)s AND i.status = %(open_instruction)s
+    RETURNING i.id
+), instruction_payments AS (
+    INSERT INTO benefits_payrollpayment
+        (run_id, posted, period, person_id, region_id, payee_name, bank_name, bank_account,
+         amount, status, failure_reason, instruction_id)
+    SELECT %(run)s, %(posted)s, %(period)s, o.person_id, %(region)s, o.payee_name,
+           o.bank_name, o.bank_account, o.amount, %(pending)s, '', o.id
+      FROM open_instructions o
+     WHERE NOT %(live)s OR o.id IN (SELECT id FROM issued)
+    RETURNING status
 )
-SELECT count(*) FILTER (WHERE status = %(held)s), count(*) FROM payments
+SELECT count(*) FILTER (WHERE status = %(held)s), count(*)
+  FROM (SELECT status FROM payments UNION ALL SELECT status FROM instruction_payments) p
 """
 
 
@@ -599,14 +631,23 @@ def _pay_chunk(run: PayrollRun, region: str, heads: int) -> None:
 
 
 # Totals per county (the lines' region) and per city (its parent), per item.
+# Payment instructions carried by the run count as items of their purpose (refund,
+# account settlement, transfer out, survivor benefits), so that the totals of the
+# items add up to the payments sent.
 _TOTALS_SQL = """
+WITH items AS (
+    SELECT region_id, item, amount FROM benefits_payrollline WHERE run_id = %(run)s
+    UNION ALL
+    SELECT p.region_id, i.purpose, p.amount
+      FROM benefits_payrollpayment p JOIN pension_paymentinstruction i ON i.id = p.instruction_id
+     WHERE p.run_id = %(run)s AND p.instruction_id IS NOT NULL
+)
 INSERT INTO benefits_payrolltotal (run_id, region_id, item, line_count, amount)
-SELECT %(run)s, region_id, item, count(*), sum(amount)
-  FROM benefits_payrollline WHERE run_id = %(run)s GROUP BY region_id, item
+SELECT %(run)s, region_id, item, count(*), sum(amount) FROM items GROUP BY region_id, item
 UNION ALL
 SELECT %(run)s, r.parent_id, l.item, count(*), sum(l.amount)
-  FROM benefits_payrollline l JOIN pension_region r ON r.code = l.region_id
- WHERE l.run_id = %(run)s AND r.level = 'county' GROUP BY r.parent_id, l.item
+  FROM items l JOIN pension_region r ON r.code = l.region_id
+ WHERE r.level = 'county' GROUP BY r.parent_id, l.item
 ON CONFLICT DO NOTHING
 """
 

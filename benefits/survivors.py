@@ -62,9 +62,11 @@ from contributions.cases import contributed_months
 from enrollment.choices import PersonStatus
 from enrollment.models import InsuredPerson
 from pension import approvals, changelog
+from pension.choices import InstructionPurpose
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import ApprovalRequest, ApprovalStatus, ChangeAction, StaffUser
 from pension.money import round_fen, to_decimal
+from pension.payments import payment_instruction_create
 from pension.periods import Period
 from pension.scope import region_allows, restrict
 from pension.selectors import policy_value
@@ -675,8 +677,9 @@ def _apply_survivor_claim(request: ApprovalRequest, checker: StaffUser) -> dict:
     account closed.
 
     A person who never retired has no determination, so no payroll due can carry the
-    benefits: the claim is marked ``inputs["paid_outside_payroll"] = True`` and the net
-    payable is paid outside the payroll (by the agency's own transfer)."""
+    benefits: the net payable is a payment instruction (``pension.payments``) to the
+    claimant, which the next payroll run of the region carries to the bank like a
+    payroll payment (``inputs["paid_by_instruction"] = True``)."""
     payload = request.payload
     person = (
         InsuredPerson.objects.select_for_update()
@@ -700,7 +703,8 @@ def _apply_survivor_claim(request: ApprovalRequest, checker: StaffUser) -> dict:
         for key, value in figures.items()
         if key not in ("funeral_grant", "survivors_pension", "heirs_balance", "net_payable")
     }
-    inputs["paid_outside_payroll"] = determination is None and net > 0
+    # a person not in payment has no payroll due: the net is a payment instruction
+    inputs["paid_by_instruction"] = determination is None and net > 0
     claim = SurvivorClaim(
         person=person,
         determination=determination,
@@ -761,6 +765,21 @@ def _apply_survivor_claim(request: ApprovalRequest, checker: StaffUser) -> dict:
             reason=reason,
         )
         result["due"] = due.pk
+    if determination is None and net > 0:
+        instruction = payment_instruction_create(
+            actor=checker,
+            purpose=InstructionPurpose.SURVIVOR_BENEFIT,
+            source=f"survivor_claim:{claim.pk}",
+            region=person.region_id,
+            target=person,
+            payee_name=claim.claimant_name,
+            bank_name=claim.bank_name,
+            bank_account=claim.bank_account,
+            amount=net,
+            case=request,
+            details={"claim": claim.pk, "net_payable": figures["net_payable"]},
+        )
+        result["instruction"] = instruction.pk
     owed = Decimal(figures["receivable"])
     if owed > 0:
         receivable = Receivable(

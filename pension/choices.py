@@ -40,3 +40,23 @@ class ImportJobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+class InstructionPurpose(models.TextChoices):
+    """What money that goes out is for (支付指令用途). The values are also payroll items,
+    so the payroll's totals show them apart."""
+
+    REFUND = "refund", _("Refund of contributions")
+    ACCOUNT_SETTLEMENT = "account_settlement", _("Settlement of a personal account")
+    TRANSFER_OUT = "transfer_out", _("Transfer to another province")
+    SURVIVOR_BENEFIT = "survivor_benefit", _("Survivor benefits")
+
+
+class InstructionStatus(models.TextChoices):
+    """State of a payment instruction (支付指令状态): open until a payroll run carries it
+    to its bank file, then paid or failed by the bank's result."""
+
+    OPEN = "open", _("Waiting for the next payroll")
+    ISSUED = "issued", _("In a payroll run")
+    PAID = "paid", _("Paid out")
+    FAILED = "failed", _("Failed")

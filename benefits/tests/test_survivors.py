@@ -40,7 +40,13 @@ from contributions.tests.factories import assessed_months
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve, operation_for
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.models import ApprovalRequest, ApprovalStatus, PolicyParameter, PolicyProfile
+from pension.models import (
+    ApprovalRequest,
+    ApprovalStatus,
+    PaymentInstruction,
+    PolicyParameter,
+    PolicyProfile,
+)
 from pension.periods import Period
 from pension.validators import citizen_id_check_character
 
@@ -207,7 +213,7 @@ def test_a_retirees_claim_recovers_the_overpayment_and_pays_the_rest(zhang, staf
     assert claim.inputs["disposable_income"] == "3000.00"
     assert claim.inputs["contribution_months"] == 360
     assert claim.inputs["balance_at_retirement"] == "111200.00"
-    assert claim.inputs["paid_outside_payroll"] is False
+    assert claim.inputs["paid_by_instruction"] is False
     assert any(ref.startswith("survivors.disposable_income@") for ref in claim.inputs["references"])
     due = PayrollDue.objects.get(person=zhang)
     assert (
@@ -376,8 +382,18 @@ def test_an_insured_persons_claim_pays_the_account_outside_the_payroll(staff, in
         D("12090.00"),
         D("48090.00"),
     )
-    assert claim.inputs["paid_outside_payroll"] is True
+    assert claim.inputs["paid_by_instruction"] is True
     assert not PayrollDue.objects.filter(person=person).exists()
+    # the net payable 48 090.00 is a payment instruction to the claimant, open for the
+    # next payroll run
+    instruction = PaymentInstruction.objects.get(source=f"survivor_claim:{claim.pk}")
+    assert (
+        instruction.purpose, instruction.amount, instruction.payee_name,
+        instruction.bank_account, instruction.status, instruction.object_id,
+    ) == (
+        "survivor_benefit", D("48090.00"), claim.claimant_name, claim.bank_account, "open",
+        person.pk,
+    )  # fmt: skip
     assert not Receivable.objects.exists()
     account = PensionAccount.objects.get(pk=account.pk)
     assert account.status == AccountStatus.CLOSED

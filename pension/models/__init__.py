@@ -8,6 +8,7 @@ from .attachments import Attachment
 from .changelog import ChangeAction, ChangeLogEntry
 from .enrolment import EnrolmentLink
 from .imports import ImportJob
+from .payments import PaymentInstruction
 from .policy import PolicyParameter, PolicyProfile
 from .regions import Region
 from .users import StaffUser
@@ -25,6 +26,7 @@ __all__ = [
     "EnrolmentLink",
     "IdempotencyRecord",
     "ImportJob",
+    "PaymentInstruction",
     "PolicyParameter",
     "PolicyProfile",
     "Region",
