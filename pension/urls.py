@@ -18,7 +18,7 @@ api_v1 = [
     # the split view serves its settings as a script file: no inline script (CSP)
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # last: any other address under /api/v1/ (ending in a slash) is a JSON 404
-    re_path(r"^.*/$", api_not_found),
+    re_path(r"^[\s\S]*/$", api_not_found),  # any character, a newline too
 ]
 
 urlpatterns = [
