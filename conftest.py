@@ -27,6 +27,32 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is created and migrated by the owner role (pension/dbroles.py)."""
+    from pension import dbroles
+
+    dbroles.use_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Then the tests run as the application's role, which owns no table (as in
+    production); the owner drops the database at the end."""
+    from django.conf import settings
+
+    from pension import dbroles
+
+    if not settings.DATABASE_OWNER:
+        yield
+        return
+    with django_db_blocker.unblock():
+        dbroles.use_values(settings.DATABASE_APP)
+    yield
+    with django_db_blocker.unblock():
+        dbroles.use_values(settings.DATABASE_OWNER)
+
+
 @pytest.fixture
 def demo_tiny(db):
     """The tiny demo province: regions, policy parameters, a few agencies, named users,

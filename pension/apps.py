@@ -10,6 +10,9 @@ class PensionConfig(AppConfig):
     verbose_name = _("Shared kernel")
 
     def ready(self) -> None:
-        from pension import watch
+        from django.db.models.signals import post_migrate
+
+        from pension import dbroles, watch
 
         watch.connect()
+        post_migrate.connect(dbroles.grant_after_migrate, sender=self)

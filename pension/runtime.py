@@ -22,6 +22,10 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PENSION_VAR_DIR", BASE_DIR / "var")).resolve()
 DATABASE_NAME = "pension"
+# the two roles of the embedded server (pension/dbroles.py): the owner of the tables,
+# which migrations use, and the application's, which owns nothing
+OWNER_ROLE = "pension_owner"
+APP_ROLE = "pension_app"
 
 
 @contextmanager
@@ -57,27 +61,86 @@ def embedded_postgres_settings(name: str = DATABASE_NAME) -> dict:
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
-        "USER": "postgres",
+        "USER": APP_ROLE,
         "PASSWORD": "",
         "HOST": host,
         "PORT": str(info.port),
     }
 
 
+def embedded_owner_credentials() -> dict:
+    """The owner role's credentials on the embedded server (same host and port)."""
+    return {"USER": OWNER_ROLE, "PASSWORD": ""}
+
+
 def _ensure_database(host: str, port: int, name: str) -> None:
+    """The two roles, and the database owned by the owner role. A database made before
+    the roles existed (owned by postgres) is handed to the owner, tables included, and
+    the application role gets its grants."""
     import psycopg2
 
-    marker = VAR_DIR / f"pg-db-{name}.created"
+    marker = VAR_DIR / f"pg-db-{name}.roles"
     if marker.exists():
         return
     conn = psycopg2.connect(host=host, port=port, user="postgres", dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
+        for role in (OWNER_ROLE, APP_ROLE):
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if cur.fetchone() is None:
+                # CREATEDB: the owner creates the test databases; the application role
+                # the benchmarks' own throwaway databases
+                cur.execute(f'CREATE ROLE "{role}" LOGIN CREATEDB')
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cur.fetchone() is None:
-            cur.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
+            cur.execute(f'CREATE DATABASE "{name}" OWNER "{OWNER_ROLE}" ENCODING \'UTF8\'')
+        else:
+            cur.execute(f'ALTER DATABASE "{name}" OWNER TO "{OWNER_ROLE}"')
     conn.close()
+    _hand_tables_to_owner(host, port, name)
     marker.touch()
+
+
+def _hand_tables_to_owner(host: str, port: int, name: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(host=host, port=port, user="postgres", dbname=name)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            DO $$
+            DECLARE r record;
+            BEGIN
+              FOR r IN SELECT c.relname, c.relkind FROM pg_class c
+                         JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+                          AND pg_get_userbyid(c.relowner) <> %(owner)s
+              LOOP
+                EXECUTE format('ALTER TABLE public.%I OWNER TO %I', r.relname, %(owner)s);
+              END LOOP;
+            END $$;
+            """.replace("%(owner)s", "'" + OWNER_ROLE + "'"),
+        )
+        cur.execute(f'GRANT USAGE ON SCHEMA public TO "{APP_ROLE}"')
+    conn.close()
+    conn = psycopg2.connect(host=host, port=port, user=OWNER_ROLE, dbname=name)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{APP_ROLE}"'
+        )
+        cur.execute(
+            f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{APP_ROLE}"'
+        )
+        for table, privileges in (
+            ("pension_changelogentry", "UPDATE, DELETE, TRUNCATE"),
+            ("pension_attachment", "DELETE, TRUNCATE"),
+        ):
+            cur.execute("SELECT to_regclass(%s)", [table])
+            if cur.fetchone()[0] is not None:
+                cur.execute(f'REVOKE {privileges} ON {table} FROM "{APP_ROLE}"')
+    conn.close()
 
 
 def stop_embedded_postgres() -> bool:

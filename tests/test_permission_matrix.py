@@ -436,3 +436,162 @@ def test_contribution_pages_by_role(client, demo_tiny, staff):
         assert client.get(url).status_code == 200, url
     client.force_login(staff["other_caseworker"])  # Xiaodian's employer lies outside Datong
     assert client.get(f"/contributions/employers/{employer.pk}/statement/").status_code == 404
+
+
+# --- the admin: every action that changes a user, a key or a parameter (issue 13) ------
+# "logged": leaves a change-log row at once; "approval": opens a maker-checker request
+# (itself a change-log row) and changes nothing yet; "refused": the admin does not offer it.
+ADMIN_ACTIONS = {
+    ("pension.staffuser", "add"): "logged",  # without roles: the roles are a request
+    ("pension.staffuser", "change"): "logged",  # name, e-mail, flags; roles, agency: approval
+    ("pension.staffuser", "change roles"): "approval",
+    ("pension.staffuser", "change agency"): "approval",
+    ("pension.staffuser", "password"): "logged",
+    ("pension.staffuser", "delete"): "logged",
+    ("pension.staffuser", "issue_enrolment_link"): "logged",
+    ("otp_totp.totpdevice", "add"): "refused",
+    ("otp_totp.totpdevice", "change"): "refused",
+    ("otp_totp.totpdevice", "delete"): "logged",
+    ("pension.apiclient", "add"): "logged",
+    ("pension.apiclient", "change"): "logged",
+    ("pension.apiclient", "rotate_key"): "logged",
+    ("pension.apiclient", "revoke"): "logged",
+    ("pension.apiclient", "delete"): "refused",
+    ("pension.policyparameter", "add"): "approval",
+    ("pension.policyparameter", "change"): "approval",
+    ("pension.policyparameter", "delete"): "refused",
+    ("pension.enrolmentlink", "add"): "refused",
+    ("pension.enrolmentlink", "change"): "refused",
+    ("pension.enrolmentlink", "delete"): "refused",
+}
+_CONTROLLED_MODELS = {label for label, _action in ADMIN_ACTIONS}
+
+
+def test_every_admin_action_on_users_keys_and_parameters_is_classified():
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from pension.models import StaffUser
+
+    request = RequestFactory().get("/admin/")
+    request.user = StaffUser(is_superuser=True, is_staff=True, is_active=True)
+    found = set()
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label_lower
+        if label not in _CONTROLLED_MODELS:
+            continue
+        for verb in ("add", "change", "delete"):
+            found.add((label, verb))
+        for name in model_admin.get_actions(request):
+            if name != "delete_selected":
+                found.add((label, name))
+    assert {m._meta.label_lower for m in admin.site._registry} >= _CONTROLLED_MODELS
+    assert found <= set(ADMIN_ACTIONS), f"not classified: {sorted(found - set(ADMIN_ACTIONS))}"
+
+
+def _admin_user_form(user, **changes):
+    data = {
+        "username": user.username, "full_name": user.full_name, "agency": user.agency_id or "",
+        "roles": ",".join(user.roles), "email": user.email, "is_active": "on",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+    }  # fmt: skip
+    data.update(changes)
+    return data
+
+
+def _do_admin_action(client, staff, label, action):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pension.api import keys
+    from pension.models import PolicyParameter, Region, StaffUser
+
+    base = f"/admin/{label.replace('.', '/')}/"
+    target = staff["caseworker"]
+    if label == "pension.staffuser":
+        if action == "add":
+            return client.post(base + "add/", {
+                "username": "new_clerk", "full_name": "新经办", "agency": target.agency_id,
+                "roles": "caseworker", "password1": "Xq7!long-pass-2026",
+                "password2": "Xq7!long-pass-2026", "usable_password": "true",
+            })  # fmt: skip
+        if action == "change":
+            return client.post(
+                f"{base}{target.pk}/change/", _admin_user_form(target, email="w@x.cn")
+            )
+        if action == "change roles":
+            form = _admin_user_form(target, roles="caseworker,reviewer")
+            return client.post(f"{base}{target.pk}/change/", form)
+        if action == "change agency":
+            form = _admin_user_form(target, agency=staff["other_caseworker"].agency_id)
+            return client.post(f"{base}{target.pk}/change/", form)
+        if action == "password":
+            return client.post(f"{base}{target.pk}/password/", {
+                "password1": "N3w-pass-2026!x", "password2": "N3w-pass-2026!x",
+                "usable_password": "true",
+            })  # fmt: skip
+        if action == "delete":
+            doomed = StaffUser.objects.create(username="doomed")
+            return client.post(f"{base}{doomed.pk}/delete/", {"post": "yes"})
+        return client.post(base, {"action": action, "_selected_action": [target.pk]})
+    if label == "otp_totp.totpdevice":
+        device = TOTPDevice.objects.create(user=target, name="TOTP", confirmed=True)
+        if action == "add":
+            return client.post(base + "add/", {"user": target.pk, "name": "x"})
+        if action == "change":
+            return client.post(f"{base}{device.pk}/change/", {"user": target.pk, "name": "x"})
+        return client.post(f"{base}{device.pk}/delete/", {"post": "yes"})
+    if label == "pension.apiclient":
+        region = Region.objects.get(code="140000")
+        form = {"name": "Tax", "kind": "tax", "region": region.pk, "bank_name": "",
+                "scopes": "contributions.read"}  # fmt: skip
+        if action == "add":
+            return client.post(base + "add/", form)
+        client_row, _key = keys.api_client_create(
+            actor=staff["admin"], name="Tax", kind="tax", region=region, scopes=["a.read"]
+        )
+        if action == "change":
+            return client.post(f"{base}{client_row.pk}/change/", form)
+        if action == "delete":
+            return client.post(f"{base}{client_row.pk}/delete/", {"post": "yes"})
+        return client.post(base, {"action": action, "_selected_action": [client_row.pk]})
+    if label == "pension.policyparameter":
+        parameter = PolicyParameter.objects.filter(key="approvals.amount_thresholds").first()
+        form = {"value": '{"city": "1.00", "province": "2.00"}', "notes": "x", "source": "s"}
+        if action == "add":
+            return client.post(base + "add/", {
+                **form, "key": parameter.key, "profile": parameter.profile_id,
+                "effective_from": "2031-01-01", "version": 1,
+            })  # fmt: skip
+        if action == "change":
+            return client.post(f"{base}{parameter.pk}/change/", form)
+        return client.post(f"{base}{parameter.pk}/delete/", {"post": "yes"})
+    if label == "pension.enrolmentlink":
+        return client.post(base + "add/", {})
+    raise AssertionError(f"no way to try {label} {action}")
+
+
+@pytest.mark.parametrize(("label", "action"), sorted(ADMIN_ACTIONS))
+def test_each_admin_action_is_logged_sent_for_approval_or_refused(
+    client, demo_tiny, staff, label, action
+):
+    client.force_login(staff["admin"])
+    entries = ChangeLogEntry.objects.count()
+    requests = ApprovalRequest.objects.count()
+    kind = ADMIN_ACTIONS[label, action]
+    if action == "delete" and label == "otp_totp.totpdevice":
+        entries += 1  # the device made for the test is itself logged (outside the services)
+    if label == "otp_totp.totpdevice" and action != "delete":
+        entries += 1
+    if label == "pension.apiclient" and action not in ("add",):
+        entries += 1  # the client made for the test
+    response = _do_admin_action(client, staff, label, action)
+    if kind == "refused":
+        assert response.status_code == 403, (label, action, response.status_code)
+        assert ChangeLogEntry.objects.count() == entries
+        return
+    assert response.status_code in (200, 302), response.content.decode()[:2000]
+    assert ChangeLogEntry.objects.count() > entries, (label, action)
+    if kind == "approval":
+        assert ApprovalRequest.objects.count() == requests + 1
+        assert ApprovalRequest.objects.latest("id").status == ApprovalStatus.PENDING

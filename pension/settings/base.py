@@ -32,6 +32,9 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# The owner role's URL (migrations, pension/dbroles.py); DATABASE_URL is then the
+# application's role, which owns no table. Empty: one role for both.
+DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REDIS_URL_FROM_ENV = bool(REDIS_URL)
 # Overrides the database name of DATABASE_URL or of the embedded server (the test
@@ -134,12 +137,24 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------------
+DATABASE_OWNER: dict = {}  # the owner's USER, PASSWORD, HOST, PORT (same database)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASE_OWNER_URL:
+        _owner = dj_database_url.parse(DATABASE_OWNER_URL)
+        DATABASE_OWNER = {k: _owner[k] for k in ("USER", "PASSWORD", "HOST", "PORT")}
 elif ALLOW_EMBEDDED_SERVERS:
     DATABASES = {"default": runtime.embedded_postgres_settings()}
+    DATABASE_OWNER = runtime.embedded_owner_credentials()
 else:
     DATABASES = {}  # production.py refuses to start without DATABASE_URL
+# the application role's credentials, kept before anything switches to the owner's
+DATABASE_APP = (
+    {k: DATABASES["default"].get(k, "") for k in ("USER", "PASSWORD", "HOST", "PORT")}
+    if DATABASES
+    else {}
+)
+DATABASE_APP_USER = DATABASE_APP.get("USER", "")
 if DATABASE_NAME and DATABASES:
     DATABASES["default"]["NAME"] = DATABASE_NAME
 for _db in DATABASES.values():

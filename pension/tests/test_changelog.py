@@ -1,5 +1,8 @@
 """The change log: written with every change, append-only in the database, verifiable."""
 
+from contextlib import contextmanager
+
+import psycopg2
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -48,51 +51,108 @@ def test_entries_are_chained(demo_tiny):
     assert changelog.verify_chain().ok
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "UPDATE pension_changelogentry SET reason = 'edited'",
-        "DELETE FROM pension_changelogentry",
-        "TRUNCATE pension_changelogentry",
-    ],
-)
-def test_the_database_refuses_update_delete_and_truncate(demo_tiny, sql):
-    _entries(2)
+APPEND_ONLY_REFUSALS = [
+    "UPDATE pension_changelogentry SET reason = 'edited'",
+    "DELETE FROM pension_changelogentry",
+    "TRUNCATE pension_changelogentry",
+]
+
+
+def _plain_entries(n: int) -> list:
+    return [
+        changelog.record(
+            actor=None,
+            action=ChangeAction.UPDATE,
+            object_type="test.thing",
+            object_id=i,
+            after={"n": i},
+            reason=f"step {i}",
+        )
+        for i in range(n)
+    ]
+
+
+@contextmanager
+def owner_connection():
+    """A connection of the tables' owner role (pension/dbroles.py): an attacker with
+    the owner's credentials. It sees only committed rows, hence transactional tests."""
+    from django.conf import settings
+
+    owner = settings.DATABASE_OWNER or settings.DATABASE_APP
+    db = connection.settings_dict
+    conn = psycopg2.connect(
+        dbname=db["NAME"], user=owner["USER"], password=owner.get("PASSWORD") or None,
+        host=owner.get("HOST") or db["HOST"] or None, port=owner.get("PORT") or db["PORT"] or None,
+    )  # fmt: skip
+    conn.autocommit = True
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
+
+
+def owner_sql(sql: str, params=None) -> None:
+    """Switch the change log's triggers off, run ``sql``, switch them on, as the owner."""
+    with owner_connection() as cursor:
+        cursor.execute("BEGIN")
+        cursor.execute("ALTER TABLE pension_changelogentry DISABLE TRIGGER USER")
+        cursor.execute(sql, params or [])
+        cursor.execute("ALTER TABLE pension_changelogentry ENABLE TRIGGER USER")
+        cursor.execute("COMMIT")
+
+
+@pytest.mark.parametrize("sql", APPEND_ONLY_REFUSALS)
+def test_the_application_role_may_not_update_delete_or_truncate(sql):
+    _plain_entries(2)
     with connection.cursor() as cursor:
-        # the test connection may TRUNCATE (test flushes); this statement may not
-        cursor.execute("SET LOCAL pension.allow_truncate = 'off'")
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # settle the inserts' FK checks
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
             cursor.execute(sql)
     assert ChangeLogEntry.objects.filter(reason="edited").count() == 0
     assert ChangeLogEntry.objects.count() >= 2
 
 
-def test_tampering_with_the_trigger_disabled_is_found_by_verify(demo_tiny):
-    entries = _entries(4)
-    victim = entries[2]
+def test_the_application_role_owns_no_table():
     with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # settle the inserts' FK checks
-        # what a privileged attacker could do: switch the trigger off and edit a row
-        cursor.execute("ALTER TABLE pension_changelogentry DISABLE TRIGGER changelog_no_update")
         cursor.execute(
-            'UPDATE pension_changelogentry SET after = \'{"name": "forged"}\' WHERE id = %s',
-            [victim.pk],
+            "SELECT count(*) FROM pg_tables "
+            "WHERE schemaname = 'public' AND tableowner = current_user"
         )
-        cursor.execute("ALTER TABLE pension_changelogentry ENABLE TRIGGER changelog_no_update")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT current_user")
+        from django.conf import settings
+
+        assert cursor.fetchone()[0] == settings.DATABASE_APP_USER
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("sql", APPEND_ONLY_REFUSALS)
+def test_even_the_owner_is_refused_while_the_triggers_are_on(sql):
+    _plain_entries(2)
+    with owner_connection() as cursor, pytest.raises(psycopg2.Error, match="append-only"):
+        cursor.execute(sql)
+    assert ChangeLogEntry.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tampering_with_the_trigger_disabled_is_found_by_verify():
+    entries = _plain_entries(4)
+    victim = entries[2]
+    # what the owner could do: switch the trigger off and edit a row
+    owner_sql(
+        'UPDATE pension_changelogentry SET after = \'{"name": "forged"}\' WHERE id = %s',
+        [victim.pk],
+    )
     report = changelog.verify_chain()
     assert (report.ok, report.first_bad_id) == (False, victim.pk)
     with pytest.raises(CommandError, match=f"entry {victim.pk} does not verify"):
         call_command("verify_change_log")
 
 
-def test_deleting_a_row_with_the_trigger_disabled_breaks_the_chain_at_the_next(demo_tiny):
-    entries = _entries(3)
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("ALTER TABLE pension_changelogentry DISABLE TRIGGER changelog_no_update")
-        cursor.execute("DELETE FROM pension_changelogentry WHERE id = %s", [entries[1].pk])
-        cursor.execute("ALTER TABLE pension_changelogentry ENABLE TRIGGER changelog_no_update")
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_row_with_the_trigger_disabled_breaks_the_chain_at_the_next():
+    entries = _plain_entries(3)
+    owner_sql("DELETE FROM pension_changelogentry WHERE id = %s", [entries[1].pk])
     assert changelog.verify_chain().first_bad_id == entries[2].pk
 
 
@@ -132,36 +192,25 @@ def test_admin_edits_are_logged(client, demo_tiny, staff):
     assert entry.reason == "admin"
 
 
-# --- the anchor: tampering done as the table's owner, as an attacker with DB access ---
+# --- the anchor: tampering done as the owner role, as an attacker with DB access ---
 
 
 @pytest.fixture
-def anchored(demo_tiny, staff, settings, tmp_path):
+def anchored(transactional_db, settings, tmp_path):
     """Three entries, then an anchor in a file of the test's own."""
     from pension import anchor
 
     settings.CHANGE_LOG_ANCHOR_FILE = tmp_path / "anchors.jsonl"
-    for n in range(3):
-        changelog.record(actor=staff["admin"], action=ChangeAction.UPDATE,
-                         object_type="test.thing", object_id=n, after={"n": n})  # fmt: skip
+    _plain_entries(3)
     record = anchor.anchor_write()
     assert anchor.verify_anchor().ok
     return record
 
 
-def _as_owner(sql: str, params=None) -> None:
-    """What the table's owner can do: switch its triggers off, change rows, switch them on."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks
-        cursor.execute("ALTER TABLE pension_changelogentry DISABLE TRIGGER USER")
-        cursor.execute(sql, params or [])
-        cursor.execute("ALTER TABLE pension_changelogentry ENABLE TRIGGER USER")
-
-
 def test_the_anchor_finds_the_newest_rows_deleted(anchored):
     from pension import anchor
 
-    _as_owner("DELETE FROM pension_changelogentry WHERE id > %s", [anchored["last_id"] - 2])
+    owner_sql("DELETE FROM pension_changelogentry WHERE id > %s", [anchored["last_id"] - 2])
     assert changelog.verify_chain().ok  # the chain alone cannot tell
     report = anchor.verify_anchor()
     assert not report.ok and "missing" in report.problem
@@ -170,7 +219,7 @@ def test_the_anchor_finds_the_newest_rows_deleted(anchored):
 def test_the_anchor_finds_the_table_emptied(anchored):
     from pension import anchor
 
-    _as_owner("DELETE FROM pension_changelogentry")
+    owner_sql("DELETE FROM pension_changelogentry")
     assert changelog.verify_chain().ok and changelog.verify_chain().checked == 0
     assert not anchor.verify_anchor().ok
 
@@ -180,16 +229,16 @@ def test_the_anchor_finds_rows_rewritten_and_rehashed(anchored):
 
     rows = list(ChangeLogEntry.objects.order_by("id").values())
     victim = rows[-2]
-    _as_owner(
+    owner_sql(
         "UPDATE pension_changelogentry SET after = %s WHERE id = %s",
         ['{"n": 999}', victim["id"]],
     )
     # rehash from the victim on, as a careful attacker would
-    previous = rows[-3]["row_hash"] if len(rows) > 2 else changelog.GENESIS
+    previous = rows[-3]["row_hash"]
     for values in ChangeLogEntry.objects.filter(id__gte=victim["id"]).order_by("id").values():
         values["prev_hash"] = previous
         new_hash = changelog.entry_hash(values)
-        _as_owner(
+        owner_sql(
             "UPDATE pension_changelogentry SET prev_hash = %s, row_hash = %s WHERE id = %s",
             [previous, new_hash, values["id"]],
         )
@@ -211,8 +260,6 @@ def test_an_altered_anchor_is_refused(anchored, settings):
 
 
 def test_verify_change_log_command_fails_on_a_tampered_table(anchored):
-    from django.core.management import CommandError, call_command
-
-    _as_owner("DELETE FROM pension_changelogentry")
+    owner_sql("DELETE FROM pension_changelogentry")
     with pytest.raises(CommandError, match="latest anchor"):
         call_command("verify_change_log")
