@@ -96,6 +96,13 @@ def _ensure_database(host: str, port: int, name: str) -> None:
             cur.execute(f'CREATE DATABASE "{name}" OWNER "{OWNER_ROLE}" ENCODING \'UTF8\'')
         else:
             cur.execute(f'ALTER DATABASE "{name}" OWNER TO "{OWNER_ROLE}"')
+        # a test database left by an interrupted run: the owner role drops and remakes it
+        cur.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%%' "
+            "AND pg_get_userbyid(datdba) = 'postgres'"
+        )
+        for (stale,) in cur.fetchall():
+            cur.execute(f'ALTER DATABASE "{stale}" OWNER TO "{OWNER_ROLE}"')
     conn.close()
     _hand_tables_to_owner(host, port, name)
     marker.touch()

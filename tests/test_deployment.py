@@ -27,7 +27,7 @@ def test_docker_compose_config_validates():
         if os.environ.get("CI"):
             pytest.fail("docker-compose is missing; .ci/run installs it")
         pytest.skip("neither docker-compose nor docker compose is installed")
-    env = {**os.environ, "SECRET_KEY": "s" * 64}
+    env = {**os.environ, "SECRET_KEY": "s" * 64, "CHANGE_LOG_ANCHOR_KEY": "k" * 40}
     result = subprocess.run(
         [*command, "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True
     )
