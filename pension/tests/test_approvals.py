@@ -24,7 +24,8 @@ def _apply_payment(request, checker):
     return {"paid": request.payload["amount"]}
 
 
-approvals.register_operation("test.payment", label="test payment", apply=_apply_payment)
+# a Chinese label: the queue lists every registered operation, and the link walk reads it
+approvals.register_operation("test.payment", label="测试付款", apply=_apply_payment)
 
 
 def _payment(staff, amount, maker="caseworker", agency_of="caseworker"):
