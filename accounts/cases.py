@@ -23,6 +23,12 @@ Choices made here:
   payee named (the heirs on death), the account closed. A settlement chosen at
   retirement age is refused while the person has not reached the age or has the
   minimum months (``contributions.cases.contribution_shortfall``).
+- **Money out is a payment instruction.** The approval of a transfer out (the account
+  amount and the pooled share, to the receiving agency's fund account named on the
+  case) and of a settlement (to the payee named) writes a ``pension.payments``
+  instruction, which the next payroll run of the holder's region carries to the bank
+  file of its bank; nothing is only booked. A settlement's bank, when not named, is
+  the one on the holder's record.
 - **Reversal**: a wrong entry is reversed by an entry of the opposite amount in the
   current month; an entry is reversed once and reversals are not reversed.
 """
@@ -52,9 +58,11 @@ from accounts.services import (
 from contributions import transferred
 from contributions.selectors import contribution_bases_by_year
 from pension import approvals, changelog
+from pension.choices import InstructionPurpose
 from pension.errors import Conflict, InvalidInput
 from pension.models import ApprovalRequest, ApprovalStatus, ChangeAction, StaffUser
 from pension.money import round_fen, to_decimal
+from pension.payments import payment_instruction_create
 from pension.periods import Period
 from pension.selectors import policy_value
 
@@ -90,6 +98,7 @@ ERROR_HAS_MINIMUM = _(
     "only for people without them."
 )
 ERROR_PAYEE = _("Give the payee's name and bank account.")
+ERROR_PAYEE_BANK = _("Give the payee's name, bank and bank account.")
 ERROR_REVERSE_REVERSAL = _("A reversal is not reversed; reverse the original entry.")
 ERROR_ALREADY_REVERSED = _("This entry is reversed already.")
 
@@ -109,6 +118,7 @@ FIELD_LABELS = {
     "reason_kind": _("Reason"),
     "payee_name": _("Payee"),
     "payee_account": _("Payee's bank account"),
+    "payee_bank": _("Payee's bank"),
     "pooled_lines": _("Pooled-fund share by year"),
     "interest_lines": _("Interest by year"),
     "entry": _("Entry reversed"),
@@ -289,12 +299,18 @@ def transfer_out_request(
     other_province: str,
     certificate_number: str,
     reason: str,
+    payee_name: str = "",
+    payee_bank: str = "",
+    payee_account: str = "",
     attachments: Iterable = (),
     today: date | None = None,
 ) -> ApprovalRequest:
-    """Propose the transfer of the account to another province (§8.3)."""
+    """Propose the transfer of the account to another province (§8.3): the money (the
+    account and the pooled share) is paid to the receiving agency's fund account named
+    on its acceptance letter (``payee_*``, all required), by a payment instruction."""
     reason = _reason(reason)
     _movable(account)
+    payee = _payee(payee_name, payee_bank, payee_account)
     other_province = (other_province or "").strip()
     certificate_number = (certificate_number or "").strip()
     if not other_province:
@@ -315,6 +331,7 @@ def transfer_out_request(
             "person_id": person.pk,
             "other_province": other_province,
             "certificate_number": certificate_number,
+            **payee,
             **figures,
         },
         target=account,
@@ -348,8 +365,22 @@ def _apply_transfer_out(request: ApprovalRequest, checker: StaffUser) -> dict:
     transfer.full_clean(exclude=["account", "case", "lines"])
     transfer.save()
     _person_status(checker, account, "transferred_out", request)
-    _record(checker, request, account, {"transfer": transfer.pk, "total": transfer.total})
-    return {"transfer": transfer.pk, "account_amount": moved, "total": transfer.total}
+    instruction = _instruct(
+        checker, request, account, purpose=InstructionPurpose.TRANSFER_OUT,
+        amount=transfer.total,
+        details={"transfer": transfer.pk, "account_amount": moved,
+                 "pooled_amount": transfer.pooled_amount},
+    )  # fmt: skip
+    _record(
+        checker, request, account,
+        {"transfer": transfer.pk, "total": transfer.total, "instruction": instruction.pk},
+    )  # fmt: skip
+    return {
+        "transfer": transfer.pk,
+        "account_amount": moved,
+        "total": transfer.total,
+        "instruction": instruction.pk,
+    }
 
 
 def _certificate_free_at_approval(direction: str, number: str, request: ApprovalRequest) -> None:
@@ -370,6 +401,41 @@ def _person_status(checker, account: PensionAccount, status: str, request) -> No
         person=account.person,
         status=status,
         reason=str(_("Approval request #%(id)s")) % {"id": request.pk},
+    )
+
+
+def _payee(name: str, bank: str, account: str) -> dict[str, str]:
+    payee = {
+        "payee_name": (name or "").strip(),
+        "payee_bank": (bank or "").strip(),
+        "payee_account": (account or "").strip(),
+    }
+    if not all(payee.values()):
+        raise InvalidInput(ERROR_PAYEE_BANK, code="payee_required")
+    return payee
+
+
+def _instruct(
+    checker, request: ApprovalRequest, account: PensionAccount, *, purpose: str,
+    amount: Decimal, details: dict,
+):  # fmt: skip
+    """The payment instruction of an approved case: the money goes out through the
+    payroll's bank file (``pension.payments``), never only booked."""
+    payload = request.payload
+    if not payload.get("payee_bank"):
+        raise InvalidInput(ERROR_PAYEE_BANK, code="payee_required")
+    return payment_instruction_create(
+        actor=checker,
+        purpose=purpose,
+        source=f"{request.operation}:{request.pk}",
+        region=account.person.region_id,
+        target=account.person,
+        payee_name=payload["payee_name"],
+        bank_name=payload["payee_bank"],
+        bank_account=payload["payee_account"],
+        amount=amount,
+        case=request,
+        details=details,
     )
 
 
@@ -516,10 +582,13 @@ def settlement_request(
     payee_name: str,
     payee_account: str,
     reason: str,
+    payee_bank: str = "",
     attachments: Iterable = (),
     today: date | None = None,
 ) -> ApprovalRequest:
-    """Propose paying out the account (§8.4) to ``payee_name``."""
+    """Propose paying out the account (§8.4) to ``payee_name``, by a payment
+    instruction to ``payee_account`` at ``payee_bank`` (when blank: the bank on the
+    holder's record)."""
     reason = _reason(reason)
     _movable(account)
     if reason_kind not in SettlementReason.values:
@@ -545,6 +614,8 @@ def settlement_request(
             )
         if shortfall.missing_months == 0:
             raise Conflict(ERROR_HAS_MINIMUM, code="minimum_met", params={"name": person.name})
+    if not ((payee_bank or "").strip() or person.bank_name):
+        raise InvalidInput(ERROR_PAYEE_BANK, code="payee_required")
     figures = payout_figures(account, Period.from_date(on))
     if Decimal(figures["account_amount"]) <= 0:
         raise Conflict(ERROR_NOTHING_TO_PAY, code="nothing_to_pay")
@@ -559,6 +630,7 @@ def settlement_request(
             "person_id": person.pk,
             "reason_kind": reason_kind,
             "payee_name": payee_name,
+            "payee_bank": (payee_bank or "").strip() or person.bank_name,
             "payee_account": payee_account,
             **figures,
         },
@@ -577,8 +649,14 @@ def _apply_settlement(request: ApprovalRequest, checker: StaffUser) -> dict:
         kind=EntryKind.SETTLEMENT,
         status_reason=f"settled: {payload['reason_kind']}",
     )
-    _record(checker, request, account, {"paid": paid, "payee": payload["payee_name"]})
-    return {"account": account.pk, "paid": paid, "payee": payload["payee_name"]}
+    result: dict[str, Any] = {"account": account.pk, "paid": paid, "payee": payload["payee_name"]}
+    if paid > 0:
+        result["instruction"] = _instruct(
+            checker, request, account, purpose=InstructionPurpose.ACCOUNT_SETTLEMENT,
+            amount=paid, details={"reason_kind": payload["reason_kind"]},
+        ).pk  # fmt: skip
+    _record(checker, request, account, result)
+    return result
 
 
 # --- reversal (冲正) -------------------------------------------------------------------

@@ -13,11 +13,22 @@ from pension.models import Region
 class TransferOutForm(CaseForm):
     other_province = forms.CharField(label=_("Other province"), max_length=64)
     certificate_number = forms.CharField(label=_("Transfer certificate number"), max_length=64)
+    # the receiving agency's fund account, from its acceptance letter
+    payee_name = forms.CharField(label=_("Payee"), max_length=64)
+    payee_bank = forms.CharField(label=_("Payee's bank"), max_length=64)
+    payee_account = forms.CharField(label=_("Payee's bank account"), max_length=32)
 
-    field_order = ["other_province", "certificate_number", "reason", "attachment"]
+    field_order = [
+        "other_province", "certificate_number", "payee_name", "payee_bank", "payee_account",
+        "reason", "attachment",
+    ]  # fmt: skip
 
 
 class TransferInForm(TransferOutForm):
+    payee_name = None
+    payee_bank = None
+    payee_account = None
+
     account_amount = forms.DecimalField(label=_("Account amount"), **MONEY)
     pooled_amount = forms.DecimalField(label=_("Pooled-fund amount"), **MONEY)
     history = forms.CharField(
@@ -46,9 +57,15 @@ class SettlementForm(CaseForm):
         label=_("Reason of the settlement"), choices=SettlementReason.choices
     )
     payee_name = forms.CharField(label=_("Payee"), max_length=64)
+    payee_bank = forms.CharField(
+        label=_("Payee's bank"), max_length=64, required=False,
+        help_text=_("Empty: the bank on the holder's record"),
+    )  # fmt: skip
     payee_account = forms.CharField(label=_("Payee's bank account"), max_length=32)
 
-    field_order = ["reason_kind", "payee_name", "payee_account", "reason", "attachment"]
+    field_order = [
+        "reason_kind", "payee_name", "payee_bank", "payee_account", "reason", "attachment",
+    ]  # fmt: skip
 
 
 class ReversalForm(CaseForm):

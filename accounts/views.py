@@ -143,6 +143,9 @@ def transfer_out(request: HttpRequest, pk: int) -> HttpResponse:
                 account=account,
                 other_province=data["other_province"],
                 certificate_number=data["certificate_number"],
+                payee_name=data["payee_name"],
+                payee_bank=data["payee_bank"],
+                payee_account=data["payee_account"],
                 reason=data["reason"],
                 attachments=[data["attachment"]],
             )
@@ -171,6 +174,7 @@ def settlement(request: HttpRequest, pk: int) -> HttpResponse:
                 account=account,
                 reason_kind=data["reason_kind"],
                 payee_name=data["payee_name"],
+                payee_bank=data["payee_bank"],
                 payee_account=data["payee_account"],
                 reason=data["reason"],
                 attachments=[data["attachment"]],

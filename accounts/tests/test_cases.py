@@ -20,7 +20,7 @@ from contributions.tests.factories import assessed_months, pay_bill
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.models import ApprovalStatus
+from pension.models import ApprovalStatus, PaymentInstruction
 from pension.periods import Period
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +97,8 @@ def test_transfer_out_through_approval_moves_the_balance_and_closes_the_account(
     request = cases.transfer_out_request(
         actor=staff["caseworker"], account=mover, other_province="河北省",
         certificate_number="ZY-2026-0001", reason="新单位在河北", attachments=[_document()],
+        payee_name="河北省社会保险事业管理局", payee_bank="中国工商银行",
+        payee_account="0402000000000001234",
         today=date(2026, 3, 10),
     )  # fmt: skip
     assert request.amount == D("56476.50")
@@ -123,6 +125,14 @@ def test_transfer_out_through_approval_moves_the_balance_and_closes_the_account(
         D("56476.50"),
     )
     assert len(transfer.lines["pooled"]) == 13
+    # the money leaves by a payment instruction to the receiving agency: the account's
+    # 30 196.50 + the pooled 26 280.00 = 56 476.50, waiting for the next payroll
+    instruction = PaymentInstruction.objects.get(source=f"accounts.transfer_out:{request.pk}")
+    assert (instruction.purpose, instruction.amount, instruction.payee_name,
+            instruction.bank_account, instruction.status, instruction.object_id) == (
+        "transfer_out", D("56476.50"), "河北省社会保险事业管理局", "0402000000000001234",
+        "open", mover.person_id,
+    )  # fmt: skip
     mover.person.refresh_from_db()
     assert mover.person.status == PersonStatus.TRANSFERRED_OUT
     # the same certificate again is refused
@@ -130,6 +140,8 @@ def test_transfer_out_through_approval_moves_the_balance_and_closes_the_account(
         cases.transfer_out_request(
             actor=staff["caseworker"], account=mover, other_province="河北省",
             certificate_number="ZY-2026-0001", reason="again", today=date(2026, 3, 10),
+            payee_name="河北省社会保险事业管理局", payee_bank="中国工商银行",
+            payee_account="0402000000000001234",
         )  # fmt: skip
     assert again.value.code == "account_closed"
 
@@ -138,6 +150,8 @@ def test_a_transfer_prepared_before_a_new_entry_is_refused_at_approval(staff, mo
     request = cases.transfer_out_request(
         actor=staff["caseworker"], account=mover, other_province="河北省",
         certificate_number="ZY-2026-0002", reason="r", today=date(2026, 3, 10),
+        payee_name="河北省社会保险事业管理局", payee_bank="中国工商银行",
+        payee_account="0402000000000001234",
     )  # fmt: skip
     AccountEntry.objects.create(
         account=mover, kind=EntryKind.MIGRATED_BALANCE, period=Period(2026, 2),
@@ -196,7 +210,7 @@ def test_settlement_on_death_pays_balance_and_interest_to_the_heirs(staff):
     request = cases.settlement_request(
         actor=staff["caseworker"], account=account, reason_kind=SettlementReason.DEATH,
         payee_name="李继承", payee_account="6222000011112222", reason="死亡",
-        attachments=[_document()], today=date(2026, 6, 20),
+        payee_bank="中国农业银行", attachments=[_document()], today=date(2026, 6, 20),
     )  # fmt: skip
     # 10 000 from January to June, 6 months: 10 000 × 0.0262 × 6 ÷ 12 = 131.00
     assert request.payload["interest"] == "131.00"
@@ -210,6 +224,21 @@ def test_settlement_on_death_pays_balance_and_interest_to_the_heirs(staff):
         "-10131.00"
     )
     assert account_balance(account) == D("0.00")
+    # 10 131.00 to the heir's account by a payment instruction, not only booked
+    instruction = PaymentInstruction.objects.get(source=f"accounts.settlement:{request.pk}")
+    assert (instruction.purpose, instruction.amount, instruction.payee_name,
+            instruction.bank_name, instruction.bank_account) == (
+        "account_settlement", D("10131.00"), "李继承", "中国农业银行", "6222000011112222",
+    )  # fmt: skip
+
+
+def test_a_transfer_out_without_the_receiving_account_is_refused(staff, mover):
+    with pytest.raises(InvalidInput) as missing:
+        cases.transfer_out_request(
+            actor=staff["caseworker"], account=mover, other_province="河北省",
+            certificate_number="ZY-2026-0003", reason="r", today=date(2026, 3, 10),
+        )  # fmt: skip
+    assert missing.value.code == "payee_required"
 
 
 def test_settlement_at_retirement_age_is_refused_before_the_age(staff):
