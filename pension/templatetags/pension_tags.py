@@ -111,3 +111,4 @@ def person_link(context, person) -> str:
             person.name,
         )
     return conditional_escape(person.name)
+
