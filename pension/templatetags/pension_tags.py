@@ -111,4 +111,3 @@ def person_link(context, person) -> str:
             person.name,
         )
     return conditional_escape(person.name)
-
