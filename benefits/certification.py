@@ -76,6 +76,7 @@ __all__ = [
     "last_certified_on",
     "life_certification_record",
     "overdue_by_notifier",
+    "overdue_suspensions",
 ]
 
 # used when the policy has no ``certification.interval_months`` (经办规范 §9.6: yearly)
@@ -638,13 +639,10 @@ def certification_sweep(*, today: date | None = None, region: str | None = None)
     }
 
 
-def overdue_by_notifier(region_prefix: str = "") -> list[dict[str, Any]]:
-    """The people suspended for a missing certification (open suspensions), grouped by
-    who is to tell them (§9.3.3): their last employer (the employment that ended last)
-    or, without one, their county (the community). Each group: ``{"kind": "employer" |
-    "county", "key", "name", "people": [{"person", "name", "id_number", "from_month",
-    "suspension"}]}``, employers first, by name."""
-    open_suspensions = list(
+def overdue_suspensions(region_prefix: str = ""):
+    """The open suspensions for a missing certification of people in the region, by
+    name (the queryset the overdue list pages)."""
+    return (
         Suspension.objects.filter(
             resumed_from__isnull=True,
             reason=SuspensionReason.CERTIFICATION_MISSING,
@@ -653,6 +651,20 @@ def overdue_by_notifier(region_prefix: str = "") -> list[dict[str, Any]]:
         .exclude(details__has_key="closed_by_death")
         .select_related("person", "person__region")
         .order_by("person__name", "person_id")
+    )
+
+
+def overdue_by_notifier(
+    region_prefix: str = "", *, suspensions: Iterable[Suspension] | None = None
+) -> list[dict[str, Any]]:
+    """The people suspended for a missing certification (open suspensions), grouped by
+    who is to tell them (§9.3.3): their last employer (the employment that ended last)
+    or, without one, their county (the community). Each group: ``{"kind": "employer" |
+    "county", "key", "name", "people": [{"person", "name", "id_number", "from_month",
+    "suspension"}]}``, employers first, by name. ``suspensions``: only these (a page
+    of ``overdue_suspensions``), else all of the region."""
+    open_suspensions = list(
+        overdue_suspensions(region_prefix) if suspensions is None else suspensions
     )
     ids = [s.person_id for s in open_suspensions]
     last_employer: dict[int, Any] = {}
@@ -699,8 +711,9 @@ def overdue_by_notifier(region_prefix: str = "") -> list[dict[str, Any]]:
 
 
 def overdue_not_suspended(region_prefix: str = "", *, today: date | None = None) -> Iterable[dict]:
-    """Retirees in payment whose certification falls due within the next month (to be
-    reminded before the sweep): person id, name, due date."""
+    """Retirees in payment whose certification falls due within the next month (from
+    today, to be reminded before the sweep; those already overdue are the sweep's):
+    person id, name, due date."""
     today = today or timezone.localdate()
     interval = certification_interval(None, on=today)
     with connection.cursor() as cursor:
@@ -714,10 +727,10 @@ def overdue_not_suspended(region_prefix: str = "", *, today: date | None = None)
                   FROM benefits_pensiondetermination d
                  WHERE d.superseded_by_id IS NULL AND d.status = %s
             ) x JOIN enrollment_insuredperson p ON p.id = x.person_id
-             WHERE p.region_id LIKE %s AND x.due_on < %s
+             WHERE p.region_id LIKE %s AND x.due_on >= %s AND x.due_on < %s
              ORDER BY x.due_on, p.name LIMIT 500
             """,
-            [interval, DeterminationStatus.IN_PAYMENT, f"{region_prefix}%",
+            [interval, DeterminationStatus.IN_PAYMENT, f"{region_prefix}%", today,
              today + relativedelta(months=1)],
         )  # fmt: skip
         return [

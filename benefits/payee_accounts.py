@@ -60,18 +60,25 @@ class RecentPayment:
 
 @dataclass
 class RecentChanges:
+    """The payments to recently changed accounts: all of them counted (``count``, what
+    the reviewer confirms), the first ``limit`` listed (``rows``)."""
+
     days: int
     reference: str
     rows: list[RecentPayment] = field(default_factory=list)
+    total: int | None = None
 
     @property
     def count(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self.total is None else self.total
 
 
-def accounts_changed_since_last_month(run: PayrollRun) -> list[AccountChange]:
+def accounts_changed_since_last_month(
+    run: PayrollRun, *, limit: int | None = None
+) -> list[AccountChange]:
     """Every payee of ``run`` whose bank or account differs from the posted payment of
-    the previous period (approved runs of the same kind in the run's region)."""
+    the previous period (approved runs of the same kind in the run's region); the first
+    ``limit`` of them by person when a limit is given (the page)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -85,8 +92,10 @@ def accounts_changed_since_last_month(run: PayrollRun) -> list[AccountChange]:
                AND r.kind = %(kind)s AND r.status IN %(paid)s AND p.region_id LIKE %(prefix)s
                AND (p.bank_name, p.bank_account) <> (c.bank_name, c.bank_account)
              ORDER BY c.person_id, p.id DESC
+             LIMIT %(limit)s
             """,
             {
+                "limit": limit,
                 "run": run.pk,
                 "previous": run.period.prev().as_int,
                 "kind": run.kind,
@@ -97,7 +106,9 @@ def accounts_changed_since_last_month(run: PayrollRun) -> list[AccountChange]:
         return [AccountChange(*row) for row in cursor.fetchall()]
 
 
-def recent_account_changes(run: PayrollRun, *, now: datetime | None = None) -> RecentChanges:
+def recent_account_changes(
+    run: PayrollRun, *, now: datetime | None = None, limit: int | None = None
+) -> RecentChanges:
     """The payments of ``run`` to payees whose bank account change was approved in the
     last N days (N = ``payroll.recent_account_change_days`` in the run's region)."""
     now = now or timezone.now()
@@ -124,7 +135,10 @@ def recent_account_changes(run: PayrollRun, *, now: datetime | None = None) -> R
             },
         )
         rows = [RecentPayment(*row) for row in cursor.fetchall()]
-    return RecentChanges(days=days, reference=parameter.reference, rows=rows)
+    total = len(rows)
+    if limit is not None:
+        rows = rows[:limit]
+    return RecentChanges(days=days, reference=parameter.reference, rows=rows, total=total)
 
 
 def confirm_recent_changes(run: PayrollRun, confirmed: int | None) -> dict[str, Any]:

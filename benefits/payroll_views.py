@@ -120,10 +120,12 @@ def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> 
         "totals": payroll.run_totals(run) if calculated else [],
         "variance": payroll.run_variance(run, limit=VARIANCE_SHOWN) if calculated else None,
         "variance_shown": VARIANCE_SHOWN,
-        "account_changes": payee_accounts.accounts_changed_since_last_month(run)
+        "account_changes": payee_accounts.accounts_changed_since_last_month(
+            run, limit=VARIANCE_SHOWN
+        )
         if calculated
         else [],
-        "recent_accounts": payee_accounts.recent_account_changes(run)
+        "recent_accounts": payee_accounts.recent_account_changes(run, limit=VARIANCE_SHOWN)
         if status == PayrollRunStatus.CALCULATED and not run.dry_run
         else None,
         "by_bank": payroll.payments_by_bank(run) if calculated else [],

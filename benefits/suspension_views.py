@@ -26,6 +26,7 @@ from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
 from pension.imports import UploadField, estimate_rows, import_job_create
+from pension.paging import page_of
 from pension.periods import Period, PeriodFormField
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows, restrict, user_prefix
@@ -388,7 +389,8 @@ def certification_overdue(request: HttpRequest) -> HttpResponse:
     prefix = user_prefix(request.user, Suspension, "view")
     if prefix is None:
         raise PermissionDenied
-    groups = certification.overdue_by_notifier(prefix)
+    page = page_of(request, certification.overdue_suspensions(prefix))
+    groups = certification.overdue_by_notifier(prefix, suspensions=page.object_list)
     for group in groups:
         for row in group["people"]:
             row["id_number"] = citizen_id_for(request.user, row["id_number"])
@@ -400,7 +402,8 @@ def certification_overdue(request: HttpRequest) -> HttpResponse:
         "benefits/certification_overdue.html",
         {
             "groups": groups,
-            "count": sum(len(g["people"]) for g in groups),
+            "page": page,
+            "count": page.paginator.count,
             "soon": soon,
             "today": timezone.localdate(),
         },

@@ -254,3 +254,28 @@ def test_the_overdue_page_lists_the_suspended_by_county(client, staff):
     client.force_login(staff["other_caseworker"])
     body = client.get(reverse("benefits:certification_overdue")).content.decode()
     assert "卫逾期" not in body
+
+
+def test_falling_due_lists_only_the_next_month_not_the_long_overdue(staff):
+    prefix = staff["caseworker"].region.scope_prefix
+    # retired 2025-04, never certified: due 2026-04-01
+    due = retiree(staff, "孙将到期", retirement_month="2025-04")
+    # retired 2010-01, never certified: due 2011-01-01, long overdue (the sweep's)
+    retiree(staff, "李早过期", retirement_month="2010-01")
+    soon = certification.overdue_not_suspended(prefix, today=date(2026, 3, 15))
+    # from 2026-03-15 up to (not including) 2026-04-15: only 孙将到期
+    assert [(r["name"], r["due_on"]) for r in soon] == [("孙将到期", date(2026, 4, 1))]
+    assert due.person_id == soon[0]["person"]
+
+
+def test_the_overdue_page_is_paged(client, staff):
+    for n in range(52):
+        retiree(staff, f"逾期{n:02d}", retirement_month="2025-04")
+    certification.certification_sweep(today=date(2026, 6, 2))
+    client.force_login(staff["caseworker"])
+    url = reverse("benefits:certification_overdue")
+    first = client.get(url).content.decode()
+    assert first.count("逾期") >= 50 and "逾期51" not in first
+    assert "共 52 条" in first or "52 rows" in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert "逾期51" in second and "逾期00" not in second

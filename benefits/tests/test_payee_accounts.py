@@ -135,3 +135,18 @@ def test_the_approval_page_asks_for_the_confirmation(client, staff, county, nove
     client.post(approve, {"confirmed_account_changes": "1"})
     december.refresh_from_db()
     assert december.status == PayrollRunStatus.APPROVED
+
+
+def test_the_page_lists_at_most_a_limit_but_the_confirmation_counts_all(staff, county, november):
+    # both payees change their account: two changes, two recent payments
+    _change_account(staff, november["a"])
+    _change_account(staff, november["b"])
+    december = _run(staff, county, "2026-12")
+
+    assert len(payee_accounts.accounts_changed_since_last_month(december)) == 2
+    first = payee_accounts.accounts_changed_since_last_month(december, limit=1)
+    assert [c.person_id for c in first] == [min(november["a"].pk, november["b"].pk)]
+
+    recent = payee_accounts.recent_account_changes(december, limit=1)
+    assert len(recent.rows) == 1
+    assert recent.count == 2  # the reviewer confirms all of them, not the page's share
