@@ -474,7 +474,7 @@ def test_the_schema_describes_the_tax_exchange(client, staff):
     assert set(paths[PAYMENTS]) == {"post"}
     post = paths[PAYMENTS]["post"]
     assert {p["name"] for p in post["parameters"]} == {"Idempotency-Key"}
-    assert set(post["responses"]) == {"201", "400", "401", "403", "409", "413"}
+    assert set(post["responses"]) == {"201", "400", "401", "403", "409", "413", "429"}
     assert {p["name"] for p in paths[ARREARS]["get"]["parameters"]} == {
         "as_of", "cursor", "page_size", "region", "employer", "id_number",
     }  # fmt: skip
