@@ -28,7 +28,7 @@ from pension.changelog import object_type_of
 from pension.errors import ApplicationError
 from pension.models import ApprovalRequest, Attachment, ChangeLogEntry
 from pension.paging import page_of
-from pension.privacy import record_read
+from pension.privacy import citizen_id_for, record_read
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -229,8 +229,12 @@ def person_bank_account(request, pk: int):
 
 @registration
 def person_key_data(request, pk: int):
+    """The key-data form shows the ID number in full: only roles that see it whole
+    open it, and the showing is logged like any other (``pension.privacy``)."""
     person = _person(request, pk)
     _may_prepare(request.user, person.region_id, InsuredPerson)
+    if citizen_id_for(request.user, person.id_number) != person.id_number:
+        raise PermissionDenied(_("Your role sees citizen ID numbers masked."))
     if request.method == "POST":
         form = KeyDataChangeForm(request.POST, request.FILES)
         if form.is_valid():

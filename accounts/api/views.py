@@ -18,6 +18,7 @@ from accounts.api.serializers import AccountStatementSerializer
 from enrollment.models import InsuredPerson
 from pension.api.permissions import HasScope, client_region_prefix
 from pension.errors import NotFound
+from pension.privacy import full_id_number
 from pension.validators import mask_citizen_id
 
 READ_SCOPE = "accounts.read"
@@ -70,7 +71,9 @@ class AccountStatementView(APIView):
         balance = selectors.account_balance_split(account, year=today.year)
         full = READ_ID_NUMBERS_SCOPE in request.user.scopes
         data = {
-            "id_number": person.id_number if full else mask_citizen_id(person.id_number),
+            "id_number": full_id_number(person.id_number)
+            if full
+            else mask_citizen_id(person.id_number),
             "name": person.name,
             "status": account.status,
             "opened_period": str(account.opened_period),

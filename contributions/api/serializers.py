@@ -14,6 +14,7 @@ from contributions.models import Bill, ContributionLine
 from contributions.payments import ArrearsItem, bill_outstanding, normalise_receipt_number
 from pension.api.fields import MoneyField, PeriodField
 from pension.money import RATE_DECIMAL_PLACES
+from pension.privacy import full_id_number
 from pension.validators import mask_citizen_id
 
 # set by the view: whether the caller may see citizen ID numbers in full
@@ -42,7 +43,7 @@ def _id_number(serializer: serializers.Serializer, number: str | None) -> str | 
     if not number:
         return None
     if serializer.context.get(FULL_ID_NUMBERS, False):
-        return number
+        return full_id_number(number)  # logged with the request
     return mask_citizen_id(number)
 
 

@@ -11,6 +11,7 @@ from rest_framework.fields import get_error_detail
 from enrollment.choices import EmployerKind
 from enrollment.models import Employer, InsuredPerson
 from pension.models import Region
+from pension.privacy import full_id_number
 from pension.validators import mask_citizen_id, parse_credit_code
 
 # set by the view: whether the caller may see citizen ID numbers in full
@@ -56,7 +57,7 @@ class InsuredPersonSerializer(serializers.ModelSerializer):
 
     def get_id_number(self, person: InsuredPerson) -> str:
         if self.context.get(FULL_ID_NUMBERS, False):
-            return person.id_number
+            return full_id_number(person.id_number)  # logged with the request
         return mask_citizen_id(person.id_number)
 
 

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "pension.middleware.RequestContextMiddleware",
     "pension.api.authentication.ApiCallLogMiddleware",
+    "pension.privacy.ShownIdNumbersMiddleware",
     "pension.security.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

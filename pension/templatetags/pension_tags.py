@@ -11,11 +11,13 @@ def citizen_id(context, number: str) -> str:
     return citizen_id_for(context["request"].user, number)
 
 
-@register.simple_tag
-def change_rows(entry) -> list[dict]:
+@register.simple_tag(takes_context=True)
+def change_rows(context, entry) -> list[dict]:
     """A change-log entry as rows of changed fields: label, before, after.
 
-    Creations list the values entered; updates only what changed."""
+    Creations list the values entered; updates only what changed. A citizen ID number
+    is shown as the user may see it (masked by role; a full one is logged)."""
+    user = context["request"].user
     from django.apps import apps
     from django.core.exceptions import FieldDoesNotExist
 
@@ -34,7 +36,9 @@ def change_rows(entry) -> list[dict]:
         except FieldDoesNotExist:
             return None
 
-    def shown(field, value):
+    def shown(field, value, attname=""):
+        if attname.endswith("id_number") and isinstance(value, str):
+            return citizen_id_for(user, value)
         if field is not None and field.choices and value is not None:
             return dict(field.flatchoices).get(value, value)
         return value
@@ -49,8 +53,8 @@ def change_rows(entry) -> list[dict]:
         rows.append(
             {
                 "field": field.verbose_name if field is not None else attname,
-                "before": shown(field, old),
-                "after": shown(field, new),
+                "before": shown(field, old, attname),
+                "after": shown(field, new, attname),
             }
         )
     return rows
