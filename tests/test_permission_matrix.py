@@ -33,9 +33,9 @@ ROLE_SECTIONS = {
     # the change-log browser: the audit section's roles, entries by the agency's region
     # (audit/tests/test_change_log_browser.py: wrong role 403, another county 404)
     "audit/change-log/",
-    "audit/change-log/<int:pk>/",
 }  # guarded by navigation.SECTIONS, tested in pension/tests/test_pages.py
 REGION_SCOPED = {
+    "audit/change-log/<int:pk>/",
     "approvals/<int:pk>/",
     "approvals/<int:pk>/approve",
     "approvals/<int:pk>/reject",
