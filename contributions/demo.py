@@ -224,8 +224,10 @@ WITH payers AS (
      WHERE b.employer_id IS NULL AND b.year = %(year)s AND b.superseded_by_id IS NULL
        AND p.region_id LIKE %(prefix)s
 ), ranked AS (
-    SELECT payer, row_number() OVER (ORDER BY hashint8(payer), payer) AS rn,
-           count(*) OVER () AS n
+    -- employers and flexible workers ranked apart, so that each kind has its share of
+    -- arrears, part payers and late payers (a late fee is an employer's only)
+    SELECT payer, row_number() OVER (PARTITION BY payer > 0 ORDER BY hashint8(payer), payer) AS rn,
+           count(*) OVER (PARTITION BY payer > 0) AS n
       FROM payers
 )
 SELECT payer,

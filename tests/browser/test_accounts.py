@@ -41,7 +41,8 @@ def test_an_interest_run_calculated_approved_posted_and_the_statement(
     run = AccountRun.objects.get()
     page.click("#start")
     page.wait_for_function(
-        "document.querySelector('#run-status').textContent.trim() === '已计算'", timeout=60_000
+        "() => document.querySelector('#run-status').textContent.trim() === '已计算'",
+        timeout=60_000,
     )
     assert page.locator("#run-progress progress").get_attribute("value") == "100"
     assert page.locator("#run-progress").get_attribute("hx-get") is None  # polling stopped
@@ -54,7 +55,8 @@ def test_an_interest_run_calculated_approved_posted_and_the_statement(
     page.goto(f"/pension-accounts/runs/{run.pk}/")
     page.click("#approve")
     page.wait_for_function(
-        "document.querySelector('#run-status').textContent.trim() === '已入账'", timeout=60_000
+        "() => document.querySelector('#run-status').textContent.trim() === '已入账'",
+        timeout=60_000,
     )
 
     page.goto(f"/pension-accounts/{holders[0].pk}/statement/2024/")

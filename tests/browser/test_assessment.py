@@ -110,7 +110,8 @@ def test_declare_bases_assess_approve_release_and_see_the_arrears(
     page.click("#start")
     # the progress bar polls every 2 s and reloads the page when the run has finished
     page.wait_for_function(
-        "document.querySelector('#run-status').textContent.trim() === '已计算'", timeout=60_000
+        "() => document.querySelector('#run-status').textContent.trim() === '已计算'",
+        timeout=60_000,
     )
     bar = page.locator("#run-progress progress")
     assert bar.get_attribute("value") == "100" and bar.get_attribute("max") == "100"

@@ -44,7 +44,10 @@ def test_register_change_key_data_and_approve(page, staff, demo_password, tmp_pa
     page.goto(f"/enrollment/people/{person.pk}/")
     page.click("#key-data-link")
     page.fill("#id_name", "刘建华")
-    page.fill("#id_deemed_months", "36")
+    # deemed months need a first work date (at 16 at the earliest: born 1980-01) and are
+    # at most the months from it to 1997-07 (Shanxi): 1996-03 → 1997-07 is 16 months
+    page.fill("#id_first_work_date", "1996-03-01")
+    page.fill("#id_deemed_months", "12")
     page.fill("#id_reason", "户籍姓名变更")
     scan = tmp_path / "户口本.pdf"
     scan.write_bytes(PDF)
@@ -63,7 +66,7 @@ def test_register_change_key_data_and_approve(page, staff, demo_password, tmp_pa
 
     page.goto(f"/enrollment/people/{person.pk}/")
     assert page.locator("#person-name").inner_text() == "刘建华"
-    assert page.locator("#person-deemed").inner_text() == "36"
+    assert page.locator("#person-deemed").inner_text() == "12"
     history = page.locator("#history").inner_text()
     assert "刘建国" in history and "刘建华" in history and "户籍姓名变更" in history
     assert "户口本.pdf" in page.locator("#attachments").inner_text()
