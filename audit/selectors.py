@@ -39,6 +39,8 @@ def object_type_choices() -> list[tuple[str, str]]:
         for m in apps.get_models()
         if m._meta.app_label
         in {"pension", "enrollment", "contributions", "accounts", "benefits", "funds", "budget",
-            "audit", "auth", "otp_totp"}
+            "audit", "otp_totp"}
     ]  # fmt: skip
+    # a library's model without a Chinese name (django-otp's TOTP device) is left out
+    choices = [(code, label) for code, label in choices if not label.isascii()]
     return sorted(choices, key=lambda c: c[1])

@@ -35,15 +35,24 @@ ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{2,}(?:[ '-]+[A-Za-z]{2,})+\b")
 
 
 class _Page(HTMLParser):
-    """The links (a href) and the visible text of a page."""
+    """The links (a href) and the visible text of a page. Text inside an element of
+    class ``recorded`` is data as it was recorded (the change log's before and after
+    values, object names and reasons written by the system), not UI text: it is not
+    judged (the system-written reasons still in English are a known gap, issue 15)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.links: list[str] = []
         self.text: list[str] = []
         self._hidden = 0
+        self._stack: list[bool] = []
 
     def handle_starttag(self, tag, attrs):
+        recorded = "recorded" in (dict(attrs).get("class") or "").split()
+        if tag in ("span", "td", "dd", "div"):
+            self._stack.append(recorded)
+            if recorded:
+                self._hidden += 1
         if tag in ("script", "style", "code", "pre", "template"):
             self._hidden += 1
         if tag == "a":
@@ -52,6 +61,8 @@ class _Page(HTMLParser):
                 self.links.append(href)
 
     def handle_endtag(self, tag):
+        if tag in ("span", "td", "dd", "div") and self._stack and self._stack.pop():
+            self._hidden -= 1
         if tag in ("script", "style", "code", "pre", "template") and self._hidden:
             self._hidden -= 1
 
