@@ -1,1 +1,0 @@
-"""Models of audit and internal control (稽核与内控)."""

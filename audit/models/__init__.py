@@ -1,0 +1,7 @@
+"""Models of audit and internal control (稽核与内控, DESIGN §5.7–§5.8), one module a
+process: risk rules and alerts (``risk``), inspections (``inspections``), oversight
+reports, statistics, the checklist and archives (``oversight``)."""
+
+from .inspections import *  # noqa: F403
+from .oversight import *  # noqa: F403
+from .risk import *  # noqa: F403

@@ -1,1 +1,0 @@
-"""Models of fund revenue and expenditure (基金收支)."""
