@@ -22,6 +22,10 @@ class Role(models.TextChoices):
     BUDGET_OFFICER = "budget_officer", _("Budget officer")
     AUDITOR = "auditor", _("Auditor")
     PROVINCE_ADMIN = "province_admin", _("Province administrator")
+    # outside the social-security agencies: the finance department (财政部门) reviews
+    # budgets and approves spending plans; the government (人民政府) approves budgets
+    FINANCE_OFFICER = "finance_officer", _("Finance department officer")
+    GOVERNMENT_APPROVER = "government_approver", _("Government approver")
 
 
 class ParameterKind(models.TextChoices):
