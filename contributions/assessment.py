@@ -235,8 +235,11 @@ def assessment_run_approve(*, actor, run: AssessmentRun) -> AssessmentRun:
 
 
 @transaction.atomic
-def assessment_run_release(*, actor, run: AssessmentRun) -> AssessmentRun:
-    """Approved → released: the tax bureau may pull the run's bills (§7.5)."""
+def assessment_run_release(
+    *, actor, run: AssessmentRun, today: date | None = None
+) -> AssessmentRun:
+    """Approved → released: the tax bureau may pull the run's bills (§7.5), issued
+    ``today`` (default: today)."""
     run = _locked(run)
     batches.may_prepare(actor, run.region_id, ERROR_OUTSIDE_REGION)
     if run.status in (RunStatus.DRAFT, RunStatus.RUNNING, RunStatus.CALCULATED):
@@ -246,7 +249,7 @@ def assessment_run_release(*, actor, run: AssessmentRun) -> AssessmentRun:
     run.status = RunStatus.RELEASED
     run.save(update_fields=["status"])
     # the day the bills reach the payers: a payment dated earlier cannot shorten a fee
-    Bill.objects.filter(run=run, posted=True).update(issued_on=timezone.localdate())
+    Bill.objects.filter(run=run, posted=True).update(issued_on=today or timezone.localdate())
     _log(actor, run, RunStatus.APPROVED, reason="released to the tax bureau")
     return run
 

@@ -12,9 +12,12 @@ control totals hold: assessed = paid + outstanding; credited = the paid personal
 shares; each account's balance = the sum of its ledger; payroll total = bank file
 control total = bank results paid + failed.
 
-The dates are the session's: bills are issued today (a tax payment cannot predate its
-bill's issue without being counted late to it), so the payments are dated today and
-an on-time payment of 2026-11 (due 2026-12-15) needs a day from 2026-12-01 to 12-15.
+The dates are fixed, so the test runs on any day from 2026-12-05 on (a payment may not
+be dated after the day it is recorded): the runs are released, and their bills issued,
+on 2026-12-01 (a tax payment cannot predate its bill's issue without being counted late
+to it); the payments are dated 2026-12-05 (2026-11, due 2026-12-15, on time; 2026-10,
+due 2026-11-15, 20 days late); crediting runs in 2026-12, the retirement cases are
+decided as of 2026-12-05 and the payroll is that of 2026-12.
 
 The people (Shanxi profile, the tiny demo's 小店区 140105), all men born 1966-06-10:
 statutory age 60 + 5 months (m = 1965-01 → 1966-06 = 17 months; 17 // 4 + 1 = 5), so
@@ -52,7 +55,7 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from django.test import Client
-from django.utils import timezone, translation
+from django.utils import translation
 
 from accounts import runs as account_runs
 from accounts.choices import EntryKind
@@ -95,6 +98,8 @@ CITY = "140100"
 PROVINCE = "140000"
 BORN = date(1966, 6, 10)
 RETIRED = date(2026, 11, 10)
+ISSUED = date(2026, 12, 1)  # the runs' release: the bills' issue
+PAID = date(2026, 12, 5)  # the tax payments' day
 ICBC = "中国工商银行"
 TAX = "/api/v1/contributions/"
 BANK = "/api/v1/benefits/"
@@ -175,9 +180,6 @@ def client() -> Client:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, client):
-    today = timezone.localdate()
-    if not date(2026, 12, 1) <= today <= date(2026, 12, 15):
-        pytest.skip("the hand-computed figures pay 2026-11 on time: run from 2026-12-01 to 12-15")
     caseworker, reviewer = staff["caseworker"], staff["reviewer"]
     county = Region.objects.get(code=COUNTY)
 
@@ -243,7 +245,10 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
         bill_total = Bill.objects.filter(run=run).aggregate(s=Sum("total"))["s"]
         assert bill_total == employer + individual
         assessment.assessment_run_approve(actor=reviewer, run=run)
-        released[period] = assessment.assessment_run_release(actor=caseworker, run=run)
+        released[period] = assessment.assessment_run_release(
+            actor=caseworker, run=run, today=ISSUED
+        )
+        assert set(Bill.objects.filter(run=run).values_list("issued_on", flat=True)) == {ISSUED}
     assert _assessed_is_paid_plus_outstanding() == (D("8487.68"), D("0.00"), D("8487.68"))
 
     # 4. the tax bureau pulls the assessments and posts payments -----------------------
@@ -261,23 +266,24 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
     ]
     assert sum(D(r["total"]) for r in pulled) == D("8487.68")
 
-    # A pays 2026-11 today, before its due date 2026-12-15: no late fee
+    # A pays 2026-11 on 2026-12-05, before its due date 2026-12-15: no late fee
     paid_a = _pay(
         client, tax_key, receipt_number="SW-FLOW-A-1", credit_code=a.credit_code,
-        amount="1697.52", paid_on=today.isoformat(),
+        amount="1697.52", paid_on=PAID.isoformat(),
     )  # fmt: skip
     assert (paid_a["allocated"], paid_a["late_fee"], paid_a["credit_held"]) == (
         "1697.52", "0.00", "0.00",
     )  # fmt: skip
-    # B pays both months today, and the late fee: 2026-10 was due 2026-11-15, so late by
-    # the days since (20 on 2026-12-05: 2546.28 × 0.0005 × 20 = 25.4628 → 25.46);
-    # 2026-11 on time. The contributions are paid first (5092.56), the rest pays the fee
-    # billed, collected apart from the contributions
-    days_late = (today - date(2026, 11, 15)).days
-    fee_b = _fen(D("2546.28") * FEE_RATE * days_late)
+    # B pays both months on 2026-12-05, and the late fee: 2026-10 was due 2026-11-15, so
+    # 20 days late: 2546.28 × 0.0005 × 20 = 25.4628 → 25.46; 2026-11 on time. The
+    # contributions are paid first (5092.56), the rest pays the fee billed, collected
+    # apart from the contributions
+    days_late = 20
+    fee_b = D("25.46")
+    assert _fen(D("2546.28") * FEE_RATE * days_late) == fee_b
     paid_b = _pay(
         client, tax_key, receipt_number="SW-FLOW-B-1", credit_code=b.credit_code,
-        amount=str(D("5092.56") + fee_b), paid_on=today.isoformat(),
+        amount=str(D("5092.56") + fee_b), paid_on=PAID.isoformat(),
     )  # fmt: skip
     assert [
         (x["period"], x["amount"], x["status"], x["days_late"], x["late_fee"])
@@ -302,7 +308,7 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
 
     # 5. crediting on the worker: the paid personal shares, nothing of the unpaid -----
     crediting = account_runs.crediting_run_create(
-        actor=staff["province_accountant"], region=PROVINCE
+        actor=staff["province_accountant"], region=PROVINCE, period="2026-12"
     )
     account_runs.crediting_run_start(actor=staff["province_accountant"], run=crediting)
     crediting = _wait(AccountRun, crediting.pk, {AccountRunStatus.POSTED, AccountRunStatus.FAILED})
@@ -321,7 +327,7 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
         (e.account.person.name, str(e.period), str(e.value_period), e.amount) for e in credits
     ) == [
         ("张甲", "2026-11", "2026-11", D("565.84")),
-        ("李乙", "2026-10", str(Period.from_date(today)), D("848.76")),
+        ("李乙", "2026-10", "2026-12", D("848.76")),
         ("李乙", "2026-11", "2026-11", D("848.76")),
     ]
     _balances_are_their_ledgers()
@@ -356,6 +362,7 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
             actor=caseworker, person=person, retirement_date=RETIRED,
             kind=RetirementKind.STATUTORY, reason="本人申请按法定年龄退休",
             attachments=[SimpleUploadedFile("app.pdf", b"%PDF-1.4", "application/pdf")],
+            today=PAID,
         )  # fmt: skip
         approval_request_approve(actor=reviewer, request_id=request.pk)
         return PensionDetermination.objects.get(person=person)
