@@ -8,3 +8,7 @@ class FundsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "funds"
     verbose_name = _("Fund revenue and expenditure")
+
+    def ready(self) -> None:
+        # the period close registers its maker-checker operation at import
+        from funds import ledger  # noqa: F401

@@ -1,1 +1,100 @@
 """Choice sets of fund revenue and expenditure (基金收支)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountKind(models.TextChoices):
+    """Kinds of fund account (基金账户). The first four hold money (bank accounts and
+    claims); clearing accounts hold what is in transit with a counterparty; revenue and
+    expense accounts are the nominal accounts whose legs are the fund's revenue and
+    expenditure by item (DESIGN §5.5)."""
+
+    INCOME = "income", _("Income account")  # 收入户
+    EXPENDITURE = "expenditure", _("Expenditure account")  # 支出户
+    SPECIAL = "special", _("Fiscal special account")  # 财政专户
+    RECEIVABLE = "receivable", _("Receivables")  # 暂付款/应收款
+    CLEARING = "clearing", _("Clearing account")  # 往来清算
+    REVENUE = "revenue", _("Fund revenue")  # 基金收入
+    EXPENSE = "expense", _("Fund expenditure")  # 基金支出
+
+
+# nominal accounts: their legs are revenue and expenditure (actuals)
+NOMINAL_KINDS = frozenset({AccountKind.REVENUE, AccountKind.EXPENSE})
+# accounts that hold money of the fund (bank accounts)
+MONEY_KINDS = frozenset({AccountKind.INCOME, AccountKind.EXPENDITURE, AccountKind.SPECIAL})
+
+
+class Counterparty(models.TextChoices):
+    """Whom a clearing account clears with (往来单位)."""
+
+    TAX = "tax", _("Tax bureau")
+    BANK = "bank", _("Bank")
+    FINANCE = "finance", _("Finance department")
+
+
+class FundItem(models.TextChoices):
+    """Revenue and expenditure items (收支项目) of an entry (operations standard §10.2,
+    seed 001 §2(1)); sweeps, disbursements and settlements are transfers between the
+    fund's own accounts and count as neither."""
+
+    # revenue (基金收入)
+    CONTRIBUTION_EMPLOYER = "contribution_employer", _("Employer contributions")
+    CONTRIBUTION_INDIVIDUAL = "contribution_individual", _("Individual contributions")
+    CONTRIBUTION_FLEXIBLE = "contribution_flexible", _("Flexible workers' contributions")
+    LATE_FEE = "late_fee", _("Late fees")
+    FISCAL_SUBSIDY = "fiscal_subsidy", _("Fiscal subsidy")
+    CENTRAL_ADJUSTMENT = "central_adjustment", _("Central adjustment funds")
+    INTEREST = "interest", _("Interest income")
+    TRANSFER_IN = "transfer_in", _("Transfers in")
+    OTHER_REVENUE = "other_revenue", _("Other revenue")
+    # expenditure (基金支出)
+    PENSION = "pension", _("Pensions")
+    FUNERAL_SURVIVOR = "funeral_survivor", _("Funeral grants and survivors' pensions")
+    REFUND = "refund", _("Refunds of contributions")
+    ACCOUNT_SETTLEMENT = "account_settlement", _("Personal account settlements")
+    TRANSFER_OUT = "transfer_out", _("Transfers out")
+    OTHER_EXPENDITURE = "other_expenditure", _("Other expenditure")
+    # transfers within the fund (内部划转)
+    TAX_TRANSFER = "tax_transfer", _("Tax bureau transfer")
+    SWEEP = "sweep", _("Sweep to the special account")
+    DISBURSEMENT = "disbursement", _("Disbursement")
+    BANK_SETTLEMENT = "bank_settlement", _("Bank settlement")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+I = FundItem  # noqa: E741
+REVENUE_ITEMS = frozenset(
+    {
+        I.CONTRIBUTION_EMPLOYER,
+        I.CONTRIBUTION_INDIVIDUAL,
+        I.CONTRIBUTION_FLEXIBLE,
+        I.LATE_FEE,
+        I.FISCAL_SUBSIDY,
+        I.CENTRAL_ADJUSTMENT,
+        I.INTEREST,
+        I.TRANSFER_IN,
+        I.OTHER_REVENUE,
+    }
+)
+EXPENDITURE_ITEMS = frozenset(
+    {
+        I.PENSION,
+        I.FUNERAL_SURVIVOR,
+        I.REFUND,
+        I.ACCOUNT_SETTLEMENT,
+        I.TRANSFER_OUT,
+        I.OTHER_EXPENDITURE,
+    }
+)
+TRANSFER_ITEMS = frozenset(
+    {I.TAX_TRANSFER, I.SWEEP, I.DISBURSEMENT, I.BANK_SETTLEMENT, I.ADJUSTMENT}
+)
+del I
+
+
+class PeriodStatus(models.TextChoices):
+    """An accounting period (会计期间, a month) is open, then closed for ever."""
+
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
