@@ -1,1 +1,83 @@
 """Choice sets of audit and internal control (稽核与内控)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RiskRule(models.TextChoices):
+    """The nightly risk rules (风险规则, DESIGN §5.7, operations standard §11–§12)."""
+
+    PAID_AFTER_DEATH = "paid_after_death", _("Pension paid after a recorded death")
+    TWO_PENSIONS = "two_pensions", _("One ID receiving two pensions")
+    UNCERTIFIED_PAID = "uncertified_paid", _("Retiree uncertified beyond the interval, still paid")
+    BASE_OUTSIDE_LIMITS = "base_outside_limits", _("Contribution base outside the limits")
+    CONTRIBUTION_AFTER_END = (
+        "contribution_after_end",
+        _("Contributions after retirement or death"),
+    )
+    EMPLOYER_WITHOUT_EMPLOYEES = (
+        "employer_without_employees",
+        _("Employer assessed with no employees"),
+    )
+    IMPLAUSIBLE_DATES = "implausible_dates", _("Implausible age or first work date")
+    SELF_APPROVAL = "self_approval", _("Staff approving their own or a relative's case")
+    OUT_OF_HOURS_CHANGE = "out_of_hours_change", _("Key-data change out of hours")
+    SHARED_BANK_ACCOUNT = "shared_bank_account", _("One bank account receiving several pensions")
+    ACCOUNT_CHANGED_BEFORE_BACK_PAY = (
+        "account_changed_before_back_pay",
+        _("Bank account changed shortly before a large back pay"),
+    )
+
+
+class AlertStatus(models.TextChoices):
+    """Where an alert (预警) stands in the work queue."""
+
+    OPEN = "open", _("Open")
+    ASSIGNED = "assigned", _("Assigned")
+    EXPLAINED = "explained", _("Explained")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+# an alert still in the work queue: a rule finding its subject again adds nothing
+ALERT_ACTIVE = (AlertStatus.OPEN, AlertStatus.ASSIGNED, AlertStatus.EXPLAINED)
+
+
+class ScanStatus(models.TextChoices):
+    """State of a risk scan (风险扫描批次): no approval, the alerts are the result."""
+
+    DRAFT = "draft", _("Draft")
+    RUNNING = "running", _("Running")
+    POSTED = "posted", _("Posted")
+    FAILED = "failed", _("Failed")
+
+
+class InspectionKind(models.TextChoices):
+    """What an inspection (稽核) looks at."""
+
+    EMPLOYER = "employer", _("Employer (headcount and declared bases)")
+    BENEFIT = "benefit", _("Benefit claim")
+
+
+class InspectionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class PlanStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class FindingKind(models.TextChoices):
+    """What an inspection found (稽核结论) and the case it becomes."""
+
+    BACK_PAYMENT = "back_payment", _("Contributions not paid (back-payment case)")
+    BASE_CORRECTION = "base_correction", _("Base declared too low (base correction case)")
+    OVERPAID_BENEFIT = "overpaid_benefit", _("Benefits overpaid (recovery from the payroll)")
+    NONE = "none", _("Nothing irregular")
+
+
+class FindingStatus(models.TextChoices):
+    RECORDED = "recorded", _("Recorded")
+    REFERRED = "referred", _("Case opened")

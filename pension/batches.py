@@ -98,6 +98,7 @@ LOCK_SPACES = {
     "benefits.payroll": 7_211_004 << 32,
     "benefits.adjustment": 7_211_005 << 32,
     "benefits.provisional_recalculation": 7_211_006 << 32,
+    "audit.risk_scan": 7_211_019 << 32,
 }
 
 

@@ -57,3 +57,10 @@ BEAT_SCHEDULE["payroll-month-dry-run"] = {
     "task": "benefits.tasks.payroll_month_dry_run",
     "schedule": crontab(minute=30, hour=2, day_of_month=3),
 }
+
+# DESIGN §5.7: the risk rules, nightly, after the day's approvals; the alerts are in the
+# auditors' queue in the morning
+BEAT_SCHEDULE["risk-scan-nightly"] = {
+    "task": "audit.tasks.risk_scan_nightly",
+    "schedule": crontab(minute=15, hour=1),
+}
