@@ -39,10 +39,11 @@ from time import monotonic
 from django.db import connection
 from django.utils.translation import gettext_noop
 
-from benefits import bank, payroll
-from benefits.bank import _REISSUE_SQL
 from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
 from benefits.models import BankResultBatch, PayrollRun, PensionDetermination
+from benefits.payroll import bank
+from benefits.payroll import runs as payroll
+from benefits.payroll.bank import _REISSUE_SQL
 from pension.demo import DemoContext, register
 from pension.models import StaffUser
 from pension.periods import Period

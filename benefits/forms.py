@@ -1,5 +1,5 @@
 """Forms of benefits and payroll (待遇核定与发放). They check the shape of the input; the
-services in ``benefits.services`` apply the rules, and their errors are put back on
+services in ``benefits.determination.retirement`` apply the rules, and their errors are put back on
 the form's fields."""
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from benefits.calc import EXACT_PLACES
 from benefits.choices import (
     BatchStatus,
     CertificationMethod,
@@ -20,6 +19,7 @@ from benefits.choices import (
     RetirementKind,
     SuspensionReason,
 )
+from benefits.determination.calc import EXACT_PLACES
 from pension.batches import BatchRun
 from pension.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from pension.periods import PeriodField

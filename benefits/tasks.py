@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from benefits import services
+from benefits.determination import retirement
 
 
 @shared_task(
@@ -22,7 +22,9 @@ def provisional_determinations_recalculate(year: int, region: str | None = None)
     """When ``benefits.calculation_base`` of ``year`` is entered: recalculate the
     provisional determinations of that retirement year (the new determinations' ids).
     Idempotent: a second run finds nothing left to recalculate."""
-    written = services.provisional_determinations_recalculate(actor=None, year=year, region=region)
+    written = retirement.provisional_determinations_recalculate(
+        actor=None, year=year, region=region
+    )
     return [determination.pk for determination in written]
 
 
@@ -51,7 +53,7 @@ def provisional_determinations_watch() -> list[int]:
 def payroll_run_execute(run_id: int) -> dict:
     """Calculate (or resume) a payroll run; acknowledged late, so a task whose worker
     died is delivered again, which resumes the run (the service is idempotent)."""
-    from benefits import payroll
+    from benefits.payroll import runs as payroll
 
     run = payroll.payroll_run_execute(run_id)
     return {"run": run.pk, "status": run.status, "payments": run.payment_count}
@@ -60,8 +62,8 @@ def payroll_run_execute(run_id: int) -> dict:
 @shared_task(name="benefits.tasks.payroll_run_export", acks_late=True)
 def payroll_run_export(run_id: int, user_id: int | None = None) -> list[int]:
     """Write an approved run's bank files (the ids of the files)."""
-    from benefits import bank
     from benefits.models import PayrollRun
+    from benefits.payroll import bank
     from pension.models import StaffUser
 
     actor = StaffUser.objects.filter(pk=user_id).first() if user_id else None
@@ -72,7 +74,7 @@ def payroll_run_export(run_id: int, user_id: int | None = None) -> list[int]:
 @shared_task(name="benefits.tasks.payroll_month_dry_run")
 def payroll_month_dry_run() -> int | None:
     """Beat, on the 3rd at 02:30: the month's payroll dry run for the province (its id)."""
-    from benefits import payroll
+    from benefits.payroll import runs as payroll
 
     run = payroll.payroll_month_dry_run()
     return run.pk if run is not None else None
@@ -87,8 +89,8 @@ def payroll_month_dry_run() -> int | None:
 )
 def adjustment_event_execute(event_id: int) -> str:
     """Calculate an annual adjustment event county by county (待遇调整, §9.4.1);
-    resumable and idempotent (``benefits.adjustment.adjustment_event_execute``)."""
-    from benefits import adjustment
+    resumable and idempotent (``benefits.adjustment.adjustments.adjustment_event_execute``)."""
+    from benefits.adjustment import adjustments as adjustment
 
     return adjustment.adjustment_event_execute(event_id).status
 
@@ -98,7 +100,7 @@ def adjustment_event_approve(event_id: int, actor_id: int) -> str:
     """The approval of a calculated adjustment event queued from its page: the
     adjustments in force and the back-pay dues, in one transaction; the checks are made
     again (a refusal is returned as its message and nothing changes)."""
-    from benefits import adjustment
+    from benefits.adjustment import adjustments as adjustment
     from pension.errors import ApplicationError
     from pension.models import StaffUser
 
@@ -119,8 +121,8 @@ def adjustment_event_approve(event_id: int, actor_id: int) -> str:
 )
 def certification_sweep(region: str | None = None) -> dict:
     """Beat, monthly: suspend the retirees whose life certification is overdue
-    (资格认证清理, ``benefits.certification.certification_sweep``); idempotent."""
-    from benefits import certification
+    (资格认证清理, ``benefits.suspension.certification.certification_sweep``); idempotent."""
+    from benefits.suspension import certification
 
     result = certification.certification_sweep(region=region)
     return {"count": result["count"], "from_month": result["from_month"]}

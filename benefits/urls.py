@@ -8,8 +8,8 @@ urlpatterns = [
     path("people/<int:pk>/retirement/", views.retirement_case, name="retirement_case"),
     path("determinations/<int:pk>/", views.determination_detail, name="determination_detail"),
     # each part of benefits keeps its own pages (names stay in the "benefits" namespace)
-    path("", include("benefits.payroll_urls")),
-    path("", include("benefits.suspension_urls")),
-    path("", include("benefits.adjustment_urls")),
-    path("", include("benefits.survivor_urls")),
+    path("", include("benefits.payroll.urls")),
+    path("", include("benefits.suspension.urls")),
+    path("", include("benefits.adjustment.urls")),
+    path("", include("benefits.survivors.urls")),
 ]

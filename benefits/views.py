@@ -3,7 +3,7 @@ determination with its calculation line by line, and the person page's "Benefits
 section (``person_section_context``, registered from ``BenefitsConfig.ready``).
 
 Thin: each page checks the section (``section_required("benefits")``) and the region
-(``pension.scope``), then calls ``benefits.services`` or ``benefits.selectors``.
+(``pension.scope``), then calls ``benefits.determination.retirement`` or ``benefits.selectors``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from benefits import selectors, services
-from benefits.calc import Line
+from benefits import selectors
 from benefits.choices import DeterminationStatus
+from benefits.determination import retirement
+from benefits.determination.calc import Line
 from benefits.forms import RetirementCaseForm
 from contributions.cases import contribution_shortfall
 from enrollment.choices import PersonStatus
@@ -59,7 +60,7 @@ def retirement_case(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            approval = services.retirement_case_request(
+            approval = retirement.retirement_case_request(
                 actor=request.user,
                 person=person,
                 retirement_date=data["retirement_date"],
@@ -160,8 +161,10 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
     suspension, the adjustments, the survivors' claim and receivables, and the cases
     the user may open: retirement, suspension or resumption, death report, individual
     adjustment, survivors' claim."""
-    from benefits import adjustment, survivors, suspensions
+    from benefits.adjustment import adjustments as adjustment
     from benefits.models import Receivable
+    from benefits.survivors import claims as survivors
+    from benefits.suspension import suspensions
 
     may_prepare = region_allows(request.user, person.region_id, "prepare", model=InsuredPerson)
     current = selectors.current_determination(person)
@@ -175,7 +178,7 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
         "adjustments": adjustment.determination_adjustments(current) if current else [],
         "claim": claim,
         "receivables": Receivable.objects.filter(person=person).order_by("-created_at"),
-        "may_retire": may_prepare and current is None and person.status in services.OPEN_STATUSES,
+        "may_retire": may_prepare and current is None and person.status in retirement.OPEN_STATUSES,
         "may_suspend": may_prepare
         and current is not None
         and current.status == DeterminationStatus.IN_PAYMENT,
@@ -189,8 +192,8 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
 def payments_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
     """The person's bank payments month by month with their status, and the lines
     (items) of the recent months; what is still due in a coming payroll."""
-    from benefits import payroll
     from benefits.models import PayrollDue
+    from benefits.payroll import runs as payroll
 
     return {
         "person": person,
@@ -202,7 +205,7 @@ def payments_section_context(request: HttpRequest, person: InsuredPerson) -> dic
 
 def certifications_section_context(request: HttpRequest, person: InsuredPerson) -> dict[str, Any]:
     """The person's life certifications, the last one and when the next is due."""
-    from benefits import certification
+    from benefits.suspension import certification
 
     current = selectors.current_determination(person)
     return {

@@ -4,9 +4,9 @@ A domain whose approved case pays money out (a refund of contributions, an accou
 settlement, a transfer to another province, survivor benefits of a person who was not
 in payment) writes a ``PaymentInstruction`` with ``payment_instruction_create`` in the
 approval's transaction. The next live payroll run of its region carries it
-(``benefits.payroll``: a ``PayrollPayment`` pointing at the instruction, in the bank
+(``benefits.payroll.runs``: a ``PayrollPayment`` pointing at the instruction, in the bank
 file of its bank, with the payroll's control totals), and the bank's result marks it
-paid or failed (``benefits.bank``). A failed instruction is paid again only after a
+paid or failed (``benefits.payroll.bank``). A failed instruction is paid again only after a
 caseworker gives a corrected account (``payment_instruction_reissue``): the account
 came from the case, so paying it again unchanged would fail again.
 """

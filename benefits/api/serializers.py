@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from benefits import bank, payroll
 from benefits.models import BankFile, BankResultBatch, PayrollRun
+from benefits.payroll import bank
+from benefits.payroll import runs as payroll
 from pension.api.fields import MoneyField, PeriodField
 from pension.errors import InvalidInput
 

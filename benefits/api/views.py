@@ -41,7 +41,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from benefits import bank
 from benefits.api.serializers import (
     BankResultReceiptSerializer,
     BankResultsSerializer,
@@ -50,6 +49,7 @@ from benefits.api.serializers import (
 )
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, BankResultBatch, PayrollRun
+from benefits.payroll import bank
 from pension.api.pagination import NewestFirstPagination
 from pension.api.parsers import SafeJSONParser
 from pension.api.permissions import HasScope, client_region_prefix

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.tests.factories import make_person
-from benefits import adjustment
-from benefits.adjustment import (
+from benefits.adjustment import adjustments as adjustment
+from benefits.adjustment.adjustments import (
     adjustment_event_approve,
     adjustment_event_create,
     adjustment_event_discard,

@@ -5,7 +5,7 @@ retiree, with the figures of a clean run.
 The crash is a process of the test's own: a Python process that runs
 ``adjustment_event_execute`` with ``PENSION_TEST_ADJUSTMENT_CRASH_AFTER_CHUNKS=1`` and
 SIGKILLs itself once its first county has committed (the hook in
-``benefits.adjustment._after_chunk``). The session worker then resumes the event.
+``benefits.adjustment.adjustments._after_chunk``). The session worker then resumes the event.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Sum
 
-from benefits.adjustment import (
+from benefits.adjustment.adjustments import (
     CRASH_AFTER_CHUNKS_ENV,
     adjustment_event_create,
     adjustment_event_discard,
@@ -95,7 +95,7 @@ def test_started_on_the_worker_and_a_crash_resumed_leave_one_adjustment_each(
             sys.executable,
             "-c",
             "import django; django.setup(); "
-            "from benefits.adjustment import adjustment_event_execute; "
+            "from benefits.adjustment.adjustments import adjustment_event_execute; "
             f"adjustment_event_execute({event.pk})",
         ],
         env={

@@ -1,4 +1,4 @@
-"""Tests for the pure pension arithmetic (``benefits.calc``).
+"""Tests for the pure pension arithmetic (``benefits.determination.calc``).
 
 No database. Every expected value is worked out by hand from the formulas of DESIGN §4
 and §5.4, with the arithmetic in the comment next to it; none is recomputed with the
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from benefits.calc import (
+from benefits.determination.calc import (
     ExtraTier,
     Line,
     ProfileRules,

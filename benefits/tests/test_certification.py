@@ -12,13 +12,13 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.tests.factories import make_person
-from benefits import certification, suspensions
 from benefits.choices import (
     CertificationMethod,
     DeterminationStatus,
     SuspensionReason,
 )
 from benefits.models import DataMatchImport, LifeCertification, PayrollDue, Suspension
+from benefits.suspension import certification, suspensions
 from benefits.tests.test_suspension import determination_for
 from enrollment.choices import PersonStatus
 from enrollment.models import Employer, Employment

@@ -12,9 +12,9 @@ from django.utils import translation
 from openpyxl import Workbook
 
 from accounts.tests.factories import make_person
-from benefits import certification
 from benefits.choices import CertificationMethod, DataMatchKind, DeterminationStatus
 from benefits.models import DataMatchImport, LifeCertification
+from benefits.suspension import certification
 from benefits.tests.test_suspension import determination_for
 from enrollment.choices import PersonStatus
 from pension.errors import Conflict, InvalidInput
@@ -156,7 +156,7 @@ def test_a_death_file_stops_the_payment(staff, people):
 
 def test_a_death_file_lists_a_death_recorded_on_another_date(staff, people):
     a, b, _working = people
-    from benefits import suspensions
+    from benefits.suspension import suspensions
 
     suspensions.record_death(
         actor=None, person=b.person, death_date=date(2026, 1, 2), source="test", reason="x",

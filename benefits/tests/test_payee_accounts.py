@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from benefits import payee_accounts, payroll
 from benefits.choices import PayrollRunStatus
+from benefits.payroll import payee_accounts
+from benefits.payroll import runs as payroll
 from benefits.tests.factories import retiree
 from enrollment import services as enrollment
 from pension.approvals import approval_request_approve

@@ -1,5 +1,5 @@
 """Money that goes out is a payment instruction carried by the payroll (pension.payments,
-benefits.payroll, benefits.bank): a refund, settlement, transfer out or survivor
+benefits.payroll.runs, benefits.payroll.bank): a refund, settlement, transfer out or survivor
 benefits goes in the run's bank file with the payroll's control totals, and the bank's
 result marks it paid or failed. Figures by hand in the comments."""
 
@@ -9,9 +9,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from benefits import bank, payroll
 from benefits.choices import PaymentStatus
 from benefits.models import PayrollDue, PayrollPayment, PayrollTotal
+from benefits.payroll import bank
+from benefits.payroll import runs as payroll
 from benefits.tests import test_payroll as _payroll
 from pension.errors import Conflict, InvalidInput
 from pension.models import ChangeLogEntry, PaymentInstruction

@@ -17,7 +17,6 @@ from django.db.models import Sum
 from django.utils import translation
 from openpyxl import load_workbook
 
-from benefits import bank, payroll
 from benefits.choices import (
     DeterminationStatus,
     PaymentStatus,
@@ -32,6 +31,8 @@ from benefits.models import (
     PayrollTotal,
     PensionAdjustment,
 )
+from benefits.payroll import bank
+from benefits.payroll import runs as payroll
 from benefits.tests.factories import retiree
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import ChangeLogEntry

@@ -28,9 +28,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from benefits import bank, payroll
 from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
 from benefits.models import BankResultBatch, PayrollDue, PayrollPayment, PensionAdjustment
+from benefits.payroll import bank
+from benefits.payroll import runs as payroll
 from benefits.tests.factories import retiree
 from pension.api import keys
 from pension.models import ApiClient, Region

@@ -16,9 +16,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from benefits import payroll
 from benefits.choices import PayrollRunStatus
 from benefits.models import PayrollRun
+from benefits.payroll import runs as payroll
 from benefits.tests.test_payroll import county, run_for, world  # noqa: F401  (fixtures)
 from contributions.models import AssessmentRun
 from pension import approvals

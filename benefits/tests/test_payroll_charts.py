@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from benefits import payroll
+from benefits.payroll import runs as payroll
 from benefits.tests.factories import retiree
 from pension.models import Region
 

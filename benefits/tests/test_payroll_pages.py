@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from benefits import payroll
 from benefits.choices import PaymentStatus, PayrollRunStatus
 from benefits.models import BankResultBatch, PayrollPayment, PayrollRun
+from benefits.payroll import runs as payroll
 from benefits.tests.factories import retiree
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +104,7 @@ def test_a_wrong_result_file_is_shown_row_by_row(client, staff, county, two):
     run = payroll.payroll_run_create(actor=staff["caseworker"], period="2026-11", region=county)
     payroll.payroll_run_execute(run.pk)
     payroll.payroll_run_approve(actor=staff["reviewer"], run=run)
-    from benefits import bank
+    from benefits.payroll import bank
 
     bank.payroll_run_export(actor=staff["caseworker"], run=run)
     a = PayrollPayment.objects.get(run=run, payee_name="甲")
@@ -170,7 +170,7 @@ def test_a_reused_bank_batch_id_is_a_replay_only_for_the_same_bank_and_content(
     run = payroll.payroll_run_create(actor=staff["caseworker"], period="2026-11", region=county)
     payroll.payroll_run_execute(run.pk)
     payroll.payroll_run_approve(actor=staff["reviewer"], run=run)
-    from benefits import bank
+    from benefits.payroll import bank
 
     bank.payroll_run_export(actor=staff["caseworker"], run=run)
     a = PayrollPayment.objects.get(run=run, payee_name="甲")

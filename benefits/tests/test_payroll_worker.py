@@ -4,7 +4,7 @@ one payment per retiree, and every due claimed once.
 
 The crash is a process of the test's own: a Python process that runs
 ``payroll_run_execute`` with ``PENSION_TEST_CRASH_AFTER_CHUNKS=1`` and SIGKILLs itself
-once its first county has committed (``benefits.payroll._after_chunk``). The session's
+once its first county has committed (``benefits.payroll.runs._after_chunk``). The session's
 worker then resumes the run.
 """
 
@@ -21,9 +21,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Sum
 
-from benefits import payroll
 from benefits.choices import PayrollItem, PayrollRunStatus
 from benefits.models import PayrollDue, PayrollLine, PayrollPayment, PayrollRun
+from benefits.payroll import runs as payroll
 from benefits.tasks import payroll_run_execute
 from benefits.tests.factories import retiree
 from pension.models import Region
@@ -74,7 +74,7 @@ def test_a_worker_killed_mid_run_and_a_rerun_leave_every_line_once(celery_worker
             sys.executable,
             "-c",
             "import django; django.setup(); "
-            "from benefits.payroll import payroll_run_execute; "
+            "from benefits.payroll.runs import payroll_run_execute; "
             f"payroll_run_execute({run.pk})",
         ],
         env={

@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from benefits import provisional, services
 from benefits.choices import RecalculationStatus
+from benefits.determination import provisional, retirement
 from benefits.models import PensionDetermination, ProvisionalRecalculation
 from benefits.tests.test_retirement import english, request_for, zhou  # noqa: F401
 from pension.approvals import approval_request_approve
@@ -46,7 +46,7 @@ def test_nothing_published_starts_no_run(staff, zhou):
     )
     approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
     assert (
-        services.provisional_determinations_recalculate(
+        retirement.provisional_determinations_recalculate(
             actor=None, year=2026, today=date(2026, 8, 1)
         )
         == []
@@ -56,7 +56,7 @@ def test_nothing_published_starts_no_run(staff, zhou):
 
 def test_a_run_recalculates_county_by_county(staff, provisional_zhou):
     old = provisional_zhou
-    [new] = services.provisional_determinations_recalculate(
+    [new] = retirement.provisional_determinations_recalculate(
         actor=staff["admin"], year=2026, today=date(2026, 9, 10)
     )
 
@@ -74,7 +74,7 @@ def test_a_run_recalculates_county_by_county(staff, provisional_zhou):
     assert (run.processed_count, run.total_count, run.recalculated_count) == (1, 1, 1)
     # a second publication day: the determination is no longer provisional, no run
     assert (
-        services.provisional_determinations_recalculate(
+        retirement.provisional_determinations_recalculate(
             actor=None, year=2026, today=date(2026, 9, 11)
         )
         == []
@@ -92,7 +92,7 @@ def test_a_failed_county_writes_nothing_and_the_run_resumes(staff, provisional_z
 
     monkeypatch.setattr(provisional, "_chunk", boom)
     with pytest.raises(RuntimeError):
-        services.provisional_determinations_recalculate(
+        retirement.provisional_determinations_recalculate(
             actor=None, year=2026, today=date(2026, 9, 10)
         )
     run = ProvisionalRecalculation.objects.get()

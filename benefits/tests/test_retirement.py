@@ -18,9 +18,11 @@ from django.utils import translation
 from accounts.choices import AccountStatus
 from accounts.models import AccountEntry
 from accounts.tests.factories import account_with, make_person
-from benefits import payroll, services, tasks
+from benefits import tasks
 from benefits.choices import DeterminationStatus, PayrollItem, RetirementKind
+from benefits.determination import retirement
 from benefits.models import PayrollDue, PayrollLine, PayrollPayment, PensionDetermination
+from benefits.payroll import runs as payroll
 from benefits.tests.factories import enter_test_average_wages
 from contributions.models import ContributionLine
 from contributions.tests.factories import assessed_months
@@ -95,7 +97,7 @@ def request_for(person, actor, **kwargs):
         "attachments": [proof()],
         "today": date(2025, 4, 20),
     }
-    return services.retirement_case_request(actor=actor, person=person, **{**defaults, **kwargs})
+    return retirement.retirement_case_request(actor=actor, person=person, **{**defaults, **kwargs})
 
 
 def test_a_statutory_retirement_is_prepared_approved_and_determined(wang, staff):
@@ -322,7 +324,7 @@ def test_a_provisional_determination_is_recalculated_when_the_base_is_entered(zh
     assert (old.provisional, old.total) == (True, D("2313.71"))  # on 2025's 7253
     actor = staff["admin"]
     # the 2026 base is not entered yet: nothing to do
-    recalculate = services.provisional_determinations_recalculate
+    recalculate = retirement.provisional_determinations_recalculate
     assert recalculate(actor=actor, year=2026, today=date(2026, 8, 1)) == []
     assert PensionDetermination.objects.filter(person=zhou).count() == 1
 
@@ -625,7 +627,7 @@ def test_the_retirement_page_makes_a_request_and_writes_nothing(client, wang, st
         },
         follow=True,
     )
-    request = ApprovalRequest.objects.get(operation=services.RETIREMENT)
+    request = ApprovalRequest.objects.get(operation=retirement.RETIREMENT)
     html = response.content.decode()
     assert response.redirect_chain[-1][0] == f"/approvals/{request.pk}/"
     assert f"Request #{request.pk} is waiting for a reviewer" in html
@@ -647,7 +649,7 @@ def test_the_retirement_page_shows_a_refusal(client, zhou, staff):
     )
     assert response.status_code == 200
     assert "A flexible early retirement needs the public-notice step" in response.content.decode()
-    assert not ApprovalRequest.objects.filter(operation=services.RETIREMENT).exists()
+    assert not ApprovalRequest.objects.filter(operation=retirement.RETIREMENT).exists()
 
 
 def test_the_retirement_page_refuses_an_auditor_and_a_budget_officer(client, wang, staff):
@@ -865,7 +867,7 @@ def test_a_changchun_determination_is_recalculated_on_both_bases(changchun):
     # as in the 2025 Changchun case: 1921.69 + 2583.23 = 4504.92
     assert (first.provisional, first.total) == (True, D("4504.92"))
     jilin = PolicyProfile.objects.get(code="jilin")
-    recalculate = services.provisional_determinations_recalculate
+    recalculate = retirement.provisional_determinations_recalculate
 
     # the provincial 2026 base (7500, a test value) comes first: Changchun's is still 2025's
     PolicyParameter.objects.create(
@@ -923,7 +925,7 @@ def test_a_changchun_determination_is_recalculated_on_both_bases(changchun):
 
 def test_a_recalculation_outside_the_actors_region_is_refused(changchun, staff):
     with pytest.raises(NotPermitted) as refused:
-        services.provisional_determinations_recalculate(
+        retirement.provisional_determinations_recalculate(
             actor=staff["caseworker"], year=2026, region="220102"
         )
     assert (str(refused.value), refused.value.code) == (

@@ -19,7 +19,6 @@ from django.utils import translation
 from accounts.choices import AccountStatus, EntryKind
 from accounts.models import AccountEntry, PensionAccount
 from accounts.tests.factories import account_with, make_person
-from benefits import survivors
 from benefits.choices import (
     DeterminationStatus,
     PayrollItem,
@@ -36,6 +35,7 @@ from benefits.models import (
     Receivable,
     SurvivorClaim,
 )
+from benefits.survivors import claims as survivors
 from contributions.tests.factories import assessed_months
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve, operation_for
@@ -545,7 +545,7 @@ def test_no_disposable_income_of_the_year_refuses_the_claim(staff):
 def test_a_death_recorded_before_the_claim(zhang, staff):
     # the death known from a data match first: stopped from 2026-09; a claim on another
     # date is refused, on the same date the overpayment is the same 2 × 3200.00 = 6400.00
-    from benefits.suspensions import record_death
+    from benefits.suspension.suspensions import record_death
 
     record_death(
         actor=staff["caseworker"], person=zhang, death_date=date(2026, 8, 15),

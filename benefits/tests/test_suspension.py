@@ -12,7 +12,6 @@ import pytest
 from django.utils import translation
 
 from accounts.tests.factories import make_person
-from benefits import suspensions
 from benefits.choices import (
     DeterminationStatus,
     PayrollItem,
@@ -29,6 +28,7 @@ from benefits.models import (
     PensionDetermination,
     Suspension,
 )
+from benefits.suspension import suspensions
 from enrollment.choices import PersonStatus
 from pension.approvals import approval_request_approve
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -376,11 +376,11 @@ def test_suspension_refusals(staff):
 
 
 def test_the_payroll_skips_the_suspended_months_and_pays_the_back_pay(staff):
-    """With the monthly payroll (benefits.payroll): paid through 2026-09, suspended for a
+    """With the monthly payroll (benefits.payroll.runs): paid through 2026-09, suspended for a
     missing certification from 2026-10; the October run pays nothing to the retiree;
     resumed from 2026-11: the November run pays November (1 × 3000.00) and the back pay
     of October (3000.00) as its own line, and nothing twice."""
-    from benefits import payroll
+    from benefits.payroll import runs as payroll
 
     county = staff["caseworker"].agency.region_id
     d = retiree(staff, total="3000.00", paid_through="2026-09")

@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BATCH_MODULES = [
     "contributions/assessment.py",
     "accounts/runs.py",
-    "benefits/payroll.py",
-    "benefits/adjustment.py",
-    "benefits/provisional.py",
+    "benefits/payroll/runs.py",
+    "benefits/adjustment/adjustments.py",
+    "benefits/determination/provisional.py",
 ]
 # the run machinery the engine owns: a batch module defining one of these again is a copy
 ENGINE_OWNED = {"_begin", "_finish", "_fail", "_progress", "_summary", "RunLock"}

@@ -62,8 +62,8 @@ from accounts.choices import EntryKind
 from accounts.choices import RunStatus as AccountRunStatus
 from accounts.models import AccountEntry, AccountRun, InterestLine, PensionAccount
 from accounts.selectors import account_statement
-from benefits import bank, payroll, services
 from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus, RetirementKind
+from benefits.determination import retirement
 from benefits.models import (
     BankFile,
     PayrollDue,
@@ -72,6 +72,8 @@ from benefits.models import (
     PayrollRun,
     PensionDetermination,
 )
+from benefits.payroll import bank
+from benefits.payroll import runs as payroll
 from contributions import assessment, bases
 from contributions.choices import BaseBasis, BillStatus, RunStatus
 from contributions.models import (
@@ -358,7 +360,7 @@ def test_money_follows_the_chain_with_its_control_totals(celery_worker, staff, c
 
     # 7. retirements, determined from what was paid -----------------------------------
     def retire(person):
-        request = services.retirement_case_request(
+        request = retirement.retirement_case_request(
             actor=caseworker, person=person, retirement_date=RETIRED,
             kind=RetirementKind.STATUTORY, reason="本人申请按法定年龄退休",
             attachments=[SimpleUploadedFile("app.pdf", b"%PDF-1.4", "application/pdf")],
@@ -516,7 +518,7 @@ def test_unpaid_months_do_not_count_towards_the_minimum(unpaid_flexible_worker):
     # 178 deemed + 0 paid = 178 < 180: refused, although 2 months were assessed
     with translation.override("en"):
         with pytest.raises(InvalidInput) as refused:
-            services.retirement_preview(
+            retirement.retirement_preview(
                 person=unpaid_flexible_worker, retirement_date=RETIRED,
                 kind=RetirementKind.STATUTORY, today=date(2026, 12, 5),
             )  # fmt: skip

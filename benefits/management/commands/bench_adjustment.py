@@ -14,12 +14,12 @@ Run it in a database of its own, which it creates, migrates and fills::
 3. Times, side by side, for an event of ``--year`` (flat 50.00, 2.00 a whole year,
    2 %, bands 70/75/80: 30/40/50, cut-off the end of the year before):
    (b) the bare statement: the same ``WITH … INSERT … SELECT`` of the same rows
-       (``benefits.adjustment.bare_sql``) for the whole province at once into
+       (``benefits.adjustment.adjustments.bare_sql``) for the whole province at once into
        ``CREATE TABLE … (LIKE benefits_pensionadjustment INCLUDING ALL)``: the same
        columns, checks and indexes, no foreign keys;
    (c) the same into such a table with the real table's foreign keys added
        (deferred, as Django makes them);
-   (a) ``benefits.adjustment.adjustment_event_execute`` of a draft event: the plan,
+   (a) ``benefits.adjustment.adjustments.adjustment_event_execute`` of a draft event: the plan,
        county by county (one transaction each, ``ON CONFLICT DO NOTHING``, progress,
        the county's figures), the totals, into the real table.
    It prints the three and the ratios (a) ÷ (b) and (a) ÷ (c); then, for the record
@@ -39,7 +39,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from benefits import adjustment
+from benefits.adjustment import adjustments as adjustment
 from benefits.bench_data import ID_PREFIX, make_retirees
 from benefits.choices import BatchStatus
 from benefits.models import AdjustmentEvent, PensionAdjustment

@@ -36,10 +36,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from benefits import bank, payroll
 from benefits.bench_data import ID_PREFIX, make_retirees
 from benefits.choices import PayrollRunStatus
 from benefits.models import PayrollLine, PayrollPayment
+from benefits.payroll import bank
+from benefits.payroll import runs as payroll
 from contributions.management.commands.bench_assessment import Command as AssessmentBench
 from enrollment.models import InsuredPerson
 from pension.models import Region, StaffUser

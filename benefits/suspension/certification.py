@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from benefits import selectors, suspensions
+from benefits import selectors
 from benefits.choices import (
     CertificationMethod,
     DataMatchKind,
@@ -42,6 +42,7 @@ from benefits.choices import (
     SuspensionReason,
 )
 from benefits.models import DataMatchImport, LifeCertification, Suspension
+from benefits.suspension import suspensions
 from enrollment.choices import PersonStatus
 from enrollment.models import Employment, InsuredPerson
 from pension import changelog

@@ -7,7 +7,7 @@ death (死亡后多发待遇追回) and the receivable with its collection case 
   and the pension paid after death (多发待遇), and puts every figure and input in a
   maker-checker request ("benefits.survivor_claim"). Nothing else is written.
 * On approval (``_apply_survivor_claim``) the death is recorded when it was not
-  (``benefits.suspensions.record_death``: the determination stops from the month after
+  (``benefits.suspension.suspensions.record_death``: the determination stops from the month after
   the death), the figures are computed again and must be those of the request, and
   the claim is written: ``SurvivorClaim``; what is payable is a ``PayrollDue`` (item
   survivor_benefit, to the claimant's bank account) that the next payroll pays; what
@@ -31,7 +31,7 @@ Figures (人社部发〔2021〕18号):
   months paid (from the first payable month to the earlier of ``paid_through`` and the
   month of death), never below zero; an insured person's = the account balance with
   the interest up to the month of death;
-* overpayment = ``benefits.suspensions.overpayment_after_death`` (posted pension and
+* overpayment = ``benefits.suspension.suspensions.overpayment_after_death`` (posted pension and
   adjustment lines for months from the stop month); recovered = min(overpayment,
   funeral grant + survivors' pension + balance to heirs); net payable = the rest of the
   benefits; receivable = overpayment − recovered.
@@ -54,8 +54,8 @@ from django.utils.translation import gettext_noop
 from accounts.choices import AccountStatus, EntryKind
 from accounts.models import PensionAccount
 from accounts.selectors import account_of_person
-from benefits import calc
 from benefits.choices import PayrollItem, ReceivableStatus
+from benefits.determination import calc
 from benefits.models import PayrollDue, PensionDetermination, Receivable, SurvivorClaim
 from benefits.selectors import current_determination
 from contributions.cases import contributed_months
@@ -227,10 +227,10 @@ def _policy(key: str, *, on: date, region: Any):
 
 
 def _overpayment(determination: PensionDetermination, death_date: date) -> dict[str, Any]:
-    """``benefits.suspensions.overpayment_after_death`` of the determination; before the
+    """``benefits.suspension.suspensions.overpayment_after_death`` of the determination; before the
     death is recorded, of an unsaved copy stopped from the month after the death (what
     recording it will set), so the request shows what the approval will find."""
-    from benefits.suspensions import overpayment_after_death
+    from benefits.suspension.suspensions import overpayment_after_death
 
     stop = Period.from_date(death_date).next()
     if determination.stop_month is None:
@@ -637,7 +637,7 @@ def _check_figures(payload: dict[str, Any], figures: dict[str, Any]) -> None:
 
 
 def _record_death(checker: StaffUser, person: InsuredPerson, death_date: date, request) -> None:
-    from benefits.suspensions import record_death
+    from benefits.suspension.suspensions import record_death
 
     record_death(
         actor=checker,

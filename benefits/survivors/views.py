@@ -2,7 +2,7 @@
 claim with its figures line by line, the receivables (应收待追回) and a receivable with
 its collection case (追缴) and the write-off request.
 
-Thin: each page checks the section and the region, then calls ``benefits.survivors``.
+Thin: each page checks the section and the region, then calls ``benefits.survivors.claims``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from benefits import survivors
-from benefits.calc import Line
 from benefits.choices import ReceivableStatus
+from benefits.determination.calc import Line
 from benefits.models import PayrollDue, Receivable, SurvivorClaim
 from benefits.selectors import current_determination
+from benefits.survivors import claims as survivors
 from benefits.views import _parameters, _person, benefits_section
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin

@@ -38,7 +38,7 @@ speculative check). At the end the totals per county and city (``PayrollTotal``)
 On approval (a reviewer who did not start the run) ``paid_through`` of every retiree
 paid becomes P. Export writes a bank file per bank (CSV, and Excel up to
 ``EXCEL_MAX_PAYMENTS`` payments) with its control totals and checksum
-(``benefits.bank``); bank results come back per payment, and failed payments become
+(``benefits.payroll.bank``); bank results come back per payment, and failed payments become
 re-issue dues of the next run.
 """
 
@@ -54,7 +54,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from benefits import payee_accounts
 from benefits.choices import (
     DeterminationStatus,
     PaymentStatus,
@@ -63,6 +62,7 @@ from benefits.choices import (
     PayrollRunStatus,
 )
 from benefits.models import PayrollLine, PayrollPayment, PayrollRun, PayrollTotal
+from benefits.payroll import payee_accounts
 from enrollment.models import InsuredPerson
 from pension import batches
 from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: F401  (tests)
@@ -253,7 +253,7 @@ def payroll_run_approve(
     ``approvals.batch_amount_thresholds``). Every retiree paid a pension in it is then
     paid through the run's period. Payments to a bank account changed in the last N
     days need the reviewer's explicit confirmation of their number
-    (``confirmed_account_changes``, see ``benefits.payee_accounts``); the work queue
+    (``confirmed_account_changes``, see ``benefits.payroll.payee_accounts``); the work queue
     gives none, so such a run is approved on its page."""
     token = _CONFIRMED.set(confirmed_account_changes)
     try:

@@ -2,7 +2,7 @@
 a batch on the engine (``pension.batches``).
 
 When a year's calculation base is published, every current provisional determination
-of that retirement year is computed again (``benefits.services.
+of that retirement year is computed again (``benefits.determination.retirement.
 provisional_determination_recalculate``: the rule, the new determination, the
 settlement due, the change log). The batch does it county by county: one transaction
 per county, which locks only that county's provisional determinations and holds the
@@ -25,8 +25,8 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils.translation import gettext_lazy as _
 
-from benefits import services
 from benefits.choices import RecalculationStatus
+from benefits.determination import retirement
 from benefits.models import PensionDetermination, ProvisionalRecalculation
 from pension import batches
 from pension.models import ChangeAction, Region
@@ -45,13 +45,13 @@ def _anything_to_do(year: int, prefix: str, today: date) -> bool:
     """Whether a base was published since for any provisional determination in scope
     (checked once per distinct region, retirement date and bases, not per person)."""
     combos = list(
-        services.provisional_candidates(year=year, prefix=prefix)
+        retirement.provisional_candidates(year=year, prefix=prefix)
         .values_list("region_id", "retirement_date", "calculation_base", "local_calculation_base")
         .distinct()
     )
     regions = Region.objects.in_bulk({combo[0] for combo in combos})
     return any(
-        services.provisional_base_changed(
+        retirement.provisional_base_changed(
             regions[code],
             retirement_date=retired,
             calculation_base=base,
@@ -102,7 +102,7 @@ def provisional_recalculation_execute(run_id: int) -> ProvisionalRecalculation:
 def _plan(run: ProvisionalRecalculation) -> list[list[Any]]:
     """The counties with provisional determinations of the year, and how many."""
     rows = (
-        services.provisional_candidates(year=run.year, prefix=run.parameters["prefix"])
+        retirement.provisional_candidates(year=run.year, prefix=run.parameters["prefix"])
         .values("region_id")
         .annotate(count=Count("id"))
         .order_by("region_id")
@@ -115,7 +115,7 @@ def _chunk(run: ProvisionalRecalculation, county: str, weight: int) -> dict[str,
     chunk's transaction."""
     today = date.fromisoformat(run.parameters["today"])
     selected = (
-        services.provisional_candidates(year=run.year)
+        retirement.provisional_candidates(year=run.year)
         .filter(region_id=county)
         .select_for_update(of=("self",))
         .select_related("region", "person")
@@ -123,7 +123,7 @@ def _chunk(run: ProvisionalRecalculation, county: str, weight: int) -> dict[str,
     )
     written = []
     for old in selected:
-        new = services.provisional_determination_recalculate(
+        new = retirement.provisional_determination_recalculate(
             old, actor=run.started_by, year=run.year, today=today
         )
         if new is not None:

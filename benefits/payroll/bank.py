@@ -51,7 +51,7 @@ from openpyxl import Workbook
 
 from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
 from benefits.models import BankFile, BankResultBatch, PayrollPayment, PayrollRun
-from benefits.payroll import log, wrong_status
+from benefits.payroll.runs import log, wrong_status
 from pension import changelog
 from pension.choices import InstructionStatus
 from pension.errors import Conflict, InvalidInput, NotPermitted

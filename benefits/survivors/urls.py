@@ -3,7 +3,7 @@ namespace (included by ``benefits.urls``)."""
 
 from django.urls import path
 
-from benefits import survivor_views as views
+from benefits.survivors import views
 
 urlpatterns: list = [
     path("people/<int:pk>/survivor-claim/", views.survivor_claim, name="survivor_claim"),

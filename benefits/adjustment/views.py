@@ -3,7 +3,7 @@
 distribution by component and county and a sample of lines, the start, approve and
 discard buttons; the individual adjustment form of a determination.
 
-Thin: they check the section and the region, then call ``benefits.adjustment``.
+Thin: they check the section and the region, then call ``benefits.adjustment.adjustments``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from benefits import adjustment, selectors
+from benefits import selectors
+from benefits.adjustment import adjustments as adjustment
 from benefits.choices import BatchStatus
 from benefits.models import AdjustmentEvent, PensionDetermination
 from pension.batch_views import may_approve, progress_of, progress_partial, run_transition

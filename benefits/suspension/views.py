@@ -3,7 +3,8 @@ imports and the certification sweep's list (暂停与恢复发放, 死亡登记,
 §9.3.2–9.3.4, §9.6).
 
 Thin: each page checks the section and the region, calls a service of
-``benefits.suspensions`` or ``benefits.certification`` and puts its errors on the form.
+``benefits.suspension.suspensions`` or ``benefits.suspension.certification`` and puts
+its errors on the form.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from benefits import certification, selectors, suspensions
+from benefits import selectors
 from benefits.choices import CertificationMethod, DataMatchKind, SuspensionReason
 from benefits.models import DataMatchImport, Suspension
+from benefits.suspension import certification, suspensions
 from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin

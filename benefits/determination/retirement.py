@@ -7,7 +7,7 @@ The retirement case (退休申请, operations standard §9.1) and the determinat
 * ``retirement_case_request`` checks the person (birth date against the citizen ID
   number, first work date, insured months, the statutory date with the cohort delay,
   the flexible window, the minimum months of the retirement year, the public notice of
-  an early retirement), computes the determination with ``benefits.calc.determine``
+  an early retirement), computes the determination with ``benefits.determination.calc.determine``
   on a preview of the account balance (interest to the retirement month, not posted)
   and puts the figures, every input and the parameter references in a maker-checker
   request. Nothing is written but the request.
@@ -36,8 +36,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services as account_services
 from accounts.selectors import account_of_person
-from benefits import calc
 from benefits.choices import DeterminationStatus, PayrollItem, RetirementKind
+from benefits.determination import calc
 from benefits.models import PayrollDue, PensionDetermination
 from contributions.cases import contributed_months
 from contributions.selectors import contribution_bases_by_year
@@ -786,7 +786,7 @@ def provisional_determinations_recalculate(
     on the calculation base published since (临时待遇, DESIGN §5.4, §9.2.3); the new
     determinations, in the order of the old ones.
 
-    A batch on the engine (``benefits.provisional``, ``ProvisionalRecalculation``):
+    A batch on the engine (``benefits.determination.provisional``, ``ProvisionalRecalculation``):
     one transaction per county, each locking only its own determinations and holding
     the change-log chain only until its commit; a crashed run resumes with the
     counties not done. Nothing is started when no determination in scope has a new
@@ -794,7 +794,7 @@ def provisional_determinations_recalculate(
 
     - current (``superseded_by`` empty), ``provisional``, retiring in ``year``, in
       ``region`` and below (a ``Region`` or a code; every region when omitted);
-    - computed again with ``benefits.calc.determine`` on its stored inputs (yearly
+    - computed again with ``benefits.determination.calc.determine`` on its stored inputs (yearly
       records, the average wages used, deemed months, the balance at retirement, the
       rules, the divisor table, the transitional index of the records) and the
       calculation base in force on the retirement date as published on ``today``: the
@@ -817,7 +817,7 @@ def provisional_determinations_recalculate(
 
     Each new determination and each superseded one is logged in the change log.
     """
-    from benefits import provisional  # late: the batch module imports this one
+    from benefits.determination import provisional  # late: the batch module imports this one
 
     today = today or timezone.localdate()
     year = int(year)

@@ -1,7 +1,7 @@
 """Pages of the monthly payroll (养老金发放): the runs, a new run, a run with its progress
 bar (htmx polling), totals by city and county, the variance report, the transitions,
 the bank files to download and the bank results to upload. Thin: they check the input
-and call ``benefits.payroll`` and ``benefits.bank``."""
+and call ``benefits.payroll.runs`` and ``benefits.payroll.bank``."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from benefits import bank, payee_accounts, payroll, selectors
+from benefits import selectors
 from benefits.choices import PayrollRunStatus
 from benefits.models import BankFile, PayrollRun
+from benefits.payroll import bank, payee_accounts
+from benefits.payroll import runs as payroll
 from pension.batch_views import (
     may_approve,
     progress_of,

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from benefits import adjustment_views as views
+from benefits.adjustment import views
 
 urlpatterns = [
     path("adjustments/", views.adjustment_event_list, name="adjustment_event_list"),

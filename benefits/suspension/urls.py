@@ -3,7 +3,7 @@ data-match imports (names in the "benefits" namespace)."""
 
 from django.urls import path
 
-from benefits import suspension_views as views
+from benefits.suspension import views
 
 urlpatterns = [
     path(

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from benefits import payroll_views as views
+from benefits.payroll import views
 
 urlpatterns = [
     path("payroll-runs/", views.payroll_run_list, name="payroll_run_list"),
