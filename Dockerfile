@@ -17,8 +17,11 @@ RUN apt-get update \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
+# Runtime dependencies only: requirements.lock, every file checked against its pinned
+# hash. Tests, browser tooling and the embedded servers of `make run` are in
+# requirements-dev.lock, which never enters this image (docs/operations.md "Dependencies").
 COPY requirements.lock /tmp/requirements.lock
-RUN pip install -r /tmp/requirements.lock
+RUN pip install --require-hashes -r /tmp/requirements.lock
 
 # --- runtime ----------------------------------------------------------------------
 FROM python:3.11-slim

@@ -12,10 +12,12 @@ BENCH_DB ?= pension_bench
 
 .PHONY: install run test lint format check messages stop lock clean bench
 
-$(STAMP): requirements.lock
+# requirements-dev.lock: the runtime dependencies (requirements.lock, the only ones the
+# production image installs) plus the embedded servers, tests and tooling; every file
+# is checked against its pinned hash.
+$(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -77,10 +79,22 @@ bench: install
 stop: install
 	$(BIN)/python manage.py runtime stop
 
+# Regenerate both locks from requirements.txt and requirements-dev.txt with pip-tools,
+# against PyPI alone (a machine's own pip configuration, find-links or mirrors left
+# out), with the hashes of every file PyPI has for each pinned version. Versions already
+# pinned are kept; `make lock LOCK_ARGS=--upgrade` moves everything to the newest.
+LOCK_VENV := /tmp/pension-lock
+LOCK_INDEX ?= https://pypi.org/simple
+LOCK_ARGS ?=
+PIP_COMPILE := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= PIP_EXTRA_INDEX_URL= \
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet \
+	--generate-hashes --strip-extras --allow-unsafe --index-url $(LOCK_INDEX) \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 lock:
-	rm -rf /tmp/pension-lock && $(PYTHON) -m venv /tmp/pension-lock
-	/tmp/pension-lock/bin/pip install --quiet -r requirements.txt
-	/tmp/pension-lock/bin/pip freeze --exclude-editable > requirements.lock
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	PIP_CONFIG_FILE=/dev/null $(LOCK_VENV)/bin/pip install --quiet --index-url $(LOCK_INDEX) pip-tools==7.7.0
+	$(PIP_COMPILE) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) -o requirements-dev.lock requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

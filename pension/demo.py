@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -34,6 +36,11 @@ DEFAULT_HISTORY_YEARS = {"tiny": 3, "demo": 3, "province": 1}
 # Every demo login shares this password (docs/operations.md, README).
 DEMO_PASSWORD = "demo-pass-2026"
 PROVINCES = {"shanxi": "140000", "jilin": "220000"}
+DEMO_REFUSED = (
+    "the demo province is not loaded with production settings: every demo user signs in "
+    f"with the published password {DEMO_PASSWORD!r}. Try the demo with `make run`; unset "
+    "DEMO (or DEMO=0) for docker compose (docs/operations.md)"
+)
 # The named demo logins: (username, role, which agency, full name)
 #   which agency: "province", "city" (the capital city), "county" (a district of it),
 #   "other_city" / "other_county" (a second city and one of its counties, for scope tests)
@@ -81,6 +88,12 @@ def is_loaded(profile: str = "shanxi") -> bool:
     return Agency.objects.filter(code=f"{PROVINCES[profile]}00").exists()
 
 
+def refuse_in_production() -> None:
+    """Raise ``ImproperlyConfigured`` unless the settings allow the demo province."""
+    if not settings.DEMO_ALLOWED:
+        raise ImproperlyConfigured(DEMO_REFUSED)
+
+
 def load_demo(
     *,
     scale: str = "demo",
@@ -90,7 +103,9 @@ def load_demo(
 ) -> DemoContext:
     """Load the demo province into an empty database (one transaction), with
     ``history_years`` years of history before today's year (0: none; by default
-    ``DEFAULT_HISTORY_YEARS`` of the scale)."""
+    ``DEFAULT_HISTORY_YEARS`` of the scale). Refused when ``DEMO_ALLOWED`` is off
+    (production settings)."""
+    refuse_in_production()
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}")
     if history_years is None:

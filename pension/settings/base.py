@@ -220,6 +220,10 @@ OTP_TOTP_ISSUER = "养老保险省级统筹经办系统"
 # A user without a device enrols only through a one-time link an administrator issued
 # (pension/enrolment.py); production forces it on, the demo and the tests leave it off.
 SECOND_FACTOR_ENROL_NEEDS_LINK = env_bool("PENSION_ENROL_NEEDS_LINK", False)
+# The demo province (pension/demo.py) signs every demo user in with one published
+# password; production settings turn this off, so ``load_demo`` (and ``DEMO=1`` in
+# docker-compose.yml) is refused there (docs/operations.md).
+DEMO_ALLOWED = True
 # Failed sign-ins (pension/security.py): from LOGIN_FAILURE_LIMIT failures in a row a
 # user name is locked from that client address for LOGIN_LOCKOUT_SECONDS, doubled at each
 # further failure up to LOGIN_LOCKOUT_MAX_SECONDS; from every address it waits 1 s doubled

@@ -21,6 +21,8 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
 DEBUG = False
 REQUIRE_SECOND_FACTOR = True
 SECOND_FACTOR_ENROL_NEEDS_LINK = True
+# the demo users share a published password: never loaded here (docs/operations.md)
+DEMO_ALLOWED = False
 SECURE_SSL_REDIRECT = SSL_REDIRECT
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000

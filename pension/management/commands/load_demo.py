@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from pension import demo
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale, profile, if_absent, history_years, **options):
+        # before touching the database: production settings never load the demo
+        if not settings.DEMO_ALLOWED:
+            raise CommandError(demo.DEMO_REFUSED)
         if demo.is_loaded(profile):
             if if_absent:
                 self.stdout.write("demo province already loaded")
