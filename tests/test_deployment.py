@@ -93,7 +93,7 @@ def test_docker_compose_demo_goes_through_load_demo():
     """The only place ``DEMO`` loads anything is ``load_demo`` in the migrate service,
     which the production settings refuse (above)."""
     compose = (ROOT / "docker-compose.yml").read_text()
-    assert compose.count("load_demo") == 1
+    assert compose.count("manage.py load_demo") == 1
     assert "DJANGO_SETTINGS_MODULE: pension.settings.production" in compose
 
 
