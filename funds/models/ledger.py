@@ -18,7 +18,14 @@ from funds.choices import AccountKind, Counterparty, FundItem, PeriodStatus
 from pension.money import money_field
 from pension.periods import PeriodField
 
-__all__ = ["AccountingPeriod", "FundAccount", "JournalEntry", "JournalLeg"]
+__all__ = [
+    "AccountingPeriod",
+    "FundAccount",
+    "JournalEntry",
+    "JournalLeg",
+    "TaxTransfer",
+    "TaxTransferReceipt",
+]
 
 
 class FundAccount(models.Model):
@@ -195,3 +202,66 @@ class JournalLeg(models.Model):
     @property
     def credit(self):
         return -self.amount if self.amount < 0 else None
+
+
+class TaxTransfer(models.Model):
+    """Tax bureau transfer (税务划转): money the tax bureau collected, moved to a fund
+    income account (or the special account) on a day, covering a list of payment
+    receipts; posted as tax clearing → that account (DESIGN §5.5, seed 004 §2(2)).
+    Recorded once per the tax bureau's transfer number (its ``Idempotency-Key``)."""
+
+    client = models.ForeignKey(
+        "pension.ApiClient", verbose_name=_("API client"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    transfer_number = models.CharField(_("Transfer number"), max_length=64)
+    transferred_on = models.DateField(_("Transferred on"))
+    account = models.ForeignKey(
+        FundAccount, verbose_name=_("Receiving account"), on_delete=models.PROTECT,
+        related_name="tax_transfers",
+    )  # fmt: skip
+    amount = money_field(verbose_name=_("Amount"))
+    entry = models.OneToOneField(
+        JournalEntry, verbose_name=_("Journal entry"), on_delete=models.PROTECT,
+        related_name="tax_transfer",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("Recorded at"), auto_now_add=True)
+
+    scope_region_path = "account__region"
+
+    class Meta:
+        verbose_name = _("Tax bureau transfer")
+        verbose_name_plural = _("Tax bureau transfers")
+        ordering = ["-transferred_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "transfer_number"], name="taxtransfer_once_per_number"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="taxtransfer_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_number} {self.amount}"
+
+
+class TaxTransferReceipt(models.Model):
+    """A payment receipt (税票号) a tax transfer covers; a receipt is covered once."""
+
+    transfer = models.ForeignKey(
+        TaxTransfer, verbose_name=_("Tax bureau transfer"), on_delete=models.PROTECT,
+        related_name="receipts",
+    )  # fmt: skip
+    receipt_number = models.CharField(_("Receipt number"), max_length=64)
+
+    class Meta:
+        verbose_name = _("Receipt covered")
+        verbose_name_plural = _("Receipts covered")
+        ordering = ["transfer", "receipt_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["receipt_number"], name="taxtransferreceipt_covered_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number
