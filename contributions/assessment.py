@@ -76,6 +76,7 @@ from contributions.choices import BillStatus, LineKind, RunStatus
 from contributions.models import AssessmentRun, Bill, ContributionLine
 from enrollment.choices import CLOSING_STATUSES, PersonCategory, PersonStatus
 from enrollment.models import Employer, InsuredPerson
+from enrollment.selectors import employers_sql, employments_sql, insured_persons_sql
 from pension import batches
 from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: F401  (tests)
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -361,12 +362,12 @@ def _plan(run: AssessmentRun) -> list[list[Any]]:
 # by person within a chunk, so that the lines go into their person-keyed indexes in
 # key order.
 STAGE = "pg_temp.assessment_stage"
-_STAGE_SQL = """
+_STAGE_SQL = f"""
 CREATE TEMPORARY TABLE assessment_stage AS
 SELECT er.region_id AS region, e.person_id, e.employer_id, b.id AS base_id, b.base
-  FROM enrollment_employment e
-  JOIN enrollment_employer er ON er.id = e.employer_id
-  JOIN enrollment_insuredperson ep ON ep.id = e.person_id
+  FROM {employments_sql()} e
+  JOIN {employers_sql()} er ON er.id = e.employer_id
+  JOIN {insured_persons_sql()} ep ON ep.id = e.person_id
   LEFT JOIN contributions_contributionbase b
     ON b.person_id = e.person_id AND b.employer_id = e.employer_id
    AND b.year = %(year)s AND b.superseded_by_id IS NULL
@@ -376,14 +377,14 @@ SELECT er.region_id AS region, e.person_id, e.employer_id, b.id AS base_id, b.ba
    AND (e.stop_period IS NOT NULL OR ep.status <> ALL(%(closed)s::varchar[]))
 UNION ALL
 SELECT p.region_id, p.id, NULL::bigint, b.id, b.base
-  FROM enrollment_insuredperson p
+  FROM {insured_persons_sql()} p
   LEFT JOIN contributions_contributionbase b
     ON b.person_id = p.id AND b.employer_id IS NULL
    AND b.year = %(year)s AND b.superseded_by_id IS NULL
  WHERE p.region_id LIKE %(prefix)s AND p.region_id <> ALL(%(done)s::varchar[])
    AND p.category IN %(flexible)s
    AND p.status = %(contributing)s
-   AND NOT EXISTS (SELECT 1 FROM enrollment_employment fe
+   AND NOT EXISTS (SELECT 1 FROM {employments_sql()} fe
                     WHERE fe.person_id = p.id AND fe.start_period <= %(period)s
                       AND (fe.stop_period IS NULL OR fe.stop_period > %(period)s))
  ORDER BY 1, 2

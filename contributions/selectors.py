@@ -7,8 +7,9 @@ from django.db import connection
 from django.db.models import Sum
 
 from contributions.models import LateFeeCollection
+from enrollment.selectors import insured_persons_sql
 
-_CREDITABLE_SQL = """
+_CREDITABLE_SQL = f"""
 WITH paid_bills AS MATERIALIZED (
     SELECT b.id, b.run_id, b.case_id, b.employer_id, b.person_id, b.due_date, b.status,
            max(p.paid_on) AS paid_on, max(p.received_at) AS received_at
@@ -45,7 +46,7 @@ SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, c.paid_on,
 UNION ALL
 SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, NULL::date, NULL::date
   FROM contributions_contributionline l
-  JOIN enrollment_insuredperson p ON p.id = l.person_id AND p.region_id LIKE %(prefix)s
+  JOIN {insured_persons_sql()} p ON p.id = l.person_id AND p.region_id LIKE %(prefix)s
  WHERE l.posted AND l.account_credit < 0
    AND (%(since)s::timestamptz IS NULL OR l.created_at >= %(since)s)
 """

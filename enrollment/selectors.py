@@ -73,3 +73,31 @@ def employer_roster(employer: Employer, *, period: Period | None = None) -> Quer
 
 def person_employments(person: InsuredPerson) -> QuerySet[Employment]:
     return person.employments.select_related("employer").order_by("-start_period")
+
+
+# SQL fragments for the set-based batches downstream (DESIGN §2.1): another app's raw
+# SQL reads the registration only through these relations (``FROM {persons} p``), never
+# by the table's name, so the registration's tables stay this app's to change. Each is a
+# plain sub-select, which PostgreSQL pulls up into the statement: the plan is the one a
+# join on the table would get. The columns listed are the ones other apps may rely on.
+def insured_persons_sql() -> str:
+    """The insured persons (参保人员): ``id``, ``region_id``, ``status``, ``category``,
+    ``name``, ``id_number``, ``birth_date``, ``bank_name``, ``bank_account``."""
+    return (
+        "(SELECT id, region_id, status, category, name, id_number, birth_date, bank_name,"
+        f" bank_account FROM {InsuredPerson._meta.db_table})"
+    )
+
+
+def employments_sql() -> str:
+    """The employments (参保关系): ``id``, ``person_id``, ``employer_id``,
+    ``start_period``, ``stop_period``."""
+    return (
+        "(SELECT id, person_id, employer_id, start_period, stop_period"
+        f" FROM {Employment._meta.db_table})"
+    )
+
+
+def employers_sql() -> str:
+    """The employers (参保单位): ``id``, ``region_id``, ``name``."""
+    return f"(SELECT id, region_id, name FROM {Employer._meta.db_table})"

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -107,3 +108,11 @@ def policy_parameter_history(key: str, *, profile: PolicyProfile | None = None):
     if profile is not None:
         qs = qs.filter(Q(profile=profile) | Q(profile__isnull=True))
     return qs.order_by("-effective_from", "-version")
+
+
+def database_ping() -> None:
+    """One round trip to the database (``SELECT 1``), for the health check; raises what
+    the driver raises when the database does not answer."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()

@@ -61,6 +61,7 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.choices import BatchStatus, DeterminationStatus, PayrollItem
 from benefits.models import AdjustmentEvent, PayrollDue, PensionAdjustment, PensionDetermination
+from enrollment.selectors import insured_persons_sql
 from pension import approvals, batches, changelog
 from pension.choices import RegionLevel
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -570,7 +571,7 @@ def _base_params(event: AdjustmentEvent) -> dict[str, Any]:
 # percentage (the total plus the adjustments in force effective by effective_from, of
 # any earlier event or case), the whole contribution years, the age on 31 December.
 # ``{done}``: the counties already done are left out (a resumed event).
-_CANDIDATES_SQL = """
+_CANDIDATES_SQL = f"""
 WITH prior AS (
     SELECT a.person_id, sum(a.monthly_amount) AS amount
       FROM benefits_pensionadjustment a
@@ -582,9 +583,9 @@ SELECT d.region_id AS region, d.id, d.person_id, d.total + coalesce(pr.amount, 0
        floor(d.contribution_years)::int AS years,
        %(year)s - extract(year FROM p.birth_date)::int AS age
   FROM benefits_pensiondetermination d
-  JOIN enrollment_insuredperson p ON p.id = d.person_id
+  JOIN {insured_persons_sql()} p ON p.id = d.person_id
   LEFT JOIN prior pr ON pr.person_id = d.person_id
- WHERE d.region_id LIKE %(prefix)s {done} AND d.superseded_by_id IS NULL
+ WHERE d.region_id LIKE %(prefix)s {{done}} AND d.superseded_by_id IS NULL
    AND d.status IN %(statuses)s AND d.retirement_date <= %(cutoff)s"""
 
 # The stage (a temporary table of this session): the candidates in one set-based pass

@@ -52,6 +52,7 @@ from openpyxl import Workbook
 from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
 from benefits.models import BankFile, BankResultBatch, PayrollPayment, PayrollRun
 from benefits.payroll.runs import log, wrong_status
+from enrollment.selectors import insured_persons_sql
 from pension import changelog
 from pension.choices import InstructionStatus
 from pension.errors import Conflict, InvalidInput, NotPermitted
@@ -566,7 +567,7 @@ def _replayed(
 
 # A failed payment's amount, to be paid by the next run: to the payee it was for when
 # that was not the retiree (survivor benefits), else to the account then on record.
-_REISSUE_SQL = """
+_REISSUE_SQL = f"""
 INSERT INTO benefits_payrolldue
     (person_id, determination_id, item, amount, from_month, to_month, months, source, reason,
      details, payee_name, bank_name, bank_account, created_by_id, created_at, run_id)
@@ -579,7 +580,7 @@ SELECT pay.person_id, d.id, %(reissue)s, pay.amount, pay.period, pay.period, 0,
        CASE WHEN pay.payee_name <> p.name THEN pay.bank_account ELSE '' END,
        %(actor)s, now(), NULL
   FROM benefits_payrollpayment pay
-  JOIN enrollment_insuredperson p ON p.id = pay.person_id
+  JOIN {insured_persons_sql()} p ON p.id = pay.person_id
   JOIN benefits_pensiondetermination d
     ON d.person_id = pay.person_id AND d.superseded_by_id IS NULL
  WHERE pay.run_id = %(run)s AND pay.result_batch_id = %(batch)s AND pay.status = %(failed)s

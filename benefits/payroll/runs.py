@@ -64,6 +64,7 @@ from benefits.choices import (
 from benefits.models import PayrollLine, PayrollPayment, PayrollRun, PayrollTotal
 from benefits.payroll import payee_accounts
 from enrollment.models import InsuredPerson
+from enrollment.selectors import insured_persons_sql
 from pension import batches
 from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: F401  (tests)
 from pension.choices import InstructionStatus
@@ -402,11 +403,11 @@ SELECT region, count(*)::int FROM (
 # payee now has an account on record: each becomes a re-issue due (source
 # ``payment:<id>``, to the account on record) that this run pays, and the held payment
 # is marked re-issued, in one statement. A live run only; idempotent by the source.
-_REISSUE_HELD_SQL = """
+_REISSUE_HELD_SQL = f"""
 WITH held AS (
     UPDATE benefits_payrollpayment pay
        SET status = %(reissued)s, failure_reason = %(note)s
-      FROM enrollment_insuredperson p, benefits_payrollrun r
+      FROM {insured_persons_sql()} p, benefits_payrollrun r
      WHERE pay.status = %(held)s AND pay.posted AND pay.amount > 0
        AND pay.region_id LIKE %(prefix)s
        AND p.id = pay.person_id AND p.bank_account <> ''
@@ -497,12 +498,12 @@ SELECT d.region_id AS region, d.id AS determination_id, d.person_id, d.total,
        coalesce(d.paid_through, d.retirement_month) AS paid,
        p.name, p.bank_name, p.bank_account
   FROM benefits_pensiondetermination d
-  JOIN enrollment_insuredperson p ON p.id = d.person_id
+  JOIN {insured_persons_sql()} p ON p.id = d.person_id
  WHERE d.region_id LIKE %(prefix)s AND d.region_id <> ALL(%(done)s::varchar[]) AND {_PAYABLE}
  ORDER BY 1, 3
 """
 # a person paid only a due (survivor benefits), not in the stage: read from the register
-_PERSON = "(SELECT p.{column} FROM enrollment_insuredperson p WHERE p.id = l.person_id)"
+_PERSON = "(SELECT p.{column} FROM " + insured_persons_sql() + " p WHERE p.id = l.person_id)"
 
 
 def _build_stage(run: PayrollRun) -> None:

@@ -45,6 +45,7 @@ from benefits.models import DataMatchImport, LifeCertification, Suspension
 from benefits.suspension import suspensions
 from enrollment.choices import PersonStatus
 from enrollment.models import Employment, InsuredPerson
+from enrollment.selectors import insured_persons_sql
 from pension import changelog
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.imports import (
@@ -347,13 +348,13 @@ def _certify(imported: DataMatchImport, actor: StaffUser | None, latest: dict[in
     days = [latest[i] for i in ids]
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT f.person_id, f.day
               FROM unnest(%s::bigint[], %s::date[]) AS f(person_id, day)
               JOIN benefits_pensiondetermination d
                 ON d.person_id = f.person_id AND d.superseded_by_id IS NULL
                AND d.status IN (%s, %s)
-              JOIN enrollment_insuredperson p ON p.id = f.person_id AND p.status <> %s
+              JOIN {insured_persons_sql()} p ON p.id = f.person_id AND p.status <> %s
              WHERE NOT EXISTS (
                    SELECT 1 FROM benefits_lifecertification c
                     WHERE c.person_id = f.person_id AND c.certified_on = f.day)
@@ -565,7 +566,7 @@ def certification_sweep(*, today: date | None = None, region: str | None = None)
     }
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             WITH due AS (
                 SELECT d.id AS determination_id, d.person_id, d.paid_through,
                        COALESCE(
@@ -573,7 +574,7 @@ def certification_sweep(*, today: date | None = None, region: str | None = None)
                              WHERE c.person_id = d.person_id),
                            d.retirement_date) AS last_on
                   FROM benefits_pensiondetermination d
-                  JOIN enrollment_insuredperson p ON p.id = d.person_id
+                  JOIN {insured_persons_sql()} p ON p.id = d.person_id
                  WHERE d.superseded_by_id IS NULL AND d.status = %(in_payment)s
                    AND p.status <> %(deceased)s AND p.region_id LIKE %(prefix)s
             ), inserted AS (
@@ -719,7 +720,7 @@ def overdue_not_suspended(region_prefix: str = "", *, today: date | None = None)
     interval = certification_interval(None, on=today)
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT p.id, p.name, p.id_number, x.due_on FROM (
                 SELECT d.person_id, (COALESCE(
                        (SELECT MAX(c.certified_on) FROM benefits_lifecertification c
@@ -727,7 +728,7 @@ def overdue_not_suspended(region_prefix: str = "", *, today: date | None = None)
                        + make_interval(months => %s))::date AS due_on
                   FROM benefits_pensiondetermination d
                  WHERE d.superseded_by_id IS NULL AND d.status = %s
-            ) x JOIN enrollment_insuredperson p ON p.id = x.person_id
+            ) x JOIN {insured_persons_sql()} p ON p.id = x.person_id
              WHERE p.region_id LIKE %s AND x.due_on >= %s AND x.due_on < %s
              ORDER BY x.due_on, p.name LIMIT 500
             """,
