@@ -96,17 +96,19 @@ def adjustment_event_execute(event_id: int) -> str:
 
 
 @shared_task(name="benefits.tasks.adjustment_event_approve")
-def adjustment_event_approve(event_id: int, actor_id: int) -> str:
-    """The approval of a calculated adjustment event queued from its page: the
-    adjustments in force and the back-pay dues, in one transaction; the checks are made
-    again (a refusal is returned as its message and nothing changes)."""
+def adjustment_event_approve(event_id: int, actor_id: int, reason: str = "") -> str:
+    """The approval of a calculated adjustment event queued from its page or from the
+    work queue: the adjustments in force and the back-pay dues, in one transaction; the
+    checks are made again (a refusal is returned as its message and nothing changes)."""
     from benefits.adjustment import adjustments as adjustment
     from pension.errors import ApplicationError
     from pension.models import StaffUser
 
     actor = StaffUser.objects.get(pk=actor_id)
     try:
-        return adjustment.adjustment_event_approve(actor=actor, event=event_id).status
+        return adjustment.adjustment_event_approve(
+            actor=actor, event=event_id, reason=reason
+        ).status
     except ApplicationError as error:
         adjustment.adjustment_event_approval_refused(event_id=event_id, message=str(error))
         return str(error)

@@ -144,8 +144,11 @@ def _decide(request, pk: int, action: str):
         raise Http404
     reason = request.POST.get("reason", "")
     try:
+        queued = False
         if action == "approve":
-            approvals.approval_request_approve(actor=request.user, request_id=pk, reason=reason)
+            queued = approvals.approval_request_approve_or_queue(
+                actor=request.user, request_id=pk, reason=reason
+            )[1]
         elif action == "reject":
             approvals.approval_request_reject(actor=request.user, request_id=pk, reason=reason)
         else:
@@ -154,7 +157,9 @@ def _decide(request, pk: int, action: str):
         messages.error(request, str(error))
     else:
         messages.success(request, {
-            "approve": _("Approved; the change has been applied."),
+            "approve": _("Approval queued; a worker applies it, then this request shows it.")
+            if queued
+            else _("Approved; the change has been applied."),
             "reject": _("Rejected."),
             "withdraw": _("Withdrawn."),
         }[action])  # fmt: skip

@@ -47,6 +47,10 @@ class Operation:
     display: Callable[[str, Any], str] | None = None
     # the record's values today for the keys of ``before``; None: read them from the target
     current: Callable[[ApprovalRequest], dict] | None = None
+    # an approval too large for a web request (a batch's posting): checks the checker's
+    # refusals again and queues the approval on a worker, which calls
+    # ``approval_request_approve``; the request stays pending until then
+    queue: Callable[[ApprovalRequest, StaffUser, str], Any] | None = None
 
     def label_of(self, field: str) -> Any:
         return (self.field_labels or {}).get(field, field)
@@ -73,6 +77,7 @@ def register_operation(
     field_labels: dict[str, Any] | None = None,
     display: Callable[[str, Any], str] | None = None,
     current: Callable[[ApprovalRequest], dict] | None = None,
+    queue: Callable[[ApprovalRequest, StaffUser, str], Any] | None = None,
 ) -> Operation:
     """Register (or replace) the handler of an operation type, e.g. from ``AppConfig.ready``.
 
@@ -86,6 +91,7 @@ def register_operation(
         field_labels=field_labels,
         display=display,
         current=current,
+        queue=queue,
     )
     _OPERATIONS[key] = operation
     return operation
@@ -292,6 +298,25 @@ def approval_request_approve(
         reason=reason,
     )
     return request
+
+
+@transaction.atomic
+def approval_request_approve_or_queue(
+    *, actor: StaffUser, request_id: int, reason: str = ""
+) -> tuple[ApprovalRequest, bool]:
+    """The work queue's approval: applied at once, or, for an operation with a
+    ``queue`` hook (a batch whose approval posts a province's rows), checked now and
+    queued for a worker (the request stays pending until the worker approves it).
+    Returns the request and whether it was queued."""
+    request = _locked_pending(request_id)
+    operation = operation_for(request.operation)
+    if operation.queue is None:
+        return approval_request_approve(actor=actor, request_id=request_id, reason=reason), False
+    refusal = refusal_for(actor, request)
+    if refusal is not None:
+        raise refusal
+    operation.queue(request, actor, reason)
+    return request, True
 
 
 @transaction.atomic

@@ -239,6 +239,10 @@ class BatchApproval:
     label: Any
     apply: Callable[[Any, Any], dict | None]
     makers: Callable[[Any], Iterable[int | None]] = lambda run: ()
+    # ``queue(actor, run_id, reason)``: the approval done on a worker (its effects take
+    # longer than a web request may), queued alike from the run's page and from the
+    # work queue; None: applied in the approving request
+    queue: Callable[[Any, int, str], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -628,7 +632,9 @@ def check_approver_level(batch: Batch, actor, run: BatchRun) -> None:
         raise refusal
 
 
-def approve(batch: Batch, *, actor, run: BatchRun | int, messages: dict | None = None) -> Any:
+def approve(
+    batch: Batch, *, actor, run: BatchRun | int, messages: dict | None = None, reason: str = ""
+) -> Any:
     """A reviewer approves a calculated live run (maker-checker, DESIGN §2.4): the
     batch's refusals, then the kernel's (level by amount) on the run's approval
     request, whose handler applies the approval (``BatchApproval.apply``) in this
@@ -642,7 +648,7 @@ def approve(batch: Batch, *, actor, run: BatchRun | int, messages: dict | None =
         if request is None:
             apply_approval(batch, actor, run)
         else:
-            approvals.approval_request_approve(actor=actor, request_id=request.pk)
+            approvals.approval_request_approve(actor=actor, request_id=request.pk, reason=reason)
         return locked(batch, run.pk)
 
 
@@ -681,8 +687,17 @@ def register(batch: Batch) -> Batch:
             **{field.name: field.verbose_name for field in batch.model._meta.fields},
         },
         display=lambda field, value: _show(batch, field, value),
+        queue=_queue_hook(batch),
     )
     return batch
+
+
+def _queue_hook(batch: Batch) -> Callable | None:
+    """The work queue's approval of a batch approved on a worker: the batch's queue."""
+    queue = batch.approval.queue
+    if queue is None:
+        return None
+    return lambda request, checker, reason: queue(checker, int(request.object_id), reason)
 
 
 def _show(batch: Batch, field: str, value: Any) -> str:

@@ -98,6 +98,9 @@ ERROR_WRONG_STATUS = _("This adjustment event is %(status)s; it cannot be %(acti
 ERROR_SELF_APPROVAL = _(
     "You created or started this adjustment event; a second person must approve it."
 )
+ERROR_APPROVAL_QUEUED = _(
+    "The approval of this adjustment event is already queued; the worker is applying it."
+)
 ERROR_REASON = _("Give the reason for the adjustment.")
 ERROR_AMOUNT = _("The monthly increase must be more than zero.")
 ERROR_NOT_CURRENT = _(
@@ -243,6 +246,9 @@ BATCH = batches.register(
             label=_("Approval of an annual adjustment"),
             apply=lambda actor, event: _approved(actor, event),
             makers=lambda event: (event.created_by_id,),
+            queue=lambda actor, event, reason: adjustment_event_approve_queue(
+                actor=actor, event=event, reason=reason
+            ),
         ),
     )
 )
@@ -437,14 +443,20 @@ def _check_approver(actor: StaffUser, event: AdjustmentEvent) -> None:
 
 
 @transaction.atomic
-def adjustment_event_approve_queue(*, actor: StaffUser, event: AdjustmentEvent) -> AdjustmentEvent:
-    """The approval as the page makes it: the same checks now (refused at once), the
-    approval itself on a worker (``benefits.tasks.adjustment_event_approve``), since
-    a province's million rows and dues take longer than a web request may. The event
-    stays calculated, marked ``approval_queued``, until the worker has approved it."""
+def adjustment_event_approve_queue(
+    *, actor: StaffUser, event: AdjustmentEvent | int, reason: str = ""
+) -> AdjustmentEvent:
+    """The approval as the event's page and the work queue make it: the same checks
+    now (refused at once), the approval itself on a worker
+    (``benefits.tasks.adjustment_event_approve``), since a province's million rows and
+    dues take longer than a web request may. The event stays calculated, marked
+    ``approval_queued``, until the worker has approved it; a second approval while it
+    is queued is refused."""
     from benefits import tasks  # late: the task module imports this one
 
     event = _locked(event)
+    if "approval_queued" in event.parameters:
+        raise Conflict(ERROR_APPROVAL_QUEUED, code="approval_queued")
     _check_approver(actor, event)
     batches.check_approver_level(BATCH, actor, event)
     event.parameters = {
@@ -453,7 +465,7 @@ def adjustment_event_approve_queue(*, actor: StaffUser, event: AdjustmentEvent) 
     }
     event.save(update_fields=["parameters"])
     pk, actor_pk = event.pk, actor.pk
-    transaction.on_commit(lambda: tasks.adjustment_event_approve.delay(pk, actor_pk))
+    transaction.on_commit(lambda: tasks.adjustment_event_approve.delay(pk, actor_pk, reason))
     return event
 
 
@@ -468,14 +480,16 @@ def adjustment_event_approval_refused(*, event_id: int, message: str) -> None:
 
 
 @transaction.atomic
-def adjustment_event_approve(*, actor: StaffUser, event: AdjustmentEvent | int) -> AdjustmentEvent:
+def adjustment_event_approve(
+    *, actor: StaffUser, event: AdjustmentEvent | int, reason: str = ""
+) -> AdjustmentEvent:
     """A reviewer of the province (not the one who created or started the event)
     approves a calculated event (maker-checker), through the event's approval request
     (work queue; level by ``approvals.batch_amount_thresholds`` on a year's cost): in
     one transaction its adjustments come into force and the back pay of the months
     already paid is written as one ``PayrollDue`` per adjusted retiree (see the module
     docstring)."""
-    return batches.approve(BATCH, actor=actor, run=event, messages=MESSAGES)
+    return batches.approve(BATCH, actor=actor, run=event, messages=MESSAGES, reason=reason)
 
 
 def _approved(actor: StaffUser, event: AdjustmentEvent) -> dict[str, Any]:

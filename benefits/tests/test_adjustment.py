@@ -511,6 +511,65 @@ def test_event_pages_create_show_the_distribution_and_approve(
     assert callbacks == []
 
 
+def test_approval_from_the_work_queue_is_queued_for_the_worker(
+    client, staff, retirees, django_capture_on_commit_callbacks
+):
+    """The reviewer approves the event's request in the work queue: the posting (a
+    province's adjustments in force, its back-pay dues) is queued for the worker like
+    the page's approval; the request stays pending until the worker has approved it."""
+    from benefits import tasks
+    from pension.models import ApprovalRequest, ApprovalStatus
+
+    event = calculated(staff)
+    request = ApprovalRequest.objects.get(operation=adjustment.BATCH.approval.operation)
+    assert request.status == ApprovalStatus.PENDING
+    client.force_login(staff["province_reviewer"])
+    url = reverse("approval_approve", args=[request.pk])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(url, {"reason": "复核无误"})
+    assert response.status_code == 302
+    assert len(callbacks) == 1  # the task, not the posting
+    event.refresh_from_db()
+    request.refresh_from_db()
+    assert event.status == BatchStatus.CALCULATED and "approval_queued" in event.parameters
+    assert request.status == ApprovalStatus.PENDING
+    assert not PayrollDue.objects.exists()
+    assert not PensionAdjustment.objects.filter(event=event, in_force=True).exists()
+    # approving again while queued is refused, nothing more is queued
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(url, {"reason": "again"})
+    assert callbacks == []
+    # the worker approves: in force, the back pay of the hand-worked test above
+    assert tasks.adjustment_event_approve(event.pk, staff["province_reviewer"].pk, "复核无误") == (
+        "approved"
+    )
+    event.refresh_from_db()
+    request.refresh_from_db()
+    assert event.status == BatchStatus.APPROVED
+    assert event.approved_by == staff["province_reviewer"]
+    assert request.status == ApprovalStatus.APPROVED and request.decision_reason == "复核无误"
+    assert request.checker == staff["province_reviewer"]
+    assert PayrollDue.objects.count() == 4
+    assert event.parameters["approval"]["back_pay_total"] == "2956.55"
+
+
+def test_the_work_queue_refuses_the_maker_at_once_and_queues_nothing(
+    client, staff, retirees, django_capture_on_commit_callbacks
+):
+    from pension.models import ApprovalRequest, ApprovalStatus
+
+    event = calculated(staff)
+    request = ApprovalRequest.objects.get(operation=adjustment.BATCH.approval.operation)
+    client.force_login(staff["province_accountant"])  # created and started it
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(reverse("approval_approve", args=[request.pk]))
+    assert callbacks == []
+    event.refresh_from_db()
+    request.refresh_from_db()
+    assert "approval_queued" not in event.parameters
+    assert request.status == ApprovalStatus.PENDING
+
+
 def test_individual_adjustment_page_makes_a_request(client, staff):
     person = make_person(staff["caseworker"].agency, born=date(1958, 1, 1))
     det = determination(person, parts=("2000.00", "0.00", "0.00", "0.00"), years="30",
