@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import cases, runs, selectors
 from accounts.choices import AccountStatus, RunKind, RunStatus
+from accounts.filtersets import AccountRunFilterSet
 from accounts.forms import (
     CreditingRunForm,
     InterestRunForm,
@@ -33,16 +34,18 @@ from pension.batch_views import (
     may_approve,
     progress_of,
     progress_partial,
+    run_list_page,
     run_or_404,
     run_transition,
+    startable,
 )
 from pension.choices import Role
 from pension.errors import ApplicationError
+from pension.money import format_money
 from pension.scope import region_allows
 from pension.views import section_required
 
 accounts_section = section_required("accounts")
-RUNS_SHOWN = 100
 COUNT_LABELS = {
     "opened": _("Accounts opened"),
     "reopened": _("Sealed accounts reopened"),
@@ -238,7 +241,7 @@ def entry_reverse(request: HttpRequest, pk: int) -> HttpResponse:
             return _submitted(request, approval)
     title = _("Reversal of the entry %(period)s %(amount)s") % {
         "period": entry.period,
-        "amount": entry.amount,
+        "amount": format_money(entry.amount),
     }
     return _case_page(request, account, form, title)
 
@@ -252,14 +255,15 @@ def _run(request: HttpRequest, pk: int) -> AccountRun:
 
 @accounts_section
 def run_list(request: HttpRequest) -> HttpResponse:
-    return render(
+    may_create = request.user.is_superuser or request.user.has_role(
+        Role.CASEWORKER, Role.FUND_ACCOUNTANT
+    )
+    return run_list_page(
         request,
+        runs.account_runs(request.user),
         "accounts/run_list.html",
-        {
-            "runs": runs.account_runs(request.user)[:RUNS_SHOWN],
-            "may_create": request.user.is_superuser
-            or request.user.has_role(Role.CASEWORKER, Role.FUND_ACCOUNTANT),
-        },
+        AccountRunFilterSet,
+        extra={"may_create": may_create},
     )
 
 
@@ -314,7 +318,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for key, value in run.parameters.get("counts", {}).items()
             ],
             "may_start": may_prepare
-            and run.status in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING)
+            and startable(runs.BATCH, run)
             and not run.parameters.get("discarded"),
             "may_approve": interest
             and not run.dry_run

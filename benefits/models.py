@@ -235,7 +235,7 @@ class PayrollRun(BatchRun):
     )  # fmt: skip
     line_count = models.PositiveIntegerField(_("Lines"), default=0)
     payment_count = models.PositiveIntegerField(_("Bank payments"), default=0)
-    total_amount = money(_("Total paid"), default=0)
+    total_amount = money(_("Total to pay"), default=0)  # paid once the bank says so
     exported_by = _user(_("Exported by"))
     exported_at = models.DateTimeField(_("Exported at"), null=True, blank=True)
 

@@ -44,7 +44,7 @@ from contributions.selectors import CONTRIBUTED_KINDS, paid_line_ids
 from enrollment.models import Employer, Employment, InsuredPerson
 from pension.errors import ApplicationError
 from pension.imports import RowError, errors_workbook, estimate_rows, import_job_create
-from pension.money import round_fen
+from pension.money import format_money, round_fen
 from pension.paging import page_of
 from pension.periods import Period
 from pension.scope import region_allows
@@ -140,9 +140,9 @@ def base_redetermine(request: HttpRequest) -> HttpResponse:
                 "bases": report.bases,
                 "lines": report.lines,
                 "bills": report.bills,
-                "total": report.billed_total,
+                "total": format_money(report.billed_total),
                 "credits": len(report.credits),
-                "credit_total": report.credit_total,
+                "credit_total": format_money(report.credit_total),
             },
         )
     return redirect("contributions:base_index")
@@ -241,7 +241,7 @@ def base_declare(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
             text = _("Base of %(name)s for %(year)s: %(base)s (%(rule)s).") % {
                 "name": person.name,
                 "year": year,
-                "base": row.base,
+                "base": format_money(row.base),
                 "rule": row.get_rule_display(),
             }
             if row.provisional:
@@ -364,7 +364,7 @@ def base_choose(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("Base of %(name)s for %(year)s: %(base)s.")
-                % {"name": person.name, "year": row.year, "base": row.base},
+                % {"name": person.name, "year": row.year, "base": format_money(row.base)},
             )
             return redirect("enrollment:person_detail", pk=person.pk)
     return render(

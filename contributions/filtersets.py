@@ -10,8 +10,14 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from contributions.models import Bill, ContributionLine
-from pension.filtersets import PeriodFilter, RegionFilter, UpperCaseCharFilter, region_filter_prefix
+from contributions.models import AssessmentRun, Bill, ContributionLine
+from pension.filtersets import (
+    BatchRunFilterSet,
+    PeriodFilter,
+    RegionFilter,
+    UpperCaseCharFilter,
+    region_filter_prefix,
+)
 
 EMPLOYER_HELP = _("The employer's unified social credit code")
 ID_NUMBER_HELP = _("The flexible contributor's citizen ID number")
@@ -80,3 +86,13 @@ class ContributionLineFilterSet(django_filters.FilterSet):
             Q(employer__region__code__startswith=prefix)
             | Q(employer__isnull=True, person__region__code__startswith=prefix)
         )
+
+
+class AssessmentRunFilterSet(BatchRunFilterSet):
+    """Assessment runs (核定批次) by month, status, dry run and region."""
+
+    period = PeriodFilter()
+
+    class Meta:
+        model = AssessmentRun
+        fields = ["period", "status", "dry_run", "region"]

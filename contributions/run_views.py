@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from contributions import assessment
 from contributions.choices import RunStatus
+from contributions.filtersets import AssessmentRunFilterSet
 from contributions.models import AssessmentRun
 from pension.batch_views import (
     may_approve,
@@ -20,13 +21,13 @@ from pension.batch_views import (
     run_list_page,
     run_or_404,
     run_transition,
+    startable,
 )
 from pension.scope import region_allows
 from pension.views import section_required
 
 contributions_section = section_required("contributions")
 VARIANCE_SHOWN = 200  # rows of the variance table on the page
-RUNS_SHOWN = 200
 
 
 def _run(request: HttpRequest, pk: int) -> AssessmentRun:
@@ -35,8 +36,8 @@ def _run(request: HttpRequest, pk: int) -> AssessmentRun:
 
 @contributions_section
 def run_list(request: HttpRequest) -> HttpResponse:
-    runs = assessment.assessment_runs(request.user)[:RUNS_SHOWN]
-    return run_list_page(request, runs, "contributions/run_list.html")
+    runs = assessment.assessment_runs(request.user)
+    return run_list_page(request, runs, "contributions/run_list.html", AssessmentRunFilterSet)
 
 
 @contributions_section
@@ -68,8 +69,7 @@ def _detail_context(request: HttpRequest, run: AssessmentRun) -> dict:
         "flexible_without_base": run.parameters.get("flexible_without_base", {"count": 0}),
         "rates": run.parameters.get("rates", {}),
         "discarded": run.parameters.get("discarded"),
-        "may_start": may_prepare
-        and run.status in (RunStatus.DRAFT, RunStatus.FAILED, RunStatus.RUNNING),
+        "may_start": may_prepare and startable(assessment.BATCH, run),
         "may_approve": approver and not run.dry_run and run.status == RunStatus.CALCULATED,
         "may_release": may_prepare and run.status == RunStatus.APPROVED,
         "may_discard": may_prepare

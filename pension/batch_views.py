@@ -23,6 +23,7 @@ from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
 from pension.models import Region
+from pension.paging import page_of
 from pension.periods import PeriodFormField
 from pension.scope import region_allows, user_prefix
 
@@ -77,10 +78,23 @@ def may_approve(user: Any, run: Any, *, makers: Container[int | None] = ()) -> b
     )
 
 
-def run_list_page(request: HttpRequest, runs: Any, template: str) -> HttpResponse:
-    """The run list (``runs``, already limited to the user's scope) with the new-run
-    button when the user may prepare runs."""
-    return render(request, template, {"runs": runs, "may_create": may_create(request.user)})
+def run_list_page(
+    request: HttpRequest,
+    runs: Any,
+    template: str,
+    filterset_class: Any,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The run list (``runs``, already limited to the user's scope) filtered by the app's
+    ``filterset_class`` (a ``BatchRunFilterSet``) and paged, with the new-run button when
+    the user may prepare runs (``extra`` may say otherwise)."""
+    filterset = filterset_class(request.GET or None, queryset=runs, request=request)
+    page = page_of(request, filterset.qs)  # a wrong value: its message, that filter unused
+    context = {"runs": page, "page": page, "filterset": filterset}
+    context["may_create"] = may_create(request.user)
+    context.update(extra or {})
+    return render(request, template, context)
 
 
 def run_create_page(
@@ -90,11 +104,15 @@ def run_create_page(
     template: str,
     done: str,
     detail: str,
+    period_label: Any = None,
 ) -> HttpResponse:
     """The new-run page: ``RunForm``, then ``create(actor=, period=, region=,
     dry_run=)``; its refusal on the form, or ``done`` (with ``%(run)s``) and the run's
-    page (URL name ``detail``)."""
+    page (URL name ``detail``); ``period_label`` names the month when it is not the
+    contribution period."""
     form = RunForm(request.POST or None, user=request.user)
+    if period_label is not None:  # the payroll's month is the month paid (发放月份)
+        form.fields["period"].label = period_label
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -110,6 +128,17 @@ def run_create_page(
             messages.success(request, done % {"run": run.pk})
             return redirect(detail, pk=run.pk)
     return render(request, template, {"form": form})
+
+
+def startable(batch: Any, run: Any) -> bool:
+    """The run may be started (a draft), started again (a failed run) or resumed (a
+    running run that no worker is executing: its worker was lost). A run a worker is
+    executing right now shows no Resume button."""
+    from pension.batches import executing
+
+    if run.status in ("draft", "failed"):
+        return True
+    return run.status == "running" and not executing(batch, run.pk)
 
 
 def progress_of(

@@ -261,6 +261,14 @@ class Batch:
         return LOCK_SPACES[self.key]
 
 
+def executing(batch: Batch, run_id: int) -> bool:
+    """A worker is executing the run right now (it holds the run's lock). A run whose
+    status says running but whose lock is free was left by a lost worker: only such a
+    run may be resumed from its page."""
+    with RunLock(batch.lock_space, run_id) as mine:
+        return not mine
+
+
 def locked(batch: Batch, run: BatchRun | int) -> Any:
     """The run, locked for this transaction (``select_for_update``)."""
     pk = run.pk if isinstance(run, models.Model) else run

@@ -143,3 +143,17 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
         if value and user is not None:
             return queryset.filter(Q(maker=user))
         return queryset
+
+
+class BatchRunFilterSet(django_filters.FilterSet):
+    """The filters of a list of runs (批次), shared by every app's run list: status
+    (the run model's own choices), dry run or not, and region (a city or county code).
+    An app's FilterSet adds its month or year (``Meta.model`` names the run model)."""
+
+    status = django_filters.ChoiceFilter(label=_("Status"), empty_label=_("All"))
+    dry_run = django_filters.BooleanFilter(label=_("Dry run"))
+    region = RegionFilter(help_text=_("A city or county code"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["status"].extra["choices"] = self._meta.model._meta.get_field("status").choices

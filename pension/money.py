@@ -22,6 +22,7 @@ __all__ = [
     "MONEY_MAX_DIGITS",
     "RATE_DECIMAL_PLACES",
     "MoneyFormatError",
+    "format_money",
     "money_field",
     "parse_money",
     "round_fen",
@@ -136,3 +137,23 @@ def money_field(**kwargs: Any) -> models.DecimalField:
     return models.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
     )
+
+
+def format_money(value: Any) -> str:
+    """An amount as people read it on a page: thousands separators and two decimals
+    (``Decimal("1234567.8")`` → ``"1,234,567.80"``, ``-1234.5`` → ``"-1,234.50"``).
+
+    ``None`` shows as ``""``; a text that is not a number (a placeholder such as "—")
+    is returned as it is. Exports and the API keep plain numbers, never this form.
+    Only an amount with more than two decimals is rounded, half-up, for display."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, float)):
+        return str(value)
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    return f"{amount.quantize(FEN, rounding=ROUND_HALF_UP):,.2f}"

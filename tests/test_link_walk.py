@@ -6,7 +6,8 @@ that runs, bills, payments and determinations exist to link to): from the start 
 every same-site link is followed (at most ``PER_SHAPE`` pages of one URL shape, e.g.
 ``/enrollment/people/<n>/``, and ``PER_ROLE`` pages in all). A link that answers 4xx or
 5xx fails the test with the page that showed it; so does a Chinese page whose visible
-text has an English phrase or a dotted code name (``enrollment.insuredperson``)."""
+text has an English phrase or a dotted code name (``enrollment.insuredperson``), or an
+amount of money without thousands separators."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ CODE_NAME = re.compile(
     r"\b(?:enrollment|contributions|accounts|benefits|funds|budget|audit|pension)\."
     r"[a-z_]{3,}\b"
 )
+# An amount of 1000 or more shown without thousands separators ("12345.67"): money on a
+# page goes through the ``money`` filter ("12,345.67").
+BARE_MONEY = re.compile(r"(?<![\d,.])\d{4,}\.\d{2}(?![\d])")
 ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{2,}(?:[ '-]+[A-Za-z]{2,})+\b")
 
 
@@ -138,6 +142,8 @@ def walk(client, username: str) -> list[str]:
         text = " ".join(page.text)
         for name in sorted(set(CODE_NAME.findall(text))):
             problems.append(f"{username}: {url} shows the code name {name!r}")
+        for amount in sorted(set(BARE_MONEY.findall(text)))[:3]:
+            problems.append(f"{username}: {url} shows {amount} without thousands separators")
         for phrase in sorted(set(_english(text)))[:5]:
             problems.append(f"{username}: {url} shows English {phrase!r}")
         for href in page.links:
@@ -165,4 +171,4 @@ def test_every_link_of_every_role_opens_and_every_page_is_chinese(demo_with_hist
         client = Client(raise_request_exception=False)
         client.force_login(StaffUser.objects.get(username=username))
         problems += walk(client, username)
-    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:200])
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:2000])

@@ -42,10 +42,10 @@ def test_the_account_page_shows_balance_years_and_entries(client, staff, account
     client.force_login(staff["caseworker"])
     page = client.get(f"/pension-accounts/{account.pk}/").content.decode()
     assert "赵账户" in page
-    assert 'id="account-balance">1520.96<' in page  # 1 000 + 20.96 + 500
+    assert 'id="account-balance">1,520.96<' in page  # 1 000 + 20.96 + 500
     # 2024: 0 → 1 020.96; 2025: 1 020.96 → 1 520.96
     assert '<td>2024</td><td class="num">0.00</td>' in page
-    assert '<td class="num">1520.96</td>' in page
+    assert '<td class="num">1,520.96</td>' in page
     assert "转往外省" in page  # the transfer-out action for one who may prepare
 
 
@@ -54,7 +54,7 @@ def test_the_printable_statement_of_a_year(client, staff, account):
     page = client.get(f"/pension-accounts/{account.pk}/statement/2024/").content.decode()
     assert 'id="statement-opening">0.00<' in page
     assert 'id="statement-interest">20.96<' in page
-    assert 'id="statement-closing">1020.96<' in page
+    assert 'id="statement-closing">1,020.96<' in page
     assert "个人账户对账单" in page
     assert client.get(f"/pension-accounts/{account.pk}/statement/2019/").status_code == 404
 
@@ -62,7 +62,7 @@ def test_the_printable_statement_of_a_year(client, staff, account):
 def test_the_person_page_has_the_account_section(client, staff, account):
     client.force_login(staff["caseworker"])
     page = client.get(f"/enrollment/people/{account.person_id}/").content.decode()
-    assert 'id="account-balance">1520.96<' in page
+    assert 'id="account-balance">1,520.96<' in page
     assert 'id="account-this-year">' in page
 
 

@@ -24,19 +24,26 @@ from django.views.decorators.http import require_POST
 from benefits import selectors
 from benefits.adjustment import adjustments as adjustment
 from benefits.choices import BatchStatus
+from benefits.filtersets import AdjustmentEventFilterSet
 from benefits.models import AdjustmentEvent, PensionDetermination
-from pension.batch_views import may_approve, progress_of, progress_partial, run_transition
+from pension.batch_views import (
+    may_approve,
+    progress_of,
+    progress_partial,
+    run_transition,
+    startable,
+)
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
 from pension.imports import UploadField
+from pension.paging import page_of
 from pension.periods import PeriodFormField
 from pension.scope import region_allows
 from pension.selectors import profile_for_region
 from pension.views import section_required
 
 benefits_section = section_required("benefits")
-EVENTS_SHOWN = 50
 WORKING = (BatchStatus.RUNNING,)
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -121,11 +128,17 @@ def _may_create(user) -> bool:
 
 @benefits_section
 def adjustment_event_list(request: HttpRequest) -> HttpResponse:
+    filterset = AdjustmentEventFilterSet(
+        request.GET or None, queryset=adjustment.adjustment_events(request.user), request=request
+    )
+    page = page_of(request, filterset.qs)
     return render(
         request,
         "benefits/adjustment_event_list.html",
         {
-            "events": adjustment.adjustment_events(request.user)[:EVENTS_SHOWN],
+            "events": page,
+            "page": page,
+            "filterset": filterset,
             "may_create": _may_create(request.user),
         },
     )
@@ -195,8 +208,7 @@ def adjustment_event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "components": components if totals else [],
             "counties": adjustment.event_by_county(event),
             "sample": adjustment.event_sample(event),
-            "may_start": may_prepare
-            and event.status in (BatchStatus.DRAFT, BatchStatus.FAILED, BatchStatus.RUNNING),
+            "may_start": may_prepare and startable(adjustment.BATCH, event),
             "may_approve": event.status == BatchStatus.CALCULATED
             and "approval_queued" not in event.parameters
             and may_approve(user, event, makers={event.created_by_id}),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from benefits import selectors
 from benefits.choices import PayrollRunStatus
+from benefits.filtersets import PayrollRunFilterSet
 from benefits.models import BankFile, PayrollRun
 from benefits.payroll import bank, payee_accounts
 from benefits.payroll import runs as payroll
@@ -30,6 +31,7 @@ from pension.batch_views import (
     run_list_page,
     run_or_404,
     run_transition,
+    startable,
 )
 from pension.charts import chart
 from pension.errors import ApplicationError
@@ -39,7 +41,6 @@ from pension.views import section_required
 
 benefits_section = section_required("benefits")
 VARIANCE_SHOWN = 200
-RUNS_SHOWN = 200
 FINISHED = (PayrollRunStatus.CALCULATED, *payroll.PAID_STATUSES)
 
 
@@ -63,8 +64,8 @@ def _run(request: HttpRequest, pk: int) -> PayrollRun:
 
 @benefits_section
 def payroll_run_list(request: HttpRequest) -> HttpResponse:
-    runs = payroll.payroll_runs(request.user)[:RUNS_SHOWN]
-    return run_list_page(request, runs, "benefits/payroll_list.html")
+    runs = payroll.payroll_runs(request.user)
+    return run_list_page(request, runs, "benefits/payroll_list.html", PayrollRunFilterSet)
 
 
 @benefits_section
@@ -75,6 +76,7 @@ def payroll_run_create(request: HttpRequest) -> HttpResponse:
         template="benefits/payroll_form.html",
         done=gettext("Payroll run %(run)s created."),
         detail="benefits:payroll_run_detail",
+        period_label=_("Pay month"),
     )
 
 
@@ -135,8 +137,7 @@ def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> 
         "bank_results": run.bank_results.order_by("-received_at"),
         "result_form": result_form
         or (BankResultForm(banks=_banks(run)) if status == PayrollRunStatus.EXPORTED else None),
-        "may_start": may_prepare
-        and status in (PayrollRunStatus.DRAFT, PayrollRunStatus.FAILED, PayrollRunStatus.RUNNING),
+        "may_start": may_prepare and startable(payroll.BATCH, run),
         "may_approve": approver and not run.dry_run and status == PayrollRunStatus.CALCULATED,
         "may_recalculate": may_prepare
         and not run.dry_run

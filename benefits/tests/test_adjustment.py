@@ -576,7 +576,7 @@ def test_individual_adjustment_page_makes_a_request(client, staff):
                         retired=date(2018, 1, 31))  # fmt: skip
     client.force_login(staff["caseworker"])
     url = reverse("benefits:individual_adjustment", args=[det.pk])
-    assert "2000.00" in client.get(url).content.decode()
+    assert "2,000.00" in client.get(url).content.decode()
     response = client.post(
         url, {"monthly_amount": "75.30", "effective_from": "2026-01", "reason": "劳模",
               "attachment": proof()},

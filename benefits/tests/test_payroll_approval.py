@@ -166,11 +166,12 @@ def test_the_work_queue_shows_the_run_in_chinese(client, staff, county, world):
     page = client.get(reverse("approval_detail", args=[request.pk])).content.decode()
 
     # the operation, the fields by their labels and the status by its label, no code
-    # names: 发放批次复核 (Approval of a payroll run), 已发放合计 (Total paid), 已计算
+    # names: 发放批次复核 (Approval of a payroll run), 应发合计 (Total to pay: not paid yet), 已计算
     # (Calculated)
-    for text in ("发放批次复核", "已发放合计", "已计算"):
+    for text in ("发放批次复核", "应发合计", "已计算"):
         assert text in page, text
-    assert "11996.20" in page
+    assert "已发放合计" not in page
+    assert "11,996.20" in page
     for code in ("total_amount", "payment_count", "calculated", "dry_run"):
         assert code not in page, code
 

@@ -63,7 +63,7 @@ def test_a_run_is_created_on_its_page_and_shows_totals(client, staff, county, tw
 
     page = client.get(reverse("benefits:payroll_run_detail", args=[run.pk])).content.decode()
     # 3200.00 + 2875.40 = 6075.40, both new to the payroll (nothing paid in 2026-10)
-    assert 'id="total-amount">6075.40<' in page
+    assert 'id="total-amount">6,075.40<' in page
     assert page.count('data-change="new"') == 2
     assert 'id="approve"' not in page  # the starter does not approve
 
@@ -155,9 +155,9 @@ def test_the_person_page_shows_payments_dues_and_certifications(client, staff, c
     login(client, staff["caseworker"])
     page = client.get(reverse("enrollment:person_detail", args=[a.person.pk])).content.decode()
     # the approved November payment of 3200.00, paid through 2026-11, the back pay due
-    assert 'data-period="2026-11"' in page and "3200.00" in page
+    assert 'data-period="2026-11"' in page and "3,200.00" in page
     assert '<dd id="benefit-paid-through">2026-11</dd>' in page
-    assert 'id="payroll-dues"' in page and "6400.00" in page
+    assert 'id="payroll-dues"' in page and "6,400.00" in page
     # never certified: the last "certification" is the retirement date, due a year on
     assert '<dd id="certification-last">2026-05-01</dd>' in page
     assert '<dd id="certification-due">2027-05-01</dd>' in page

@@ -673,7 +673,7 @@ def test_the_determination_page_shows_the_calculation_in_chinese(client, determi
     client.force_login(staff["reviewer"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = client.get(f"/benefits/determinations/{determined.pk}/").content.decode()
-    assert '<td class="num" id="total">3086.36</td>' in html
+    assert '<td class="num" id="total">3,086.36</td>' in html
     assert '<dd id="average-index">1.05797101449275362319</dd>' in html
     assert '<dd id="divisor">138.4</dd>' in html
     assert "基础养老金 = (7253 + 7253 × 1.05797101) ÷ 2 × 17.2500 × 1% = 1287.41。" in html
@@ -697,7 +697,7 @@ def test_the_person_page_shows_the_current_determination(client, determined, sta
     client.force_login(staff["caseworker"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(f"/enrollment/people/{determined.person_id}/").content.decode()
-    assert '<dd id="benefit-total">3086.36</dd>' in html
+    assert '<dd id="benefit-total">3,086.36</dd>' in html
     assert f'href="/benefits/determinations/{determined.pk}/"' in html
 
 

@@ -503,7 +503,7 @@ def test_the_pages(zhang, staff, client):
     detail = client.get(reverse("benefits:survivor_claim_detail", args=[claim.pk])).content.decode()
     assert "Funeral grant = 2 × 3000.00 = 6000.00." in detail
     assert "Net payable = 6000.00 + 72000.00 + 51200.00 − 6400.00 = 122800.00." in detail
-    assert 'id="net-payable">122800.00<' in detail
+    assert 'id="net-payable">122,800.00<' in detail
 
     # the receivables: scoped to the region; the collection form records
     receivable = Receivable.objects.create(

@@ -600,7 +600,7 @@ def test_run_page_polls_while_running_and_shows_the_results(
     html = client.get(reverse("contributions:run_detail", args=[run.pk])).content.decode()
     assert "hx-trigger" not in html
     assert 'data-change="new"' in html and "甲测试有限公司" in html  # no February bills
-    assert "9245.36" in html and "6163.58" in html
+    assert "9,245.36" in html and "6,163.58" in html
     assert '<td class="num" id="missing-count">1</td>' in html
     assert f'href="/enrollment/people/{world["P5"].pk}/"' in html
     assert 'id="discard"' in html and 'id="approve"' not in html

@@ -658,7 +658,7 @@ def test_the_base_page_declares_per_person(client, world):
     html = page.content.decode()
     assert page.status_code == 200
     assert "张低" in html and "李高" in html and "王外" not in html
-    assert '<dd id="floor">4198</dd>' in html
+    assert '<dd id="floor">4,198.00</dd>' in html
     response = client.post(
         f"/contributions/employers/{employer.pk}/bases/{low.pk}/declare",
         {
@@ -669,7 +669,7 @@ def test_the_base_page_declares_per_person(client, world):
         follow=True,
     )
     html = response.content.decode()
-    assert "Base of 张低 for 2025: 4198.00 (Raised to the floor)." in html
+    assert "Base of 张低 for 2025: 4,198.00 (Raised to the floor)." in html
     assert ContributionBase.objects.get(person=low, year=2025).base == D("4198.00")
 
 
@@ -759,15 +759,15 @@ def test_the_person_page_shows_contributions_month_by_month(client, world):
     assert '<dd id="contribution-unpaid-months">1 (2025-02)</dd>' in html
     assert '<dd id="contribution-deemed">30 (2.50 years)</dd>' in html
     # arrears: February's 800.00 + 400.00 = 1200.00
-    assert '<dd id="contribution-arrears">1200.00</dd>' in html
+    assert '<dd id="contribution-arrears">1,200.00</dd>' in html
     assert (
         "<td>2025-01</td><td>太原基数测试有限公司</td> <td>Regular assessment</td> "
-        '<td class="num">5000.00</td><td class="num">800.00</td><td class="num">400.00</td> '
+        '<td class="num">5,000.00</td><td class="num">800.00</td><td class="num">400.00</td> '
         '<td class="num">400.00</td><td class="status-paid">Paid</td> <td class="num">—</td> '
         '<td class="counts-yes">Yes</td>'
     ) in html
     assert (
-        '<td class="status-open">Unpaid</td> <td class="num">1200.00</td> '
+        '<td class="status-open">Unpaid</td> <td class="num">1,200.00</td> '
         '<td class="counts-no">No</td>'
     ) in html
 

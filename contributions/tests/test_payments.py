@@ -538,15 +538,15 @@ def test_the_statement_page_and_its_guards(client, staff, tax, employer, other_e
     # 35 000.00 paid 2025-05-06: 29 600.00 allocated, fees 384.00 + 260.00 + 105.00 = 749.00
     # billed and collected from the 5 400.00 left, 5 400.00 − 749.00 = 4 651.00 held as
     # credit; nothing outstanding, so no late fee due
-    assert '<dd id="total-assessed">29600.00</dd>' in html
-    assert '<dd id="total-paid">29600.00</dd>' in html
+    assert '<dd id="total-assessed">29,600.00</dd>' in html
+    assert '<dd id="total-paid">29,600.00</dd>' in html
     assert '<dd id="total-outstanding">0.00</dd>' in html
     assert '<dd id="total-late-fee-charged">749.00</dd>' in html
     assert '<dd id="total-late-fee-collected">749.00</dd>' in html
-    assert '<dd id="total-credit">4651.00</dd>' in html
+    assert '<dd id="total-credit">4,651.00</dd>' in html
     assert (
-        '<tr id="period-2025-01"> <td>2025-01</td><td>2025-02-15</td> <td class="num">9600.00</td>'
-        '<td class="num">9600.00</td><td class="num">0.00</td> <td class="num">0</td>'
+        '<tr id="period-2025-01"> <td>2025-01</td><td>2025-02-15</td> <td class="num">9,600.00</td>'
+        '<td class="num">9,600.00</td><td class="num">0.00</td> <td class="num">0</td>'
         '<td class="num">0.00</td><td class="num">384.00</td> </tr>'
     ) in html
     assert 'id="period-2025-04"' not in html  # the unreleased month

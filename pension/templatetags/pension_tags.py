@@ -115,3 +115,13 @@ def person_link(context, person) -> str:
             person.name,
         )
     return conditional_escape(person.name)
+
+
+@register.filter
+def money(value) -> str:
+    """``{{ amount|money }}``: an amount with thousands separators and two decimals
+    (``pension.money.format_money``). For pages only: exports and the API keep plain
+    numbers."""
+    from pension.money import format_money
+
+    return format_money(value)

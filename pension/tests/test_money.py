@@ -178,3 +178,31 @@ def test_parse_money_negative_when_allowed() -> None:
     from pension.money import parse_money
 
     assert parse_money("-12.5", allow_negative=True) == Decimal("-12.50")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1234567.8"), "1,234,567.80"),
+        (Decimal("999.99"), "999.99"),
+        (Decimal("1000"), "1,000.00"),
+        (Decimal("-1234.5"), "-1,234.50"),
+        (Decimal("0"), "0.00"),
+        (Decimal("1234.565"), "1,234.57"),  # display only: half-up
+        (12000, "12,000.00"),
+        ("7140.12", "7,140.12"),
+        (None, ""),
+        ("—", "—"),
+    ],
+)
+def test_format_money_groups_thousands_and_keeps_two_decimals(value, expected) -> None:
+    from pension.money import format_money
+
+    assert format_money(value) == expected
+
+
+def test_money_filter_on_a_page() -> None:
+    from django.template import Context, Template
+
+    page = Template("{% load pension_tags %}{{ a|money }} {{ b|default_if_none:'—'|money }}")
+    assert page.render(Context({"a": Decimal("56601.60"), "b": None})) == "56,601.60 —"

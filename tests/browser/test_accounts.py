@@ -61,9 +61,9 @@ def test_an_interest_run_calculated_approved_posted_and_the_statement(
 
     page.goto(f"/pension-accounts/{holders[0].pk}/statement/2024/")
     assert page.locator("h1").inner_text() == "2024 年度个人账户对账单"
-    assert page.locator("#statement-opening").inner_text() == "1000.00"
+    assert page.locator("#statement-opening").inner_text() == "1,000.00"
     assert page.locator("#statement-interest").inner_text() == "26.20"
-    assert page.locator("#statement-closing").inner_text() == "1026.20"
+    assert page.locator("#statement-closing").inner_text() == "1,026.20"
     # printed, the navigation and the buttons are left out
     page.emulate_media(media="print")
     assert not page.locator("nav.sidebar").is_visible()

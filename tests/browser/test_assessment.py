@@ -31,6 +31,7 @@ from enrollment import services as enrollment
 from enrollment.choices import EmployerKind, PersonCategory
 from enrollment.tests.helpers import citizen_id, credit_code
 from pension.models import Region
+from pension.money import format_money
 from pension.periods import Period
 from tests.browser.conftest import sign_in
 
@@ -94,9 +95,9 @@ def test_declare_bases_assess_approve_release_and_see_the_arrears(
     roster = page.locator("#roster tbody")
     low = roster.locator("tr", has_text="张低").inner_text()
     high = roster.locator("tr", has_text="李高").inner_text()
-    assert "3500.00" in low and "4198.00" in low and "按下限" in low
-    assert "25000.00" in high and "20991.00" in high and "按上限" in high
-    assert page.locator("#base-total").inner_text() == "25189.00"  # 4198 + 20991
+    assert "3,500.00" in low and "4,198.00" in low and "按下限" in low
+    assert "25,000.00" in high and "20,991.00" in high and "按上限" in high
+    assert page.locator("#base-total").inner_text() == "25,189.00"  # 4198 + 20991
 
     # 2. a live run of 2025-03 for the county, started: the worker calculates it
     page.goto("/contributions/assessment-runs/new/")
@@ -123,7 +124,7 @@ def test_declare_bases_assess_approve_release_and_see_the_arrears(
     assert page.locator("#run-progress").get_attribute("hx-get") is None  # polling stopped
     # lines, bills, total base, employer, individual, account credit, without a base
     totals = page.locator("#totals tbody td").all_inner_texts()
-    assert totals[:6] == ["2", "1", "25189.00", "4030.24", "2015.12", "2015.12"]
+    assert totals[:6] == ["2", "1", "25,189.00", "4,030.24", "2,015.12", "2,015.12"]
     assert page.locator("#approve").count() == 0  # the starter cannot approve
     assert "王经办" in page.locator("#run-started-by").inner_text()
 
@@ -151,15 +152,15 @@ def test_declare_bases_assess_approve_release_and_see_the_arrears(
     assert cells == [
         "2025-03",
         "2025-04-15",
-        "6045.36",
+        "6,045.36",
         "0.00",
-        "6045.36",
+        "6,045.36",
         str(days),
-        str(fee),
+        format_money(fee),
         "0.00",
     ]
-    assert page.locator("#total-assessed").inner_text() == "6045.36"
+    assert page.locator("#total-assessed").inner_text() == "6,045.36"
     assert page.locator("#total-paid").inner_text() == "0.00"
-    assert page.locator("#total-arrears").inner_text() == "6045.36"
-    assert page.locator("#total-late-fee-due").inner_text() == str(fee)
+    assert page.locator("#total-arrears").inner_text() == "6,045.36"
+    assert page.locator("#total-late-fee-due").inner_text() == format_money(fee)
     assert "尚未收到缴款。" in page.locator("#payments").inner_text()

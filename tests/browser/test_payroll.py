@@ -43,6 +43,7 @@ from tests.browser.conftest import screenshot, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PENSION = "2313.71"
+PENSION_SHOWN = "2,313.71"  # on a page: thousands separated
 PERIOD = "2026-12"
 ACCOUNT = "6222020200001234"
 
@@ -154,14 +155,14 @@ def test_retirement_determination_dry_run_live_run_approval_and_bank_file(
 
     # the determination page, from the person's page
     page.goto(f"/enrollment/people/{zheng.pk}/")
-    assert page.locator("#benefit-total").inner_text().startswith(PENSION)
+    assert page.locator("#benefit-total").inner_text().startswith(PENSION_SHOWN)
     with page.expect_navigation():
         page.click("#benefit-determination")
     assert page.url.endswith(f"/benefits/determinations/{determination.pk}/")
-    assert page.locator("#total").inner_text() == PENSION
-    assert page.locator("#basic-pension").inner_text() == "1087.95"
+    assert page.locator("#total").inner_text() == PENSION_SHOWN
+    assert page.locator("#basic-pension").inner_text() == "1,087.95"
     assert page.locator("#account-pension").inner_text() == "0.00"
-    assert page.locator("#transitional-pension").inner_text() == "1225.76"
+    assert page.locator("#transitional-pension").inner_text() == "1,225.76"
     assert page.locator("#extra-pension").inner_text() == "0.00"
     assert page.locator("#divisor").inner_text() == "136.1"
     assert page.locator("#provisional").count() == 1  # on 2025's base
@@ -176,7 +177,7 @@ def test_retirement_determination_dry_run_live_run_approval_and_bank_file(
     sign_in(page, "caseworker", demo_password)
     dry = create_run(page, county, dry_run=True)
     start_and_wait(page)
-    assert page.locator("#total-amount").inner_text() == PENSION
+    assert page.locator("#total-amount").inner_text() == PENSION_SHOWN
     assert page.locator("#payment-count").inner_text() == "1"
     assert page.locator("#approve").count() == 0  # a dry run is never approved
     # the run's charts are drawn (ECharts renders SVG into the figure)
@@ -190,7 +191,7 @@ def test_retirement_determination_dry_run_live_run_approval_and_bank_file(
     cells = row.locator("td").all_inner_texts()
     # name, change, last month (nothing), this run, difference (2313.71 − 0)
     assert cells[0] == "郑新退" and cells[1] == zh("New")
-    assert (cells[3], cells[4]) == (PENSION, PENSION)
+    assert (cells[3], cells[4]) == (PENSION_SHOWN, PENSION_SHOWN)
     dry.refresh_from_db()
     assert (dry.status, str(dry.total_amount), dry.started_by_id) == (
         PayrollRunStatus.CALCULATED,
@@ -201,7 +202,7 @@ def test_retirement_determination_dry_run_live_run_approval_and_bank_file(
     # 4. the live run of 2026-12: created and started by the caseworker
     live = create_run(page, county, dry_run=False)
     start_and_wait(page)
-    assert page.locator("#total-amount").inner_text() == PENSION
+    assert page.locator("#total-amount").inner_text() == PENSION_SHOWN
     assert page.locator("#approve").count() == 0  # the starter cannot approve
     assert page.locator("#export").count() == 0  # nor write the files before approval
 
