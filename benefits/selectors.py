@@ -62,3 +62,33 @@ def payroll_months(run, *, months: int = 12) -> list[tuple[str, Decimal, int]]:
         .order_by("-run__period")[:months]
     )
     return [(str(row["run__period"]), row["amount"], row["lines"]) for row in reversed(rows)]
+
+
+# Bank payments paid out (代发成功) in region ``%(region)s`` whose bank result came before
+# ``%(paid_before)s``, by bank and item, for the fund ledger's month-end close: a payroll
+# payment by the items of its lines (PayrollItem), a payment instruction by its purpose.
+# Columns: region_id, bank_name, item (a payroll item value), amount.
+_PAID_PAYMENTS_SQL = """
+WITH pay AS MATERIALIZED (
+    SELECT p.id, p.run_id, p.person_id, p.region_id, p.bank_name, p.amount, p.instruction_id
+      FROM benefits_payrollpayment p
+      JOIN benefits_bankresultbatch r ON r.id = p.result_batch_id
+     WHERE p.posted AND p.region_id = %(region)s AND p.status = 'paid'
+       AND r.received_at < %(paid_before)s
+)
+SELECT pay.region_id, pay.bank_name, l.item, l.amount
+  FROM pay
+  JOIN benefits_payrollline l ON l.run_id = pay.run_id AND l.person_id = pay.person_id AND l.posted
+ WHERE pay.instruction_id IS NULL
+UNION ALL
+SELECT pay.region_id, pay.bank_name, i.purpose, pay.amount
+  FROM pay JOIN pension_paymentinstruction i ON i.id = pay.instruction_id
+"""
+
+
+def paid_payments_sql(*, region: str, paid_before) -> tuple[str, dict]:
+    """Bank payments of region ``region`` paid out, their result received before the
+    moment ``paid_before`` (columns region_id, bank_name, item, amount), as one SQL
+    statement and its parameters for the fund ledger's month-end close to embed
+    (expenditure by item and bank)."""
+    return _PAID_PAYMENTS_SQL, {"region": region, "paid_before": paid_before}

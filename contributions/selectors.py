@@ -208,3 +208,64 @@ def late_fee_collected(*, region_prefix: str = "", paid_from=None, paid_to=None)
     if paid_to is not None:
         rows = rows.filter(payment__paid_on__lte=paid_to)
     return list(rows.values("region_id").annotate(amount=Sum("amount")).order_by("region_id"))
+
+
+# Contribution lines paid by a day (实缴, for the fund ledger's month-end close): lines of
+# a payer's bill of an assessment run, or of every bill of a case, paid in full, the last
+# payment on or before ``%(paid_by)s``, the bill lying in region ``%(region)s``. Columns:
+# region_id, employer_id (NULL for a flexible worker), employer_amount, individual_amount.
+# Lines with no bill (a refund, a correction downwards) are not revenue: a refund goes out
+# as a payment instruction (expenditure).
+_PAID_BY_SQL = """
+WITH bills AS MATERIALIZED (
+    SELECT b.id, b.run_id, b.case_id, b.employer_id, b.person_id, b.region_id, b.status,
+           max(p.paid_on) AS paid_on
+      FROM contributions_bill b
+      LEFT JOIN contributions_paymentallocation a ON a.bill_id = b.id
+      LEFT JOIN contributions_taxpayment p ON p.id = a.payment_id
+     WHERE b.posted AND b.region_id = %(region)s AND (b.run_id IS NOT NULL OR b.case_id IS NOT NULL)
+     GROUP BY b.id
+), cases AS (
+    SELECT case_id, max(region_id) AS region_id
+      FROM bills WHERE case_id IS NOT NULL
+     GROUP BY case_id
+    HAVING bool_and(status = 'paid') AND max(paid_on) <= %(paid_by)s
+)
+SELECT b.region_id, l.employer_id, l.employer_amount, l.individual_amount
+  FROM contributions_contributionline l
+  JOIN bills b ON b.run_id = l.run_id AND b.employer_id = l.employer_id
+ WHERE l.posted AND b.status = 'paid' AND b.paid_on <= %(paid_by)s
+UNION ALL
+SELECT b.region_id, l.employer_id, l.employer_amount, l.individual_amount
+  FROM contributions_contributionline l
+  JOIN bills b ON b.run_id = l.run_id AND b.employer_id IS NULL AND b.person_id = l.person_id
+ WHERE l.posted AND l.employer_id IS NULL AND b.status = 'paid' AND b.paid_on <= %(paid_by)s
+UNION ALL
+SELECT c.region_id, l.employer_id, l.employer_amount, l.individual_amount
+  FROM contributions_contributionline l
+  JOIN cases c ON c.case_id = l.case_id
+ WHERE l.posted
+"""
+
+
+def paid_lines_sql(*, region: str, paid_by) -> tuple[str, dict]:
+    """Contribution lines of region ``region``'s bills paid in full by the day
+    ``paid_by`` (columns region_id, employer_id, employer_amount, individual_amount), as
+    one SQL statement and its parameters for the fund ledger's month-end close to embed
+    (revenue by item: employer, individual, flexible workers). The bills of a county are
+    grouped once and joined to their lines."""
+    return _PAID_BY_SQL, {"region": region, "paid_by": paid_by}
+
+
+def late_fees_collected_sql(*, region: str, paid_by) -> tuple[str, dict]:
+    """Late-fee money collected (滞纳金收入) in region ``region`` by payments made on or
+    before ``paid_by``, one row (region_id, amount), for the month-end close to embed."""
+    return (
+        """
+        SELECT c.region_id, c.amount
+          FROM contributions_latefeecollection c
+          JOIN contributions_taxpayment p ON p.id = c.payment_id
+         WHERE c.region_id = %(region)s AND p.paid_on <= %(paid_by)s
+        """,
+        {"region": region, "paid_by": paid_by},
+    )

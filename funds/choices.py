@@ -98,3 +98,17 @@ class PeriodStatus(models.TextChoices):
 
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
+
+
+class CloseStatus(models.TextChoices):
+    """States of a month-end close run (月末结算): its entries are posted as it runs (the
+    sources were approved; the period close is the maker-checker step)."""
+
+    DRAFT = "draft", _("Draft")
+    RUNNING = "running", _("Running")
+    POSTED = "posted", _("Posted")
+    FAILED = "failed", _("Failed")
+
+
+# entries a batch of the ledger posts with no person as actor (the month-end close)
+SYSTEM_SOURCES = ("funds.closerun",)

@@ -64,3 +64,10 @@ BEAT_SCHEDULE["risk-scan-nightly"] = {
     "task": "audit.tasks.risk_scan_nightly",
     "schedule": crontab(minute=15, hour=1),
 }
+
+# DESIGN §5.5: the month-end close of the month just ended (revenue, expenditure, the sweep
+# to the special account, the reserve check), on the 1st before the day's work
+BEAT_SCHEDULE["funds-month-end-close"] = {
+    "task": "funds.tasks.month_end_close",
+    "schedule": crontab(minute=30, hour=0, day_of_month=1),
+}

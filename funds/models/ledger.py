@@ -14,12 +14,21 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from funds.choices import AccountKind, Counterparty, FundItem, PeriodStatus
+from funds.choices import (
+    SYSTEM_SOURCES,
+    AccountKind,
+    CloseStatus,
+    Counterparty,
+    FundItem,
+    PeriodStatus,
+)
+from pension.batches import BatchRun
 from pension.money import money_field
 from pension.periods import PeriodField
 
 __all__ = [
     "AccountingPeriod",
+    "CloseRun",
     "FundAccount",
     "JournalEntry",
     "JournalLeg",
@@ -46,7 +55,7 @@ class FundAccount(models.Model):
     counterparty = models.CharField(
         _("Counterparty"), max_length=10, choices=Counterparty.choices, blank=True
     )
-    bank = models.CharField(_("Bank"), max_length=60, blank=True)
+    bank = models.CharField(_("Bank"), max_length=64, blank=True)
     is_active = models.BooleanField(_("Active"), default=True)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
@@ -156,8 +165,11 @@ class JournalEntry(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["reverses"], name="journalentry_reversed_once"),
+            # a person or a system posted it; only a batch of the ledger posts alone
             models.CheckConstraint(
-                condition=Q(actor__isnull=False) | Q(api_client__isnull=False),
+                condition=Q(actor__isnull=False)
+                | Q(api_client__isnull=False)
+                | Q(source_type__in=SYSTEM_SOURCES),
                 name="journalentry_has_actor",
             ),
             models.CheckConstraint(condition=~Q(source_type=""), name="journalentry_has_source"),
@@ -265,3 +277,49 @@ class TaxTransferReceipt(models.Model):
 
     def __str__(self) -> str:
         return self.receipt_number
+
+
+class CloseRun(BatchRun):
+    """Month-end close (月末结算, DESIGN §5.5, operations standard §10.2–§10.5): a batch
+    on the kernel engine that posts the month's revenue by item and county from the
+    source totals (contributions paid, late fees collected), the expenditure by item,
+    county and bank from the bank's results (through the bank's clearing account), and
+    sweeps every income account up to the special account; one county per chunk, the
+    sweep last. One live run per period; re-running posts nothing twice (an entry per
+    key, and each amount is what is due less what earlier closes posted)."""
+
+    period = PeriodField(_("Period"))
+    region = models.ForeignKey(
+        "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("Status"), max_length=16, choices=CloseStatus.choices, default=CloseStatus.DRAFT
+    )
+    entry_count = models.PositiveIntegerField(_("Entries posted"), default=0)
+    revenue_total = money_field(verbose_name=_("Revenue posted"), default=0)
+    expenditure_total = money_field(verbose_name=_("Expenditure posted"), default=0)
+    sweep_total = money_field(verbose_name=_("Swept to the special account"), default=0)
+    reserve_alerts = models.PositiveIntegerField(_("Counties below the reserve"), default=0)
+
+    summary_fields = (
+        "period",
+        "entry_count",
+        "revenue_total",
+        "expenditure_total",
+        "sweep_total",
+        "reserve_alerts",
+    )
+
+    class Meta(BatchRun.Meta):
+        verbose_name = _("Month-end close")
+        verbose_name_plural = _("Month-end closes")
+        ordering = ["-period", "-id"]
+        constraints = [
+            *BatchRun.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["period"], condition=Q(dry_run=False), name="closerun_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.get_status_display()}"
