@@ -92,3 +92,16 @@ def paid_payments_sql(*, region: str, paid_before) -> tuple[str, dict]:
     statement and its parameters for the fund ledger's month-end close to embed
     (expenditure by item and bank)."""
     return _PAID_PAYMENTS_SQL, {"region": region, "paid_before": paid_before}
+
+
+def paid_bank_names() -> list[str]:
+    """The banks of payments paid out (for the fund ledger's bank clearing accounts)."""
+    from benefits.models import PayrollPayment
+
+    return list(
+        PayrollPayment.objects.filter(posted=True, status="paid")
+        .exclude(bank_name="")
+        .order_by("bank_name")
+        .values_list("bank_name", flat=True)
+        .distinct()
+    )

@@ -40,7 +40,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from benefits.selectors import paid_payments_sql
+from benefits.selectors import paid_bank_names, paid_payments_sql
 from contributions.selectors import late_fees_collected_sql, paid_lines_sql
 from funds.choices import AccountKind, CloseStatus, Counterparty
 from funds.ledger import accounting_period_for, fund_account_for, fund_accounts_open
@@ -291,12 +291,7 @@ def _plan(run: CloseRun) -> list[list[Any]]:
     bank's clearing account), then the chunks: every county, then the sweep."""
     regions = list(Region.objects.filter(code__startswith=run.region.scope_prefix))
     fund_accounts_open(actor=run.started_by, regions=regions)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT bank_name FROM benefits_payrollpayment"
-            " WHERE posted AND status = 'paid' AND bank_name <> ''"
-        )
-        banks = [row[0] for row in cursor.fetchall()]
+    banks = paid_bank_names()
     for bank in banks:
         fund_account_for(
             region=run.region, kind=AccountKind.CLEARING, counterparty=Counterparty.BANK,
