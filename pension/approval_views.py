@@ -52,22 +52,40 @@ def approval_queue(request):
 
 
 def _diff_rows(req: ApprovalRequest) -> list[dict]:
-    """The proposed change beside the current values, field by field."""
+    """The fields the request changes: the current value beside the proposed one, by
+    the field's label (the keys the request recorded in ``before``)."""
     operation = approvals.operation_for(req.operation)
     before = req.before or {}
     payload = req.payload if isinstance(req.payload, dict) else {"value": req.payload}
     rows = []
-    for key in sorted(set(before) | set(payload)):
+    for key in sorted(before):
         old, new = before.get(key), payload.get(key)
         rows.append(
             {
                 "field": operation.label_of(key),
-                "before": operation.show(key, old) if key in before else "—",
+                "before": operation.show(key, old),
                 "after": operation.show(key, new) if key in payload else "—",
                 "changed": old != new,
             }
         )
     return rows
+
+
+def _sections(req: ApprovalRequest) -> list[dict]:
+    """The case as its operation lays it out (``Operation.sections``): facts, the
+    calculation line by line, tables. Without a layout, what the request records beyond
+    the changed fields, each value by its label."""
+    operation = approvals.operation_for(req.operation)
+    if operation.sections is not None:
+        return operation.sections(req)
+    before = req.before or {}
+    payload = req.payload if isinstance(req.payload, dict) else {"value": req.payload}
+    facts = [
+        (operation.label_of(key), operation.show(key, value))
+        for key, value in payload.items()
+        if key not in before
+    ]
+    return [{"title": _("The case"), "facts": facts}] if facts else []
 
 
 @login_required
@@ -85,6 +103,7 @@ def approval_detail(request, pk: int):
                 req.operation, req.operation
             ),
             "rows": _diff_rows(req),
+            "sections": _sections(req),
             "attachments": attachments_of(req),
             "can_decide": req.status == ApprovalStatus.PENDING and refusal is None,
             "refusal": refusal if req.status == ApprovalStatus.PENDING else None,

@@ -51,6 +51,11 @@ class Operation:
     # refusals again and queues the approval on a worker, which calls
     # ``approval_request_approve``; the request stays pending until then
     queue: Callable[[ApprovalRequest, StaffUser, str], Any] | None = None
+    # how the reviewer's page shows the case, like the record's own page: a list of
+    # sections, each ``{"title": …}`` with ``"facts"`` ([(label, text)]), ``"lines"``
+    # ([text], the calculation line by line) or ``"table"`` ({"headers": [...], "rows":
+    # [[...]]}); the fields the request changes are shown apart, before → after
+    sections: Callable[[ApprovalRequest], list[dict]] | None = None
 
     def label_of(self, field: str) -> Any:
         return (self.field_labels or {}).get(field, field)
@@ -78,11 +83,14 @@ def register_operation(
     display: Callable[[str, Any], str] | None = None,
     current: Callable[[ApprovalRequest], dict] | None = None,
     queue: Callable[[ApprovalRequest, StaffUser, str], Any] | None = None,
+    sections: Callable[[ApprovalRequest], list[dict]] | None = None,
 ) -> Operation:
     """Register (or replace) the handler of an operation type, e.g. from ``AppConfig.ready``.
 
     ``current`` returns the record's values today for the keys the request recorded in
-    ``before``; without it they are read from the target row's fields of those names."""
+    ``before``; without it they are read from the target row's fields of those names.
+    ``sections`` lays the case out for the reviewer (see ``Operation.sections``); without
+    it the values the request records are listed by their labels."""
     operation = Operation(
         key,
         label,
@@ -92,6 +100,7 @@ def register_operation(
         display=display,
         current=current,
         queue=queue,
+        sections=sections,
     )
     _OPERATIONS[key] = operation
     return operation

@@ -1054,10 +1054,103 @@ FIELD_LABELS = {
     "as_of": _("As of"),
 }
 
+
+def _retirement_sections(req: ApprovalRequest) -> list[dict]:
+    """The reviewer's page of a retirement case, like the determination's page: the
+    retirement, the pension by component, the calculation line by line, the
+    contributions year by year, the figures used and the parameters with their
+    sources. Amounts with thousands separators."""
+    from pension.money import format_money
+    from pension.rules import rule_text
+
+    p = req.payload if isinstance(req.payload, dict) else {}
+
+    def facts(keys: Iterable[str], money: frozenset[str] = frozenset()) -> list[tuple]:
+        return [
+            (FIELD_LABELS[k], format_money(p[k]) if k in money else _show(k, p[k]))
+            for k in keys
+            if p.get(k) not in (None, "", [])
+        ]
+
+    components = ("basic_pension", "account_pension", "transitional_pension",
+                  "extra_pension", "total")  # fmt: skip
+    wages = p.get("average_wages") or {}
+    years = [
+        [r["year"], r["months"], format_money(r["bases"]), format_money(wages.get(str(r["year"])))]
+        for r in p.get("year_records") or []
+    ]
+    figures = ("calculation_base", "local_calculation_base", "balance_posted",
+               "interest_to_post", "account_balance")  # fmt: skip
+    sections = [
+        {
+            "title": _("Retirement"),
+            "facts": facts(
+                (
+                    "person",
+                    "kind",
+                    "retirement_date",
+                    "retirement_month",
+                    "statutory_date",
+                    "delay_months",
+                    "public_notice_date",
+                    "first_work_date",
+                    "contributed_months",
+                    "deemed_months",
+                    "minimum_months",
+                )
+            ),
+        },
+        {"title": _("Monthly pension"), "facts": facts(components, frozenset(components))},
+        {
+            "title": _("Calculation"),
+            "lines": [
+                calc.Line(msgid, params).render() for msgid, params in p.get("explanation") or []
+            ],
+        },
+        {
+            "title": _("Inputs"),
+            "facts": facts(
+                (
+                    *figures,
+                    "calculation_base_year",
+                    "z",
+                    "contribution_years",
+                    "divisor",
+                    "transitional_index",
+                    "provisional",
+                    "provisional_reasons",
+                ),
+                frozenset(figures),
+            ),
+        },
+    ]
+    if years:
+        sections.append(
+            {
+                "title": _("Contributions by year"),
+                "table": {
+                    "headers": [
+                        _("Year"),
+                        _("Months contributed"),
+                        _("Sum of monthly bases"),
+                        _("Average wage of the year before"),
+                    ],
+                    "rows": years,
+                },
+            }
+        )
+    if p.get("references"):
+        sections.append(
+            {"title": _("Parameters used"), "lines": [rule_text(r) for r in p["references"]]}
+        )
+    return sections
+
+
 approvals.register_operation(
     RETIREMENT,
     label=_("Retirement and pension determination"),
     apply=_apply_retirement,
     field_labels=FIELD_LABELS,
     display=_show,
+    sections=_retirement_sections,
 )

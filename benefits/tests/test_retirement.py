@@ -6,6 +6,7 @@ with their exact message and nothing written; a provisional determination; the p
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -955,3 +956,28 @@ def test_a_year_without_a_published_average_wage_is_refused_by_name(staff):
         before,
         person,
     )
+
+
+def test_the_reviewers_page_shows_the_case_like_the_determination_page(client, wang, staff):
+    """Issue 15: the reviewer reads the retirement case in sections (the retirement,
+    the pension by component, the calculation line by line, the contributions year by
+    year), amounts thousands-separated; no key/value dump of the request's payload."""
+    request = request_for(wang, staff["caseworker"])
+    client.force_login(staff["reviewer"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(f"/approvals/{request.pk}/").content.decode()
+    titles = re.findall(r'<section class="card case-section"[^>]*>\s*<h2>([^<]+)</h2>', html)
+    assert titles[:5] == ["退休", "基本养老金", "计算过程", "计算依据", "逐年缴费"]
+    # the components, the total as on the determination page: 3086.36
+    assert "<dd>3,086.36</dd>" in html
+    # the calculation, one line each, in Chinese
+    calculation = re.search(r'<ol class="calculation">(.*?)</ol>', html, re.S).group(1)
+    lines = re.findall(r"<li>(.*?)</li>", calculation)
+    assert "基础养老金 = (7253 + 7253 × 1.05797101) ÷ 2 × 17.2500 × 1% = 1287.41。" in lines
+    assert "个人账户养老金 = 账户储存额 41882.61 ÷ 138.4 = 302.62。" in lines
+    # the balance at retirement (41520.00 posted + 362.61 interest), separated
+    assert "<dd>41,882.61</dd>" in html
+    # no field of the request under its code name, no "before" column for a new case
+    for code in ("year_records", "basic_pension", "explanation", "divisor_table"):
+        assert code not in html, code
+    assert 'id="changes"' not in html
