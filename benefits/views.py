@@ -195,9 +195,17 @@ def payments_section_context(request: HttpRequest, person: InsuredPerson) -> dic
     from benefits.models import PayrollDue
     from benefits.payroll import runs as payroll
 
+    payments = payroll.person_payments(person)
+    runs = {p.run_id for p in payments}
     return {
         "person": person,
-        "payments": payroll.person_payments(person),
+        "payments": payments,
+        # the runs the user may open: their region's and those above that pay it
+        "readable_runs": set(
+            payroll.payroll_runs_paying(request.user)
+            .filter(pk__in=runs)
+            .values_list("pk", flat=True)
+        ),
         "lines": payroll.person_payroll_lines(person),
         "dues": PayrollDue.objects.filter(person=person, run__isnull=True).order_by("created_at"),
     }

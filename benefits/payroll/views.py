@@ -5,6 +5,7 @@ and call ``benefits.payroll.runs`` and ``benefits.payroll.bank``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -62,9 +63,35 @@ def _run(request: HttpRequest, pk: int) -> PayrollRun:
     return run_or_404(payroll.payroll_run_get, request, pk)
 
 
+def _readable_run(request: HttpRequest, pk: int) -> PayrollRun:
+    """A run to read: the user's region's, or one of a region above that pays theirs."""
+    return run_or_404(lambda user, pk: payroll.payroll_runs_paying(user).get(pk=pk), request, pk)
+
+
+def _part_context(request: HttpRequest, run: PayrollRun, prefix: str) -> dict:
+    """A run of a region above the user's (the province's): their region's part of the
+    totals, read-only; no payee, bank or variance of other regions."""
+    cities = []
+    if run.status in FINISHED:
+        for city in payroll.run_totals(run):
+            counties = [c for c in city["counties"] if c["region"].code.startswith(prefix)]
+            if city["region"].code.startswith(prefix):
+                cities.append(city)
+            elif counties:
+                amount = sum((c["amount"] for c in counties), Decimal("0.00"))
+                lines = sum(c["lines"] for c in counties)
+                cities.append({**city, "counties": counties, "amount": amount, "lines": lines})
+    part = {
+        "region": request.user.region,
+        "amount": sum((c["amount"] for c in cities), Decimal("0.00")),
+        "lines": sum(c["lines"] for c in cities),
+    }
+    return {"run": run, "part": part, "totals": cities, "progress": _progress(run)}
+
+
 @benefits_section
 def payroll_run_list(request: HttpRequest) -> HttpResponse:
-    runs = payroll.payroll_runs(request.user)
+    runs = payroll.payroll_runs_paying(request.user)
     return run_list_page(request, runs, "benefits/payroll_list.html", PayrollRunFilterSet)
 
 
@@ -152,14 +179,19 @@ def _detail_context(request: HttpRequest, run: PayrollRun, result_form=None) -> 
 
 @benefits_section
 def payroll_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _run(request, pk)
-    return render(request, "benefits/payroll_detail.html", _detail_context(request, run))
+    run = _readable_run(request, pk)
+    prefix = payroll.run_part_of(request.user, run)
+    if prefix is not None:
+        context = _part_context(request, run, prefix)
+    else:
+        context = _detail_context(request, run)
+    return render(request, "benefits/payroll_detail.html", context)
 
 
 @benefits_section
 def payroll_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress partial the run page polls while the run is running."""
-    run = _run(request, pk)
+    run = _readable_run(request, pk)
     return progress_partial(
         request, "benefits/payroll_progress.html", {"run": run, "progress": _progress(run)}
     )

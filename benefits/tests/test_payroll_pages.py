@@ -228,3 +228,35 @@ def test_bank_batch_ids_are_unique_per_bank_in_the_database(staff, county, two):
         BankResultBatch.objects.create(bank_batch_id="X-1", run=run, bank_name="中国工商银行")
     # another bank may hold the same id in the table (the service refuses it, see above)
     BankResultBatch.objects.create(bank_batch_id="X-1", run=run, bank_name="中国建设银行")
+
+
+def test_county_staff_read_their_part_of_a_province_run(client, staff, county, two):
+    """Issue 15: a province-level run pays the counties' retirees; a county caseworker
+    finds it in the list and on the person page, and reads their county's part only:
+    甲 3200.00 + 乙 2875.40 = 6075.40 of the county, not 丙's 3200.00 of the other
+    county, no payee or bank of another county, no action."""
+    retiree(staff["other_caseworker"].agency, paid_through="2026-10", name="丙")
+    province = staff["admin"].agency.region
+    run = payroll.payroll_run_create(
+        actor=staff["province_accountant"], period="2026-11", region=province, dry_run=True
+    )
+    payroll.payroll_run_execute(run.pk)
+    run.refresh_from_db()
+    assert run.total_amount == D("9275.40")  # 6075.40 + 3200.00
+
+    login(client, staff["caseworker"])
+    listed = client.get(reverse("benefits:payroll_run_list")).content.decode()
+    assert f'data-run="{run.pk}"' in listed
+    page = client.get(reverse("benefits:payroll_run_detail", args=[run.pk])).content.decode()
+    assert 'id="part"' in page and 'id="part-amount">6,075.40<' in page
+    assert "9,275.40" not in page and "丙" not in page
+    for absent in ('id="variance"', 'id="banks"', 'id="start"', 'id="approve"', 'id="discard"'):
+        assert absent not in page, absent
+    # acting on it is still refused: the run is not in the county's scope
+    response = client.post(reverse("benefits:payroll_run_discard", args=[run.pk]))
+    assert response.status_code == 404
+    assert PayrollRun.objects.filter(pk=run.pk).exists()
+
+    login(client, staff["other_caseworker"])
+    page = client.get(reverse("benefits:payroll_run_detail", args=[run.pk])).content.decode()
+    assert 'id="part-amount">3,200.00<' in page and "甲" not in page
