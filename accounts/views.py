@@ -39,6 +39,7 @@ from pension.batch_views import (
     run_transition,
     startable,
 )
+from pension.charts import chart
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.money import format_money
@@ -373,10 +374,24 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
     """The account in short: status, balance and its split, the years."""
     account = selectors.account_of_person(person)
     today = timezone.localdate()
+    years = selectors.account_statement(account) if account else []
     return {
         "person": person,
         "account": account,
         "balance": selectors.account_balance_split(account, year=today.year) if account else None,
-        "years": selectors.account_statement(account) if account else [],
+        "years": years,
+        "chart": chart(
+            "account-balance-chart",
+            title=gettext("Account balance by year"),
+            categories=[y.year for y in years],
+            series=[
+                (gettext("Balance at year-end"), [y.closing for y in years]),
+                (gettext("Contribution credits"), [y.credits for y in years]),
+                (gettext("Interest"), [y.interest for y in years]),
+            ],
+            unit=gettext("yuan"),
+        )
+        if years
+        else None,
         "may_prepare": _may_prepare(request, person),
     }

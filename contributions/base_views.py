@@ -42,6 +42,7 @@ from contributions.forms import (
 from contributions.models import Bill, ContributionBase, ContributionLine
 from contributions.selectors import CONTRIBUTED_KINDS, paid_line_ids
 from enrollment.models import Employer, Employment, InsuredPerson
+from pension.charts import chart
 from pension.errors import ApplicationError
 from pension.imports import RowError, errors_workbook, estimate_rows, import_job_create
 from pension.money import format_money, round_fen
@@ -615,8 +616,20 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
         person=person, superseded_by__isnull=True
     ).select_related("employer")
     may_prepare = region_allows(request.user, person.region_id, "prepare", model=InsuredPerson)
+    by_year: dict[int, Decimal] = {}
+    for b in current_bases:
+        by_year[b.year] = by_year.get(b.year, Decimal("0.00")) + b.base
     return {
         "person": person,
+        "chart": chart(
+            "contribution-bases-chart",
+            title=_("Contribution base by year"),
+            categories=sorted(by_year),
+            series=[(_("Contribution base"), [by_year[y] for y in sorted(by_year)])],
+            unit=_("yuan"),
+        )
+        if by_year
+        else None,
         "rows": rows,
         "months": months,
         "years": _years(months),

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from contributions import assessment
+from contributions import assessment, selectors
 from contributions.choices import RunStatus
 from contributions.filtersets import AssessmentRunFilterSet
 from contributions.models import AssessmentRun
@@ -23,6 +23,7 @@ from pension.batch_views import (
     run_transition,
     startable,
 )
+from pension.charts import chart
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -57,9 +58,24 @@ def _detail_context(request: HttpRequest, run: AssessmentRun) -> dict:
     approver = may_approve(user, run)
     finished = run.status in assessment.FINISHED
     discarded = "discarded" in run.parameters
+    by_region = selectors.assessment_region_totals(run) if finished else []
     return {
         "run": run,
         "progress": _progress(run),
+        "charts": [
+            chart(
+                "assessment-by-region",
+                title=gettext("Amount by region"),
+                categories=[name for name, _e, _i in by_region],
+                series=[
+                    (gettext("Employer amount"), [e for _n, e, _i in by_region]),
+                    (gettext("Individual amount"), [i for _n, _e, i in by_region]),
+                ],
+                unit=gettext("yuan"),
+            )
+        ]
+        if by_region
+        else [],
         "variance": assessment.run_variance(run, limit=VARIANCE_SHOWN)
         if finished or (run.status == RunStatus.CLOSED and not discarded)
         else [],

@@ -2,6 +2,7 @@
 personal accounts, and a person's actual bases year by year."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Sum
@@ -269,3 +270,27 @@ def late_fees_collected_sql(*, region: str, paid_by) -> tuple[str, dict]:
         """,
         {"region": region, "paid_by": paid_by},
     )
+
+
+def assessment_region_totals(run) -> list[tuple[str, Decimal, Decimal]]:
+    """The run's employer and individual amounts per region one level below the run's
+    (a province's run by city, a city's by county; a county's run is its county), in
+    region-code order, for the chart of the run page: (region name, employer amount,
+    individual amount)."""
+    from contributions.models import ContributionLine
+    from pension.models import Region
+
+    width = {"province": 4, "city": 6}.get(run.region.level, 6)
+    sums: dict[str, list[Decimal]] = {}
+    rows = (
+        ContributionLine.objects.filter(run=run)
+        .values("person__region_id")
+        .annotate(employer=Sum("employer_amount"), individual=Sum("individual_amount"))
+    )
+    for row in rows:
+        code = row["person__region_id"][:width].ljust(6, "0")
+        pair = sums.setdefault(code, [Decimal("0.00"), Decimal("0.00")])
+        pair[0] += row["employer"] or 0
+        pair[1] += row["individual"] or 0
+    names = dict(Region.objects.filter(code__in=sums).values_list("code", "name"))
+    return [(names.get(code, code), *sums[code]) for code in sorted(sums)]

@@ -142,3 +142,24 @@ def test_crediting_shows_on_the_person_page_with_months(client, staff):
     client.force_login(staff["caseworker"])
     page = client.get(f"/enrollment/people/{person.pk}/").content.decode()
     assert 'id="account-balance">400.00<' in page
+
+
+def test_the_person_page_charts_the_balance_by_year(client, staff, account):
+    """Issue 15: the balance year by year as a chart, with the exact figures: 2024
+    1000.00 brought in + interest 20.96 = 1020.96; 2025 + 500.00 = 1520.96 (entries
+    that are not contribution credits: the credits series stays 0.00)."""
+    import json
+    import re
+
+    client.force_login(staff["caseworker"])
+    page = client.get(f"/enrollment/people/{account.person_id}/").content.decode()
+    match = re.search(
+        r'<script id="account-balance-chart" type="application/json">(.*?)</script>', page, re.S
+    )
+    assert match
+    figures = json.loads(match.group(1))
+    assert figures["categories"] == ["2024", "2025"]
+    balance, credits, interest = figures["series"]
+    assert balance["values"] == ["1020.96", "1520.96"]
+    assert credits["values"] == ["0.00", "0.00"]
+    assert interest["values"] == ["20.96", "0.00"]

@@ -9,6 +9,8 @@ contributor.
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -601,6 +603,16 @@ def test_run_page_polls_while_running_and_shows_the_results(
     assert "hx-trigger" not in html
     assert 'data-change="new"' in html and "甲测试有限公司" in html  # no February bills
     assert "9,245.36" in html and "6,163.58" in html
+    # the chart of the run by region: the county's one bar of each, the run's totals
+    run.refresh_from_db()
+    data = re.search(
+        r'<script id="assessment-by-region" type="application/json">(.*?)</script>', html, re.S
+    )
+    figures = json.loads(data.group(1))
+    assert [s["values"] for s in figures["series"]] == [
+        [str(run.total_employer)],
+        [str(run.total_individual)],
+    ]
     assert '<td class="num" id="missing-count">1</td>' in html
     assert f'href="/enrollment/people/{world["P5"].pk}/"' in html
     assert 'id="discard"' in html and 'id="approve"' not in html
