@@ -392,3 +392,12 @@ def _totals(run: CloseRun) -> None:
         "reserve_short": short,
     }
     run.reserve_alerts = len(short)
+
+
+def close_run_start(*, actor, period: Period | int | str) -> CloseRun:
+    """Create the month's close run and queue it for the worker (on commit)."""
+    from funds import tasks
+
+    with transaction.atomic():
+        run = close_run_create(actor=actor, period=period)
+        return batches.start(BATCH, actor=actor, run=run, task=tasks.close_run_execute)

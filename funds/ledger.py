@@ -388,7 +388,8 @@ def reverse_entry(
 # ------------------------------------------------------------------------ period close
 
 
-def _may_close(actor: StaffUser) -> bool:
+def may_close(actor) -> bool:
+    """Whether the user may propose a period close and run the month-end close."""
     region = getattr(actor, "region", None)
     return bool(
         actor.is_superuser
@@ -408,7 +409,7 @@ def period_close(
     reviewer, fund accountant or agency head approves it (checker) and the period closes:
     no entry can be posted into it afterwards (database trigger). Earlier months close
     first."""
-    if not _may_close(actor) or actor.agency is None:
+    if not may_close(actor) or actor.agency is None:
         raise NotPermitted(CLOSE_NOT_ALLOWED, code="close_not_permitted")
     period = Period.parse(period)
     row = accounting_period_for(period, lock=True)

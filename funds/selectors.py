@@ -118,3 +118,48 @@ def entry_list(*, user, filters: dict | None = None) -> QuerySet[JournalEntry]:
             )
         )
     return queryset.filter(**(filters or {})).order_by("-id")
+
+
+def entry_detail(*, user, pk: int) -> JournalEntry | None:
+    """One entry the user may see, with its legs (``entry.leg_rows``) in order; None
+    when it does not exist or lies outside the user's region."""
+    entry = entry_list(user=user).filter(pk=pk).first()
+    if entry is None:
+        return None
+    entry.leg_rows = list(entry.legs.select_related("account__region").order_by("id"))
+    entry.reversed_by = JournalEntry.objects.filter(reverses=entry).first()
+    return entry
+
+
+def entry_totals(entries) -> None:
+    """Set ``total`` (the sum of the debits) on each entry of a page, in one query."""
+    ids = [e.pk for e in entries]
+    totals = dict(
+        JournalLeg.objects.filter(entry_id__in=ids, amount__gt=0)
+        .values("entry_id")
+        .annotate(total=Sum("amount"))
+        .values_list("entry_id", "total")
+    )
+    for entry in entries:
+        entry.total = totals.get(entry.pk, ZERO)
+
+
+def period_list() -> QuerySet:
+    """Accounting periods, newest first, each with its number of entries."""
+    from django.db.models import Count
+
+    from funds.models import AccountingPeriod
+
+    return AccountingPeriod.objects.select_related("closed_by").annotate(
+        entry_count=Count("entries")
+    )
+
+
+def close_run_list(*, user) -> QuerySet:
+    """Month-end closes the user may see (they are the province's: a county's user
+    sees them too, as the close posts into every county)."""
+    from funds.models import CloseRun
+
+    if user_prefix(user, FundAccount, "view") is None:
+        return CloseRun.objects.none()
+    return CloseRun.objects.select_related("region", "started_by").order_by("-period", "-id")

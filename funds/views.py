@@ -1,5 +1,6 @@
-"""Pages of fund revenue and expenditure (基金收支)."""
+"""Pages of fund revenue and expenditure (基金收支): the ledger's are in
+``funds/ledger_views.py``."""
 
-from pension.views import DomainIndexView
+from funds.ledger_views import index
 
-index = DomainIndexView.as_view(domain="funds")
+__all__ = ["index"]

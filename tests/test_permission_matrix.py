@@ -152,8 +152,22 @@ BENEFITS = {
     "benefits/adjustments/<int:pk>/approve",
     "benefits/adjustments/<int:pk>/discard",
 }
+# funds: the section's roles (fund accountants, budget officers, heads, auditors);
+# accounts and entries by the region of their legs, closes the province's (the close
+# and the period close refuse any but a provincial fund accountant). Tested in
+# funds/tests/test_pages.py.
+FUNDS = {
+    "funds/accounts/",
+    "funds/entries/",
+    "funds/entries/<int:pk>/",
+    "funds/periods/",
+    "funds/periods/close",
+    "funds/closes/start",
+    "funds/closes/<int:pk>/",
+}
 CLASSIFIED = (
-    ACCOUNTS
+    FUNDS
+    | ACCOUNTS
     | BENEFITS
     | CONTRIBUTIONS
     | ENROLLMENT
