@@ -6,9 +6,16 @@ Services log their own writes and mark the instance (``mark_logged``); any other
 or delete of these records (the Django admin's password page, a device deleted in the
 admin, ``manage.py changepassword`` or ``createsuperuser``, a shell) is written to the
 hash-chained change log here, with the acting administrator when one is known
-(``acting_user``). ``QuerySet.update`` and raw SQL bypass Django's signals: they need
-database access, which the anchored log and the database roles answer
-(docs/operations.md).
+(``acting_user``).
+
+``QuerySet.update`` (and ``bulk_update``, which runs on it) and ``bulk_create`` send no
+signal, so ``connect`` wraps them: an ``update`` that sets a watched field of these
+models reads the rows' watched values before and after, in one transaction, and logs
+every row that changed; a ``bulk_create`` logs each row it creates, and one that
+would overwrite or skip existing rows (``update_conflicts``, ``ignore_conflicts``) is
+refused, since it cannot say which rows it wrote. ``QuerySet.delete`` sends
+``post_delete`` per row (below). Raw SQL needs database access, which the anchored
+log and the database roles answer (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -17,7 +24,10 @@ import contextvars
 from contextlib import contextmanager
 from typing import Any
 
+from django.apps import apps
+from django.db import transaction
 from django.db.models import Model
+from django.db.models.query import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from pension import changelog
@@ -30,6 +40,7 @@ WATCHED: dict[str, tuple[str, ...] | None] = {
     ),
     "pension.apiclient": (
         "name", "kind", "region", "bank_name", "scopes", "key_hash", "is_active", "revoked_at",
+        "expires_at",
     ),
     "pension.policyparameter": None,
     "otp_totp.totpdevice": ("user", "key", "confirmed", "name"),
@@ -86,15 +97,16 @@ def _pre_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None
     instance._watch_old = sender._default_manager.filter(pk=instance.pk).values(*names).first()
 
 
-def _record(instance, action: str, before: dict | None, after: dict | None) -> None:
+def _record(instance, action: str, before: dict | None, after: dict | None, how: str = "") -> None:
     actor = _actor.get()
+    reason = "admin" if actor is not None else "outside the services (command line or shell)"
     changelog.record(
         actor=actor,
         action=action,
         instance=instance,
         before=before,
         after=after,
-        reason="admin" if actor is not None else "outside the services (command line or shell)",
+        reason=f"{reason}, {how}" if how else reason,
     )
 
 
@@ -129,8 +141,75 @@ def _post_delete(sender, instance, **kwargs) -> None:
     _record(instance, ChangeAction.DELETE, before, None)
 
 
+def _watched(model) -> bool:
+    # historical models of migrations (their own app registry) are left alone
+    return model._meta.label_lower in WATCHED and model._meta.apps is apps
+
+
+_queryset_update = QuerySet.update
+_queryset_bulk_create = QuerySet.bulk_create
+
+
+def _update(self: QuerySet, **kwargs):
+    model = self.model
+    if not _watched(model):
+        return _queryset_update(self, **kwargs)
+    names = _attnames(model)
+    touched = {model._meta.get_field(name).attname for name in kwargs}
+    if not touched & set(names):
+        return _queryset_update(self, **kwargs)  # last_used_at …: nothing watched
+    with transaction.atomic(using=self.db):
+        old = {row["pk"]: row for row in self.select_for_update(of=("self",)).values("pk", *names)}
+        count = _queryset_update(self, **kwargs)
+        rows = model._base_manager.using(self.db).filter(pk__in=list(old))
+        for instance in rows.order_by("pk"):
+            before = old[instance.pk]
+            differ = [
+                n
+                for n in names
+                if changelog.json_safe(before[n]) != changelog.json_safe(getattr(instance, n))
+            ]
+            if differ:
+                _record(
+                    instance,
+                    ChangeAction.UPDATE,
+                    {n: _shown(n, before[n]) for n in differ},
+                    {
+                        n: ("(changed)" if n in _SECRET else _shown(n, getattr(instance, n)))
+                        for n in differ
+                    },
+                    how="QuerySet.update",
+                )
+    return count
+
+
+class WatchedBulkCreateRefused(ValueError):
+    """``bulk_create`` with ``update_conflicts`` or ``ignore_conflicts`` on a watched
+    model."""
+
+
+def _bulk_create(self: QuerySet, objs, *args, **kwargs):
+    model = self.model
+    if not _watched(model):
+        return _queryset_bulk_create(self, objs, *args, **kwargs)
+    if kwargs.get("update_conflicts") or kwargs.get("ignore_conflicts"):
+        raise WatchedBulkCreateRefused(
+            f"{model._meta.label}: bulk_create with update_conflicts or ignore_conflicts "
+            "cannot say which rows it created or overwrote; save them one by one"
+        )
+    names = _attnames(model)
+    with transaction.atomic(using=self.db):
+        made = _queryset_bulk_create(self, objs, *args, **kwargs)
+        for instance in made:
+            after = {n: _shown(n, getattr(instance, n)) for n in names}
+            _record(instance, ChangeAction.CREATE, None, after, how="QuerySet.bulk_create")
+    return made
+
+
 def connect() -> None:
     """Called from ``PensionConfig.ready``."""
+    QuerySet.update = _update
+    QuerySet.bulk_create = _bulk_create
     pre_save.connect(_pre_save, dispatch_uid="pension.watch.pre_save")
     post_save.connect(_post_save, dispatch_uid="pension.watch.post_save")
     post_delete.connect(_post_delete, dispatch_uid="pension.watch.post_delete")

@@ -262,3 +262,120 @@ def test_a_parameter_request_overtaken_by_another_version_is_stale(staff):
     latest = PolicyParameter.objects.filter(key=parameter.key).order_by("-version").first()
     assert latest.value == {"city": "1.00", "province": "2.00"}
     assert Decimal(latest.value["city"]) == Decimal("1.00")
+
+
+# --- QuerySet.update, bulk_update and bulk_create send no signal: the watch wraps them ---
+
+
+def test_a_superuser_flag_set_by_queryset_update_is_logged(staff):
+    target = staff["caseworker"]
+    changed = StaffUser.objects.filter(pk=target.pk).update(is_superuser=True, is_staff=True)
+    assert changed == 1
+    [entry] = _log("pension.staffuser", target.pk)
+    assert entry.action == "update" and entry.actor is None
+    assert entry.before == {"is_superuser": False, "is_staff": False}
+    assert entry.after == {"is_superuser": True, "is_staff": True}
+    assert entry.reason == "outside the services (command line or shell), QuerySet.update"
+
+
+def test_roles_and_password_set_by_update_are_logged_in_the_acting_users_name(staff):
+    from pension import watch
+
+    target, other = staff["caseworker"], staff["reviewer"]
+    with watch.acting_user(staff["admin"]):
+        StaffUser.objects.filter(pk__in=[target.pk, other.pk]).update(
+            roles=["province_admin"], password="pbkdf2_sha256$1$x$y"
+        )
+    for user in (target, other):
+        [entry] = _log("pension.staffuser", user.pk)
+        assert entry.actor == staff["admin"]
+        assert entry.before == {"roles": user.roles, "password": "(hidden)"}
+        assert entry.after == {"roles": ["province_admin"], "password": "(changed)"}
+
+
+def test_an_update_of_unwatched_fields_or_without_change_leaves_no_row(staff):
+    target = staff["caseworker"]
+    StaffUser.objects.filter(pk=target.pk).update(last_login=timezone.now(), email="a@b.cn")
+    StaffUser.objects.filter(pk=target.pk).update(is_active=True)  # it already was
+    assert _log("pension.staffuser", target.pk) == []
+
+
+def test_api_client_scopes_and_expiry_changed_by_bulk_update_are_logged(staff):
+    from pension.api import keys
+    from pension.models import ApiClient, Region
+
+    region = Region.objects.get(code="140000")
+    client, _key = keys.api_client_create(
+        actor=staff["admin"], name="税务", kind="tax", region=region, scopes=["a.read"]
+    )
+    logged = len(_log("pension.apiclient", client.pk))
+    client.scopes = ["a.read", "b.write"]
+    client.expires_at = timezone.now() + timedelta(days=3650)
+    assert ApiClient.objects.bulk_update([client], ["scopes", "expires_at"]) == 1
+    entries = _log("pension.apiclient", client.pk)
+    assert len(entries) == logged + 1
+    assert entries[-1].before == {"scopes": ["a.read"], "expires_at": None}
+    assert entries[-1].after["scopes"] == ["a.read", "b.write"]
+    assert entries[-1].after["expires_at"].startswith(str(client.expires_at.year))
+
+
+def test_an_api_client_expiry_saved_outside_the_services_is_logged(staff):
+    from pension.api import keys
+    from pension.models import Region
+
+    region = Region.objects.get(code="140000")
+    client, _key = keys.api_client_create(
+        actor=staff["admin"], name="财政", kind="finance", region=region, scopes=["a.read"]
+    )
+    logged = len(_log("pension.apiclient", client.pk))
+    client.expires_at = timezone.now() + timedelta(days=1)
+    client.save()
+    entries = _log("pension.apiclient", client.pk)
+    assert len(entries) == logged + 1 and list(entries[-1].after) == ["expires_at"]
+
+
+def test_a_parameter_value_set_by_update_is_logged(staff):
+    parameter = PolicyParameter.objects.filter(key="approvals.amount_thresholds").first()
+    old = parameter.value
+    PolicyParameter.objects.filter(pk=parameter.pk).update(value={"city": "1", "province": "2"})
+    [entry] = _log("pension.policyparameter", parameter.pk)
+    assert entry.before == {"value": old}
+    assert entry.after == {"value": {"city": "1", "province": "2"}}
+
+
+def test_a_totp_device_confirmed_through_a_related_manager_update_is_logged(staff):
+    target = staff["caseworker"]
+    device = TOTPDevice.objects.create(user=target, name="TOTP", confirmed=False)
+    created = len(_log("otp_totp.totpdevice", device.pk))
+    assert created == 1  # the create itself (outside the services)
+    target.totpdevice_set.update(confirmed=True)
+    entries = _log("otp_totp.totpdevice", device.pk)
+    assert len(entries) == 2
+    assert entries[-1].before == {"confirmed": False} and entries[-1].after == {"confirmed": True}
+
+
+def test_a_superuser_made_by_bulk_create_is_logged(staff):
+    [made] = StaffUser.objects.bulk_create(
+        [StaffUser(username="bulk_root", is_superuser=True, is_staff=True, password="x")]
+    )
+    [entry] = _log("pension.staffuser", made.pk)
+    assert entry.action == "create" and entry.after["is_superuser"] is True
+    assert entry.after["password"] == "(hidden)" and "bulk_create" in entry.reason
+
+
+def test_a_bulk_create_that_overwrites_or_skips_rows_is_refused(staff):
+    from pension.watch import WatchedBulkCreateRefused
+
+    target = staff["caseworker"]
+    overwrite = StaffUser(username=target.username, is_superuser=True, password="x")
+    with pytest.raises(WatchedBulkCreateRefused):
+        StaffUser.objects.bulk_create(
+            [overwrite],
+            update_conflicts=True,
+            unique_fields=["username"],
+            update_fields=["is_superuser"],
+        )
+    with pytest.raises(WatchedBulkCreateRefused):
+        StaffUser.objects.bulk_create([overwrite], ignore_conflicts=True)
+    target.refresh_from_db()
+    assert target.is_superuser is False
