@@ -280,14 +280,20 @@ class PayrollLine(models.Model):
     person = models.ForeignKey(
         "enrollment.InsuredPerson", verbose_name=_("Retiree"), on_delete=models.PROTECT,
         related_name="payroll_lines", db_index=False,  # payroll_line_once leads with it
+        db_constraint=False,  # checked once, set-based, by the stage's join (see below)
     )  # fmt: skip
+    # Keys checked once, set-based: the batch reads the person, the determination and
+    # the county from the determination it pays, joined to the person in its stage, so
+    # every key exists when the line is written; no foreign-key check a row for them
+    # (docs/benchmarks.md, "Monthly payroll"). Persons, determinations and regions are
+    # never deleted. The run keeps its database foreign key.
     determination = models.ForeignKey(
         PensionDetermination, verbose_name=_("Determination"), on_delete=models.PROTECT,
-        related_name="+", db_index=False,  # determinations are never deleted
+        related_name="+", db_index=False, db_constraint=False,
     )  # fmt: skip
     region = models.ForeignKey(
         "pension.Region", verbose_name=_("County"), on_delete=models.PROTECT, related_name="+",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )  # fmt: skip
     item = models.CharField(_("Item"), max_length=24, choices=PayrollItem.choices)
     months = models.PositiveSmallIntegerField(_("Months"), default=1)
@@ -330,10 +336,12 @@ class PayrollPayment(models.Model):
     person = models.ForeignKey(
         "enrollment.InsuredPerson", verbose_name=_("Retiree"), on_delete=models.PROTECT,
         related_name="payroll_payments", db_index=False,  # payroll_payment_person
+        db_constraint=False,  # checked once by the stage's join, as the line's
     )  # fmt: skip
+    # the county is the determination's, read with it in the batch's stage (see the line)
     region = models.ForeignKey(
         "pension.Region", verbose_name=_("County"), on_delete=models.PROTECT, related_name="+",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )  # fmt: skip
     payee_name = models.CharField(_("Payee"), max_length=64)
     bank_name = models.CharField(_("Bank"), max_length=64, blank=True)

@@ -16,13 +16,20 @@ Run it in a database of its own, which it creates, migrates and fills::
        retiree in payment and one payment each, with the payee's bank account — into
        ``CREATE TABLE … (LIKE … INCLUDING ALL)`` copies of ``benefits_payrollline`` and
        ``benefits_payrollpayment``: the same columns, checks and indexes, no foreign keys;
-   (c) the same with the real tables' foreign keys (deferred, as Django makes them);
+   (c) the same with the payroll's seven foreign keys as its tables had them before
+       issue 16 (deferred, as Django makes them: lines → run, person, determination,
+       county; payments → run, person, county), kept so that figures stay comparable;
+   (d) the DESIGN §6 reference: the same rows (a line and a payment per retiree paid)
+       ``INSERT … SELECT`` into two tables of DESIGN §6's shape — a bigint key, a
+       bigint foreign key to the person (deferred), two ``numeric(12,2)``, two dates,
+       two indexes (the key's and the foreign key's);
    (a) the payroll end to end: ``payroll_run_execute`` of a live run (the plan, county by
        county one transaction each with the lines, dues, payments and progress, then the
        totals by county and city), then — after the approval, timed apart — the bank
        files of ``bank.payroll_run_export`` (the CSV per bank by ``COPY``, with control
        totals and checksums; the Excel copies offered for small banks are left out).
-   It prints the three, the ratios (a) ÷ (b) and (a) ÷ (c), and the approval's time.
+   It prints the four, the ratios (a) ÷ (d), (a) ÷ (b) and (a) ÷ (c), and the
+   approval's time.
    ``--repeat N`` keeps the best of N rounds (the run and its rows deleted between).
 """
 
@@ -70,6 +77,28 @@ SELECT %(run)s, true, %(period)s, d.person_id, d.region_id, p.name, p.bank_name,
    AND d.retirement_month < %(period)s AND (d.paid_through IS NULL OR d.paid_through < %(period)s)
 """
 
+# (d) DESIGN §6's reference shape: "bigint FK, two numeric(12,2), dates, two indexes"
+DESIGN_LINES, DESIGN_PAYMENTS = "bench_design_line", "bench_design_payment"
+_DESIGN_TABLE_SQL = """
+CREATE TABLE {table} (
+    id bigserial PRIMARY KEY,
+    person_id bigint NOT NULL
+        REFERENCES enrollment_insuredperson DEFERRABLE INITIALLY DEFERRED,
+    amount numeric(12,2) NOT NULL,
+    base numeric(12,2) NOT NULL,
+    period date NOT NULL,
+    paid_on date
+);
+CREATE INDEX {table}_person ON {table} (person_id);
+"""
+_DESIGN_INSERT_SQL = """
+INSERT INTO {table} (person_id, amount, base, period, paid_on)
+SELECT d.person_id, d.total, d.total, make_date(%(period)s / 100, %(period)s %% 100, 1), NULL
+  FROM benefits_pensiondetermination d
+ WHERE d.superseded_by_id IS NULL AND d.status = 'in_payment' AND d.region_id LIKE '14%%'
+   AND d.retirement_month < %(period)s AND (d.paid_through IS NULL OR d.paid_through < %(period)s)
+"""
+
 
 class Command(BaseCommand):
     help = "Time the monthly payroll end to end against the bare INSERT … SELECT of its rows."
@@ -103,13 +132,18 @@ class Command(BaseCommand):
         self._synthesise(options["retirees"])
         self.stdout.write(f"set-up: {time.monotonic() - started:.1f} s")
         rounds = [self._round(n, options["repeat"]) for n in range(1, options["repeat"] + 1)]
-        best = {key: min(r[key] for r in rounds) for key in ("bare", "keyed", "batch", "files")}
+        best = {
+            key: min(r[key] for r in rounds)
+            for key in ("design", "bare", "keyed", "batch", "files")
+        }
         last = rounds[-1]
         end_to_end = best["batch"] + best["files"]
         self.stdout.write(
             f"\nretirees {options['retirees']:,}; period {last['period']}; "
             f"PostgreSQL {connection.cursor().connection.server_version}; "
             f"best of {len(rounds)}\n"
+            f"(d) DESIGN §6 reference (one foreign key, two indexes): {last['rows']:,} + "
+            f"{last['rows']:,} rows in {best['design']:.1f} s\n"
             f"(b) bare INSERT … SELECT, same indexes: {last['rows']:,} lines + "
             f"{last['rows']:,} payments in {best['bare']:.1f} s\n"
             f"(c) the same with the foreign keys: {best['keyed']:.1f} s\n"
@@ -117,9 +151,11 @@ class Command(BaseCommand):
             f"{last['chunks']} counties, totals by county and city in {best['batch']:.1f} s; "
             f"bank files ({last['files_n']} files, {last['total']}) in {best['files']:.1f} s; "
             f"end to end {end_to_end:.1f} s\n"
-            f"ratio (a) / (b): {end_to_end / best['bare']:.2f}; (a) / (c): "
+            f"ratio (a) / (d): {end_to_end / best['design']:.2f}; "
+            f"(a) / (b): {end_to_end / best['bare']:.2f}; (a) / (c): "
             f"{end_to_end / best['keyed']:.2f} (goal ≤ {GOAL_RATIO:.0f}); without the files "
-            f"{best['batch'] / best['bare']:.2f} / {best['batch'] / best['keyed']:.2f}\n"
+            f"{best['batch'] / best['design']:.2f} / {best['batch'] / best['bare']:.2f} / "
+            f"{best['batch'] / best['keyed']:.2f}\n"
             f"approval (paid_through of every retiree paid, not in the ratio): "
             f"{last['approve']:.1f} s"
         )
@@ -152,7 +188,7 @@ class Command(BaseCommand):
                 "WHERE paid_through >= %s",
                 [period.prev().as_int, period.as_int],
             )
-            for table in (BARE_LINES, BARE_PAYMENTS):
+            for table in (BARE_LINES, BARE_PAYMENTS, DESIGN_LINES, DESIGN_PAYMENTS):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
         with connection.cursor() as cursor:
             cursor.execute(
@@ -193,6 +229,22 @@ class Command(BaseCommand):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
         return elapsed, rows
 
+    def _design(self, period: Period) -> float:
+        """(d): the same rows into two tables of DESIGN §6's reference shape."""
+        with connection.cursor() as cursor:
+            for table in (DESIGN_LINES, DESIGN_PAYMENTS):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                cursor.execute(_DESIGN_TABLE_SQL.format(table=table))
+        t = time.monotonic()
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table in (DESIGN_LINES, DESIGN_PAYMENTS):
+                cursor.execute(_DESIGN_INSERT_SQL.format(table=table), {"period": period.as_int})
+        elapsed = time.monotonic() - t
+        with connection.cursor() as cursor:
+            for table in (DESIGN_LINES, DESIGN_PAYMENTS):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        return elapsed
+
     def _round(self, number: int, of: int) -> dict[str, Any]:
         self.stdout.write(f"round {number} of {of}")
         period = Period.from_date(timezone.localdate())
@@ -200,6 +252,8 @@ class Command(BaseCommand):
         starter = StaffUser.objects.get(username="province_accountant")
         checker = StaffUser.objects.get(username="province_reviewer")
         run = payroll.payroll_run_create(actor=starter, period=period, region=PROVINCE)
+        design = self._design(period)
+        self.stdout.write(f"  DESIGN §6 reference: {design:.1f} s")
         bare, rows = self._bare(run.pk, period, keys=False)
         self.stdout.write(f"  bare: {rows:,} lines and payments in {bare:.1f} s")
         keyed, _rows = self._bare(run.pk, period, keys=True)
@@ -221,6 +275,7 @@ class Command(BaseCommand):
         exported = time.monotonic() - t
         self.stdout.write(f"  bank files: {len(files)} in {exported:.1f} s")
         return {
+            "design": design,
             "bare": bare,
             "keyed": keyed,
             "batch": batch,
