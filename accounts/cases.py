@@ -42,6 +42,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts import calc
 from accounts.choices import AccountStatus, EntryKind, SettlementReason, TransferDirection
@@ -345,7 +346,7 @@ def _apply_transfer_out(request: ApprovalRequest, checker: StaffUser) -> dict:
     payload = request.payload
     _certificate_free_at_approval(TransferDirection.OUT, payload["certificate_number"], request)
     account, moved = account_pay_out(
-        request, checker, kind=EntryKind.TRANSFER_OUT, status_reason="transferred out"
+        request, checker, kind=EntryKind.TRANSFER_OUT, status_reason=gettext_noop("transferred out")
     )
     transfer = AccountTransfer(
         direction=TransferDirection.OUT,
@@ -522,7 +523,7 @@ def _apply_transfer_in(request: ApprovalRequest, checker: StaffUser) -> dict:
     person = InsuredPerson.objects.select_for_update().get(pk=payload["person_id"])
     period = Period.parse(payload["period"])
     account = pension_account_open(
-        actor=checker, person=person, period=period, reason="transfer in"
+        actor=checker, person=person, period=period, reason=gettext_noop("transfer in")
     )
     account = locked_account(account)
     _movable(account)

@@ -35,6 +35,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.choices import RunKind, RunStatus
 from accounts.models import AccountRun, InterestLine
@@ -297,7 +298,7 @@ def crediting_run_execute(run_id: int) -> AccountRun:
         plan=_crediting_plan,
         chunk=_crediting_chunk,
         status=RunStatus.POSTED,
-        reason="posted",
+        reason=gettext_noop("posted"),
     )
 
 
@@ -611,7 +612,7 @@ def interest_run_post(run_id: int) -> AccountRun:
             before = run.status
             run.status = RunStatus.POSTING
             run.save(update_fields=["status"])
-            _log(None, run, before, reason="posting")
+            _log(None, run, before, reason=gettext_noop("posting"))
         try:
             rule = rate_rule(_stored_rate(run), run.method)
             with transaction.atomic():
@@ -625,7 +626,9 @@ def interest_run_post(run_id: int) -> AccountRun:
                             "run": run.pk,
                         },
                     )
-                return batches.finish(BATCH, run, status=RunStatus.POSTED, reason="posted")
+                return batches.finish(
+                    BATCH, run, status=RunStatus.POSTED, reason=gettext_noop("posted")
+                )
         except Exception as exc:
             batches.fail(BATCH, run_id, exc, (RunStatus.RUNNING, RunStatus.POSTING))
             raise
@@ -649,13 +652,13 @@ def interest_run_discard(*, actor, run: AccountRun) -> AccountRun:
     _may_prepare(actor, run.region)
     if run.status not in batches.DISCARDABLE:
         raise _wrong_status(run, "discarded")
-    batches.approval_request_close(BATCH, run, actor=actor, reason="discarded")
+    batches.approval_request_close(BATCH, run, actor=actor, reason=gettext_noop("discarded"))
     before = run.status
     run.status = RunStatus.FAILED
     run.error = "discarded"
     run.parameters = {**run.parameters, "discarded": True}
     run.save(update_fields=["status", "error", "parameters"])
-    _log(actor, run, before, reason="discarded")
+    _log(actor, run, before, reason=gettext_noop("discarded"))
     return run
 
 

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts import calc
 from accounts.choices import AccountStatus, EntryKind, RunKind, RunStatus
@@ -175,7 +176,7 @@ def pension_accounts_seal_interrupted(*, actor=None) -> int:
     ).update(
         status=AccountStatus.SEALED,
         status_changed_at=now,
-        status_reason="contributions interrupted",
+        status_reason=gettext_noop("contributions interrupted"),
     )
     if count:
         changelog.record(
@@ -184,7 +185,7 @@ def pension_accounts_seal_interrupted(*, actor=None) -> int:
             object_type="accounts.pensionaccount",
             object_repr="sealing of interrupted accounts",
             after={"sealed": count},
-            reason="contributions interrupted",
+            reason=gettext_noop("contributions interrupted"),
         )
     return count
 

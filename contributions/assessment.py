@@ -71,6 +71,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from contributions.choices import BillStatus, LineKind, RunStatus
 from contributions.models import AssessmentRun, Bill, ContributionLine
@@ -251,7 +252,7 @@ def assessment_run_release(
     run.save(update_fields=["status"])
     # the day the bills reach the payers: a payment dated earlier cannot shorten a fee
     Bill.objects.filter(run=run, posted=True).update(issued_on=today or timezone.localdate())
-    _log(actor, run, RunStatus.APPROVED, reason="released to the tax bureau")
+    _log(actor, run, RunStatus.APPROVED, reason=gettext_noop("released to the tax bureau"))
     return run
 
 

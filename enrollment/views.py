@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from enrollment import selectors, services
@@ -96,7 +97,7 @@ def _person(request, pk: int) -> InsuredPerson:
 @registration
 def person_detail(request, pk: int):
     person = _person(request, pk)
-    record_read(actor=request.user, instance=person, reason="person page")
+    record_read(actor=request.user, instance=person, reason=gettext_noop("person page"))
     cases = ApprovalRequest.objects.filter(
         object_type=object_type_of(person), object_id=str(person.pk)
     ).select_related("maker", "checker")

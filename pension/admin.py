@@ -19,7 +19,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -67,7 +67,7 @@ class AuditedAdmin(admin.ModelAdmin):
             instance=obj,
             before=before,
             after=after,
-            reason="admin",
+            reason=gettext_noop("admin"),
         )
 
     def delete_model(self, request, obj):
@@ -81,7 +81,7 @@ class AuditedAdmin(admin.ModelAdmin):
             object_id=pk,
             object_repr=text,
             before=before,
-            reason="admin",
+            reason=gettext_noop("admin"),
         )
 
     def delete_queryset(self, request, queryset):

@@ -38,6 +38,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from pension import changelog
 from pension.choices import Role
@@ -329,7 +330,12 @@ def start(batch: Batch, *, actor, run: BatchRun | int, task: Any,
         run.started_at = run.started_at or timezone.now()
         run.error = ""
         run.save(update_fields=["status", "started_at", "error", "started_by"])
-        log(actor, run, before, reason="started" if before == DRAFT else "resumed")
+        log(
+            actor,
+            run,
+            before,
+            reason=gettext_noop("started") if before == DRAFT else gettext_noop("resumed"),
+        )
     else:
         run.save(update_fields=["started_by"])
     pk = run.pk
@@ -347,7 +353,12 @@ def begin(batch: Batch, run_id: int) -> Any:
             run.started_at = run.started_at or timezone.now()
             run.error = ""
             run.save(update_fields=["status", "started_at", "error"])
-            log(None, run, before, reason="started" if before == DRAFT else "resumed")
+            log(
+                None,
+                run,
+                before,
+                reason=gettext_noop("started") if before == DRAFT else gettext_noop("resumed"),
+            )
     return run
 
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from pension import changelog
 from pension.errors import InvalidInput, NotPermitted
@@ -56,7 +57,7 @@ def enrolment_link_issue(*, actor: StaffUser, user: StaffUser) -> tuple[Enrolmen
         action=ChangeAction.CREATE,
         instance=link,
         after={"user": user.pk, "expires_at": link.expires_at},
-        reason="second-factor enrolment link issued",
+        reason=gettext_noop("second-factor enrolment link issued"),
     )
     return link, token
 
@@ -85,6 +86,6 @@ def enrolment_link_use(*, user: StaffUser, link_id: int) -> bool:
             object_id=link_id,
             object_repr=f"{user}",
             after={"used": True},
-            reason="second-factor enrolment link used",
+            reason=gettext_noop("second-factor enrolment link used"),
         )
     return bool(used)

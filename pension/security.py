@@ -34,6 +34,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -274,7 +275,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise refusal
         self.user_cache = authenticate(self.request, username=username, password=password)
         if self.user_cache is None:
-            locked = register_failure(username, reason="wrong user name or password")
+            locked = register_failure(username, reason=gettext_noop("wrong user name or password"))
             if locked:
                 raise locked_error(locked)
             raise self.get_invalid_login_error()
@@ -335,7 +336,9 @@ def check_second_factor(
         return False, refusal, lock_remaining(username)
     allowed, _data = device.verify_is_allowed()
     if not allowed:  # django-otp's delay after a wrong code: 1, 2, 4 … seconds
-        locked = register_failure(username, reason="second-factor code refused: too soon")
+        locked = register_failure(
+            username, reason=gettext_noop("second-factor code refused: too soon")
+        )
         return False, ValidationError(THROTTLED, code="throttled"), locked
     with transaction.atomic():
         verified = device.verify_token(token)
@@ -348,10 +351,10 @@ def check_second_factor(
                 object_type="otp_totp.totpdevice",
                 object_id=device.pk,
                 object_repr=f"TOTP {username}"[:200],
-                reason="second factor enrolled",
+                reason=gettext_noop("second factor enrolled"),
             )
     if not verified:
-        locked = register_failure(username, reason="wrong second-factor code")
+        locked = register_failure(username, reason=gettext_noop("wrong second-factor code"))
         return False, ValidationError(WRONG_CODE, code="wrong_code"), locked
     otp_login(request, device)
     request.session.cycle_key()

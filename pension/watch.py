@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.db.models.query import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils.translation import gettext_noop
 
 from pension import changelog
 from pension.models import ChangeAction
@@ -99,7 +100,11 @@ def _pre_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None
 
 def _record(instance, action: str, before: dict | None, after: dict | None, how: str = "") -> None:
     actor = _actor.get()
-    reason = "admin" if actor is not None else "outside the services (command line or shell)"
+    reason = (
+        gettext_noop("admin")
+        if actor is not None
+        else gettext_noop("outside the services (command line or shell)")
+    )
     changelog.record(
         actor=actor,
         action=action,

@@ -42,7 +42,7 @@ class _Page(HTMLParser):
     """The links (a href) and the visible text of a page. Text inside an element of
     class ``recorded`` is data as it was recorded (the change log's before and after
     values, object names and reasons written by the system), not UI text: it is not
-    judged (the system-written reasons still in English are a known gap, issue 15)."""
+    judged (the reasons the system writes are msgids, shown translated)."""
 
     def __init__(self) -> None:
         super().__init__()

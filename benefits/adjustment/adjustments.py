@@ -58,6 +58,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from benefits.choices import BatchStatus, DeterminationStatus, PayrollItem
 from benefits.models import AdjustmentEvent, PayrollDue, PensionAdjustment, PensionDetermination
@@ -527,7 +528,7 @@ def adjustment_event_discard(*, actor: StaffUser, event: AdjustmentEvent) -> Adj
     batches.may_prepare(actor, event.region_id, ERROR_OUTSIDE_REGION)
     if event.status not in batches.DISCARDABLE:
         raise _wrong_status(event, "discarded")
-    batches.approval_request_close(BATCH, event, actor=actor, reason="discarded")
+    batches.approval_request_close(BATCH, event, actor=actor, reason=gettext_noop("discarded"))
     with connection.cursor() as cursor:
         # plain SQL: the ORM would first read every primary key to honour PROTECT
         cursor.execute(

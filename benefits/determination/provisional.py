@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, F
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from benefits.choices import RecalculationStatus
 from benefits.determination import retirement
@@ -95,7 +96,7 @@ def provisional_recalculation_execute(run_id: int) -> ProvisionalRecalculation:
         plan=lambda run: _plan(run),
         chunk=lambda run, county, weight: _chunk(run, county, weight),
         status=RecalculationStatus.POSTED,
-        reason="posted",
+        reason=gettext_noop("posted"),
     )
 
 

@@ -45,7 +45,7 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import Case, Count, Sum, When
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
@@ -517,7 +517,12 @@ def bank_results_import(
         if not waiting and run.status == PayrollRunStatus.EXPORTED:
             run.status = PayrollRunStatus.CLOSED
             run.save(update_fields=["status"])
-            log(actor, run, PayrollRunStatus.EXPORTED, reason="every bank result received")
+            log(
+                actor,
+                run,
+                PayrollRunStatus.EXPORTED,
+                reason=gettext_noop("every bank result received"),
+            )
     return batch
 
 

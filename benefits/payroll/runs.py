@@ -53,6 +53,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from benefits.choices import (
     DeterminationStatus,
@@ -297,7 +298,7 @@ def payroll_run_recalculate(*, actor, run: PayrollRun) -> PayrollRun:
         raise Conflict(ERROR_APPROVED_NO_RECALCULATION, code="approved", params={"run": run.pk})
     if run.status not in (PayrollRunStatus.CALCULATED, PayrollRunStatus.FAILED):
         raise wrong_status(run, "recalculated")
-    batches.approval_request_close(BATCH, run, actor=actor, reason="recalculated")
+    batches.approval_request_close(BATCH, run, actor=actor, reason=gettext_noop("recalculated"))
     counts = _delete_results(run)
     before = run.status
     # whoever recalculated it may not approve it (payrollrun_approver_not_recalculator)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from pension import changelog
 from pension.errors import Conflict, InvalidInput
@@ -172,7 +173,7 @@ def api_client_rotate(*, actor, client: ApiClient) -> str:
         instance=locked,
         before=before,
         after=_loggable(locked),
-        reason="key rotated",
+        reason=gettext_noop("key rotated"),
     )
     client.key_prefix, client.key_hash, client.rotated_at = (
         locked.key_prefix,
@@ -198,7 +199,7 @@ def api_client_revoke(*, actor, client: ApiClient) -> ApiClient:
         instance=locked,
         before=before,
         after=_loggable(locked),
-        reason="key revoked",
+        reason=gettext_noop("key revoked"),
     )
     client.is_active, client.revoked_at = locked.is_active, locked.revoked_at
     return locked

@@ -263,3 +263,36 @@ def test_verify_change_log_command_fails_on_a_tampered_table(anchored):
     owner_sql("DELETE FROM pension_changelogentry")
     with pytest.raises(CommandError, match="latest anchor"):
         call_command("verify_change_log")
+
+
+def test_a_system_written_reason_shows_in_chinese_and_a_persons_reason_as_written(client, staff):
+    """Issue 15: reasons the system writes are msgids (gettext_noop where produced) and
+    show translated; a reason a person typed shows as typed."""
+    from django.conf import settings
+    from django.utils.translation import gettext_noop
+
+    from pension import changelog
+
+    auditor = staff["auditor"]
+    system = changelog.record(
+        actor=None,
+        action="update",
+        object_type="pension.staffuser",
+        object_id=auditor.pk,
+        object_repr="卫稽核",
+        reason=gettext_noop("key rotated"),
+    )
+    typed = changelog.record(
+        actor=staff["admin"],
+        action="update",
+        object_type="pension.staffuser",
+        object_id=auditor.pk,
+        object_repr="卫稽核",
+        reason="按稽核要求调整",
+    )
+    client.force_login(auditor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page = client.get(f"/audit/change-log/{system.pk}/").content.decode()
+    assert "密钥已轮换" in page and "key rotated" not in page
+    page = client.get(f"/audit/change-log/{typed.pk}/").content.decode()
+    assert "按稽核要求调整" in page
