@@ -52,7 +52,11 @@ from pension.models import ChangeAction, Region
 from pension.periods import Period
 from pension.selectors import policy_value, profile_for_region
 
-BATCH = batches.register(batches.Batch(key="funds.close", model=CloseRun, statuses=CloseStatus))
+# a chunk's commit not waited for on disk: a crash loses at most the last chunks, entries
+# and done-mark together, and the resumed run redoes them (the run's last commit waits)
+BATCH = batches.register(
+    batches.Batch(key="funds.close", model=CloseRun, statuses=CloseStatus, async_commit=True)
+)
 SOURCE = "funds.closerun"
 RESERVE_MONTHS = "funds.reserve_months"
 RESERVE_AVERAGE_OVER = 3  # months of expenditure the reserve is measured against
