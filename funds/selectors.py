@@ -163,3 +163,34 @@ def close_run_list(*, user) -> QuerySet:
     if user_prefix(user, FundAccount, "view") is None:
         return CloseRun.objects.none()
     return CloseRun.objects.select_related("region", "started_by").order_by("-period", "-id")
+
+
+def accounts_for_prefix(prefix: str) -> QuerySet[FundAccount]:
+    """Fund accounts of the regions under ``prefix`` (an API client's region), each with
+    its ``balance``."""
+    balance = (
+        JournalLeg.objects.filter(account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return (
+        FundAccount.objects.select_related("region")
+        .filter(region__code__startswith=prefix)
+        .annotate(
+            balance=Coalesce(
+                Subquery(balance, output_field=_MONEY), Value(ZERO), output_field=_MONEY
+            )
+        )
+    )
+
+
+def entries_for_prefix(prefix: str) -> QuerySet[JournalEntry]:
+    """Journal entries with a leg in the regions under ``prefix``, with their legs."""
+    legs = JournalLeg.objects.filter(account__region__code__startswith=prefix)
+    return (
+        JournalEntry.objects.select_related("period")
+        .filter(pk__in=legs.values("entry_id"))
+        .prefetch_related("legs__account")
+    )

@@ -52,3 +52,30 @@ class TaxTransferResultSerializer(serializers.Serializer):
     receipts = serializers.IntegerField(help_text=_("How many receipts the transfer covers"))
     entry_id = serializers.IntegerField(help_text=_("The journal entry posted"))
     period = serializers.CharField(help_text=_("The accounting period posted into"))
+
+
+class FundAccountSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    region = serializers.CharField(source="region_id")
+    counterparty = serializers.CharField()
+    bank = serializers.CharField()
+    balance = MoneyField(allow_negative=True, help_text=_("Debits less credits"))
+
+
+class JournalLegSerializer(serializers.Serializer):
+    account = serializers.CharField(source="account.code")
+    amount = MoneyField(allow_negative=True, help_text=_("A debit positive, a credit negative"))
+
+
+class JournalEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    period = serializers.CharField(source="period.period")
+    item = serializers.CharField()
+    source_type = serializers.CharField()
+    source_id = serializers.CharField()
+    source_reference = serializers.CharField()
+    reverses = serializers.IntegerField(source="reverses_id", allow_null=True)
+    posted_at = serializers.DateTimeField()
+    legs = JournalLegSerializer(many=True)

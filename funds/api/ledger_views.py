@@ -3,17 +3,25 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from funds import revenue
-from funds.api.ledger_serializers import TaxTransferResultSerializer, TaxTransferSerializer
+from funds import revenue, selectors
+from funds.api.ledger_serializers import (
+    FundAccountSerializer,
+    JournalEntrySerializer,
+    TaxTransferResultSerializer,
+    TaxTransferSerializer,
+)
+from funds.filtersets import FundAccountFilterSet, JournalEntryFilterSet
 from funds.models import TaxTransfer
 from pension.api.idempotency import idempotent
+from pension.api.pagination import IdCursorPagination
 from pension.api.parsers import SafeJSONParser
 from pension.api.permissions import HasScope
+from pension.models import ApiClient
 
 _API_KEY_ONLY = [{"ApiKeyAuth": []}]
 
@@ -89,3 +97,50 @@ class TaxTransferViewSet(viewsets.GenericViewSet):
             receipt_numbers=data["receipts"],
         )
         return Response(TaxTransferResultSerializer(tax_transfer_result(transfer)).data, status=201)
+
+
+READ_SCOPE = "funds.read"
+
+
+class _ReadViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [HasScope]
+    required_scopes = {"GET": READ_SCOPE}
+    pagination_class = IdCursorPagination
+
+    def _prefix(self) -> str:
+        client = self.request.user
+        return client.region.scope_prefix if isinstance(client, ApiClient) else "-"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List fund accounts with their balances (基金账户)",
+        auth=_API_KEY_ONLY,
+        description="Accounts of the calling system's region, by id, cursor pages; "
+        "filters `region`, `kind`. Scope `funds.read`.",
+    ),
+    retrieve=extend_schema(summary="One fund account", auth=_API_KEY_ONLY),
+)
+class FundAccountViewSet(_ReadViewSet):
+    serializer_class = FundAccountSerializer
+    filterset_class = FundAccountFilterSet
+
+    def get_queryset(self):
+        return selectors.accounts_for_prefix(self._prefix())
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List journal entries with their legs (记账凭证)",
+        auth=_API_KEY_ONLY,
+        description="Entries with a leg in the calling system's region, by id, cursor "
+        "pages; filters `period`, `account`, `item`, `region`. Scope `funds.read`.",
+    ),
+    retrieve=extend_schema(summary="One journal entry", auth=_API_KEY_ONLY),
+)
+class JournalEntryViewSet(_ReadViewSet):
+    serializer_class = JournalEntrySerializer
+    filterset_class = JournalEntryFilterSet
+
+    def get_queryset(self):
+        return selectors.entries_for_prefix(self._prefix())

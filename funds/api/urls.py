@@ -5,5 +5,7 @@ from rest_framework.routers import DefaultRouter
 from funds.api import ledger_views
 
 router = DefaultRouter()
+router.register("accounts", ledger_views.FundAccountViewSet, basename="fund-account")
+router.register("entries", ledger_views.JournalEntryViewSet, basename="journal-entry")
 router.register("tax-transfers", ledger_views.TaxTransferViewSet, basename="tax-transfer")
 urlpatterns = router.urls
