@@ -19,9 +19,10 @@ def person_list(user, action: str = "view") -> QuerySet[InsuredPerson]:
     return restrict(InsuredPerson.objects.select_related("region", "agency"), user, action)
 
 
-def person_search(user, query: str, *, limit: int = 50) -> QuerySet[InsuredPerson]:
+def person_search(user, query: str, *, limit: int | None = 50) -> QuerySet[InsuredPerson]:
     """By citizen ID number (exact), social security card number (exact) or name
-    (partial, using the trigram index), within what ``user`` may see."""
+    (partial, using the trigram index), within what ``user`` may see; the first
+    ``limit`` (all with ``None``: the page pages them and says how many matched)."""
     query = (query or "").strip()
     people = person_list(user)
     if not query:
@@ -49,7 +50,7 @@ def employer_list(user, action: str = "view") -> QuerySet[Employer]:
     return restrict(Employer.objects.select_related("region", "agency"), user, action)
 
 
-def employer_search(user, query: str, *, limit: int = 50) -> QuerySet[Employer]:
+def employer_search(user, query: str, *, limit: int | None = 50) -> QuerySet[Employer]:
     query = (query or "").strip()
     employers = employer_list(user)
     if not query:

@@ -53,8 +53,10 @@ def index(request):
 @registration
 def person_search(request):
     query = request.GET.get("q", "")
-    people = list(selectors.person_search(request.user, query)) if query else []
-    return render(request, "enrollment/person_search.html", {"q": query, "people": people})
+    page = page_of(request, selectors.person_search(request.user, query, limit=None))
+    return render(
+        request, "enrollment/person_search.html", {"q": query, "people": page, "page": page}
+    )
 
 
 @registration
@@ -278,8 +280,12 @@ def person_key_data(request, pk: int):
 @registration
 def employer_search(request):
     query = request.GET.get("q", "")
-    employers = list(selectors.employer_search(request.user, query)) if query else []
-    return render(request, "enrollment/employer_search.html", {"q": query, "employers": employers})
+    page = page_of(request, selectors.employer_search(request.user, query, limit=None))
+    return render(
+        request,
+        "enrollment/employer_search.html",
+        {"q": query, "employers": page, "page": page},
+    )
 
 
 @registration

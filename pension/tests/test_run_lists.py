@@ -48,3 +48,16 @@ def test_the_run_list_filters_by_month_status_and_dry_run(client, staff, runs):
     # another county's caseworker sees none of them
     client.force_login(staff["other_caseworker"])
     assert _rows(client.get(URL).content.decode()) == 0
+
+
+def test_a_name_search_says_how_many_matched(client, staff):
+    from enrollment.models import InsuredPerson
+    from enrollment.selectors import person_list
+
+    region = staff["caseworker"].agency.region_id
+    surname = InsuredPerson.objects.filter(region_id=region).order_by("pk").first().name[0]
+    # the people the caseworker may find (registration is read province-wide)
+    matched = person_list(staff["caseworker"]).filter(name__startswith=surname).count()
+    client.force_login(staff["caseworker"])
+    html = client.get("/enrollment/people/", {"q": surname}).content.decode()
+    assert matched >= 1 and f"共 {matched} 条" in html
