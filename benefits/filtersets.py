@@ -5,9 +5,9 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from benefits.choices import PayrollRunKind
-from benefits.models import AdjustmentEvent, PayrollRun
-from pension.filtersets import BatchRunFilterSet, PeriodFilter
+from benefits.choices import PayrollRunKind, ReceivableStatus
+from benefits.models import AdjustmentEvent, PayrollRun, Receivable
+from pension.filtersets import BatchRunFilterSet, PeriodFilter, RegionFilter
 
 
 class PayrollRunFilterSet(BatchRunFilterSet):
@@ -31,3 +31,16 @@ class AdjustmentEventFilterSet(BatchRunFilterSet):
     class Meta:
         model = AdjustmentEvent
         fields = ["year", "status", "dry_run", "region"]
+
+
+class ReceivableFilterSet(django_filters.FilterSet):
+    """Receivables (应收待追回) by status and region (the person's)."""
+
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=ReceivableStatus.choices, empty_label=_("All")
+    )
+    region = RegionFilter(field_name="person__region", help_text=_("A city or county code"))
+
+    class Meta:
+        model = Receivable
+        fields = ["status", "region"]

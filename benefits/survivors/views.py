@@ -10,7 +10,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from benefits.choices import ReceivableStatus
 from benefits.determination.calc import Line
+from benefits.filtersets import ReceivableFilterSet
 from benefits.models import PayrollDue, Receivable, SurvivorClaim
 from benefits.selectors import current_determination
 from benefits.survivors import claims as survivors
@@ -26,6 +26,7 @@ from benefits.views import _parameters, _person, benefits_section
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
 from pension.imports import UploadField
+from pension.paging import page_of
 from pension.scope import region_allows
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -148,19 +149,12 @@ def survivor_claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @benefits_section
 def receivable_list(request: HttpRequest) -> HttpResponse:
-    """Receivables (应收待追回) of the user's region, open first."""
-    queryset = survivors.receivables(request.user)
-    status = request.GET.get("status", "")
-    if status in ReceivableStatus.values:
-        queryset = queryset.filter(status=status)
-    page = Paginator(queryset.order_by("status", "-created_at"), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "benefits/receivable_list.html",
-        {"page": page, "status": status, "statuses": ReceivableStatus.choices},
-    )
+    """Receivables (应收待追回) of the user's region, open first, filtered with
+    ``ReceivableFilterSet`` (status, region) and paged with the count."""
+    queryset = survivors.receivables(request.user).order_by("status", "-created_at")
+    filterset = ReceivableFilterSet(request.GET or None, queryset=queryset, request=request)
+    page = page_of(request, filterset.qs)
+    return render(request, "benefits/receivable_list.html", {"page": page, "filterset": filterset})
 
 
 def _receivable(request: HttpRequest, pk: int) -> Receivable:

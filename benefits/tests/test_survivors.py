@@ -511,6 +511,11 @@ def test_the_pages(zhang, staff, client):
     )
     listing = client.get(reverse("benefits:receivable_list")).content.decode()
     assert reverse("benefits:receivable_detail", args=[receivable.pk]) in listing
+    # the FilterSet: an open receivable under "open", not under "settled"
+    url = reverse("benefits:receivable_list")
+    detail_url = reverse("benefits:receivable_detail", args=[receivable.pk])
+    assert detail_url in client.get(url, {"status": "open"}).content.decode()
+    assert detail_url not in client.get(url, {"status": "settled"}).content.decode()
     client.force_login(staff["other_caseworker"])
     listing = client.get(reverse("benefits:receivable_list")).content.decode()
     assert reverse("benefits:receivable_detail", args=[receivable.pk]) not in listing
