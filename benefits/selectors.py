@@ -105,3 +105,15 @@ def paid_bank_names() -> list[str]:
         .values_list("bank_name", flat=True)
         .distinct()
     )
+
+
+def retirees_in_payment_sql() -> tuple[str, dict]:
+    """The retirees whose current determination is in payment (columns ``person_id,
+    total, retirement_month``: the monthly pension and the retirement month), as an SQL
+    fragment for set-based batches downstream (the month-end snapshot)."""
+    sql = """
+        SELECT d.person_id, d.total, d.retirement_month
+          FROM benefits_pensiondetermination d
+         WHERE d.status = 'in_payment' AND d.superseded_by_id IS NULL
+    """
+    return sql, {}

@@ -8,3 +8,6 @@ class BudgetConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "budget"
     verbose_name = _("Budget")
+
+    def ready(self) -> None:
+        from budget import snapshot  # noqa: F401  (registers the batch)

@@ -294,3 +294,30 @@ def assessment_region_totals(run) -> list[tuple[str, Decimal, Decimal]]:
         pair[1] += row["individual"] or 0
     names = dict(Region.objects.filter(code__in=sums).values_list("code", "name"))
     return [(names.get(code, code), *sums[code]) for code in sorted(sums)]
+
+
+def month_contributors_sql(*, period: int) -> tuple[str, dict]:
+    """The people with a live (posted) regular contribution line of ``period`` (YYYYMM),
+    one row each (column ``person_id``), as an SQL fragment for set-based batches
+    downstream (the month-end snapshot counts them as contributors, 缴费人数);
+    parameter ``contributors_period``."""
+    sql = """
+        SELECT DISTINCT l.person_id
+          FROM contributions_contributionline l
+         WHERE l.posted AND l.kind = 'regular' AND l.period = %(contributors_period)s
+    """
+    return sql, {"contributors_period": period}
+
+
+def month_bills_sql(*, period: int, region_prefix: str = "") -> tuple[str, dict]:
+    """What was assessed and what was collected of ``period`` by the payer's county
+    (columns ``region_id, assessed, collected``): the live bills' totals and paid
+    amounts as they stand, for the snapshot's collection rate (征缴率 = collected ÷
+    assessed); parameters ``bills_period``, ``bills_prefix``."""
+    sql = """
+        SELECT b.region_id, sum(b.total) AS assessed, sum(b.paid_amount) AS collected
+          FROM contributions_bill b
+         WHERE b.posted AND b.period = %(bills_period)s AND b.region_id LIKE %(bills_prefix)s
+         GROUP BY b.region_id
+    """
+    return sql, {"bills_period": period, "bills_prefix": f"{region_prefix}%"}

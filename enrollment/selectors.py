@@ -102,3 +102,15 @@ def employments_sql() -> str:
 def employers_sql() -> str:
     """The employers (参保单位): ``id``, ``region_id``, ``name``."""
     return f"(SELECT id, region_id, name FROM {Employer._meta.db_table})"
+
+
+def insured_people_sql(*, region_prefix: str = "") -> tuple[str, dict]:
+    """The register as one SQL fragment for set-based batches downstream (the month-end
+    snapshot of budget): columns ``person_id, region_id, sex, birth_date, status`` of
+    every person whose region starts with ``region_prefix``; parameter ``people_prefix``."""
+    sql = """
+        SELECT p.id AS person_id, p.region_id, p.sex, p.birth_date, p.status
+          FROM enrollment_insuredperson p
+         WHERE p.region_id LIKE %(people_prefix)s
+    """
+    return sql, {"people_prefix": f"{region_prefix}%"}

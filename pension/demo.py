@@ -56,6 +56,10 @@ NAMED_USERS = [
     ("province_reviewer", Role.REVIEWER, "province", "冯复核"),
     ("province_accountant", Role.FUND_ACCOUNTANT, "province", "陈会计"),
     ("province_budget", Role.BUDGET_OFFICER, "province", "褚预算"),
+    # the budget's approval chain (DESIGN §5.6): HR/SS, finance, the government
+    ("province_head", Role.AGENCY_HEAD, "province", "杨主任"),
+    ("province_finance", Role.FINANCE_OFFICER, "province", "秦财政"),
+    ("province_government", Role.GOVERNMENT_APPROVER, "province", "尤审批"),
     ("auditor", Role.AUDITOR, "province", "卫稽核"),
     ("admin", Role.PROVINCE_ADMIN, "province", "蒋管理"),
     ("other_caseworker", Role.CASEWORKER, "other_county", "沈经办"),

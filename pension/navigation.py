@@ -68,7 +68,8 @@ SECTIONS: tuple[Section, ...] = (
         "budget:index",
         _("Budget"),
         _("Annual budget, adjustments, final accounts, gap-sharing and scorecards."),
-        MONEY,
+        # the budget's approval chain reaches the finance department and the government
+        MONEY | {R.FINANCE_OFFICER, R.GOVERNMENT_APPROVER},
     ),
     Section(
         "audit",

@@ -35,6 +35,8 @@ WORKING_VALUE_KEYS = frozenset(
         "approvals.amount_thresholds",
         "approvals.batch_amount_thresholds",
         "budget.gap_sharing",
+        "budget.scorecard_weights",
+        "budget.execution_alert_threshold",
         "payroll.recent_account_change_days",
     }
 )
@@ -187,6 +189,15 @@ SPECS: dict[str, ParameterSpec] = {
         ),
         ParameterSpec("funds.reserve_months", K.DECIMAL, PROFILE, _("Reserve months")),
         ParameterSpec("budget.gap_sharing", K.TABLE, PROFILE, _("Gap-sharing ratios")),
+        ParameterSpec(
+            "budget.scorecard_weights", K.TABLE, PROFILE, _("Weights of the scorecard indicators")
+        ),
+        ParameterSpec(
+            "budget.execution_alert_threshold",
+            K.DECIMAL,
+            PROFILE,
+            _("Budget execution alert threshold"),
+        ),
         ParameterSpec(
             "approvals.amount_thresholds", K.TABLE, PROFILE, _("Approval amount thresholds")
         ),

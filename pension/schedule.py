@@ -71,3 +71,10 @@ BEAT_SCHEDULE["funds-month-end-close"] = {
     "task": "funds.tasks.month_end_close",
     "schedule": crontab(minute=30, hour=0, day_of_month=1),
 }
+
+# DESIGN §5.6: the month-end snapshot (insured, contributors, retirees by county, age band
+# and sex; assessed and collected) of the month just ended, kept for the scorecards
+BEAT_SCHEDULE["budget-snapshot-month-end"] = {
+    "task": "budget.tasks.snapshot_month_end",
+    "schedule": crontab(minute=20, hour=0, day_of_month=1),
+}
