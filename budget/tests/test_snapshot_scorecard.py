@@ -69,9 +69,9 @@ def test_snapshot_counts_by_county_age_band_and_sex(jilin):
     # insured 3 + 1; contributors 2 + 1; retirees 2
     assert (run.insured_count, run.contributor_count, run.retiree_count) == (4, 3, 2)
     lines = {
-        (l.region_id, l.age_band, l.sex): (l.insured, l.contributors, l.retirees, l.new_retirees,
-                                           l.pension_total)
-        for l in SnapshotLine.objects.filter(run=run)
+        (x.region_id, x.age_band, x.sex): (x.insured, x.contributors, x.retirees, x.new_retirees,
+                                           x.pension_total)
+        for x in SnapshotLine.objects.filter(run=run)
     }  # fmt: skip
     assert lines == {
         ("220102", 40, "M"): (2, 1, 0, 0, D("0.00")),
@@ -99,7 +99,7 @@ def test_a_month_is_taken_once_and_a_rerun_writes_nothing(jilin):
 
 def test_scorecard_equals_the_hand_count(jilin):
     _take(jilin)
-    rows, weights, _reference = selectors.scorecard(
+    rows, _weights, _reference = selectors.scorecard(
         jilin, year=2026, month=6, level=RegionLevel.CITY
     )
     by_code = {r.code: r for r in rows}
