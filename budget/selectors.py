@@ -59,19 +59,44 @@ def ledger_actuals():
     return getattr(funds_selectors, "actuals_by_item", None)
 
 
+# the fund ledger's items (funds.choices.FundItem) in the budget's layout
+LEDGER_ITEMS = {
+    "contribution_employer": BudgetItem.CONTRIBUTION_INCOME,
+    "contribution_individual": BudgetItem.CONTRIBUTION_INCOME,
+    "contribution_flexible": BudgetItem.CONTRIBUTION_INCOME,
+    "late_fee": BudgetItem.OTHER_INCOME,
+    "fiscal_subsidy": BudgetItem.FISCAL_SUBSIDY,
+    "central_adjustment": BudgetItem.OTHER_INCOME,
+    "interest": BudgetItem.INTEREST_INCOME,
+    "transfer_in": BudgetItem.TRANSFER_IN,
+    "other_revenue": BudgetItem.OTHER_INCOME,
+    "pension": BudgetItem.PENSION_EXPENDITURE,
+    "funeral_survivor": BudgetItem.SURVIVOR_EXPENDITURE,
+    "refund": BudgetItem.OTHER_EXPENDITURE,
+    "account_settlement": BudgetItem.OTHER_EXPENDITURE,
+    "transfer_out": BudgetItem.TRANSFER_OUT,
+    "other_expenditure": BudgetItem.OTHER_EXPENDITURE,
+}
+
+
 def actuals(*, year: int, month: int | None = None, region_code: str | None = None):
-    """The ledger's actuals as {(city code, item): amount} summed over the year up to
-    ``month`` and a dict by month, or (None, None) without the ledger."""
+    """The ledger's actuals of the year up to ``month`` (all of it without), in the
+    budget's items, as {(city code, item): amount} and {(city code, item, month):
+    amount}, or (None, None) without the ledger. Items the budget does not carry
+    (the movements between accounts) are left out."""
     reader = ledger_actuals()
     if reader is None:
         return None, None
     by_item: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     by_month: dict[tuple[str, str, int], Decimal] = defaultdict(lambda: ZERO)
-    for row in reader(year=year, month=month, region_code=region_code):
-        region, item, row_month, amount = row[0], row[1], row[2], Decimal(row[3])
+    for row in reader(year=year, month=None, region_code=region_code):
+        region, ledger_item, row_month, amount = row[0], row[1], int(row[2]), Decimal(row[3])
+        item = LEDGER_ITEMS.get(ledger_item)
+        if item is None or (month is not None and row_month > month):
+            continue
         city = f"{region[:4]}00" if region and not region.endswith("0000") else region
         by_item[(city, item)] += amount
-        by_month[(city, item, int(row_month))] += amount
+        by_month[(city, item, row_month)] += amount
     return dict(by_item), dict(by_month)
 
 
