@@ -456,6 +456,9 @@ def case_refund(request: HttpRequest, pk: int) -> HttpResponse:
                 periods=list(Period.range(data["first"], data["last"])),
                 reason=data["reason"],
                 attachments=[data["attachment"]],
+                payee_name=data["payee_name"],
+                payee_bank=data["payee_bank"],
+                payee_account=data["payee_account"],
             )
         except ApplicationError as error:
             form.add_service_error(error)

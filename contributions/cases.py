@@ -11,7 +11,9 @@ line: they add lines of their own kind (``adjusts`` points at the month's line).
 Sign and bills: a bill can only hold a non-negative total, so a case whose net
 difference for a period is negative (a correction downwards, a refund) writes its
 negative lines and no bill: the approved case is the order to pay the money back, and
-its ``result`` lists the amounts owed back.
+its ``result`` lists the amounts owed back. An approved refund writes a payment
+instruction (``pension.payments``) to the payer's account, so the money really goes
+out with the next payroll of the payer's region.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ from contributions.models import Bill, ContributionLine
 from contributions.selectors import paid_months
 from enrollment.models import Employer, InsuredPerson
 from pension import approvals, changelog
+from pension.choices import InstructionPurpose
 from pension.errors import Conflict, InvalidInput
 from pension.models import ApprovalRequest, ChangeAction, StaffUser
 from pension.money import round_fen
+from pension.payments import payment_instruction_create
 from pension.periods import Period
 from pension.policy import StatutoryRetirement, minimum_contribution_months, statutory_retirement
 from pension.selectors import policy_value
@@ -642,6 +646,32 @@ def _original_bill(month_line: ContributionLine) -> Bill | None:
     ).first()
 
 
+ERROR_REFUND_PAYEE = _(
+    "Give the payee's name, bank and bank account the refund is paid to (the employer's "
+    "own account for an employer's contributions)."
+)
+
+
+def _refund_payee(
+    person: InsuredPerson, employer: Employer | None, name: str, bank: str, account: str
+) -> dict[str, str]:
+    """Who the refund is paid to: the payer. An employer's refund goes to the account
+    given on the case; a flexible worker's, by default, to the person's own account."""
+    name, bank, account = ((value or "").strip() for value in (name, bank, account))
+    if employer is None and not bank and not account:
+        bank, account = person.bank_name.strip(), person.bank_account.strip()
+    payee = {
+        "payee_name": name or (employer.name if employer is not None else person.name),
+        "payee_bank": bank,
+        "payee_account": account,
+    }
+    if not all(payee.values()):
+        raise InvalidInput(
+            ERROR_REFUND_PAYEE, code="payee_required", details={"field": "payee_account"}
+        )
+    return payee
+
+
 def refund_request(
     *,
     actor: StaffUser,
@@ -650,14 +680,19 @@ def refund_request(
     periods: Iterable[Period | str | int],
     reason: str,
     attachments: Iterable = (),
+    payee_name: str = "",
+    payee_bank: str = "",
+    payee_account: str = "",
 ) -> ApprovalRequest:
     """Propose a refund (退费, §7.4.3) of months paid wrongly.
 
     For each month, a REFUND line with the month's amounts as they stand (the original
     line plus its corrections and adjustments) negated, pointing at the month's line.
     Refused: a month with nothing contributed, already refunded, or whose bill shows
-    nothing paid. The request's amount is the refund's size (the total, as a positive
-    number); no bill is written: the approved case is the order to pay back.
+    nothing paid; no payee account (``_refund_payee``). The request's amount is the
+    refund's size (the total, as a positive number); no bill is written: the approved
+    case writes a payment instruction (``pension.payments``) to the payee, which the
+    next payroll of the payer's region carries to the bank.
     """
     reason = _reason(reason)
     wanted = sorted({Period.parse(p) for p in periods})
@@ -698,6 +733,7 @@ def refund_request(
             account_credit=-month.account_credit,
         )
         lines.append(_line_json(period, negated, adjusts=month.id, was=month))
+    payee = _refund_payee(person, employer, payee_name, payee_bank, payee_account)
     totals = _totals(lines)
     payload = {
         "person_id": person.pk,
@@ -706,6 +742,7 @@ def refund_request(
         "employer": _employer_text(employer),
         "lines": lines,
         **totals,
+        **payee,
     }
     return approvals.approval_request_create(
         actor=actor,
@@ -747,7 +784,29 @@ def _apply_refund(request: ApprovalRequest, checker: StaffUser) -> dict:
         employer_id=employer_id,
         lines=payload["lines"],
     )
-    result = {"lines": [x.pk for x in lines], "refund_total": payload["total"]}
+    amount = -Decimal(payload["total"])
+    instruction = payment_instruction_create(
+        actor=checker,
+        purpose=InstructionPurpose.REFUND,
+        source=f"{REFUND}:{request.pk}",
+        region=employer.region_id if employer is not None else person.region_id,
+        target=person,
+        payee_name=payload["payee_name"],
+        bank_name=payload["payee_bank"],
+        bank_account=payload["payee_account"],
+        amount=amount,
+        case=request,
+        details={
+            "periods": [x["period"] for x in payload["lines"]],
+            "employer_amount": str(-Decimal(payload["employer_total"])),
+            "individual_amount": str(-Decimal(payload["individual_total"])),
+        },
+    )
+    result = {
+        "lines": [x.pk for x in lines],
+        "refund_total": payload["total"],
+        "payment_instruction": instruction.pk,
+    }
     _record(checker, request, person, result)
     return result
 
@@ -1059,6 +1118,9 @@ FIELD_LABELS = {
     "monthly_account_credit": _("Account credit a month"),
     "periods": _("Months"),
     "references": _("Parameters used"),
+    "payee_name": _("Payee"),
+    "payee_bank": _("Payee's bank"),
+    "payee_account": _("Payee's bank account"),
 }
 
 for _key, _label, _apply in (

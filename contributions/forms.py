@@ -119,6 +119,15 @@ class RefundForm(CaseForm):
     )
     first = PeriodFormField(label=_("First month (YYYY-MM)"))
     last = PeriodFormField(label=_("Last month (YYYY-MM)"))
+    payee_name = forms.CharField(
+        label=_("Payee"), max_length=64, required=False,
+        help_text=_("Leave empty for the payer: the employer, or the flexible worker."),
+    )  # fmt: skip
+    payee_bank = forms.CharField(label=_("Payee's bank"), max_length=64, required=False)
+    payee_account = forms.CharField(
+        label=_("Payee's bank account"), max_length=32, required=False,
+        help_text=_("A flexible worker's refund goes to the person's own account when left empty."),
+    )  # fmt: skip
 
     def clean(self):
         data = super().clean()

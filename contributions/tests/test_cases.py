@@ -22,8 +22,9 @@ from contributions.tests.test_bases import world as world
 from enrollment.choices import OccupationKind
 from pension.approvals import approval_request_approve
 from pension.attachments import attachments_of
+from pension.choices import InstructionPurpose, InstructionStatus
 from pension.errors import Conflict, InvalidInput, NotPermitted
-from pension.models import ApprovalRequest, ApprovalStatus
+from pension.models import ApprovalRequest, ApprovalStatus, PaymentInstruction
 from pension.periods import Period
 
 
@@ -320,6 +321,16 @@ def test_a_refund_writes_negative_lines_and_no_bill(world, staff):
         status=BillStatus.PAID,
     )  # fmt: skip
     bills_before = Bill.objects.count()
+    # an employer's refund is paid to the account given on the case: none given, refused
+    with pytest.raises(InvalidInput) as caught:
+        cases.refund_request(
+            actor=caseworker, person=low, employer=employer, periods=[Period(2025, 3)],
+            reason="重复缴费",
+        )  # fmt: skip
+    assert (caught.value.code, caught.value.details) == (
+        "payee_required", {"field": "payee_account"},
+    )  # fmt: skip
+    assert not ApprovalRequest.objects.filter(operation=cases.REFUND).exists()
     request = cases.refund_request(
         actor=caseworker,
         person=low,
@@ -327,11 +338,34 @@ def test_a_refund_writes_negative_lines_and_no_bill(world, staff):
         periods=[Period(2025, 3)],
         reason="重复缴费",
         attachments=[proof()],
+        payee_bank=" 中国建设银行 ",
+        payee_account="6217000010001234",
     )
     assert request.amount == D("1200.00")  # the refund's size: 800.00 + 400.00
     assert request.payload["total"] == "-1200.00"
+    # the payee is the payer, the employer, by default
+    assert (
+        request.payload["payee_name"], request.payload["payee_bank"],
+        request.payload["payee_account"],
+    ) == ("太原基数测试有限公司", "中国建设银行", "6217000010001234")  # fmt: skip
     assert not ContributionLine.objects.filter(kind=LineKind.REFUND).exists()
+    assert not PaymentInstruction.objects.exists()
     approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    # the money goes out: an open instruction of 1200.00 to the employer's account, in the
+    # employer's region, for the next payroll to carry
+    instruction = PaymentInstruction.objects.get()
+    assert (
+        instruction.purpose, instruction.source, instruction.region_id, instruction.amount,
+        instruction.status, instruction.payee_name, instruction.bank_name,
+        instruction.bank_account, instruction.case_id, instruction.object_id,
+    ) == (
+        InstructionPurpose.REFUND, f"contributions.refund:{request.pk}", "140105",
+        D("1200.00"), InstructionStatus.OPEN, "太原基数测试有限公司", "中国建设银行",
+        "6217000010001234", request.pk, low.pk,
+    )  # fmt: skip
+    assert instruction.details == {
+        "periods": ["2025-03"], "employer_amount": "800.00", "individual_amount": "400.00",
+    }  # fmt: skip
     refund = ContributionLine.objects.get(case=request)
     assert (
         refund.kind,
@@ -344,12 +378,36 @@ def test_a_refund_writes_negative_lines_and_no_bill(world, staff):
     assert Bill.objects.count() == bills_before
     request.refresh_from_db()
     assert request.result["refund_total"] == "-1200.00"
+    assert request.result["payment_instruction"] == instruction.pk
     assert cases.contributed_months(low) == 0  # a refunded month does not count
     with pytest.raises(Conflict) as caught:
         cases.refund_request(
             actor=caseworker, person=low, employer=employer, periods=[Period(2025, 3)], reason="x"
         )
     assert caught.value.code == "already_refunded"
+
+
+def test_a_flexible_workers_refund_goes_to_the_persons_own_account(world, staff):
+    caseworker, low = world["actor"], world["low"]
+    low.bank_name, low.bank_account = "中国银行", "6216600000001111"
+    low.save(update_fields=["bank_name", "bank_account"])
+    # a flexible worker's own month: 5000 × 20 % = 1000.00 individual (account 400.00)
+    regular_line(low, None, Period(2025, 5), "5000.00", ("0.00", "1000.00", "400.00"))
+    Bill.objects.create(
+        period=Period(2025, 5), kind=LineKind.REGULAR, person=low, line_count=1,
+        employer_amount=D("0.00"), individual_amount=D("1000.00"), total=D("1000.00"),
+        due_date=date(2025, 6, 15), paid_amount=D("1000.00"), status=BillStatus.PAID,
+        region=low.region,
+    )  # fmt: skip
+    request = cases.refund_request(
+        actor=caseworker, person=low, employer=None, periods=["2025-05"], reason="多缴",
+    )  # fmt: skip
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    instruction = PaymentInstruction.objects.get(source=f"contributions.refund:{request.pk}")
+    assert (
+        instruction.payee_name, instruction.bank_name, instruction.bank_account,
+        instruction.amount,
+    ) == ("张低", "中国银行", "6216600000001111", D("1000.00"))  # fmt: skip
 
 
 def test_an_unpaid_month_is_not_refunded(world):
