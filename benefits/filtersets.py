@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from benefits.choices import PayrollRunKind, ReceivableStatus
-from benefits.models import AdjustmentEvent, PayrollRun, Receivable
+from benefits.models import AdjustmentEvent, PayrollPayment, PayrollRun, Receivable
+from pension.choices import InstructionPurpose, InstructionStatus
 from pension.filtersets import BatchRunFilterSet, PeriodFilter, RegionFilter
+from pension.models import PaymentInstruction
 
 
 class PayrollRunFilterSet(BatchRunFilterSet):
@@ -44,3 +47,41 @@ class ReceivableFilterSet(django_filters.FilterSet):
     class Meta:
         model = Receivable
         fields = ["status", "region"]
+
+
+class PaymentInstructionFilterSet(django_filters.FilterSet):
+    """Payment instructions (支付指令) by status, purpose, region (within it), payee,
+    bank, the payroll run that carried them and the day they were written."""
+
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=InstructionStatus.choices, empty_label=_("All")
+    )
+    purpose = django_filters.ChoiceFilter(
+        label=_("Purpose"), choices=InstructionPurpose.choices, empty_label=_("All")
+    )
+    region = RegionFilter()
+    payee = django_filters.CharFilter(
+        field_name="payee_name", lookup_expr="icontains", label=_("Payee")
+    )
+    bank_name = django_filters.CharFilter(lookup_expr="iexact", label=_("Bank"))
+    payroll_run = django_filters.NumberFilter(
+        method="filter_payroll_run", label=_("Payroll run"), min_value=1
+    )
+    since = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("From (date)")
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("To (date)")
+    )
+
+    class Meta:
+        model = PaymentInstruction
+        fields = ["status", "purpose", "region", "payee", "bank_name", "payroll_run", "since",
+                  "until"]  # fmt: skip
+
+    def filter_payroll_run(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        """The instructions a payroll run carried (a payroll payment of it points at them)."""
+        if value is None:
+            return queryset
+        carried = PayrollPayment.objects.filter(run_id=value, instruction__isnull=False)
+        return queryset.filter(pk__in=carried.values("instruction_id"))

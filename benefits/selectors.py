@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
-from benefits.models import PensionDetermination
+from benefits.models import PayrollPayment, PensionDetermination
+from pension.models import PaymentInstruction
 from pension.scope import restrict
 
 
@@ -117,3 +118,32 @@ def retirees_in_payment_sql() -> tuple[str, dict]:
          WHERE d.status = 'in_payment' AND d.superseded_by_id IS NULL
     """
     return sql, {}
+
+
+# --- payment instructions (支付指令) ------------------------------------------------------
+
+
+def _carried_by() -> QuerySet:
+    """The payroll payment of a live run that carries the instruction (the latest run:
+    a failed instruction re-issued is carried again by a later one)."""
+    return PayrollPayment.objects.filter(instruction=OuterRef("pk"), run__dry_run=False).order_by(
+        "-run_id"
+    )
+
+
+def payment_instructions_annotated(queryset: QuerySet[PaymentInstruction]) -> QuerySet:
+    """``queryset`` with the payroll that carried each instruction: ``payroll_run_id``,
+    ``payroll_period`` (YYYYMM) and ``payroll_payment_id`` (None while it waits)."""
+    carried = _carried_by()
+    return queryset.select_related("region", "case").annotate(
+        payroll_run_id=Subquery(carried.values("run_id")[:1]),
+        payroll_period=Subquery(carried.values("run__period")[:1]),
+        payroll_payment_id=Subquery(carried.values("pk")[:1]),
+    )
+
+
+def payment_instructions(user, action: str = "view") -> QuerySet[PaymentInstruction]:
+    """Payment instructions (支付指令: refunds, account settlements, transfers out,
+    survivor benefits) ``user`` may ``action``, by the instruction's region, newest
+    first, with the payroll that carried each."""
+    return payment_instructions_annotated(restrict(PaymentInstruction.objects.all(), user, action))

@@ -8,10 +8,12 @@ Thin: each page checks the section (``section_required("benefits")``) and the re
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,12 +23,14 @@ from benefits import selectors
 from benefits.choices import DeterminationStatus
 from benefits.determination import retirement
 from benefits.determination.calc import Line
+from benefits.filtersets import PaymentInstructionFilterSet
 from benefits.forms import RetirementCaseForm
 from contributions.cases import contribution_shortfall
 from enrollment.choices import PersonStatus
 from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
 from pension.models import PolicyParameter
+from pension.paging import page_of
 from pension.policy import SPECS
 from pension.scope import region_allows
 from pension.views import section_required
@@ -38,6 +42,27 @@ benefits_section = section_required("benefits")
 def index(request: HttpRequest) -> HttpResponse:
     """The section's start page: the payroll, the adjustments, certification, survivors."""
     return render(request, "benefits/index.html", {})
+
+
+@benefits_section
+def payment_instruction_list(request: HttpRequest) -> HttpResponse:
+    """Payment instructions (支付指令) of the user's region: refunds, account
+    settlements, transfers out and survivor benefits, with their status, payee, amount
+    and the payroll run that carried them; filtered, 50 a page, newest first, with the
+    total of what the filters select."""
+    filterset = PaymentInstructionFilterSet(
+        request.GET or None, queryset=selectors.payment_instructions(request.user)
+    )
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+    if filterset.is_bound and not filterset.is_valid():
+        queryset = queryset.none()
+    total = queryset.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    page = page_of(request, queryset.order_by("-created_at", "-id"))
+    return render(
+        request,
+        "benefits/instruction_list.html",
+        {"filterset": filterset, "page": page, "total": total},
+    )
 
 
 def _person(request: HttpRequest, pk: int, action: str = "prepare") -> InsuredPerson:

@@ -16,6 +16,7 @@ from benefits.payroll import bank
 from benefits.payroll import runs as payroll
 from pension.api.fields import MoneyField, PeriodField
 from pension.errors import InvalidInput
+from pension.models import PaymentInstruction
 
 # one POST carries at most this many result rows (a bigger batch: several batch ids)
 MAX_ROWS_PER_POST = 20_000
@@ -321,3 +322,58 @@ class BankResultsSerializer(serializers.Serializer):
     results = BankResultRowsField(
         help_text=_("One row per payment; at most 20000 rows in one request")
     )
+
+
+# --- payment instructions ----------------------------------------------------------------
+
+INSTRUCTION_STATUS_HELP = _(
+    "open (waiting for the next payroll), issued (in a payroll run's bank file), paid or "
+    "failed (the bank's result)"
+)
+INSTRUCTION_PURPOSE_HELP = _("refund, account_settlement, transfer_out or survivor_benefit")
+
+
+class PaymentInstructionSerializer(serializers.ModelSerializer):
+    """A payment instruction (支付指令): money that goes out other than the monthly
+    pension, its payee and account, status and the payroll run that carried it."""
+
+    purpose = serializers.CharField(read_only=True, help_text=INSTRUCTION_PURPOSE_HELP)
+    status = serializers.CharField(read_only=True, help_text=INSTRUCTION_STATUS_HELP)
+    region = serializers.CharField(
+        source="region_id", read_only=True, help_text=_("The division code of the instruction")
+    )
+    amount = MoneyField(read_only=True)
+    case = serializers.IntegerField(
+        source="case_id", read_only=True, allow_null=True,
+        help_text=_("The approval request (case) that decided the payment"),
+    )  # fmt: skip
+    payroll_run = serializers.IntegerField(
+        source="payroll_run_id", read_only=True, allow_null=True,
+        help_text=_("The live payroll run that carried it to the bank (null while open)"),
+    )  # fmt: skip
+    payroll_period = PeriodField(read_only=True, allow_null=True)
+    payroll_payment = serializers.IntegerField(
+        source="payroll_payment_id", read_only=True, allow_null=True,
+        help_text=_("The payment (流水号) in that run's bank file"),
+    )  # fmt: skip
+
+    class Meta:
+        model = PaymentInstruction
+        fields = [
+            "id",
+            "purpose",
+            "status",
+            "region",
+            "payee_name",
+            "bank_name",
+            "bank_account",
+            "amount",
+            "failure_reason",
+            "case",
+            "payroll_run",
+            "payroll_period",
+            "payroll_payment",
+            "created_at",
+            "result_at",
+        ]
+        read_only_fields = fields

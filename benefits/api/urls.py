@@ -7,6 +7,11 @@ from benefits.api import views
 
 router = DefaultRouter()
 router.register("payroll-runs", views.PayrollRunViewSet, basename="benefits-api-payroll-run")
+router.register(
+    "payment-instructions",
+    views.PaymentInstructionViewSet,
+    basename="benefits-api-payment-instruction",
+)
 router.register("bank-results", views.BankResultViewSet, basename="benefits-api-bank-result")
 urlpatterns = [
     path(

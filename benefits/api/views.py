@@ -9,6 +9,11 @@ systems only (an API key with scopes; staff sessions are refused):
   ``payroll.read``.
 - ``bank-files/<id>/content/``: a bank file (银行代发文件) as written, streamed, with its
   SHA-256 in ``X-Content-SHA256``. Scope ``payroll.read`` (a bank pulls its file).
+- ``payment-instructions``: the payment instructions (支付指令: refunds, account
+  settlements, transfers out, survivor benefits) of the calling system's region (a
+  bank's system: of its bank only), newest first, cursor pages, with status, purpose,
+  payee, amount and the payroll run that carried each. Read-only; scope
+  ``payroll.read``.
 - ``bank-results``: a bank's results (银行回盘) for the payments of a run, scope
   ``payroll.bank_results``; the bank batch id is the idempotency key: a batch id
   received before returns the first result (200, ``replayed``) and changes nothing.
@@ -44,18 +49,21 @@ from rest_framework.views import APIView
 from benefits.api.serializers import (
     BankResultReceiptSerializer,
     BankResultsSerializer,
+    PaymentInstructionSerializer,
     PayrollRunDetailSerializer,
     PayrollRunSerializer,
 )
 from benefits.choices import PayrollRunStatus
+from benefits.filtersets import PaymentInstructionFilterSet
 from benefits.models import BankFile, BankResultBatch, PayrollRun
 from benefits.payroll import bank
+from benefits.selectors import payment_instructions_annotated
 from pension.api.pagination import NewestFirstPagination
 from pension.api.parsers import SafeJSONParser
 from pension.api.permissions import HasScope, client_region_prefix
 from pension.errors import Conflict, NotFound, NotPermitted
 from pension.filtersets import PeriodFilter, RegionFilter, region_filter_prefix
-from pension.models import ApiClient
+from pension.models import ApiClient, PaymentInstruction
 
 READ_SCOPE = "payroll.read"
 BANK_RESULTS_SCOPE = "payroll.bank_results"
@@ -70,6 +78,7 @@ SHA256_HEADER = "X-Content-SHA256"
 ERROR_REGION_OUTSIDE = _("The region %(region)s lies outside this system's region.")
 ERROR_RUN_NOT_FOUND = _("No payroll run with this id in this system's region.")
 ERROR_FILE_NOT_FOUND = _("No bank file with this id in this system's region.")
+ERROR_INSTRUCTION_NOT_FOUND = _("No payment instruction with this id in this system's region.")
 ERROR_OTHER_BANK = _("This system reports the results of %(bank)s only; nothing was changed.")
 ERROR_BATCH_REUSED = _(
     "Bank batch %(batch)s was received before with other results; nothing was changed."
@@ -189,6 +198,91 @@ class PayrollRunViewSet(viewsets.ReadOnlyModelViewSet):
                 params={"region": wanted},
                 details={"field": "region"},
             )
+        return super().list(request, *args, **kwargs)
+
+
+def _refuse_outside_region(request: Request) -> None:
+    wanted = (request.query_params.get("region") or "").strip()
+    prefix = client_region_prefix(request.user)
+    if wanted and not region_filter_prefix(wanted).startswith(prefix):
+        raise NotPermitted(
+            ERROR_REGION_OUTSIDE,
+            code="outside_region",
+            params={"region": wanted},
+            details={"field": "region"},
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List payment instructions (支付指令)",
+        auth=_API_KEY_ONLY,
+        description=(
+            "Money that goes out other than the monthly pension (a refund of contributions, "
+            "the settlement of a personal account, a transfer to another province, survivor "
+            "benefits), whose region lies within the calling system's (a bank's system: of "
+            "its own bank only), newest first, 100 a page (`page_size` up to 500); follow "
+            "`next`. Each with its purpose, status (open → issued → paid or failed), payee, "
+            "bank, account, amount, the bank's failure reason, and the live payroll run that "
+            "carried it to the bank (`payroll_run`, `payroll_period`, `payroll_payment`: "
+            "null while open). Read-only; scope `payroll.read`. Filters: `status`, "
+            "`purpose`, `region` (within the system's region, else 403 `outside_region`), "
+            "`payee` (part of the name), `bank_name`, `payroll_run`, `since`, `until` (the "
+            "day written)."
+        ),
+        responses={
+            200: PaymentInstructionSerializer(many=True),
+            400: OpenApiResponse(description="A filter is not valid."),
+            401: _UNAUTHENTICATED,
+            403: OpenApiResponse(
+                description="`scope_missing`, `api_key_required` or `outside_region`."
+            ),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="A payment instruction",
+        auth=_API_KEY_ONLY,
+        description=(
+            "One payment instruction with the payroll run that carried it. Scope "
+            "`payroll.read`; an instruction outside the system's region (or of another "
+            "bank, for a bank's system) is 404."
+        ),
+        responses={
+            200: PaymentInstructionSerializer,
+            401: _UNAUTHENTICATED,
+            403: _REFUSED,
+            404: OpenApiResponse(description="No such instruction in the system's region."),
+        },
+    ),
+)
+class PaymentInstructionViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [HasScope]
+    required_scopes = {"GET": READ_SCOPE}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PaymentInstructionFilterSet
+    pagination_class = NewestFirstPagination
+    lookup_value_regex = "[0-9]+"
+    serializer_class = PaymentInstructionSerializer
+
+    def get_queryset(self) -> QuerySet[PaymentInstruction]:
+        client = _client(self.request)
+        if getattr(self, "swagger_fake_view", False) or client is None:
+            return PaymentInstruction.objects.none()
+        queryset = PaymentInstruction.objects.filter(
+            region__code__startswith=client_region_prefix(client)
+        )
+        if client.bank_name:
+            queryset = queryset.filter(bank_name=client.bank_name)
+        return payment_instructions_annotated(queryset)
+
+    def get_object(self) -> PaymentInstruction:
+        instruction = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if instruction is None:
+            raise NotFound(ERROR_INSTRUCTION_NOT_FOUND, code="not_found")
+        return instruction
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _refuse_outside_region(request)
         return super().list(request, *args, **kwargs)
 
 
