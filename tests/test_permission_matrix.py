@@ -138,6 +138,7 @@ BENEFITS = {
     "benefits/payroll-runs/<int:pk>/export",
     "benefits/payroll-runs/<int:pk>/results",
     "benefits/bank-files/<int:pk>/",
+    "benefits/payment-instructions/",  # test_payment_instruction_list.py
     "benefits/receivables/",
     "benefits/receivables/<int:pk>/",
     "benefits/receivables/<int:pk>/write-off/",
