@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from audit.choices import AlertStatus, InspectionKind, InspectionStatus, RiskRule
+from audit.models import Alert, Inspection
 from audit.selectors import object_type_choices
 from pension.filtersets import RegionFilter
 from pension.models import ChangeLogEntry
@@ -36,3 +38,47 @@ class ChangeLogFilterSet(django_filters.FilterSet):
     class Meta:
         model = ChangeLogEntry
         fields = ["actor", "region", "object_type", "object_id", "action", "since", "until"]
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    """The alert queue's filters (预警查询): rule, status, region, age, owner."""
+
+    rule = django_filters.ChoiceFilter(
+        choices=RiskRule.choices, label=_("Risk rule"), empty_label=_("All")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=AlertStatus.choices, label=_("Status"), empty_label=_("All")
+    )
+    region = RegionFilter(field_name="region", label=_("Region code"))
+    min_age = django_filters.NumberFilter(
+        field_name="age_days",
+        lookup_expr="gte",
+        label=_("At least this many days old"),
+        min_value=0,
+    )
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Only mine"))
+
+    class Meta:
+        model = Alert
+        fields = ["rule", "status", "region", "min_age", "mine"]
+
+    def filter_mine(self, queryset, name, value):
+        if value and self.request is not None:
+            return queryset.filter(owner=self.request.user)
+        return queryset
+
+
+class InspectionFilterSet(django_filters.FilterSet):
+    """The inspections' filters (稽核案件查询): kind, status, region."""
+
+    kind = django_filters.ChoiceFilter(
+        choices=InspectionKind.choices, label=_("Kind"), empty_label=_("All")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=InspectionStatus.choices, label=_("Status"), empty_label=_("All")
+    )
+    region = RegionFilter(field_name="region", label=_("Region code"))
+
+    class Meta:
+        model = Inspection
+        fields = ["kind", "status", "region"]

@@ -1,1 +1,80 @@
 """Forms of audit and internal control (稽核与内控)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from audit.choices import AlertStatus, FindingKind, InspectionKind
+from pension.forms import ServiceErrorsMixin
+
+
+class AssignForm(ServiceErrorsMixin, forms.Form):
+    owner = forms.ModelChoiceField(queryset=None, label=_("Owner"))
+
+    def __init__(self, *args, owners=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].label_from_instance = lambda u: u.full_name or u.username
+
+
+class ExplainForm(ServiceErrorsMixin, forms.Form):
+    explanation = forms.CharField(label=_("Explanation"), widget=forms.Textarea({"rows": 3}))
+
+
+class CloseForm(ServiceErrorsMixin, forms.Form):
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[
+            (AlertStatus.RESOLVED, AlertStatus.RESOLVED.label),
+            (AlertStatus.DISMISSED, AlertStatus.DISMISSED.label),
+        ],
+    )
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea({"rows": 3}))
+
+
+class PlanForm(ServiceErrorsMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=InspectionKind.choices)
+    size = forms.IntegerField(label=_("Number of subjects"), min_value=1, max_value=500)
+
+
+class FindingForm(ServiceErrorsMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Finding"), choices=FindingKind.choices)
+    person = forms.CharField(
+        label=_("Citizen ID number"),
+        required=False,
+        max_length=18,
+        help_text=_("The insured person the finding is about (employer inspections)."),
+    )
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, decimal_places=2, max_digits=14)
+    months = forms.CharField(
+        label=_("Months and bases"),
+        required=False,
+        help_text=_(
+            "One per line: month and base (2026-03 6000) for a back-payment; "
+            "year and wage (2026 6000) for a base correction."
+        ),
+        widget=forms.Textarea({"rows": 3}),
+    )
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea({"rows": 3}))
+
+    def clean_months(self) -> list[dict[str, str]]:
+        rows = []
+        kind = self.data.get("kind")
+        for line in (self.cleaned_data.get("months") or "").splitlines():
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 2:
+                raise forms.ValidationError(_("Write each line as two values."))
+            if kind == FindingKind.BASE_CORRECTION:
+                rows.append({"year": parts[0], "wage": parts[1]})
+            else:
+                rows.append({"period": parts[0], "base": parts[1]})
+        return rows
+
+
+class CloseInspectionForm(ServiceErrorsMixin, forms.Form):
+    notes = forms.CharField(label=_("Conclusion"), widget=forms.Textarea({"rows": 3}))

@@ -38,9 +38,170 @@ def object_type_choices() -> list[tuple[str, str]]:
         (f"{m._meta.app_label}.{m._meta.model_name}", str(m._meta.verbose_name))
         for m in apps.get_models()
         if m._meta.app_label
-        in {"pension", "enrollment", "contributions", "accounts", "benefits", "funds", "budget",
-            "audit", "otp_totp"}
-    ]  # fmt: skip
+        in {
+            "pension",
+            "enrollment",
+            "contributions",
+            "accounts",
+            "benefits",
+            "funds",
+            "budget",
+            "audit",
+            "otp_totp",
+        }
+    ]
     # a library's model without a Chinese name (django-otp's TOTP device) is left out
     choices = [(code, label) for code, label in choices if not label.isascii()]
     return sorted(choices, key=lambda c: c[1])
+
+
+# --- alerts and inspections --------------------------------------------------------------
+
+
+def _audit_prefix(user, model) -> str | None:
+    """The region prefix of an audit-section user for ``model``; None: nothing."""
+    from pension.navigation import SECTION_BY_DOMAIN
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not (user.is_superuser or user.has_role(*SECTION_BY_DOMAIN["audit"].roles)):
+        return None
+    return user_prefix(user, model, "view")
+
+
+def alerts(user) -> QuerySet:
+    """The alerts ``user`` may see and work (预警): the audit section's staff, alerts
+    lying in their region; ``age_days`` since raised."""
+    from django.db.models import ExpressionWrapper, F, IntegerField
+    from django.db.models.functions import Extract, Now
+
+    from audit.models import Alert
+
+    prefix = _audit_prefix(user, Alert)
+    queryset = Alert.objects.select_related("region", "owner", "person", "employer")
+    if prefix is None:
+        return queryset.none()
+    if prefix:
+        queryset = queryset.filter(region__code__startswith=prefix)
+    return queryset.annotate(
+        age_days=ExpressionWrapper(
+            Extract(Now() - F("created_at"), "day"), output_field=IntegerField()
+        )
+    )
+
+
+def alert_owners(user, region_code: str) -> QuerySet:
+    """Who may own an alert of ``region_code``: active audit-section staff whose region
+    covers it."""
+    from pension.models import StaffUser
+    from pension.navigation import SECTION_BY_DOMAIN
+
+    roles = list(SECTION_BY_DOMAIN["audit"].roles)
+    users = StaffUser.objects.filter(is_active=True, roles__overlap=roles).select_related(
+        "agency__region"
+    )
+    return users.filter(pk__in=[u.pk for u in users if _covers(u, region_code)]).order_by(
+        "username"
+    )
+
+
+def _covers(user, region_code: str) -> bool:
+    from audit.risk import may_audit
+
+    return may_audit(user, region_code)
+
+
+def inspections(user) -> QuerySet:
+    from audit.models import Inspection
+
+    prefix = _audit_prefix(user, Inspection)
+    queryset = Inspection.objects.select_related(
+        "employer", "person", "region", "inspector", "plan", "alert"
+    )
+    if prefix is None:
+        return queryset.none()
+    return queryset.filter(region__code__startswith=prefix) if prefix else queryset
+
+
+def inspection_plans(user) -> QuerySet:
+    from audit.models import InspectionPlan
+
+    prefix = _audit_prefix(user, InspectionPlan)
+    queryset = InspectionPlan.objects.select_related("region")
+    if prefix is None:
+        return queryset.none()
+    return queryset.filter(region__code__startswith=prefix) if prefix else queryset
+
+
+def risk_ranking(*, kind: str, prefix: str) -> list[dict]:
+    """The subjects by risk score (风险评分: the number of active alerts about them),
+    highest first, then by id; employers for an employer inspection, people for a
+    benefit claim; subjects already under an open inspection are left out."""
+    from django.db.models import Count
+
+    from audit.choices import ALERT_ACTIVE, InspectionKind, InspectionStatus
+    from audit.models import Alert, Inspection
+
+    field = "employer_id" if kind == InspectionKind.EMPLOYER else "person_id"
+    region = "employer__region_id" if kind == InspectionKind.EMPLOYER else "person__region_id"
+    busy = Inspection.objects.filter(status=InspectionStatus.OPEN).values(field)
+    rows = (
+        Alert.objects.filter(status__in=ALERT_ACTIVE, **{f"{field}__isnull": False})
+        .filter(**{f"{region.replace('_id', '')}__code__startswith": prefix})
+        .exclude(**{f"{field}__in": busy.exclude(**{f"{field}__isnull": True})})
+        .values(field, region)
+        .annotate(score=Count("id"))
+        .order_by("-score", field)
+    )
+    return [{field: row[field], "region_id": row[region], "score": row["score"]} for row in rows]
+
+
+def inspection_evidence(inspection) -> dict:
+    """What the records say about the inspected subject, to set against the evidence
+    found on site: for an employer the headcount on record this month and the declared
+    bases of the latest year (count and sum); for a benefit claim the current pension,
+    the last life certification and the last months paid."""
+    from django.db.models import Count, Q, Sum
+    from django.utils import timezone
+
+    from audit.choices import InspectionKind
+    from benefits.models import LifeCertification, PayrollLine, PensionDetermination
+    from contributions.models import ContributionBase
+    from enrollment.models import Employment
+    from pension.periods import Period
+
+    if inspection.kind == InspectionKind.EMPLOYER:
+        month = Period.from_date(timezone.localdate())
+        headcount = Employment.objects.filter(
+            Q(stop_period__isnull=True) | Q(stop_period__gt=month),
+            employer_id=inspection.employer_id,
+            start_period__lte=month,
+        ).count()
+        bases = ContributionBase.objects.filter(
+            employer_id=inspection.employer_id, superseded_by__isnull=True
+        )
+        year = bases.order_by("-year").values_list("year", flat=True).first()
+        figures = bases.filter(year=year).aggregate(count=Count("id"), total=Sum("base"))
+        return {
+            "month": month,
+            "headcount": headcount,
+            "base_year": year,
+            "base_count": figures["count"],
+            "base_total": figures["total"],
+        }
+    determination = PensionDetermination.objects.filter(
+        person_id=inspection.person_id, superseded_by__isnull=True
+    ).first()
+    certified = (
+        LifeCertification.objects.filter(person_id=inspection.person_id)
+        .order_by("-certified_on")
+        .values_list("certified_on", flat=True)
+        .first()
+    )
+    paid = list(
+        PayrollLine.objects.filter(person_id=inspection.person_id, posted=True)
+        .values("period")
+        .annotate(amount=Sum("amount"))
+        .order_by("-period")[:6]
+    )
+    return {"determination": determination, "last_certified": certified, "paid": paid}

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
-from audit import selectors
-from audit.filtersets import ChangeLogFilterSet
+from audit import selectors, services
+from audit.choices import ALERT_ACTIVE
+from audit.filtersets import AlertFilterSet, ChangeLogFilterSet, InspectionFilterSet
+from audit.forms import (
+    AssignForm,
+    CloseForm,
+    CloseInspectionForm,
+    ExplainForm,
+    FindingForm,
+    PlanForm,
+)
+from audit.models import Alert, Finding, Inspection
+from enrollment.models import InsuredPerson
+from pension.errors import ApplicationError
+from pension.models import Region
 from pension.paging import page_of
+from pension.selectors import profile_for_region
 from pension.views import DomainIndexView, section_required
 
 index = DomainIndexView.as_view(domain="audit", template_name="audit/index.html")
@@ -41,3 +58,253 @@ def change_log_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     entry.object_label = selectors.object_type_label(entry.object_type)
     return render(request, "audit/change_log_detail.html", {"entry": entry})
+
+
+# --- alerts (预警) -------------------------------------------------------------------------
+
+
+def _alert(request: HttpRequest, pk: int):
+    try:
+        return selectors.alerts(request.user).get(pk=pk)
+    except (ValueError, Alert.DoesNotExist):
+        raise Http404 from None
+
+
+@section_required("audit")
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """The alert queue (预警工作台): filters by rule, status, region, age and owner; 50 a
+    page, oldest active first."""
+    filterset = AlertFilterSet(
+        request.GET or None, queryset=selectors.alerts(request.user), request=request
+    )
+    queryset = filterset.qs if filterset.is_bound else filterset.queryset
+    page = page_of(request, queryset.order_by("created_at", "id"), per_page=PAGE_SIZE)
+    return render(
+        request,
+        "audit/alert_list.html",
+        {"filterset": filterset, "page": page, "alerts": page.object_list},
+    )
+
+
+@section_required("audit")
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One alert: the rule, the subject linked, what was found, its history, and the
+    forms to assign, explain, resolve or dismiss it, or open an inspection."""
+    alert = _alert(request, pk)
+    owners = selectors.alert_owners(request.user, alert.region_id)
+    return render(
+        request,
+        "audit/alert_detail.html",
+        {
+            "alert": alert,
+            "assign_form": AssignForm(owners=owners, initial={"owner": alert.owner_id}),
+            "explain_form": ExplainForm(),
+            "close_form": CloseForm(),
+            "active": alert.status in ALERT_ACTIVE,
+            "inspections": alert.inspections.all(),
+        },
+    )
+
+
+def _alert_action(request: HttpRequest, pk: int, form_class, call) -> HttpResponse:
+    alert = _alert(request, pk)
+    if request.method != "POST":
+        return redirect("audit:alert_detail", pk=alert.pk)
+    kwargs = (
+        {"owners": selectors.alert_owners(request.user, alert.region_id)}
+        if form_class is AssignForm
+        else {}
+    )
+    form = form_class(request.POST, **kwargs)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect("audit:alert_detail", pk=alert.pk)
+    try:
+        result = call(alert, form.cleaned_data)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+        return redirect("audit:alert_detail", pk=alert.pk)
+    if isinstance(result, Inspection):
+        messages.success(request, _("Inspection #%(id)s opened.") % {"id": result.pk})
+        return redirect("audit:inspection_detail", pk=result.pk)
+    messages.success(request, _("Saved."))
+    return redirect("audit:alert_detail", pk=alert.pk)
+
+
+@section_required("audit")
+def alert_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_action(
+        request,
+        pk,
+        AssignForm,
+        lambda alert, data: services.alert_assign(
+            actor=request.user, alert=alert, owner=data["owner"]
+        ),
+    )
+
+
+@section_required("audit")
+def alert_explain(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_action(
+        request,
+        pk,
+        ExplainForm,
+        lambda alert, data: services.alert_explain(
+            actor=request.user, alert=alert, explanation=data["explanation"]
+        ),
+    )
+
+
+@section_required("audit")
+def alert_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_action(
+        request,
+        pk,
+        CloseForm,
+        lambda alert, data: services.alert_close(
+            actor=request.user, alert=alert, status=data["status"], resolution=data["resolution"]
+        ),
+    )
+
+
+class _NoFields(forms.Form):
+    pass
+
+
+@section_required("audit")
+def alert_inspect(request: HttpRequest, pk: int) -> HttpResponse:
+    return _alert_action(
+        request,
+        pk,
+        _NoFields,
+        lambda alert, data: services.inspection_open_from_alert(actor=request.user, alert=alert),
+    )
+
+
+# --- inspections (稽核) --------------------------------------------------------------------
+
+
+@section_required("audit")
+def inspection_list(request: HttpRequest) -> HttpResponse:
+    """Inspections (稽核案件) with their filters, the plans, and the form of a new plan
+    chosen by risk score."""
+    form = PlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.inspection_plan_create(
+                actor=request.user,
+                region=request.user.region
+                or Region.objects.get(code=profile_for_region(None).province_id),
+                **form.cleaned_data,
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                _("Plan %(name)s: %(count)s inspections opened.")
+                % {"name": plan.name, "count": plan.inspections.count()},
+            )
+            return redirect(f"{request.path}?plan={plan.pk}")
+    queryset = selectors.inspections(request.user)
+    plan_id = request.GET.get("plan", "")
+    if plan_id.isdigit():
+        queryset = queryset.filter(plan_id=int(plan_id))
+    filterset = InspectionFilterSet(request.GET or None, queryset=queryset)
+    queryset = filterset.qs if filterset.is_bound else filterset.queryset
+    page = page_of(request, queryset.order_by("-opened_at", "-id"), per_page=PAGE_SIZE)
+    return render(
+        request,
+        "audit/inspection_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "inspections": page.object_list,
+            "form": form,
+            "plans": selectors.inspection_plans(request.user)[:20],
+        },
+    )
+
+
+def _inspection(request: HttpRequest, pk: int) -> Inspection:
+    try:
+        return selectors.inspections(request.user).get(pk=pk)
+    except (ValueError, Inspection.DoesNotExist):
+        raise Http404 from None
+
+
+@section_required("audit")
+def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One inspection: its subject, the alert it came from, the evidence on record
+    (headcount, declared bases), the findings and the cases they became."""
+    inspection = _inspection(request, pk)
+    form = FindingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = None
+        if data["person"]:
+            person = InsuredPerson.objects.filter(id_number=data["person"].upper()).first()
+            if person is None:
+                form.add_error("person", _("No insured person has this citizen ID number."))
+        if form.is_valid():
+            try:
+                services.finding_record(
+                    actor=request.user,
+                    inspection=inspection,
+                    kind=data["kind"],
+                    description=data["description"],
+                    amount=data["amount"],
+                    person=person,
+                    months=data["months"],
+                )
+            except ApplicationError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, _("Finding recorded."))
+                return redirect("audit:inspection_detail", pk=inspection.pk)
+    return render(
+        request,
+        "audit/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "form": form,
+            "findings": inspection.findings.select_related("person", "case"),
+            "evidence": selectors.inspection_evidence(inspection),
+            "close_form": CloseInspectionForm(),
+        },
+    )
+
+
+@section_required("audit")
+def finding_refer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open the case a finding becomes (转办): for staff who may prepare cases."""
+    try:
+        finding = Finding.objects.select_related("inspection").get(
+            pk=pk, inspection__in=selectors.inspections(request.user)
+        )
+    except (ValueError, Finding.DoesNotExist):
+        raise Http404 from None
+    if request.method == "POST":
+        try:
+            services.finding_refer(actor=request.user, finding=finding)
+        except ApplicationError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Case opened; a reviewer decides it."))
+    return redirect("audit:inspection_detail", pk=finding.inspection_id)
+
+
+@section_required("audit")
+def inspection_close(request: HttpRequest, pk: int) -> HttpResponse:
+    inspection = _inspection(request, pk)
+    form = CloseInspectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.inspection_close(
+                actor=request.user, inspection=inspection, notes=form.cleaned_data["notes"]
+            )
+        except ApplicationError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Inspection closed."))
+    return redirect("audit:inspection_detail", pk=inspection.pk)

@@ -12,6 +12,7 @@ class BenefitsConfig(AppConfig):
     def ready(self) -> None:
         # the retirement case registers its maker-checker operation at import
         # the cases register their maker-checker operations at import
+        from benefits import recovery  # noqa: F401
         from benefits.adjustment import adjustments  # noqa: F401
         from benefits.determination import retirement  # noqa: F401
         from benefits.payroll import runs  # noqa: F401

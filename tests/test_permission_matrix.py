@@ -33,9 +33,21 @@ ROLE_SECTIONS = {
     # the change-log browser: the audit section's roles, entries by the agency's region
     # (audit/tests/test_change_log_browser.py: wrong role 403, another county 404)
     "audit/change-log/",
+    "audit/alerts/",
+    "audit/inspections/",
 }  # guarded by navigation.SECTIONS, tested in pension/tests/test_pages.py
 REGION_SCOPED = {
     "audit/change-log/<int:pk>/",
+    # alerts and inspections: the audit section's roles, rows by region (404 outside);
+    # tested in audit/tests/test_alert_pages.py
+    "audit/alerts/<int:pk>/",
+    "audit/alerts/<int:pk>/assign",
+    "audit/alerts/<int:pk>/explain",
+    "audit/alerts/<int:pk>/close",
+    "audit/alerts/<int:pk>/inspect",
+    "audit/inspections/<int:pk>/",
+    "audit/inspections/<int:pk>/close",
+    "audit/findings/<int:pk>/refer",
     "approvals/<int:pk>/",
     "approvals/<int:pk>/approve",
     "approvals/<int:pk>/reject",
