@@ -12,6 +12,7 @@ from audit import services
 from audit.choices import AlertStatus, FindingStatus, InspectionKind
 from audit.models import Alert, Finding, Inspection
 from enrollment.models import Employer
+from pension.errors import NotPermitted
 from pension.models import ApprovalRequest, ChangeLogEntry, StaffUser
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,7 @@ def test_a_finding_becomes_a_back_payment_case(staff):
         months=[{"period": "2026-03", "base": "5000.00"}],
     )
     # an auditor never prepares the case
-    with pytest.raises(Exception):
+    with pytest.raises(NotPermitted):
         services.finding_refer(actor=staff["auditor"], finding=finding)
     finding.refresh_from_db()
     assert finding.status == FindingStatus.RECORDED
