@@ -134,6 +134,8 @@ def person_detail(request, pk: int):
                 request.user, person.region_id, "prepare", model=InsuredPerson
             ),
             "may_change_bank": region_allows(request.user, person.region_id, "prepare"),
+            # the key-data form shows the ID number whole: only to roles that see it so
+            "may_key_data": citizen_id_for(request.user, person.id_number) == person.id_number,
             "flexible": person.category in services.FLEXIBLE_CATEGORIES
             and region_allows(request.user, person.region_id, "prepare"),
         },
