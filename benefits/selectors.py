@@ -147,3 +147,58 @@ def payment_instructions(user, action: str = "view") -> QuerySet[PaymentInstruct
     survivor benefits) ``user`` may ``action``, by the instruction's region, newest
     first, with the payroll that carried each."""
     return payment_instructions_annotated(restrict(PaymentInstruction.objects.all(), user, action))
+
+
+# A month's payroll projected from the registers, before any run (for the spending plans
+# of funds, DESIGN §5.5): what a run of that month would pay each county, by item, one
+# month of each pension in payment and of each in-force adjustment, and the open dues.
+_PROJECTION_SQL = """
+SELECT region, item, count(DISTINCT person_id)::int, coalesce(sum(amount), 0) FROM (
+    SELECT d.region_id AS region, %(pension)s AS item, d.person_id, d.total AS amount
+      FROM benefits_pensiondetermination d
+     WHERE d.region_id LIKE %(prefix)s AND d.superseded_by_id IS NULL
+       AND d.status = %(in_payment)s AND d.retirement_month < %(period)s
+       AND (d.stop_month IS NULL OR d.stop_month > %(period)s)
+    UNION ALL
+    SELECT d.region_id, %(adjustment)s, a.person_id, a.monthly_amount
+      FROM benefits_pensionadjustment a
+      JOIN benefits_pensiondetermination d
+        ON d.person_id = a.person_id AND d.superseded_by_id IS NULL
+     WHERE d.region_id LIKE %(prefix)s AND a.in_force AND a.effective_from <= %(period)s
+       AND d.status = %(in_payment)s
+       AND d.retirement_month < %(period)s
+       AND (d.stop_month IS NULL OR d.stop_month > %(period)s)
+    UNION ALL
+    SELECT d.region_id, u.item, u.person_id, u.amount
+      FROM benefits_payrolldue u
+      JOIN benefits_pensiondetermination d ON d.id = u.determination_id
+     WHERE u.run_id IS NULL AND d.region_id LIKE %(prefix)s
+) owed GROUP BY region, item ORDER BY region, item
+"""
+
+
+def payroll_projection(*, region_code: str, period) -> list[tuple[str, str, int, Decimal]]:
+    """Next month's payroll as the registers stand (预计发放): per county within
+    ``region_code`` and payroll item, (county code, item, people, amount). One month of
+    each pension in payment (the determination's ``total``) and of each in-force
+    adjustment from its ``effective_from``, and every open due (settlements, back pay,
+    re-issues, survivor benefits) once; arrears of a new retiree's first months are not
+    projected (they are known only when the run pays them)."""
+    from django.db import connection
+
+    from benefits.choices import DeterminationStatus, PayrollItem
+    from pension.models import Region
+
+    prefix = Region.objects.get(pk=region_code).scope_prefix
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PROJECTION_SQL,
+            {
+                "prefix": prefix + "%",
+                "period": int(period.as_int),
+                "in_payment": str(DeterminationStatus.IN_PAYMENT),
+                "pension": str(PayrollItem.PENSION),
+                "adjustment": str(PayrollItem.ADJUSTMENT),
+            },
+        )
+        return [(r[0], r[1], r[2], Decimal(r[3])) for r in cursor.fetchall()]

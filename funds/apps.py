@@ -11,4 +11,8 @@ class FundsConfig(AppConfig):
 
     def ready(self) -> None:
         # the period close registers its maker-checker operation at import
-        from funds import ledger  # noqa: F401
+        # the spending plans register their maker-checker operations at import
+        from funds import (
+            ledger,  # noqa: F401
+            plans,  # noqa: F401
+        )

@@ -112,3 +112,51 @@ class CloseStatus(models.TextChoices):
 
 # entries a batch of the ledger posts with no person as actor (the month-end close)
 SYSTEM_SOURCES = ("funds.closerun",)
+
+
+class PlanItem(models.TextChoices):
+    """Expenditure item of a spending plan line (支出项目, operations standard §10.3.1)."""
+
+    PENSION = "pension", _("Basic pensions")
+    SURVIVOR = "survivor", _("Funeral grants and survivors' pensions")
+    HEATING = "heating", _("Winter heating allowance")
+    TRANSFER_OUT = "transfer_out", _("Transfers out")
+    OTHER = "other", _("Other expenditure")
+
+
+class PlanStatus(models.TextChoices):
+    """Where a monthly spending plan (用款计划) stands. A county's or city's plan goes
+    draft → pending (a checker) → submitted (to the level above) → consolidated (in the
+    plan above) → approved (finance approved the province's) → disbursed; the province's
+    plan goes draft → pending → submitted (applied to finance) → approved or rejected."""
+
+    DRAFT = "draft", _("Being prepared")
+    PENDING = "pending", _("Waiting for the checker")
+    SUBMITTED = "submitted", _("Submitted")
+    CONSOLIDATED = "consolidated", _("Consolidated")
+    APPROVED = "approved", _("Approved by finance")
+    REJECTED = "rejected", _("Rejected by finance")
+    DISBURSED = "disbursed", _("Disbursed")
+
+
+class DisbursementStatus(models.TextChoices):
+    """A disbursement (拨付) from the level above: waiting for the checker, then paid."""
+
+    PENDING = "pending", _("Waiting for the checker")
+    PAID = "paid", _("Paid")
+
+
+class SweepStatus(models.TextChoices):
+    """The one-off sweep of a region's historical surplus (历年结余归集)."""
+
+    PENDING = "pending", _("Waiting for the checker")
+    SWEPT = "swept", _("Swept to the special account")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReminderStage(models.TextChoices):
+    """What a spending-plan reminder (催报) is about."""
+
+    COUNTY_PLAN = "county_plan", _("County plan to the city")
+    CITY_PLAN = "city_plan", _("City plan to the province")
+    DISBURSEMENT = "disbursement", _("Disbursement to the city")

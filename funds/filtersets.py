@@ -4,8 +4,9 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from funds.choices import AccountKind, FundItem
-from funds.models import CloseRun, FundAccount, JournalEntry, JournalLeg
+from funds.choices import AccountKind, FundItem, PlanStatus
+from funds.models import CloseRun, FundAccount, JournalEntry, JournalLeg, SpendingPlan
+from pension.choices import RegionLevel
 from pension.filtersets import BatchRunFilterSet, PeriodFilter, RegionFilter, region_filter_prefix
 
 
@@ -62,3 +63,19 @@ class CloseRunFilterSet(BatchRunFilterSet):
     class Meta:
         model = CloseRun
         fields = ["status", "period"]
+
+
+class SpendingPlanFilterSet(django_filters.FilterSet):
+    """Spending plans by month, region (within it), level and status; the page's list
+    and the finance API's."""
+
+    period = PeriodFilter(label=_("Month planned"))
+    region = RegionFilter()
+    level = django_filters.ChoiceFilter(
+        field_name="region__level", label=_("Level"), choices=RegionLevel.choices
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=PlanStatus.choices)
+
+    class Meta:
+        model = SpendingPlan
+        fields = ["period", "region", "level", "status"]

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
 
 @shared_task(
@@ -41,3 +42,11 @@ def month_end_close() -> dict:
         return {"period": str(period), "skipped": True}
     run = close.close_run(actor=None, period=period)
     return {"run": run.pk, "status": run.status, "entries": run.entry_count}
+
+
+@shared_task(name="funds.tasks.plan_reminders")
+def plan_reminders() -> int:
+    """Daily: remind the regions whose spending plan or disbursement is due or late."""
+    from funds import plans
+
+    return plans.plan_reminders_write(today=timezone.localdate())

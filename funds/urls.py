@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import ledger_views
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("periods/close", ledger_views.period_close, name="period_close"),
     path("closes/start", ledger_views.close_run_start, name="close_run_start"),
     path("closes/<int:pk>/", ledger_views.close_run_detail, name="close_run_detail"),
+    # each part of funds keeps its own pages (names stay in the "funds" namespace)
+    path("", include("funds.plan_urls")),
 ]

@@ -62,6 +62,8 @@ NAMED_USERS = [
     ("province_government", Role.GOVERNMENT_APPROVER, "province", "尤审批"),
     ("auditor", Role.AUDITOR, "province", "卫稽核"),
     ("admin", Role.PROVINCE_ADMIN, "province", "蒋管理"),
+    # the provincial finance department (省财政厅): approves the province's spending plans
+    ("finance", Role.FINANCE_OFFICER, "province", "杨财政"),
     ("other_caseworker", Role.CASEWORKER, "other_county", "沈经办"),
     ("other_reviewer", Role.REVIEWER, "other_county", "韩复核"),
 ]

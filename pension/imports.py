@@ -143,6 +143,7 @@ ERROR_ACCOUNT_AS_TEXT = _(
     "Enter the bank account number as text: a number cell loses its last digits."
 )
 ERROR_ACCOUNT = _("A bank account number is %(min)s to %(max)s digits (0-9).")
+ERROR_COUNT = _("“%(value)s” is not a number of people; write a whole number 0-9 only.")
 ERROR_SERIAL = _("“%(value)s” is not a serial number; write digits 0-9 only.")
 ERROR_TEXT_LENGTH = _("This cell may have at most %(max)d characters.")
 
@@ -705,6 +706,23 @@ def cell_bank_account(value: Any) -> str:
 
 
 _SERIAL = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+_COUNT = re.compile(r"[0-9]{1,9}", re.ASCII)
+
+
+def cell_count(value: Any) -> int:
+    """A number of people or items (人数): a whole number from 0 in ASCII digits, at
+    most 9 digits; a whole-number cell is taken, a blank one is refused."""
+    _required(value)
+    if isinstance(value, bool):
+        raise CellError(str(ERROR_COUNT) % {"value": shown(value)})
+    if isinstance(value, float) and value.is_integer() and 0 <= value < 10**9:
+        value = int(value)
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    if not _COUNT.fullmatch(text):
+        raise CellError(str(ERROR_COUNT) % {"value": shown(value)})
+    return int(text)
 
 
 def cell_serial(value: Any) -> int:

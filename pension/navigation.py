@@ -61,7 +61,7 @@ SECTIONS: tuple[Section, ...] = (
         "funds:index",
         _("Fund revenue and expenditure"),
         _("Fund ledger, spending plans, sweeps to the special account and reconciliation."),
-        MONEY,
+        MONEY | {R.FINANCE_OFFICER},
     ),
     Section(
         "budget",

@@ -32,6 +32,7 @@ WORKING_VALUE_KEYS = frozenset(
     {
         "contribution.payment_due_day",
         "funds.reserve_months",
+        "funds.plan_tolerance",
         "approvals.amount_thresholds",
         "approvals.batch_amount_thresholds",
         "budget.gap_sharing",
@@ -186,6 +187,15 @@ SPECS: dict[str, ParameterSpec] = {
         ),
         ParameterSpec(
             "funds.spending_plan_due_day", K.INTEGER, PROFILE, _("Spending plan due day")
+        ),
+        ParameterSpec(
+            "funds.city_plan_due_day", K.INTEGER, PROFILE, _("City spending plan due day")
+        ),
+        ParameterSpec(
+            "funds.plan_tolerance",
+            K.DECIMAL,
+            PROFILE,
+            _("Spending plan tolerance against the payroll projection"),
         ),
         ParameterSpec("funds.reserve_months", K.DECIMAL, PROFILE, _("Reserve months")),
         ParameterSpec("budget.gap_sharing", K.TABLE, PROFILE, _("Gap-sharing ratios")),

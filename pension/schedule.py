@@ -78,3 +78,12 @@ BEAT_SCHEDULE["budget-snapshot-month-end"] = {
     "task": "budget.tasks.snapshot_month_end",
     "schedule": crontab(minute=20, hour=0, day_of_month=1),
 }
+
+# DESIGN §5.5: every morning, a reminder (催报) for each county and city whose spending
+# plan for next month is due today or late, and each city not yet paid by the
+# disbursement day (funds.spending_plan_due_day, funds.city_plan_due_day,
+# funds.disbursement_day)
+BEAT_SCHEDULE["funds-plan-reminders-daily"] = {
+    "task": "funds.tasks.plan_reminders",
+    "schedule": crontab(minute=10, hour=7),
+}

@@ -2,10 +2,13 @@
 
 from rest_framework.routers import DefaultRouter
 
-from funds.api import ledger_views
+from funds.api import ledger_views, plan_views
 
 router = DefaultRouter()
 router.register("accounts", ledger_views.FundAccountViewSet, basename="fund-account")
 router.register("entries", ledger_views.JournalEntryViewSet, basename="journal-entry")
 router.register("tax-transfers", ledger_views.TaxTransferViewSet, basename="tax-transfer")
+router.register(
+    "spending-plans", plan_views.SpendingPlanViewSet, basename="funds-api-spending-plan"
+)
 urlpatterns = router.urls
