@@ -823,6 +823,7 @@ def finance_transfer_record(
         on=transferred_on,
         source=transfer,
         actor=actor,
+        client=client,
     )
     transfer.save(update_fields=["ledger_entry"])
     changelog.record(
@@ -1052,22 +1053,45 @@ def ledger_post(
     on: date,
     source,
     actor,
+    client=None,
 ) -> str:
-    """Post the movement to the double-entry fund ledger (``funds.ledger.post_entry``)
-    and return the entry's reference; "" while the ledger is not there."""
-    try:
-        from funds import ledger
-    except ImportError:
-        return ""
-    post = getattr(ledger, "post_plan_movement", None)
-    if post is None:
-        return ""
-    return str(
-        post(
-            kind=kind, amount=amount, from_region=from_region, to_region=to_region, on=on,
-            source=source, actor=actor,
-        )
-    )  # fmt: skip
+    """Post the movement to the double-entry fund ledger (``funds.ledger.post_entry``),
+    once per source, and return the entry's id:
+
+    - ``finance_transfer``: the special account → the provincial expenditure account;
+    - ``disbursement``: the payer's expenditure account → the payee's;
+    - ``surplus_sweep``: the region's income account → the provincial special account.
+    """
+    from funds import ledger
+    from funds.choices import AccountKind, FundItem
+
+    if kind == "finance_transfer":
+        debit_account = ledger.fund_account_for(region=to_region, kind=AccountKind.EXPENDITURE)
+        credit_account = ledger.fund_account_for(region=from_region, kind=AccountKind.SPECIAL)
+        item, key = FundItem.DISBURSEMENT, f"plans:finance_transfer:{source.reference}"
+    elif kind == "disbursement":
+        debit_account = ledger.fund_account_for(region=to_region, kind=AccountKind.EXPENDITURE)
+        credit_account = ledger.fund_account_for(region=from_region, kind=AccountKind.EXPENDITURE)
+        item, key = FundItem.DISBURSEMENT, f"plans:disbursement:{source.pk}"
+    else:
+        debit_account = ledger.fund_account_for(region=to_region, kind=AccountKind.SPECIAL)
+        credit_account = ledger.fund_account_for(region=from_region, kind=AccountKind.INCOME)
+        item, key = FundItem.SWEEP, f"plans:surplus_sweep:{source.pk}"
+    entry = ledger.post_entry(
+        actor=actor if isinstance(actor, StaffUser) else None,
+        period=Period.from_date(on),
+        legs=[ledger.debit(debit_account, amount), ledger.credit(credit_account, amount)],
+        source=ledger.Source(
+            type=changelog.object_type_of(source),
+            id=str(source.pk),
+            reference=str(getattr(source, "reference", "") or ""),
+        ),
+        memo=str(source),
+        idempotency_key=key,
+        item=item,
+        api_client=client,
+    )
+    return str(entry.pk)
 
 
 # --- reminders (beat) ---------------------------------------------------------------------------
