@@ -178,8 +178,29 @@ FUNDS = {
     "funds/closes/start",
     "funds/closes/<int:pk>/",
 }
+# spending plans (funds/tests/test_plans.py): the section's roles; plans, disbursements
+# and sweeps of the user's region and below (another region: 403, nothing changed);
+# preparing, editing and submitting only the user's own region's plan as a fund
+# accountant, finance's decision only by the finance officer, a disbursement only by
+# the region above; every step checked by a second person of the region (approvals)
+PLANS = {
+    "funds/plans/",
+    "funds/plans/prepare",
+    "funds/plans/consolidate",
+    "funds/plans/late/",
+    "funds/plans/<int:pk>/",
+    "funds/plans/<int:pk>/lines",
+    "funds/plans/<int:pk>/workbook.xlsx",
+    "funds/plans/<int:pk>/upload",
+    "funds/plans/<int:pk>/submit",
+    "funds/plans/<int:pk>/decide",
+    "funds/plans/<int:pk>/disburse",
+    "funds/disbursements/",
+    "funds/surplus-sweeps/",
+}
 CLASSIFIED = (
     FUNDS
+    | PLANS
     | ACCOUNTS
     | BENEFITS
     | CONTRIBUTIONS
