@@ -101,3 +101,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# the nightly risk scan (audit/tests/bench_risk_scan.py; BENCH_RISK_PEOPLE=100000)
+bench-risk:
+	.venv/bin/python -m pytest audit/tests/bench_risk_scan.py -q -s -p no:cacheprovider
