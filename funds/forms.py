@@ -3,7 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from funds.choices import PlanItem
 from pension.forms import ServiceErrorsMixin
+from pension.imports import UploadField
 from pension.periods import PeriodFormField
 
 
@@ -12,3 +14,84 @@ class PeriodActionForm(ServiceErrorsMixin, forms.Form):
 
     period = PeriodFormField(label=_("Period"))
     reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+
+# --- spending plans (用款计划), disbursements and the surplus sweep ---
+
+
+class PeriodForm(ServiceErrorsMixin, forms.Form):
+    """Which month's plan to prepare or consolidate."""
+
+    period = PeriodFormField(label=_("Month planned"))
+
+
+class PlanLinesForm(ServiceErrorsMixin, forms.Form):
+    """A county's plan lines: headcount, amount and the reason for a difference per item."""
+
+    def __init__(self, *args, lines=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for line in lines:
+            label = PlanItem(line.item).label
+            self.fields[f"headcount_{line.item}"] = forms.IntegerField(
+                label=label, min_value=0, initial=line.headcount
+            )
+            self.fields[f"amount_{line.item}"] = forms.DecimalField(
+                label=label, min_value=0, max_digits=14, decimal_places=2, initial=line.amount
+            )
+            self.fields[f"reason_{line.item}"] = forms.CharField(
+                label=label, required=False, max_length=200, initial=line.reason
+            )
+
+    def lines(self) -> list[dict]:
+        items = [name.removeprefix("amount_") for name in self.fields if name.startswith("amount_")]
+        return [
+            {
+                "item": item,
+                "headcount": self.cleaned_data[f"headcount_{item}"],
+                "amount": self.cleaned_data[f"amount_{item}"],
+                "reason": self.cleaned_data[f"reason_{item}"],
+            }
+            for item in items
+        ]
+
+
+class PlanUploadForm(ServiceErrorsMixin, forms.Form):
+    file = UploadField(
+        label=_("Plan workbook"), help_text=_("The workbook downloaded from this page, filled in.")
+    )
+
+
+class FinanceDecisionForm(ServiceErrorsMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]
+    )
+    reference = forms.CharField(label=_("Finance document number"), max_length=64)
+    allocated_amount = forms.DecimalField(
+        label=_("Allocated amount"), required=False, min_value=0, max_digits=14, decimal_places=2,
+        help_text=_("Empty: the plan's amount."),
+    )  # fmt: skip
+    reason = forms.CharField(
+        label=_("Remarks"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DisbursementForm(ServiceErrorsMixin, forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount"), required=False, max_digits=14, decimal_places=2,
+        help_text=_("Empty: the plan's amount."),
+    )  # fmt: skip
+
+
+class SurplusSweepForm(ServiceErrorsMixin, forms.Form):
+    region = forms.ChoiceField(label=_("Region"))
+    amount = forms.DecimalField(label=_("Audited surplus"), max_digits=14, decimal_places=2)
+    audited_on = forms.DateField(label=_("Audit report date"))
+    audit_firm = forms.CharField(label=_("Audited by"), max_length=100)
+    report = forms.FileField(label=_("Audit report"), help_text=_("PDF or image."))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, regions=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r.code, r.name) for r in regions]

@@ -20,8 +20,7 @@ from django.views.decorators.http import require_POST
 from funds import plan_excel, plans
 from funds.choices import PlanStatus
 from funds.filtersets import SpendingPlanFilterSet
-from funds.models import Disbursement, SpendingPlan
-from funds.plan_forms import (
+from funds.forms import (
     DisbursementForm,
     FinanceDecisionForm,
     PeriodForm,
@@ -29,6 +28,7 @@ from funds.plan_forms import (
     PlanUploadForm,
     SurplusSweepForm,
 )
+from funds.models import Disbursement, SpendingPlan
 from pension.attachments import attachments_of
 from pension.charts import chart
 from pension.choices import RegionLevel, Role
