@@ -326,3 +326,26 @@ def test_pages_show_the_plan_and_the_chart(client, staff, county_payroll, demo_p
     client.login(username="other_caseworker", password=demo_password)
     assert client.get(reverse("funds:plan_detail", args=[plan.pk])).status_code == 403
     assert Disbursement.objects.count() == 0
+
+
+def test_finance_api_approves_and_a_replay_changes_nothing(client, staff, county_payroll):
+    from pension.api import keys
+
+    _c, _ci, province = _chain_to_finance(staff)
+    _api, key = keys.api_client_create(
+        actor=staff["admin"], name="省财政厅", kind="finance", region=province.region,
+        scopes=["finance.plans.read", "finance.plans.write"],
+    )  # fmt: skip
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}", "HTTP_IDEMPOTENCY_KEY": "F-9"}
+    listed = client.get("/api/v1/funds/spending-plans/", **auth).json()
+    assert [p["id"] for p in listed["results"]] == [province.pk]
+    url = f"/api/v1/funds/spending-plans/{province.pk}/decision/"
+    body = {"decision": "approve", "reference": "F-9", "allocated_amount": "5600.00"}
+    first = client.post(url, body, content_type="application/json", **auth)
+    assert first.status_code == 201 and first.json()["allocated_amount"] == "5600.00"
+    entries = ChangeLogEntry.objects.count()
+    again = client.post(url, body, content_type="application/json", **auth)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert ChangeLogEntry.objects.count() == entries
+    province.refresh_from_db()
+    assert (province.status, province.allocated_amount) == (PlanStatus.APPROVED, D("5600.00"))
