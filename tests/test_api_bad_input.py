@@ -34,6 +34,10 @@ SCOPES = [
     "accounts.read",
     "payroll.read",
     "payroll.bank_results",
+    "funds.read",
+    "funds.tax_transfer",
+    "finance.plans.read",
+    "finance.plans.write",
 ]
 LISTS = [
     "/api/v1/enrollment/persons/",
@@ -42,6 +46,10 @@ LISTS = [
     "/api/v1/contributions/assessment-lines/",
     "/api/v1/contributions/arrears/",
     "/api/v1/benefits/payroll-runs/",
+    "/api/v1/benefits/payment-instructions/",
+    "/api/v1/funds/accounts/",
+    "/api/v1/funds/entries/",
+    "/api/v1/funds/spending-plans/",
 ]
 POSTS = [
     "/api/v1/contributions/payments/",

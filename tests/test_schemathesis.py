@@ -37,6 +37,10 @@ SCOPES = [
     "accounts.read_id_numbers",
     "payroll.read",
     "payroll.bank_results",
+    "funds.read",
+    "funds.tax_transfer",
+    "finance.plans.read",
+    "finance.plans.write",
 ]
 
 
