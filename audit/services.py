@@ -357,7 +357,7 @@ def finding_refer(*, actor: StaffUser, finding: Finding | int) -> Finding:
             reason=reason,
         )
     else:
-        from benefits.recovery import overpayment_recovery_request
+        from benefits.payroll.recovery import overpayment_recovery_request
 
         case = overpayment_recovery_request(
             actor=actor,

@@ -10,12 +10,13 @@ class BenefitsConfig(AppConfig):
     verbose_name = _("Benefits and payroll")
 
     def ready(self) -> None:
-        # the retirement case registers its maker-checker operation at import
         # the cases register their maker-checker operations at import
-        from benefits import recovery  # noqa: F401
         from benefits.adjustment import adjustments  # noqa: F401
         from benefits.determination import retirement  # noqa: F401
-        from benefits.payroll import runs  # noqa: F401
+        from benefits.payroll import (
+            recovery,  # noqa: F401
+            runs,  # noqa: F401
+        )
         from benefits.survivors import claims  # noqa: F401
         from benefits.suspension import (  # noqa: F401
             certification,  # registers the data-match import on the worker
