@@ -934,9 +934,9 @@ def _apply_disbursement(request: ApprovalRequest, checker: StaffUser) -> dict:
         action=ChangeAction.UPDATE,
         instance=disbursement,
         before={"status": DisbursementStatus.PENDING},
-        after={"status": disbursement.status, "ledger_entry": disbursement.ledger_entry},
+        after={"status": disbursement.status, "ledger_entry": disbursement.ledger_entry_id},
     )
-    return {"disbursement_id": disbursement.pk, "ledger_entry": disbursement.ledger_entry}
+    return {"disbursement_id": disbursement.pk, "ledger_entry": disbursement.ledger_entry_id}
 
 
 # --- the historical surplus sweep -----------------------------------------------------------------
@@ -1036,9 +1036,9 @@ def _apply_surplus_sweep(request: ApprovalRequest, checker: StaffUser) -> dict:
         action=ChangeAction.UPDATE,
         instance=sweep,
         before={"status": SweepStatus.PENDING},
-        after={"status": sweep.status, "ledger_entry": sweep.ledger_entry},
+        after={"status": sweep.status, "ledger_entry": sweep.ledger_entry_id},
     )
-    return {"sweep_id": sweep.pk, "ledger_entry": sweep.ledger_entry}
+    return {"sweep_id": sweep.pk, "ledger_entry": sweep.ledger_entry_id}
 
 
 # --- the fund ledger -----------------------------------------------------------------------------
@@ -1054,9 +1054,9 @@ def ledger_post(
     source,
     actor,
     client=None,
-) -> str:
+):
     """Post the movement to the double-entry fund ledger (``funds.ledger.post_entry``),
-    once per source, and return the entry's id:
+    once per source, and return the entry (a ``JournalEntry``):
 
     - ``finance_transfer``: the special account → the provincial expenditure account;
     - ``disbursement``: the payer's expenditure account → the payee's;
@@ -1091,7 +1091,7 @@ def ledger_post(
         item=item,
         api_client=client,
     )
-    return str(entry.pk)
+    return entry
 
 
 # --- reminders (beat) ---------------------------------------------------------------------------

@@ -137,7 +137,10 @@ class FinanceTransfer(models.Model):
         "pension.ApiClient", verbose_name=_("External system"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
     )  # fmt: skip
-    ledger_entry = models.CharField(_("Ledger entry"), max_length=64, blank=True)
+    ledger_entry = models.ForeignKey(
+        "funds.JournalEntry", verbose_name=_("Ledger entry"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     scope_region_path = "plan__region"
@@ -190,7 +193,10 @@ class Disbursement(models.Model):
         "pension.ApprovalRequest", verbose_name=_("Approval request"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
     )  # fmt: skip
-    ledger_entry = models.CharField(_("Ledger entry"), max_length=64, blank=True)
+    ledger_entry = models.ForeignKey(
+        "funds.JournalEntry", verbose_name=_("Ledger entry"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     scope_region_path = "region"
@@ -237,7 +243,10 @@ class SurplusSweep(models.Model):
         null=True, blank=True, related_name="+",
     )  # fmt: skip
     swept_on = models.DateField(_("Swept on"), null=True, blank=True)
-    ledger_entry = models.CharField(_("Ledger entry"), max_length=64, blank=True)
+    ledger_entry = models.ForeignKey(
+        "funds.JournalEntry", verbose_name=_("Ledger entry"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     scope_region_path = "region"

@@ -190,6 +190,17 @@ def test_the_chain_to_finance_and_the_disbursements(staff, county_payroll):
     assert (to_county.status, to_county.amount, county.status) == (
         DisbursementStatus.PAID, D("5670.50"), PlanStatus.DISBURSED,
     )  # fmt: skip
+    # the disbursement keeps its journal entry (a foreign key): city's expenditure
+    # account → the county's, 5670.50
+    legs = sorted(
+        (leg.account.kind, leg.account.region_id, leg.amount)
+        for leg in to_county.ledger_entry.legs.select_related("account")
+    )
+    assert legs == [
+        ("expenditure", city.region_id, D("-5670.50")),
+        ("expenditure", county.region_id, D("5670.50")),
+    ]
+    assert to_county.ledger_entry.source_id == str(to_county.pk)
     rows = plans.plan_vs_actual(region=county.region, until=MONTH)
     assert rows[-1] == ("2027-01", D("5670.50"), D("5670.50"), D("0.00"))
 
@@ -313,6 +324,11 @@ def test_surplus_sweep_needs_a_checker_and_the_report(staff):
     _approve(request.pk, staff["province_reviewer"])  # 1.2 M: above the city threshold
     sweep.refresh_from_db()
     assert sweep.status == SweepStatus.SWEPT and sweep.swept_on is not None
+    assert sweep.ledger_entry.item == "sweep"
+    assert sorted(sweep.ledger_entry.legs.values_list("account__kind", "amount")) == [
+        ("income", D("-1200000.00")),
+        ("special", D("1200000.00")),
+    ]
 
 
 def test_pages_show_the_plan_and_the_chart(client, staff, county_payroll, demo_password):
