@@ -12,7 +12,9 @@ class FundsConfig(AppConfig):
     def ready(self) -> None:
         # the period close registers its maker-checker operation at import
         # the spending plans register their maker-checker operations at import
+        # the reconciliation registers its sign-off and corrections at import
         from funds import (
             ledger,  # noqa: F401
             plans,  # noqa: F401
+            reconciliation,  # noqa: F401
         )

@@ -114,6 +114,41 @@ class CloseStatus(models.TextChoices):
 SYSTEM_SOURCES = ("funds.closerun",)
 
 
+class ReconciliationStatus(models.TextChoices):
+    """States of a month's three-way reconciliation (三方对账): matched (calculated),
+    then signed off by a second person once every break is dealt with."""
+
+    DRAFT = "draft", _("Draft")
+    RUNNING = "running", _("Running")
+    CALCULATED = "calculated", _("Matched")
+    APPROVED = "approved", _("Signed off")
+    FAILED = "failed", _("Failed")
+
+
+class BreakKind(models.TextChoices):
+    """Kinds of reconciliation break (未达账项)."""
+
+    LEDGER_ONLY = "ledger_only", _("In the ledger, not on the statement")
+    BANK_ONLY = "bank_only", _("On the statement, not in the ledger")
+    AMOUNT_DIFFERS = "amount_differs", _("Amounts differ")
+
+
+class BreakStatus(models.TextChoices):
+    """Where a break stands: open, assigned to a fund accountant, explained, carried
+    to next month as a timing difference, or resolved (a correcting entry, or matched
+    the next month)."""
+
+    OPEN = "open", _("Open")
+    ASSIGNED = "assigned", _("Assigned")
+    EXPLAINED = "explained", _("Explained")
+    TIMING = "timing", _("Timing difference, carried to next month")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# a reconciliation is signed off only when every break is in one of these
+BREAK_SETTLED = frozenset({BreakStatus.EXPLAINED, BreakStatus.TIMING, BreakStatus.RESOLVED})
+
+
 class PlanItem(models.TextChoices):
     """Expenditure item of a spending plan line (支出项目, operations standard §10.3.1)."""
 

@@ -50,3 +50,19 @@ def plan_reminders() -> int:
     from funds import plans
 
     return plans.plan_reminders_write(today=timezone.localdate())
+
+
+@shared_task(
+    name="funds.tasks.reconciliation_run_execute",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def reconciliation_run_execute(run_id: int) -> dict:
+    """Execute (or resume) a month's three-way reconciliation run."""
+    from funds import reconciliation
+
+    run = reconciliation.reconciliation_run_execute(run_id)
+    return {"run": run.pk, "status": run.status}
