@@ -128,8 +128,9 @@ class AccountRun(BatchRun):
 
     @property
     def approval_amount(self):
-        """What an interest run posts (crediting is not approved)."""
-        return self.total_amount
+        """What an interest run posts (crediting is not approved), in either direction:
+        a true-up at a rate below the provisional one posts less than nothing."""
+        return abs(self.total_amount)
 
 
 class AccountEntry(models.Model):
@@ -186,9 +187,10 @@ class AccountEntry(models.Model):
                 condition=Q(kind=EntryKind.CREDIT),
                 name="accountentry_credit_once_per_line",
             ),
-            # a batch writes at most one entry per account
+            # a batch writes at most one entry of a kind per account (an interest run:
+            # the interest, and for a settled or transferred account its true-up paid out)
             models.UniqueConstraint(
-                fields=["run", "account"],
+                fields=["run", "account", "kind"],
                 condition=Q(run__isnull=False) & ~Q(kind=EntryKind.CREDIT),
                 name="accountentry_once_per_run",
             ),
@@ -225,10 +227,15 @@ class AccountEntry(models.Model):
 class InterestLine(models.Model):
     """What an interest run computed for one account (结息明细): every input kept.
 
-    interest = opening × r + r ÷ 12 × weighted (monthly product), or
-    opening × r + credits × r × 1.083 ÷ 2 (annual), rounded half-up to the fen once;
-    ``posted_amount`` = interest − ``already_posted`` (what earlier runs of the year
-    posted: a true-up posts the difference); closing = opening + credits + interest.
+    interest = (opening × r × m + r × weighted) ÷ 12 (monthly product, m = ``months``,
+    weighted = Σ amount × (m − n + 1)), or opening × r + credits × r × 1.083 ÷ 2 (annual,
+    whole years only), rounded half-up to the fen once; ``posted_amount`` = interest −
+    ``already_posted`` (what earlier runs of the year and the leaving case posted: a
+    true-up posts the difference); closing = opening + credits + interest.
+
+    ``true_up``: the holder left during the year (retired, died, settled, moved out),
+    the interest to the month of leaving was posted then at the rate known then; the
+    run computes it again to that month (``months``) at its own rate.
     """
 
     run = models.ForeignKey(
@@ -245,6 +252,9 @@ class InterestLine(models.Model):
     already_posted = money_field(verbose_name=_("Interest posted before"))
     posted_amount = money_field(verbose_name=_("Posted by this run"))
     closing = money_field(verbose_name=_("Balance at year-end"))
+    # database defaults: the batches insert lines by SQL
+    months = models.PositiveSmallIntegerField(_("Months counted"), db_default=12)
+    true_up = models.BooleanField(_("Left during the year"), db_default=False)
 
     class Meta:
         verbose_name = _("Interest line")
@@ -259,6 +269,10 @@ class InterestLine(models.Model):
             models.CheckConstraint(
                 condition=Q(posted_amount=F("interest") - F("already_posted")),
                 name="interestline_posted_is_difference",
+            ),
+            models.CheckConstraint(
+                condition=Q(months__gte=1, months__lte=12) & (Q(true_up=True) | Q(months=12)),
+                name="interestline_months_of_a_year",
             ),
         ]
 

@@ -27,6 +27,7 @@ idempotent by unique constraints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
@@ -41,7 +42,7 @@ from accounts.choices import RunKind, RunStatus
 from accounts.models import AccountRun, InterestLine
 from accounts.services import YearRate, interest_method_for, interest_rate_for, rate_rule
 from contributions.selectors import account_creditable_lines_sql
-from pension import batches
+from pension import batches, changelog
 from pension.batches import RunLock
 from pension.choices import RegionLevel
 from pension.errors import Conflict, InvalidInput
@@ -119,11 +120,12 @@ INTEREST_CHUNK_ACCOUNTS = 200_000  # accounts per transaction of an interest run
 
 def _interest_chunks(region: Region, size: int) -> list[list[int]]:
     """The chunks of an interest run: ranges of ``size`` account ids covering the
-    province's accounts that earn (open or sealed)."""
+    province's accounts (open and sealed ones earn the year; drawing and closed ones
+    are trued up for a year they left in)."""
     with connection.cursor() as cursor:
+        # every status: drawing and closed accounts are trued up for the year they left
         cursor.execute(
-            "SELECT min(id), max(id) FROM accounts_pensionaccount "
-            "WHERE province_id = %s AND status IN ('open', 'sealed')",
+            "SELECT min(id), max(id) FROM accounts_pensionaccount WHERE province_id = %s",
             [region.code],
         )
         low, high = cursor.fetchone()
@@ -457,9 +459,9 @@ WITH acc AS MATERIALIZED (
         OR yr.account_id IS NOT NULL
 ), ins AS (
     INSERT INTO accounts_interestline (run_id, account_id, opening, credits, weighted, interest,
-                                       already_posted, posted_amount, closing)
+                                       already_posted, posted_amount, closing, months, true_up)
     SELECT %(run)s, account_id, opening, credits, weighted, interest, already,
-           interest - already, opening + credits + interest
+           interest - already, opening + credits + interest, 12, false
       FROM computed
     ON CONFLICT (run_id, account_id) DO NOTHING
     RETURNING posted_amount
@@ -467,6 +469,80 @@ WITH acc AS MATERIALIZED (
 SELECT count(*), coalesce(sum(posted_amount), 0), count(*) FILTER (WHERE posted_amount <> 0)
   FROM ins
 """
+
+
+# The true-up (DESIGN §5.3): a holder who left during the year (retirement, death,
+# settlement, transfer out) had the interest to the month of leaving posted then
+# (``accounts.services.account_interest_until``: no run, ``interest_year`` the year,
+# ``period`` the year's month m it counted to), at the rate known then. Those accounts
+# (drawing or closed) get a line of their own: the interest of the year to month m at
+# the run's rate, by the monthly product (m months on the opening, m − n + 1 months on an
+# entry of month n; the annual method for a whole year only, as calc.year_interest), on
+# the entries up to month m other than interest and the payout itself (the settlement
+# or transfer-out entry, written after the interest); posted = that − what the year has
+# posted already.
+_TRUE_UP_SQL = """
+WITH leaving AS MATERIALIZED (
+    SELECT a.id AS account_id, max(e.period) %% 100 AS months
+      FROM accounts_pensionaccount a
+      JOIN accounts_accountentry e ON e.account_id = a.id
+           AND e.value_period BETWEEN %(first)s AND %(last)s
+     WHERE a.province_id = %(province)s AND a.status IN ('drawing', 'closed')
+       AND a.id BETWEEN %(low)s AND %(high)s
+       AND e.kind = 'interest' AND e.run_id IS NULL AND e.interest_year = %(year)s
+     GROUP BY a.id
+), prev AS MATERIALIZED (
+    SELECT l.account_id, l.closing
+      FROM accounts_interestline l JOIN leaving lv ON lv.account_id = l.account_id
+     WHERE l.run_id = %(prev_run)s
+), before AS (
+    SELECT e.account_id, sum(e.amount) AS total
+      FROM accounts_accountentry e JOIN leaving lv ON lv.account_id = e.account_id
+     WHERE e.value_period < %(first)s
+       AND NOT EXISTS (SELECT 1 FROM prev WHERE prev.account_id = e.account_id)
+     GROUP BY e.account_id
+), yr AS (
+    SELECT e.account_id,
+           coalesce(sum(e.amount) FILTER (WHERE e.kind NOT IN %(not_credits)s
+                                            AND e.value_period %% 100 <= lv.months), 0)
+               AS credits,
+           coalesce(sum(e.amount * (lv.months - e.value_period %% 100 + 1))
+                    FILTER (WHERE e.kind NOT IN %(not_credits)s
+                              AND e.value_period %% 100 <= lv.months), 0) AS weighted,
+           coalesce(sum(e.amount) FILTER (WHERE e.kind = 'interest'
+                                            AND e.interest_year = %(year)s), 0) AS already
+      FROM accounts_accountentry e JOIN leaving lv ON lv.account_id = e.account_id
+     WHERE e.value_period BETWEEN %(first)s AND %(last)s
+     GROUP BY e.account_id
+), computed AS (
+    SELECT lv.account_id, lv.months, o.opening, coalesce(yr.credits, 0) AS credits,
+           coalesce(yr.weighted, 0) AS weighted, coalesce(yr.already, 0) AS already,
+           round(CASE WHEN %(method)s = 'annual' AND lv.months = 12
+                      THEN (o.opening * %(rate)s * 2
+                            + coalesce(yr.credits, 0) * %(rate)s * 1.083) / 2
+                      ELSE (o.opening * %(rate)s * lv.months
+                            + %(rate)s * coalesce(yr.weighted, 0)) / 12
+                 END, 2) AS interest
+      FROM leaving lv
+      LEFT JOIN prev ON prev.account_id = lv.account_id
+      LEFT JOIN before ON before.account_id = lv.account_id
+      LEFT JOIN yr ON yr.account_id = lv.account_id
+     CROSS JOIN LATERAL (SELECT coalesce(prev.closing, before.total, 0) AS opening) o
+), ins AS (
+    INSERT INTO accounts_interestline (run_id, account_id, opening, credits, weighted, interest,
+                                       already_posted, posted_amount, closing, months, true_up)
+    SELECT %(run)s, account_id, opening, credits, weighted, interest, already,
+           interest - already, opening + credits + interest, months, true
+      FROM computed
+    ON CONFLICT (run_id, account_id) DO NOTHING
+    RETURNING posted_amount
+)
+SELECT count(*), coalesce(sum(posted_amount), 0), count(*) FILTER (WHERE posted_amount <> 0)
+  FROM ins
+"""
+# entries that are not credits of the year for the true-up: interest, and the payout
+PAYOUT_KINDS = ("settlement", "transfer_out")
+NOT_CREDITS = ("interest", *PAYOUT_KINDS)
 
 
 def _previous_run_id(run: AccountRun) -> int | None:
@@ -502,6 +578,11 @@ def _interest_chunk(run: AccountRun, key: str, weight: int) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(_INTEREST_SQL, params)
         lines, amount, entries = cursor.fetchone()
+        cursor.execute(_TRUE_UP_SQL, {**params, "not_credits": NOT_CREDITS})
+        true_ups, true_up_amount, true_up_entries = cursor.fetchone()
+    lines, amount, entries = lines + true_ups, amount + true_up_amount, entries + true_up_entries
+    if true_ups:
+        run.parameters["true_up_lines"] = run.parameters.get("true_up_lines", 0) + true_ups
     return {
         "account_count": F("account_count") + lines,
         "entry_count": F("entry_count") + entries,
@@ -587,11 +668,82 @@ _POST_SQL = """
 INSERT INTO accounts_accountentry (account_id, kind, period, value_period, amount, interest_year,
                                    contribution_line_id, case_id, run_id, reverses_id, rule,
                                    created_at)
-SELECT l.account_id, 'interest', %(last)s, %(last)s, l.posted_amount, %(year)s, NULL, NULL,
-       l.run_id, NULL, %(rule)s, now()
+SELECT l.account_id, 'interest', p.period, p.period, l.posted_amount, %(year)s, NULL, NULL,
+       l.run_id, NULL, CASE WHEN l.true_up THEN %(rule)s || ' true-up to ' || p.period
+                            ELSE %(rule)s END, now()
   FROM accounts_interestline l
+ CROSS JOIN LATERAL (SELECT CASE WHEN l.true_up THEN %(year)s * 100 + l.months
+                                 ELSE %(last)s END AS period) p
  WHERE l.run_id = %(run)s AND l.posted_amount <> 0
 ON CONFLICT DO NOTHING
+"""
+
+# A settled, transferred or deceased holder's account whose balance went out (a payout
+# entry of a case, and that case's payment instruction): a positive true-up goes out
+# the same way, by a new instruction to the same payee (purpose, region, person, bank
+# and account copied; source ``interest_true_up:<run>:<account>``, once) and a payout
+# entry of the run, so the closed account is back at zero. A negative one stays on the
+# ledger: the closed account's balance below zero is what the payee received too much
+# (see ``_TRUE_UP_SUMMARY_SQL``).
+_TRUE_UP_PAYOUT_SQL = """
+WITH todo AS MATERIALIZED (
+    SELECT DISTINCT ON (l.account_id)
+           l.account_id, l.posted_amount, p.kind AS payout_kind, p.case_id, i.id AS first_id,
+           i.purpose, i.region_id, i.content_type_id, i.object_id, i.payee_name, i.bank_name,
+           i.bank_account
+      FROM accounts_interestline l
+      JOIN accounts_pensionaccount a ON a.id = l.account_id AND a.status = 'closed'
+      JOIN accounts_accountentry p ON p.account_id = l.account_id AND p.kind IN %(payout)s
+           AND p.run_id IS NULL AND p.case_id IS NOT NULL
+      JOIN pension_paymentinstruction i ON i.case_id = p.case_id
+           AND left(i.source, 17) <> 'interest_true_up:'
+     WHERE l.run_id = %(run)s AND l.true_up AND l.posted_amount > 0
+     ORDER BY l.account_id, p.id, i.id
+), instructed AS (
+    INSERT INTO pension_paymentinstruction (purpose, source, region_id, content_type_id,
+                                            object_id, payee_name, bank_name, bank_account,
+                                            amount, status, failure_reason, details, case_id,
+                                            created_by_id, created_at, result_at)
+    SELECT t.purpose, 'interest_true_up:' || %(run)s || ':' || t.account_id, t.region_id,
+           t.content_type_id, t.object_id, t.payee_name, t.bank_name, t.bank_account,
+           t.posted_amount, 'open', '',
+           jsonb_build_object('interest_run', %(run)s, 'year', %(year)s,
+                              'account', t.account_id, 'rate', %(rate)s::text,
+                              'interest_difference', t.posted_amount::text,
+                              'first_instruction', t.first_id),
+           t.case_id, NULL, now(), NULL
+      FROM todo t
+    ON CONFLICT (source) DO NOTHING
+    RETURNING amount
+), paid_out AS (
+    INSERT INTO accounts_accountentry (account_id, kind, period, value_period, amount,
+                                       interest_year, contribution_line_id, case_id, run_id,
+                                       reverses_id, rule, created_at)
+    SELECT t.account_id, t.payout_kind, %(last)s, %(last)s, -t.posted_amount, NULL, NULL,
+           t.case_id, %(run)s, NULL, 'interest true-up ' || %(year)s || ' paid out', now()
+      FROM todo t
+    ON CONFLICT DO NOTHING
+    RETURNING amount
+)
+SELECT (SELECT count(*) FROM instructed), (SELECT coalesce(sum(amount), 0) FROM instructed),
+       (SELECT count(*) FROM paid_out)
+"""
+
+# what the true-up left to settle otherwise: closed accounts paid out whose balance is
+# now below zero (paid too much: to recover from the payee) or above it (no instruction
+# to copy the payee from: held until a case pays it)
+_TRUE_UP_SUMMARY_SQL = """
+SELECT count(*) FILTER (WHERE b.balance < 0),
+       coalesce(sum(-b.balance) FILTER (WHERE b.balance < 0), 0),
+       count(*) FILTER (WHERE b.balance > 0),
+       coalesce(sum(b.balance) FILTER (WHERE b.balance > 0), 0)
+  FROM accounts_interestline l
+  JOIN accounts_pensionaccount a ON a.id = l.account_id AND a.status = 'closed'
+ CROSS JOIN LATERAL (SELECT coalesce(sum(e.amount), 0) AS balance
+                       FROM accounts_accountentry e WHERE e.account_id = l.account_id) b
+ WHERE l.run_id = %(run)s AND l.true_up AND l.posted_amount <> 0
+   AND EXISTS (SELECT 1 FROM accounts_accountentry p
+                WHERE p.account_id = l.account_id AND p.kind IN %(payout)s AND p.run_id IS NULL)
 """
 
 
@@ -616,22 +768,77 @@ def interest_run_post(run_id: int) -> AccountRun:
         try:
             rule = rate_rule(_stored_rate(run), run.method)
             with transaction.atomic():
+                params = {
+                    "last": Period(run.year, 12).as_int,
+                    "year": run.year,
+                    "rule": rule,
+                    "run": run.pk,
+                    "rate": run.rate,
+                    "payout": PAYOUT_KINDS,
+                }
                 with connection.cursor() as cursor:
-                    cursor.execute(
-                        _POST_SQL,
-                        {
-                            "last": Period(run.year, 12).as_int,
-                            "year": run.year,
-                            "rule": rule,
-                            "run": run.pk,
-                        },
+                    cursor.execute(_POST_SQL, params)
+                    cursor.execute(_TRUE_UP_PAYOUT_SQL, params)
+                    instructed, instructed_amount, _paid_out = cursor.fetchone()
+                    cursor.execute(_TRUE_UP_SUMMARY_SQL, params)
+                    recover, recover_amount, held, held_amount = cursor.fetchone()
+                summary = {
+                    "instructions": instructed,
+                    "instructed_amount": str(instructed_amount),
+                    "to_recover": recover,
+                    "to_recover_amount": str(recover_amount),
+                    "held": held,
+                    "held_amount": str(held_amount),
+                }
+                if instructed:
+                    changelog.record(
+                        actor=None,
+                        action=ChangeAction.CREATE,
+                        object_type="pension.paymentinstruction",
+                        object_repr=f"interest true-up {run.year} (run {run.pk})",
+                        after=summary,
+                        reason=gettext_noop("interest true-up paid out"),
                     )
-                return batches.finish(
-                    BATCH, run, status=RunStatus.POSTED, reason=gettext_noop("posted")
+
+                def totals(locked: AccountRun) -> None:
+                    if locked.parameters.get("true_up_lines"):
+                        locked.parameters = {**locked.parameters, "true_up": summary}
+
+                posted = batches.finish(
+                    BATCH,
+                    run,
+                    totals=totals,
+                    status=RunStatus.POSTED,
+                    reason=gettext_noop("posted"),
                 )
         except Exception as exc:
             batches.fail(BATCH, run_id, exc, (RunStatus.RUNNING, RunStatus.POSTING))
             raise
+    for listener in _POSTED_LISTENERS:
+        listener(posted)
+    return posted
+
+
+# Downstream domains that act on a posted interest run register here (from their
+# ``AppConfig.ready``): benefits redetermines the account pension of a retiree whose
+# balance at retirement the true-up changed. Called after the posting committed.
+_POSTED_LISTENERS: list[Callable[[AccountRun], None]] = []
+
+
+def on_interest_posted(listener: Callable[[AccountRun], None]) -> None:
+    """Register ``listener(run)``, called once a live interest run is posted."""
+    if listener not in _POSTED_LISTENERS:
+        _POSTED_LISTENERS.append(listener)
+
+
+def true_up_lines(run: AccountRun | int, *, status: str | None = None) -> QuerySet[InterestLine]:
+    """The true-up lines of an interest run (holders who left during the year) with a
+    difference posted, optionally of accounts in ``status`` (drawing: retirees)."""
+    pk = run.pk if isinstance(run, AccountRun) else run
+    lines = InterestLine.objects.filter(run_id=pk, true_up=True).exclude(posted_amount=0)
+    if status is not None:
+        lines = lines.filter(account__status=status)
+    return lines.select_related("account", "run").order_by("account_id")
 
 
 def _stored_rate(run: AccountRun) -> YearRate:

@@ -12,7 +12,7 @@ class BenefitsConfig(AppConfig):
     def ready(self) -> None:
         # the cases register their maker-checker operations at import
         from benefits.adjustment import adjustments  # noqa: F401
-        from benefits.determination import retirement  # noqa: F401
+        from benefits.determination import retirement, trueup  # noqa: F401
         from benefits.payroll import (
             recovery,  # noqa: F401
             runs,  # noqa: F401

@@ -43,6 +43,25 @@ def provisional_determinations_watch() -> list[int]:
 
 
 @shared_task(
+    name="benefits.tasks.account_true_up_requests",
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def account_true_up_requests(run_id: int) -> list[int]:
+    """After an interest run posted: the redetermination requests of the retirees whose
+    balance at retirement its true-up changed, in the name of the run's starter
+    (idempotent: one request per retiree and run)."""
+    from accounts.models import AccountRun
+    from benefits.determination import trueup
+
+    run = AccountRun.objects.select_related("started_by").get(pk=run_id)
+    made = trueup.account_true_up_requests(actor=run.started_by, run=run)
+    return [request.pk for request in made]
+
+
+@shared_task(
     name="benefits.tasks.payroll_run_execute",
     acks_late=True,
     autoretry_for=(OperationalError,),

@@ -858,7 +858,6 @@ def provisional_determination_recalculate(
     """One provisional determination recalculated (see
     ``provisional_determinations_recalculate``), in the caller's transaction, the row
     locked by the caller; None when no new base was published for it."""
-    determined_by = actor if actor is not None and getattr(actor, "pk", None) else None
     reason = str(_("Recalculation on the published calculation base of %(year)s")) % {"year": year}
     base, local_base, base_year, base_refs, base_provisional = _calculation_bases(
         old.region, retirement_date=old.retirement_date, today=today
@@ -884,20 +883,55 @@ def provisional_determination_recalculate(
     references = [
         r for r in old.parameters if not r.startswith("benefits.calculation_base@")
     ] + base_refs
+    return determination_supersede(
+        old,
+        d,
+        actor=actor,
+        reason=reason,
+        calculation_base_year=base_year,
+        provisional=bool(provisional),
+        references=references,
+        inputs_extra={"provisional_reasons": provisional, "recalculated_from": old.pk},
+        changed={
+            "calculation_base": d.calculation_base,
+            "local_calculation_base": d.local_calculation_base,
+        },
+        source="recalculation",
+    )
+
+
+def determination_supersede(
+    old: PensionDetermination,
+    d: calc.Determination,
+    *,
+    actor: StaffUser | None,
+    reason: str,
+    calculation_base_year: int,
+    provisional: bool,
+    references: list[str],
+    inputs_extra: dict[str, Any],
+    changed: dict[str, Any],
+    source: str,
+    case: ApprovalRequest | None = None,
+) -> PensionDetermination:
+    """A NEW determination ``d`` superseding ``old`` (its kind, status, dates and
+    payroll state carried over), in the caller's transaction, ``old`` locked by the
+    caller: ``settlement`` records the difference for the months approved payrolls
+    paid on the old figures (``monthly_difference`` = new total − old total,
+    ``months`` from the month after the retirement month through ``paid_through``,
+    ``amount`` = difference × months), and a ``PayrollDue`` "settlement" of that amount
+    (source ``<source>:<new id>``) pays (positive) or recovers (negative) it once, in
+    the next payroll (多退少补). Both determinations are logged."""
+    determined_by = actor if actor is not None and getattr(actor, "pk", None) else None
     difference = d.total - old.total
     months = _months_paid(old)
-    inputs = {
-        **old.inputs,
-        **d.as_json(),
-        "provisional_reasons": provisional,
-        "recalculated_from": old.pk,
-    }
+    inputs = {**old.inputs, **d.as_json(), **inputs_extra}
     inputs["sources"] = references
     new = PensionDetermination(
         person=old.person,
         region=old.region,
         agency_id=old.agency_id,
-        case=None,
+        case=case,
         kind=old.kind,
         status=old.status,
         retirement_date=old.retirement_date,
@@ -913,8 +947,8 @@ def provisional_determination_recalculate(
         account_balance=d.account_balance,
         calculation_base=d.calculation_base,
         local_calculation_base=d.local_calculation_base,
-        calculation_base_year=base_year,
-        provisional=bool(provisional),
+        calculation_base_year=calculation_base_year,
+        provisional=provisional,
         basic_pension=d.basic_pension,
         account_pension=d.account_pension,
         transitional_pension=d.transitional_pension,
@@ -953,8 +987,8 @@ def provisional_determination_recalculate(
             from_month=old.first_payable_month,
             to_month=old.paid_through,
             months=months,
-            source=f"recalculation:{new.pk}",
-            reason=reason,
+            source=f"{source}:{new.pk}",
+            reason=reason[:200],
             details=new.settlement,
             created_by=determined_by,
         )
@@ -964,8 +998,7 @@ def provisional_determination_recalculate(
         instance=new,
         after={
             "replaces": old.pk,
-            "calculation_base": d.calculation_base,
-            "local_calculation_base": d.local_calculation_base,
+            **changed,
             "provisional": new.provisional,
             **_components(d),
             "settlement": new.settlement,
