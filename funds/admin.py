@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from funds.models import AccountingPeriod, FundAccount, JournalEntry, JournalLeg
+from funds.models import AccountingPeriod, FundAccount, JournalEntry, JournalLeg, OtherRevenue
 from pension.admin import ReadOnlyAdmin
 
 
@@ -43,3 +43,13 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     search_fields = ["idempotency_key", "source_id", "source_reference"]
     raw_id_fields = ["reverses"]
     inlines = [JournalLegInline]
+
+
+@admin.register(OtherRevenue)
+class OtherRevenueAdmin(ReadOnlyAdmin):
+    """Revenue recorded by a case: recorded and approved on the pages, read here."""
+
+    list_display = ["id", "region", "item", "amount", "received_on", "status", "ledger_entry"]
+    list_filter = ["item", "status"]
+    search_fields = ["document_reference", "payer"]
+    raw_id_fields = ["ledger_entry", "approval"]

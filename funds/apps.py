@@ -15,6 +15,7 @@ class FundsConfig(AppConfig):
         # the reconciliation registers its sign-off and corrections at import
         from funds import (
             ledger,  # noqa: F401
+            other_revenue,  # noqa: F401
             plans,  # noqa: F401
             reconciliation,  # noqa: F401
         )

@@ -195,3 +195,24 @@ class ReminderStage(models.TextChoices):
     COUNTY_PLAN = "county_plan", _("County plan to the city")
     CITY_PLAN = "city_plan", _("City plan to the province")
     DISBURSEMENT = "disbursement", _("Disbursement to the city")
+
+
+class OtherRevenueStatus(models.TextChoices):
+    """A revenue record without a source system (其他基金收入登记: a fiscal subsidy, central
+    adjustment funds, interest, a transfer in): waiting for the checker, posted to the
+    ledger, or rejected (a new record may then be made under the same document)."""
+
+    PENDING = "pending", _("Waiting for the checker")
+    POSTED = "posted", _("Posted")
+    REJECTED = "rejected", _("Rejected")
+
+
+# the revenue items recorded by a case (the rest come from the close: contributions and
+# late fees from their sources, tax transfers over the API)
+OTHER_REVENUE_ITEMS = (
+    FundItem.FISCAL_SUBSIDY,
+    FundItem.CENTRAL_ADJUSTMENT,
+    FundItem.INTEREST,
+    FundItem.TRANSFER_IN,
+    FundItem.OTHER_REVENUE,
+)

@@ -4,8 +4,21 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from funds.choices import AccountKind, FundItem, PlanStatus
-from funds.models import CloseRun, FundAccount, JournalEntry, JournalLeg, SpendingPlan
+from funds.choices import (
+    OTHER_REVENUE_ITEMS,
+    AccountKind,
+    FundItem,
+    OtherRevenueStatus,
+    PlanStatus,
+)
+from funds.models import (
+    CloseRun,
+    FundAccount,
+    JournalEntry,
+    JournalLeg,
+    OtherRevenue,
+    SpendingPlan,
+)
 from pension.choices import RegionLevel
 from pension.filtersets import BatchRunFilterSet, PeriodFilter, RegionFilter, region_filter_prefix
 
@@ -79,3 +92,30 @@ class SpendingPlanFilterSet(django_filters.FilterSet):
     class Meta:
         model = SpendingPlan
         fields = ["period", "region", "level", "status"]
+
+
+class OtherRevenueFilterSet(django_filters.FilterSet):
+    """Revenue recorded by a case, by item, status, region and month received."""
+
+    item = django_filters.ChoiceFilter(
+        label=_("Revenue item"),
+        choices=[(i.value, i.label) for i in OTHER_REVENUE_ITEMS],
+        empty_label=_("All"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=OtherRevenueStatus.choices, empty_label=_("All")
+    )
+    region = RegionFilter(help_text=_("A province, city or county code"))
+    received_from = django_filters.DateFilter(
+        field_name="received_on", lookup_expr="gte", label=_("Received from")
+    )
+    received_to = django_filters.DateFilter(
+        field_name="received_on", lookup_expr="lte", label=_("Received until")
+    )
+    document_reference = django_filters.CharFilter(
+        lookup_expr="icontains", label=_("Document number")
+    )
+
+    class Meta:
+        model = OtherRevenue
+        fields = ["item", "status", "region", "received_from", "received_to", "document_reference"]

@@ -95,3 +95,39 @@ class SurplusSweepForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, regions=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.code, r.name) for r in regions]
+
+
+# --- revenue recorded by a case (其他基金收入登记) ---
+
+
+class OtherRevenueForm(ServiceErrorsMixin, forms.Form):
+    """A fiscal subsidy, central adjustment funds, interest, a transfer in or other
+    revenue, from its document."""
+
+    region = forms.ChoiceField(label=_("Region"))
+    item = forms.ChoiceField(label=_("Revenue item"))
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
+    received_on = forms.DateField(label=_("Received on"), help_text=_("YYYY-MM-DD"))
+    account_kind = forms.ChoiceField(
+        label=_("Receiving account"),
+        choices=[
+            ("income", _("Income account")),
+            ("expenditure", _("Expenditure account")),
+            ("special", _("Fiscal special account")),
+        ],
+        help_text=_("The fiscal special account is the province's."),
+    )
+    document_reference = forms.CharField(
+        label=_("Document number"), max_length=120,
+        help_text=_("The allocation document, interest slip or transfer letter."),
+    )  # fmt: skip
+    payer = forms.CharField(label=_("Remitted by"), max_length=120)
+    memo = forms.CharField(label=_("Memo"), max_length=200, required=False)
+    reason = forms.CharField(
+        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, regions=(), items=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r.code, r.name) for r in regions]
+        self.fields["item"].choices = [(i.value, i.label) for i in items]

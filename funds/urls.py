@@ -14,4 +14,5 @@ urlpatterns = [
     path("closes/<int:pk>/", ledger_views.close_run_detail, name="close_run_detail"),
     # each part of funds keeps its own pages (names stay in the "funds" namespace)
     path("", include("funds.plan_urls")),
+    path("", include("funds.statement_urls")),
 ]

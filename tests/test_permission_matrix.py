@@ -198,9 +198,18 @@ PLANS = {
     "funds/disbursements/",
     "funds/surplus-sweeps/",
 }
+# fund reporting (funds/tests/test_other_revenue.py, test_statements.py,
+# test_dashboards.py): the section's roles, figures and records of the user's region
+# and below (another region's: 403 or left out); revenue recorded only by a fund
+# accountant for their region or below, posted when a second person approves
+REPORTS = {
+    "funds/other-revenue/",
+    "funds/other-revenue/new",
+}
 CLASSIFIED = (
     FUNDS
     | PLANS
+    | REPORTS
     | ACCOUNTS
     | BENEFITS
     | CONTRIBUTIONS

@@ -3,5 +3,6 @@ the double-entry fund ledger (``ledger``), the monthly spending plans (``plans``
 three-way reconciliation (``reconciliation``)."""
 
 from .ledger import *  # noqa: F403
+from .other_revenue import *  # noqa: F403
 from .plans import *  # noqa: F403
 from .reconciliation import *  # noqa: F403

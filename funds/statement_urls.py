@@ -1,0 +1,11 @@
+"""Routes of the revenue and expenditure statement, the revenue recorded by a case and
+the dashboards, included by ``funds/urls.py`` under the ``funds`` namespace."""
+
+from django.urls import path
+
+from funds import statement_views
+
+urlpatterns = [
+    path("other-revenue/", statement_views.other_revenue_list, name="other_revenue_list"),
+    path("other-revenue/new", statement_views.other_revenue_create, name="other_revenue_create"),
+]
