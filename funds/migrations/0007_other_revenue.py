@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('funds', '0005_ledger_entry_foreign_keys'),
+        ('funds', '0006_reconciliation'),
         ('pension', '0014_funds_plan_parameters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
