@@ -131,3 +131,14 @@ class OtherRevenueForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.code, r.name) for r in regions]
         self.fields["item"].choices = [(i.value, i.label) for i in items]
+
+
+class StatementForm(forms.Form):
+    """Which statement (基金收支月报): a region of the user's and a month."""
+
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    period = PeriodFormField(label=_("Month"), required=False)
+
+    def __init__(self, *args, regions=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r.code, f"{r.code} {r.name}") for r in regions]

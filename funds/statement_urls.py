@@ -6,6 +6,8 @@ from django.urls import path
 from funds import statement_views
 
 urlpatterns = [
+    path("statement/", statement_views.statement, name="statement"),
+    path("statement/workbook.xlsx", statement_views.statement_export, name="statement_export"),
     path("other-revenue/", statement_views.other_revenue_list, name="other_revenue_list"),
     path("other-revenue/new", statement_views.other_revenue_create, name="other_revenue_create"),
 ]

@@ -6,15 +6,17 @@ and services."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from funds import other_revenue
+from funds import other_revenue, statements
 from funds.choices import OTHER_REVENUE_ITEMS
 from funds.filtersets import OtherRevenueFilterSet
-from funds.forms import OtherRevenueForm
+from funds.forms import OtherRevenueForm, StatementForm
 from pension.errors import ApplicationError
 from pension.models import Region
 from pension.paging import page_of
@@ -87,3 +89,47 @@ def other_revenue_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("funds:other_revenue_list")
     return _other_revenue_page(request, form)
+
+
+# --- the monthly revenue and expenditure statement (基金收支月报) ---
+
+
+def _statement(request: HttpRequest):
+    """The statement the query asks for (region, period), the form, or a 403 for a
+    region outside the user's."""
+    user = request.user
+    region = statements.statement_region_for(user, request.GET.get("region"))
+    if region is None:
+        raise PermissionDenied
+    form = StatementForm(
+        request.GET or None,
+        regions=statements.statement_regions(user),
+        initial={"region": region.code},
+    )
+    period = statements.latest_period(today=timezone.localdate())
+    if form.is_valid() and form.cleaned_data.get("period"):
+        period = form.cleaned_data["period"]
+    return form, statements.revenue_expenditure_statement(region=region, period=period)
+
+
+@funds_section
+def statement(request: HttpRequest) -> HttpResponse:
+    """The statement of the user's region (or one below) for a month, with the regions
+    one level below and the Excel download."""
+    form, result = _statement(request)
+    return render(
+        request,
+        "funds/statements/statement.html",
+        {"form": form, "statement": result},
+    )
+
+
+@funds_section
+def statement_export(request: HttpRequest) -> HttpResponse:
+    _form, result = _statement(request)
+    response = HttpResponse(
+        statements.statement_workbook(result), content_type=statements.CONTENT_TYPE
+    )
+    name = f"fund-statement-{result.region.code}-{result.period}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

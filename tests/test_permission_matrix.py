@@ -205,6 +205,8 @@ PLANS = {
 REPORTS = {
     "funds/other-revenue/",
     "funds/other-revenue/new",
+    "funds/statement/",
+    "funds/statement/workbook.xlsx",
 }
 CLASSIFIED = (
     FUNDS

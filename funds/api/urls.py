@@ -1,8 +1,9 @@
 """API routes of fund revenue and expenditure, mounted under /api/v1/funds/."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from funds.api import ledger_views, plan_views
+from funds.api import ledger_views, plan_views, statement_views
 
 router = DefaultRouter()
 router.register("accounts", ledger_views.FundAccountViewSet, basename="fund-account")
@@ -11,4 +12,7 @@ router.register("tax-transfers", ledger_views.TaxTransferViewSet, basename="tax-
 router.register(
     "spending-plans", plan_views.SpendingPlanViewSet, basename="funds-api-spending-plan"
 )
-urlpatterns = router.urls
+urlpatterns = [
+    path("statement/", statement_views.StatementView.as_view(), name="funds-api-statement"),
+    *router.urls,
+]
