@@ -3,9 +3,10 @@ the dashboards, included by ``funds/urls.py`` under the ``funds`` namespace."""
 
 from django.urls import path
 
-from funds import statement_views
+from funds import dashboard_views, statement_views
 
 urlpatterns = [
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("statement/", statement_views.statement, name="statement"),
     path("statement/workbook.xlsx", statement_views.statement_export, name="statement_export"),
     path("other-revenue/", statement_views.other_revenue_list, name="other_revenue_list"),

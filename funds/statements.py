@@ -496,3 +496,45 @@ def reserve_of(*, regions: list[Region], at: Period, parent: Region) -> list[Res
         )
         for r in regions
     ]
+
+
+@dataclass
+class PlanActual:
+    """A region's spending plan for a month against what was disbursed to it and what
+    it spent (the ledger's expenditure of the month, its regions below included)."""
+
+    region: Region
+    planned: Decimal = ZERO
+    disbursed: Decimal = ZERO
+    spent: Decimal = ZERO
+
+
+def plan_vs_actual_by_region(*, regions: list[Region], period: Period) -> list[PlanActual]:
+    """For each of ``regions``: its plan for ``period`` (any plan past the draft),
+    its paid disbursement and its expenditure of the month."""
+    from funds.choices import DisbursementStatus, PlanStatus
+    from funds.models import Disbursement, SpendingPlan
+
+    codes = [r.code for r in regions]
+    planned = dict(
+        SpendingPlan.objects.filter(region_id__in=codes, period=period)
+        .exclude(status=PlanStatus.DRAFT)
+        .values_list("region_id", "total_amount")
+    )
+    disbursed = dict(
+        Disbursement.objects.filter(
+            region_id__in=codes, plan__period=period, status=DisbursementStatus.PAID
+        ).values_list("region_id", "amount")
+    )
+    out = []
+    for region in regions:
+        figures = monthly_figures(region=region, until=period, months=1)[0]
+        out.append(
+            PlanActual(
+                region=region,
+                planned=planned.get(region.code, ZERO),
+                disbursed=disbursed.get(region.code, ZERO),
+                spent=figures.expenditure,
+            )
+        )
+    return out

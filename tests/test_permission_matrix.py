@@ -207,6 +207,7 @@ REPORTS = {
     "funds/other-revenue/new",
     "funds/statement/",
     "funds/statement/workbook.xlsx",
+    "funds/dashboard/",
 }
 CLASSIFIED = (
     FUNDS
