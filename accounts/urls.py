@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("<int:pk>/", views.account_detail, name="account_detail"),
     path("<int:pk>/statement/<int:year>/", views.account_statement, name="statement"),
+    path("<int:pk>/statement/<int:year>/pdf", views.account_statement_pdf, name="statement_pdf"),
     path("<int:pk>/transfer-out/", views.transfer_out, name="transfer_out"),
     path("<int:pk>/settlement/", views.settlement, name="settlement"),
     path("entries/<int:pk>/reverse/", views.entry_reverse, name="entry_reverse"),

@@ -43,6 +43,9 @@ from pension.charts import chart
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.money import format_money
+from pension.pdf import PdfDocument, pdf_response, record_printed
+from pension.privacy import citizen_id_for
+from pension.rules import rule_text
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -116,6 +119,86 @@ def account_statement(request: HttpRequest, pk: int, year: int) -> HttpResponse:
             "printed_on": timezone.localdate(),
         },
     )
+
+
+@accounts_section
+def account_statement_pdf(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    """The yearly statement as a PDF to print and hand over (same scope as the page);
+    the printing is logged."""
+    account = _account(request, pk)
+    years = {y.year: y for y in selectors.account_statement(account, with_entries=True)}
+    if year not in years:
+        raise Http404
+    content = statement_pdf(request.user, account, years[year])
+    record_printed(
+        actor=request.user,
+        instance=account.person,
+        document=gettext("Personal account statement %(year)s") % {"year": year},
+    )
+    return pdf_response(content, f"account-statement-{account.pk}-{year}.pdf")
+
+
+def statement_pdf(user, account: PensionAccount, year) -> bytes:
+    """个人账户对账单: the person, the year's summary and its entries."""
+    person = account.person
+    doc = PdfDocument(
+        title=gettext("Personal account statement %(year)s") % {"year": year.year},
+        issuer=person.agency.name,
+        printed_on=timezone.localdate(),
+    )
+    doc.facts(
+        [
+            (gettext("Full name"), person.name),
+            (gettext("Citizen ID number"), citizen_id_for(user, person.id_number)),
+            (gettext("Region"), person.region.name),
+            (gettext("Status"), account.get_status_display()),
+            (gettext("Opened in"), str(account.opened_period)),
+            (gettext("Printed on"), timezone.localdate().isoformat()),
+        ]
+    )
+    doc.table(
+        [gettext("Statement item"), gettext("Amount")],
+        [
+            (gettext("Balance at last year-end"), format_money(year.opening)),
+            (gettext("Contribution credits"), format_money(year.credits)),
+            (gettext("Months credited"), year.credit_months),
+            (gettext("Interest"), format_money(year.interest)),
+            (gettext("Other entries"), format_money(year.other)),
+            (gettext("Balance at year-end"), format_money(year.closing)),
+        ],
+        numeric=[1],
+        widths=[0.6, 0.4],
+    )
+    doc.heading(gettext("Account entries of the year"))
+    doc.table(
+        [
+            gettext("Period"),
+            gettext("Earns interest from"),
+            gettext("Kind"),
+            gettext("Amount"),
+            gettext("Rule version"),
+        ],
+        [
+            (
+                str(e.period),
+                str(e.value_period),
+                e.get_kind_display(),
+                format_money(e.amount),
+                rule_text(e.rule) if e.rule else "",
+            )
+            for e in year.entries
+        ],
+        numeric=[3],
+        widths=[0.13, 0.15, 0.17, 0.17, 0.38],
+    )
+    doc.paragraph(
+        gettext(
+            "The balance is the sum of the entries; interest is credited once a year by "
+            "the monthly-product method at the announced crediting rate."
+        )
+    )
+    doc.signatures([gettext("Handled by"), gettext("Agency (seal)")])
+    return doc.render()
 
 
 def _case_page(request, account_or_person, form, title, *, figures=None) -> HttpResponse:

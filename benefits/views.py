@@ -30,8 +30,11 @@ from enrollment.choices import PersonStatus
 from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
 from pension.models import PolicyParameter
+from pension.money import format_money
 from pension.paging import page_of
+from pension.pdf import PdfDocument, pdf_response, record_printed
 from pension.policy import SPECS
+from pension.privacy import citizen_id_for
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -153,15 +156,20 @@ def _parameters(references: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-@benefits_section
-def determination_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A determination (待遇核定): the components, the calculation line by line, every
-    input and the parameter versions."""
+def _determination(request: HttpRequest, pk: int):
     determination = selectors.determinations(request.user).filter(pk=pk).first()
     if determination is None:
         if selectors.PensionDetermination.objects.filter(pk=pk).exists():
             raise PermissionDenied
         raise Http404
+    return determination
+
+
+@benefits_section
+def determination_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A determination (待遇核定): the components, the calculation line by line, every
+    input and the parameter versions."""
+    determination = _determination(request, pk)
     inputs = determination.inputs or {}
     lines = [Line(msgid, params).render() for msgid, params in inputs.get("explanation", [])]
     return render(
@@ -176,6 +184,136 @@ def determination_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "parameters": _parameters(determination.parameters or []),
         },
     )
+
+
+@benefits_section
+def determination_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The determination sheet (养老金核定表) as a PDF to print, sign and hand over
+    (same scope as the page); the printing is logged."""
+    determination = _determination(request, pk)
+    content = determination_sheet(request.user, determination)
+    record_printed(
+        actor=request.user,
+        instance=determination.person,
+        document=_("Pension determination sheet"),
+        determination=determination.pk,
+    )
+    return pdf_response(content, f"determination-{determination.pk}.pdf")
+
+
+def determination_sheet(user, determination) -> bytes:
+    """养老金核定表: the person, the monthly pension by component, the calculation line
+    by line, the inputs, the contribution years and the parameters with their source."""
+    person = determination.person
+    inputs = determination.inputs or {}
+    doc = PdfDocument(
+        title=_("Pension determination sheet"),
+        issuer=determination.agency.name,
+        printed_on=timezone.localdate(),
+    )
+    doc.facts(
+        [
+            (_("Full name"), person.name),
+            (_("Citizen ID number"), citizen_id_for(user, person.id_number)),
+            (_("Sex"), person.get_sex_display()),
+            (_("Birth date"), person.birth_date.isoformat()),
+            (_("Kind of retirement"), determination.get_kind_display()),
+            (_("Retirement date"), determination.retirement_date.isoformat()),
+            (_("Retirement month"), str(determination.retirement_month)),
+            (_("Status"), determination.get_status_display()),
+        ]
+    )
+    if determination.provisional:
+        doc.paragraph(
+            _(
+                "The calculation base of %(year)s was not yet published: this determination "
+                "uses the base of %(base_year)s and is recalculated when the base is entered, "
+                "the difference settled in the payroll."
+            )
+            % {
+                "year": determination.retirement_date.year,
+                "base_year": determination.calculation_base_year,
+            }
+        )
+    doc.heading(_("Monthly pension"))
+    doc.table(
+        [_("Component"), _("Amount")],
+        [
+            (_("Basic pension"), format_money(determination.basic_pension)),
+            (_("Personal account pension"), format_money(determination.account_pension)),
+            (_("Transitional pension"), format_money(determination.transitional_pension)),
+            (_("Extra pension"), format_money(determination.extra_pension)),
+        ],
+        numeric=[1],
+        total=(_("Monthly pension"), format_money(determination.total)),
+        widths=[0.6, 0.4],
+    )
+    doc.heading(_("Calculation"))
+    for number, line in enumerate(
+        (Line(msgid, params).render() for msgid, params in inputs.get("explanation", [])),
+        start=1,
+    ):
+        doc.paragraph(f"{number}. {line}")
+    doc.heading(_("Inputs"))
+    doc.facts(
+        [
+            (_("Months contributed"), determination.actual_months),
+            (_("Deemed contribution months"), determination.deemed_months),
+            (_("Contribution years"), determination.contribution_years),
+            (_("Average contribution index"), determination.average_index),
+            (_("Transitional index"), determination.transitional_index),
+            (_("Account balance at retirement"), format_money(determination.account_balance)),
+            (_("Months divisor"), determination.divisor),
+            (
+                _("Pension calculation base"),
+                f"{format_money(determination.calculation_base)}"
+                f" ({determination.calculation_base_year})",
+            ),
+        ]
+    )
+    doc.table(
+        [
+            _("Year"),
+            _("Months contributed"),
+            _("Sum of monthly bases"),
+            _("Average wage of the year before"),
+            _("Contribution index"),
+        ],
+        [
+            (
+                y.get("year"),
+                y.get("months"),
+                format_money(y.get("base_total")),
+                format_money(y.get("average_wage")),
+                y.get("index"),
+            )
+            for y in inputs.get("contributions", [])
+        ],
+        numeric=[1, 2, 3, 4],
+        empty=_("No contribution years: deemed months only."),
+    )
+    doc.heading(_("Parameters used"))
+    doc.table(
+        [_("Parameter"), _("Effective from"), _("Version"), _("Source")],
+        [
+            (
+                p["label"],
+                p["effective_from"].isoformat() if p["effective_from"] else "—",
+                p["version"] if p["version"] is not None else "—",
+                p["source"] or "—",
+            )
+            for p in _parameters(determination.parameters or [])
+        ],
+        widths=[0.3, 0.15, 0.1, 0.45],
+    )
+    doc.facts(
+        [
+            (_("Approved by"), str(determination.determined_by or "—")),
+            (_("Approved on"), timezone.localtime(determination.created_at).date().isoformat()),
+        ]
+    )
+    doc.signatures([_("Handled by"), _("Agency (seal)")])
+    return doc.render()
 
 
 # --- the person page's section -----------------------------------------------------

@@ -163,3 +163,43 @@ def test_the_person_page_charts_the_balance_by_year(client, staff, account):
     assert balance["values"] == ["1020.96", "1520.96"]
     assert credits["values"] == ["0.00", "0.00"]
     assert interest["values"] == ["20.96", "0.00"]
+
+
+def test_the_statement_prints_as_pdf_with_the_figures_of_the_page(client, staff, account):
+    from pension.models import ChangeLogEntry
+    from pension.tests.pdfs import pdf_text
+
+    client.force_login(staff["caseworker"])
+    page = client.get(f"/pension-accounts/{account.pk}/statement/2024/").content.decode()
+    url = f"/pension-accounts/{account.pk}/statement/2024/pdf"
+    assert f'href="{url}"' in page
+    before = ChangeLogEntry.objects.filter(action="export").count()
+    response = client.get(url)
+    text = pdf_text(response)
+    person = account.person
+    assert "2024 年度个人账户对账单" in text
+    assert person.name in text and person.id_number in text  # a caseworker sees it whole
+    # 2024: nothing brought forward, 1 000.00 migrated in, 20.96 interest → 1 020.96
+    assert "上年末累计储存额 0.00" in text
+    assert "利息 20.96" in text
+    assert "其他记录 1,000.00" in text
+    assert "本年末累计储存额 1,020.96" in text
+    assert ChangeLogEntry.objects.filter(action="export").count() == before + 1
+    # a year without entries, anonymous, a role without the section
+    assert client.get(f"/pension-accounts/{account.pk}/statement/2019/pdf").status_code == 404
+    client.force_login(staff["city_budget"])
+    assert client.get(url).status_code == 403
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_the_statement_pdf_masks_the_id_for_a_role_without_it_and_refuses_another_province(
+    client, staff, account
+):
+    from pension.tests.pdfs import foreign_caseworker, pdf_text
+
+    client.force_login(staff["city_accountant"])  # a fund accountant: masked numbers
+    text = pdf_text(client.get(f"/pension-accounts/{account.pk}/statement/2024/pdf"))
+    assert account.person.name in text and account.person.id_number not in text
+    client.force_login(foreign_caseworker())  # 长春市: not the person's province
+    assert client.get(f"/pension-accounts/{account.pk}/statement/2024/pdf").status_code == 403

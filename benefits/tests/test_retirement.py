@@ -683,6 +683,38 @@ def test_the_determination_page_shows_the_calculation_in_chinese(client, determi
     assert 'id="provisional"' not in html
 
 
+def test_the_determination_sheet_prints_as_pdf_with_the_hand_worked_figures(
+    client, determined, staff
+):
+    from pension.tests.pdfs import foreign_caseworker, pdf_text
+
+    client.force_login(staff["reviewer"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page = client.get(f"/benefits/determinations/{determined.pk}/").content.decode()
+    url = f"/benefits/determinations/{determined.pk}/pdf"
+    assert f'href="{url}"' in page
+    before = ChangeLogEntry.objects.filter(action="export").count()
+    text = pdf_text(client.get(url))
+    assert "基本养老金核定表" in text
+    assert "王退休" in text and determined.person.id_number in text
+    # the figures of the statutory-retirement test, worked out there by hand
+    assert "基础养老金 1,287.41" in text
+    assert "个人账户养老金 302.62" in text
+    assert "过渡性养老金 1,496.33" in text
+    assert "基本养老金 3,086.36" in text  # the total
+    assert "个人账户养老金 = 账户储存额 41882.61 ÷ 138.4 = 302.62。" in text
+    assert "41,882.61" in text  # the balance at retirement
+    assert ChangeLogEntry.objects.filter(action="export").count() == before + 1
+    # read province-wide (异地通办), never by another province nor a budget officer
+    client.force_login(staff["other_caseworker"])
+    assert "王退休" in pdf_text(client.get(url))
+    client.force_login(foreign_caseworker())
+    assert client.get(url).status_code == 403
+    client.force_login(staff["province_budget"])
+    assert client.get(url).status_code == 403
+    assert ChangeLogEntry.objects.filter(action="export").count() == before + 2
+
+
 def test_the_determination_page_is_read_province_wide_but_not_by_a_budget_officer(
     client, determined, staff
 ):

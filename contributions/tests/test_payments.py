@@ -8,6 +8,7 @@ Every expected amount is worked out by hand in the comment next to it.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -581,6 +582,74 @@ def test_the_statement_exports_to_excel(client, staff, tax, employer, bills):
     assert payments_rows[1][0] == "SW-0001"
     assert payments_rows[1][6] == "2025-01 9600.00, 2025-02 5400.00"
     assert ChangeLogEntry.objects.filter(action="export").count() == before + 1
+
+
+def test_the_statement_prints_as_pdf(client, staff, tax, employer, other_employer, bills):
+    from pension.tests.pdfs import pdf_text
+
+    _pay(tax, employer, "SW-0001", "15000.00", date(2025, 3, 5))
+    client.force_login(staff["city_caseworker"])
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page = client.get(STATEMENT.format(employer.pk), {"as_of": "2025-04-20"}).content.decode()
+    assert 'href="?format=pdf&amp;as_of=2025-04-20"' in page
+    before = ChangeLogEntry.objects.filter(action="export").count()
+    response = client.get(STATEMENT.format(employer.pk), {"format": "pdf", "as_of": "2025-04-20"})
+    assert f"statement-{employer.credit_code}-2025-04-20.pdf" in response["Content-Disposition"]
+    text = pdf_text(response)
+    assert "单位缴费对账单" in text
+    assert employer.name in text and employer.credit_code in text
+    # the figures of the statement test: 2025-02 owes 4 600.00, 36 days → 82.80; 2025-01
+    # paid 18 days late → 86.40 charged; due 82.80 + 25.00 = 107.80
+    assert "2025-01 2025-02-15 9,600.00 9,600.00 0.00 0 0.00 86.40" in text
+    assert "2025-02 2025-03-15 10,000.00 5,400.00 4,600.00 36 82.80 0.00" in text
+    assert "合计 29,600.00 15,000.00 14,600.00 107.80 86.40" in text
+    assert "SW-0001 2025-03-05 15,000.00 15,000.00" in text
+    assert ChangeLogEntry.objects.filter(action="export").count() == before + 1
+    # the right role of another region: not found, nothing logged
+    client.force_login(staff["other_caseworker"])
+    response = client.get(STATEMENT.format(employer.pk), {"format": "pdf"})
+    assert response.status_code == 404
+    assert ChangeLogEntry.objects.filter(action="export").count() == before + 1
+
+
+ARREARS = "/contributions/arrears/"
+
+
+def test_the_arrears_page_lists_filters_and_scopes(
+    client, staff, tax, employer, other_employer, bills
+):
+    _pay(tax, employer, "SW-0001", "15000.00", date(2025, 2, 10))  # 2025-02 owes 4 600.00
+    client.force_login(staff["city_caseworker"])
+    _english(client)
+    assert 'href="/contributions/arrears/"' in client.get("/contributions/").content.decode()
+    query = {"as_of": "2025-04-20", "employer": employer.credit_code.lower()}
+    html = " ".join(client.get(ARREARS, query).content.decode().split())
+    # the figures of the arrears test: 2025-02 36 days → 82.80; 2025-03 5 days → 25.00
+    rows = re.findall(r'<tr data-bill="\d+">(.*?)</tr>', html)
+    assert len(rows) == 2 and "2 rows" in html
+    assert "<td>2025-02</td> <td>2025-03-15</td>" in rows[0]
+    assert (
+        '<td class="num">10,000.00</td> <td class="num">5,400.00</td> '
+        '<td class="num">4,600.00</td> <td class="num">36</td> <td class="num">82.80</td>'
+    ) in rows[0]
+    assert (
+        '<td class="num">10,000.00</td> <td class="num">5</td> <td class="num">25.00</td>'
+        in rows[1]
+    )
+    assert "Owed as of 2025-04-20 by the assessments listed: 14,600.00" in html
+    # a day before 2025-03's due date passes: only 2025-02 (16 + 15 = 31 days → 71.30)
+    html = " ".join(client.get(ARREARS, {**query, "as_of": "2025-04-15"}).content.decode().split())
+    assert len(re.findall(r'<tr data-bill="', html)) == 1 and '<td class="num">71.30</td>' in html
+    # a wrong credit code: its message, nothing listed beyond what the valid filters say
+    html = client.get(ARREARS, {"as_of": "2025-04-20", "region": "1x"}).content.decode()
+    assert 'class="error"' in html
+    # the right role of another city sees none of this employer's arrears
+    client.force_login(staff["other_caseworker"])
+    html = client.get(ARREARS, query).content.decode()
+    assert 'data-bill="' not in html and "No arrears match these filters." in html
+    # a role without the contributions section
+    client.force_login(staff["city_budget"])
+    assert client.get(ARREARS).status_code == 403
 
 
 # --- concurrency -------------------------------------------------------------------------
