@@ -30,16 +30,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import Count, DecimalField, F, Max, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from accounts.choices import RunKind, RunStatus
-from accounts.models import AccountRun, InterestLine
+from accounts.models import AccountEntry, AccountRun, InterestLine
 from accounts.services import YearRate, interest_method_for, interest_rate_for, rate_rule
 from contributions.selectors import account_creditable_lines_sql
 from pension import batches, changelog
@@ -48,7 +50,7 @@ from pension.choices import RegionLevel
 from pension.errors import Conflict, InvalidInput
 from pension.models import ChangeAction, Region
 from pension.periods import Period
-from pension.scope import restrict
+from pension.scope import restrict, runs_covering
 
 ERROR_OUTSIDE_REGION = batches.ERROR_OUTSIDE_REGION
 ERROR_NOT_PROVINCE = _("Account batches run for a whole province; choose the province.")
@@ -886,5 +888,42 @@ def previous_interest_run(run: AccountRun) -> AccountRun | None:
     return AccountRun.objects.filter(pk=pk).first() if pk else None
 
 
-def run_lines(run: AccountRun) -> QuerySet[InterestLine]:
-    return run.interest_lines.select_related("account__person").order_by("account_id")
+def account_runs_covering(user) -> QuerySet[AccountRun]:
+    """The runs ``user`` may read: their region's and below, and those of the regions
+    above theirs (the province's crediting and interest), which cover their region's
+    accounts too; of those they see their region's part only
+    (``pension.scope.run_part_of``)."""
+    return runs_covering(
+        AccountRun.objects.select_related("region", "started_by", "approved_by"), user
+    )
+
+
+def run_lines(run: AccountRun, *, prefix: str | None = None) -> QuerySet[InterestLine]:
+    """The interest lines of ``run``; of the accounts of the region ``prefix`` only when
+    given (the account holder's region)."""
+    lines = run.interest_lines.select_related("account__person").order_by("account_id")
+    if prefix:
+        lines = lines.filter(account__person__region__code__startswith=prefix)
+    return lines
+
+
+_ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+def account_run_part(run: AccountRun, prefix: str) -> dict[str, Any]:
+    """The part of ``run`` for the accounts of the region ``prefix``: the accounts, the
+    entries and their total (an interest run: its lines, the interest of the year and
+    what it posts; a crediting run: the entries it posted)."""
+    if run.kind == RunKind.INTEREST:
+        return run_lines(run, prefix=prefix).aggregate(
+            accounts=Count("id"),
+            interest=Coalesce(Sum("interest"), _ZERO),
+            total=Coalesce(Sum("posted_amount"), _ZERO),
+        )
+    return AccountEntry.objects.filter(
+        run=run, account__person__region__code__startswith=prefix
+    ).aggregate(
+        accounts=Count("account_id", distinct=True),
+        entries=Count("id"),
+        total=Coalesce(Sum("amount"), _ZERO),
+    )

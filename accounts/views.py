@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import cases, runs, selectors
 from accounts.choices import AccountStatus, RunKind, RunStatus
-from accounts.filtersets import AccountRunFilterSet
+from accounts.filtersets import AccountRunFilterSet, InterestLineFilterSet
 from accounts.forms import (
     CreditingRunForm,
     InterestRunForm,
@@ -43,10 +43,11 @@ from pension.charts import chart
 from pension.choices import Role
 from pension.errors import ApplicationError
 from pension.money import format_money
+from pension.paging import page_of
 from pension.pdf import PdfDocument, pdf_response, record_printed
 from pension.privacy import citizen_id_for
 from pension.rules import rule_text
-from pension.scope import region_allows
+from pension.scope import region_allows, run_part_of
 from pension.views import section_required
 
 accounts_section = section_required("accounts")
@@ -55,7 +56,6 @@ COUNT_LABELS = {
     "reopened": _("Sealed accounts reopened"),
     "closed_skipped": _("Lines of closed accounts, not credited"),
 }
-LINES_SHOWN = 100
 # a worker has the run: running, approved and waiting to be posted, or posting
 WORKING = (RunStatus.RUNNING, RunStatus.APPROVED, RunStatus.POSTING)
 
@@ -337,6 +337,11 @@ def _run(request: HttpRequest, pk: int) -> AccountRun:
     return run_or_404(runs.account_run_get, request, pk)
 
 
+def _readable_run(request: HttpRequest, pk: int) -> AccountRun:
+    """A run to read: the user's region's, or one of a region above that covers theirs."""
+    return run_or_404(lambda user, pk: runs.account_runs_covering(user).get(pk=pk), request, pk)
+
+
 @accounts_section
 def run_list(request: HttpRequest) -> HttpResponse:
     may_create = request.user.is_superuser or request.user.has_role(
@@ -344,7 +349,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
     return run_list_page(
         request,
-        runs.account_runs(request.user),
+        runs.account_runs_covering(request.user),
         "accounts/run_list.html",
         AccountRunFilterSet,
         extra={"may_create": may_create},
@@ -384,18 +389,39 @@ def _progress(run: AccountRun) -> dict[str, Any]:
 
 @accounts_section
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _run(request, pk)
+    """A run: status, counts and totals, the actions; an interest run's lines filtered
+    (``InterestLineFilterSet``) and paged. Of a run of a region above the user's (the
+    province's), their region's part only, read-only."""
+    run = _readable_run(request, pk)
     user = request.user
-    may_prepare = region_allows(user, run.region_id, "prepare")
+    prefix = run_part_of(user, run)
     interest = run.kind == RunKind.INTEREST
+    lines = InterestLineFilterSet(
+        request.GET or None, queryset=runs.run_lines(run, prefix=prefix) if interest else None
+    )
+    page = page_of(request, lines.qs) if interest else None
+    if prefix is not None:
+        return render(
+            request,
+            "accounts/run_detail.html",
+            {
+                "run": run,
+                "progress": _progress(run),
+                "part": runs.account_run_part(run, prefix),
+                "region": user.region,
+                "filterset": lines,
+                "page": page,
+            },
+        )
+    may_prepare = region_allows(user, run.region_id, "prepare")
     return render(
         request,
         "accounts/run_detail.html",
         {
             "run": run,
             "progress": _progress(run),
-            "lines": runs.run_lines(run)[:LINES_SHOWN] if interest else [],
-            "lines_shown": LINES_SHOWN,
+            "filterset": lines,
+            "page": page,
             "previous": runs.previous_interest_run(run) if interest else None,
             "counts": [
                 (COUNT_LABELS.get(key, key), value)
@@ -418,7 +444,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @accounts_section
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _run(request, pk)
+    run = _readable_run(request, pk)
     return progress_partial(
         request, "accounts/run_progress.html", {"run": run, "progress": _progress(run)}
     )

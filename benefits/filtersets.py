@@ -7,9 +7,15 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from benefits.choices import PayrollRunKind, ReceivableStatus
-from benefits.models import AdjustmentEvent, PayrollPayment, PayrollRun, Receivable
+from benefits.models import AdjustmentEvent, PayrollPayment, PayrollRun, Receivable, Suspension
 from pension.choices import InstructionPurpose, InstructionStatus
-from pension.filtersets import BatchRunFilterSet, PeriodFilter, RegionFilter
+from pension.filtersets import (
+    BatchRunFilterSet,
+    PeriodFilter,
+    RegionFilter,
+    UpperCaseCharFilter,
+    region_filter_prefix,
+)
 from pension.models import PaymentInstruction
 
 
@@ -85,3 +91,28 @@ class PaymentInstructionFilterSet(django_filters.FilterSet):
             return queryset
         carried = PayrollPayment.objects.filter(run_id=value, instruction__isnull=False)
         return queryset.filter(pk__in=carried.values("instruction_id"))
+
+
+class OverdueCertificationFilterSet(django_filters.FilterSet):
+    """The retirees suspended for a missing life certification (资格认证逾期) by the
+    person's region, name or ID number. ``region_prefix()`` gives the region asked for,
+    to narrow the list of those falling due as well."""
+
+    region = RegionFilter(field_name="person__region")
+    name = django_filters.CharFilter(
+        label=_("Name"), field_name="person__name", lookup_expr="icontains"
+    )
+    id_number = UpperCaseCharFilter(
+        label=_("Citizen ID number"), field_name="person__id_number", max_length=18
+    )
+
+    class Meta:
+        model = Suspension
+        fields = ["region", "name", "id_number"]
+
+    def region_prefix(self, within: str) -> str:
+        """The region filter's prefix when valid and within ``within``, else ``within``."""
+        if not (self.is_bound and self.is_valid()):
+            return within
+        prefix = region_filter_prefix(self.form.cleaned_data.get("region") or "")
+        return prefix if prefix.startswith(within) else within

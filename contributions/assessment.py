@@ -68,7 +68,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -83,7 +84,7 @@ from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: 
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import ChangeAction, Region
 from pension.periods import Period
-from pension.scope import region_allows, restrict
+from pension.scope import region_allows, region_q, restrict, runs_covering
 from pension.selectors import policy_value, profile_for_region, region_get
 
 # Rates looked up for a run: the name kept in ``parameters["rates"]`` → policy key.
@@ -557,6 +558,29 @@ def assessment_runs(user) -> QuerySet[AssessmentRun]:
     return restrict(qs, user, "view")
 
 
+ZERO_MONEY = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+def assessment_runs_covering(user) -> QuerySet[AssessmentRun]:
+    """The runs ``user`` may read: their region's and below, and those of the regions
+    above theirs (a city's, the province's), which assess their region's people too;
+    of those they see their region's part only (``pension.scope.run_part_of``)."""
+    qs = AssessmentRun.objects.select_related("region", "started_by", "approved_by")
+    return runs_covering(qs, user)
+
+
+def assessment_run_part(run: AssessmentRun, prefix: str) -> dict[str, Any]:
+    """The part of ``run`` for the people of the region ``prefix`` (its lines' people):
+    lines, payers, base, employer and individual amounts, account credit."""
+    return run_lines(run, prefix=prefix).aggregate(
+        lines=Count("id"),
+        total_base=Coalesce(Sum("base"), ZERO_MONEY),
+        total_employer=Coalesce(Sum("employer_amount"), ZERO_MONEY),
+        total_individual=Coalesce(Sum("individual_amount"), ZERO_MONEY),
+        total_account=Coalesce(Sum("account_credit"), ZERO_MONEY),
+    )
+
+
 def assessment_run_get(user, pk: int) -> AssessmentRun:
     """One run within ``user``'s scope (``AssessmentRun.DoesNotExist`` otherwise)."""
     return assessment_runs(user).get(pk=pk)
@@ -651,5 +675,9 @@ def run_bills(run: AssessmentRun) -> QuerySet[Bill]:
     return Bill.objects.filter(run=run)
 
 
-def run_lines(run: AssessmentRun) -> QuerySet[ContributionLine]:
-    return ContributionLine.objects.filter(run=run)
+def run_lines(run: AssessmentRun, *, prefix: str | None = None) -> QuerySet[ContributionLine]:
+    """The run's lines; of the people of the region ``prefix`` only when given."""
+    lines = ContributionLine.objects.filter(run=run)
+    if prefix:
+        lines = lines.filter(region_q(ContributionLine, prefix))
+    return lines

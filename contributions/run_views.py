@@ -4,6 +4,7 @@ and the transitions. Thin: they check the input and call ``contributions.assessm
 
 from __future__ import annotations
 
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from contributions import assessment, selectors
 from contributions.choices import RunStatus
-from contributions.filtersets import AssessmentRunFilterSet
+from contributions.filtersets import AssessmentRunFilterSet, ContributionLineFilterSet
 from contributions.models import AssessmentRun
 from pension.batch_views import (
     may_approve,
@@ -24,7 +25,8 @@ from pension.batch_views import (
     startable,
 )
 from pension.charts import chart
-from pension.scope import region_allows
+from pension.paging import page_of
+from pension.scope import region_allows, run_part_of
 from pension.views import section_required
 
 contributions_section = section_required("contributions")
@@ -35,9 +37,16 @@ def _run(request: HttpRequest, pk: int) -> AssessmentRun:
     return run_or_404(assessment.assessment_run_get, request, pk)
 
 
+def _readable_run(request: HttpRequest, pk: int) -> AssessmentRun:
+    """A run to read: the user's region's, or one of a region above that covers theirs."""
+    return run_or_404(
+        lambda user, pk: assessment.assessment_runs_covering(user).get(pk=pk), request, pk
+    )
+
+
 @contributions_section
 def run_list(request: HttpRequest) -> HttpResponse:
-    runs = assessment.assessment_runs(request.user)
+    runs = assessment.assessment_runs_covering(request.user)
     return run_list_page(request, runs, "contributions/run_list.html", AssessmentRunFilterSet)
 
 
@@ -100,15 +109,54 @@ def _progress(run: AssessmentRun) -> dict:
 
 @contributions_section
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _run(request, pk)
+    run = _readable_run(request, pk)
+    prefix = run_part_of(request.user, run)
+    if prefix is not None:
+        # a run of a region above the user's: their region's part, read-only
+        part = (
+            assessment.assessment_run_part(run, prefix)
+            if run.status in assessment.FINISHED or run.status == RunStatus.CLOSED
+            else None
+        )
+        return render(
+            request,
+            "contributions/run_part.html",
+            {"run": run, "progress": _progress(run), "part": part, "region": request.user.region},
+        )
     return render(request, "contributions/run_detail.html", _detail_context(request, run))
+
+
+@contributions_section
+def run_lines(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's contribution lines (缴费明细), filtered by payer region, employer or
+    person (``ContributionLineFilterSet``, as the API's), 50 a page, with the totals of
+    what the filters select; of a run of a region above the user's, their people's only."""
+    run = _readable_run(request, pk)
+    prefix = run_part_of(request.user, run)
+    lines = assessment.run_lines(run, prefix=prefix).select_related("person", "employer")
+    filterset = ContributionLineFilterSet(request.GET or None, queryset=lines)
+    queryset = filterset.qs
+    totals = queryset.aggregate(
+        employer=Sum("employer_amount"), individual=Sum("individual_amount")
+    )
+    return render(
+        request,
+        "contributions/run_lines.html",
+        {
+            "run": run,
+            "filterset": filterset,
+            "page": page_of(request, queryset.order_by("id")),
+            "totals": totals,
+            "part": prefix is not None,
+        },
+    )
 
 
 @contributions_section
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress partial that the run page polls every 2 s while the run is running.
     When the run has stopped running, htmx reloads the page to show the results."""
-    run = _run(request, pk)
+    run = _readable_run(request, pk)
     return progress_partial(
         request, "contributions/run_progress.html", {"run": run, "progress": _progress(run)}
     )

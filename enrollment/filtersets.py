@@ -10,8 +10,8 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import EmployerKind, EmployerStatus, PersonCategory, PersonStatus
-from enrollment.models import Employer, InsuredPerson
-from pension.filtersets import MomentFilter, RegionFilter, UpperCaseCharFilter
+from enrollment.models import Employer, Employment, InsuredPerson
+from pension.filtersets import MomentFilter, PeriodFilter, RegionFilter, UpperCaseCharFilter
 
 UPDATED_SINCE_HELP = _(
     "Changed at or after this moment, in ISO 8601 (2026-01-31T08:00:00+08:00; "
@@ -70,3 +70,25 @@ class EmployerFilterSet(django_filters.FilterSet):
     class Meta:
         model = Employer
         fields = ["credit_code", "name", "kind", "status", "region", "updated_since"]
+
+
+class RosterFilterSet(django_filters.FilterSet):
+    """An employer's roster (职工名册) by the employee's ID number or name, or who joined
+    from a month on."""
+
+    id_number = UpperCaseCharFilter(
+        label=_("Citizen ID number"), field_name="person__id_number", max_length=18
+    )
+    name = django_filters.CharFilter(
+        label=_("Name"), field_name="person__name", lookup_expr="icontains"
+    )
+    added_since = PeriodFilter(
+        label=_("Added from or after"),
+        field_name="start_period",
+        lookup_expr="gte",
+        help_text=_("A month, YYYY-MM: employees added from that month on"),
+    )
+
+    class Meta:
+        model = Employment
+        fields = ["id_number", "name", "added_since"]

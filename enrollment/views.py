@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from enrollment import selectors, services
+from enrollment.filtersets import RosterFilterSet
 from enrollment.forms import (
     BankAccountChangeForm,
     ContactForm,
@@ -319,15 +320,15 @@ def employer_detail(request, pk: int):
     history = ChangeLogEntry.objects.filter(
         object_type=object_type_of(employer), object_id=str(employer.pk)
     ).order_by("-id")[:100]
+    roster = RosterFilterSet(request.GET or None, queryset=selectors.employer_roster(employer))
     return render(
         request,
         "enrollment/employer_detail.html",
         {
             "employer": employer,
-            # a page of the roster at a time (an employer may have thousands)
-            "roster": page_of(
-                request, selectors.employer_roster(employer).order_by("person__name", "id")
-            ),
+            # a page of the roster at a time (an employer may have thousands), filtered
+            "roster": page_of(request, roster.qs.order_by("person__name", "id")),
+            "filterset": roster,
             "history": history,
             "blockers": services.employer_cancellation_blockers(employer),
             "add_form": EmploymentAddForm(),

@@ -78,6 +78,46 @@ def region_allows(user, region_code: str, action: str, model: type[Model] | None
     return prefix is not None and region_code.startswith(prefix)
 
 
+# --- batch runs of the regions above the user's ----------------------------------------
+# A province's (or a city's) batch run covers every county below it: the payroll that
+# pays a county's retirees, the assessment of its contributors, the crediting and the
+# interest of its people's accounts. County staff read such a run, read-only and only
+# their county's part; acting on a run still needs it in their scope (``restrict``).
+
+
+def regions_above(user) -> list[str]:
+    """The codes of the regions above ``user``'s own (their city, their province)."""
+    region = getattr(user, "region", None)
+    codes: list[str] = []
+    parent = region.parent if region is not None else None
+    while parent is not None:
+        codes.append(parent.code)
+        parent = parent.parent
+    return codes
+
+
+def runs_covering(queryset: QuerySet, user) -> QuerySet:
+    """The runs of ``queryset`` (a run model with a ``region`` key) ``user`` may read:
+    those of their region and below (``restrict``), and those of the regions above
+    theirs, which cover their region too; of the latter they see their part only
+    (``run_part_of``)."""
+    own = restrict(queryset, user, "view")
+    prefix = user_prefix(user, queryset.model, "view")
+    if not prefix:  # nowhere, or everything already
+        return own
+    return own | queryset.filter(region_id__in=regions_above(user))
+
+
+def run_part_of(user, run: Model) -> str | None:
+    """The division-code prefix of the part of ``run`` that ``user`` sees: ``None`` for
+    the whole run (it lies in their region), else their region's prefix (a run of a
+    region above theirs, read through ``runs_covering``)."""
+    model = type(run)
+    if region_allows(user, run.region_id, "view", model=model):
+        return None
+    return user_prefix(user, model, "view")
+
+
 def level_at_least(user, level: str) -> bool:
     region = getattr(user, "region", None)
     if getattr(user, "is_superuser", False):

@@ -94,6 +94,12 @@ CONTRIBUTIONS = {
     "contributions/assessment-runs/<int:pk>/release",
     "contributions/assessment-runs/<int:pk>/discard",
     "contributions/employers/<int:pk>/statement/",
+    # arrears of the user's region (contributions/tests/test_payments.py: another city
+    # sees none of an employer's, a role without the section 403)
+    "contributions/arrears/",
+    # a run's lines: the user's region's runs whole; a run of a region above, the lines
+    # of their region's people only (contributions/tests/test_run_part.py)
+    "contributions/assessment-runs/<int:pk>/lines/",
     "contributions/bases/",
     "contributions/bases/redetermine",
     "contributions/employers/<int:pk>/bases/",
@@ -110,6 +116,8 @@ CONTRIBUTIONS = {
 ACCOUNTS = {
     "pension-accounts/<int:pk>/",
     "pension-accounts/<int:pk>/statement/<int:year>/",
+    # the statement as a PDF: the page's guards (test_pages_api.py: another province 403)
+    "pension-accounts/<int:pk>/statement/<int:year>/pdf",
     "pension-accounts/<int:pk>/transfer-out/",
     "pension-accounts/<int:pk>/settlement/",
     "pension-accounts/entries/<int:pk>/reverse/",
@@ -127,6 +135,8 @@ ACCOUNTS = {
 BENEFITS = {
     "benefits/people/<int:pk>/retirement/",
     "benefits/determinations/<int:pk>/",
+    # the determination sheet as a PDF: the page's guards (test_retirement.py)
+    "benefits/determinations/<int:pk>/pdf",
     # cases about a person (prepared province-wide, approved by the owning agency):
     # suspension, resumption, death, certification, individual adjustment, survivors
     "benefits/determinations/<int:pk>/suspension/",

@@ -72,7 +72,8 @@ from pension.choices import InstructionStatus
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import ChangeAction, Region
 from pension.periods import Period
-from pension.scope import region_allows, restrict, user_prefix
+from pension.scope import region_allows, restrict, runs_covering
+from pension.scope import run_part_of as scope_part_of
 from pension.selectors import profile_for_region, region_get
 
 # runs whose lines count as paid (approved and after)
@@ -685,28 +686,17 @@ def payroll_runs_paying(user) -> QuerySet[PayrollRun]:
     regions above theirs (a city's, the province's), which pay their retirees too. Of a
     run above their region they see their region's part only (``run_part_of``); acting
     on a run still needs ``payroll_runs`` (their region and below)."""
-    own = payroll_runs(user)
-    prefix = user_prefix(user, PayrollRun, "view")
-    if not prefix:  # nowhere, or the whole province already
-        return own
-    above = []
-    region = user.region.parent
-    while region is not None:
-        above.append(region.code)
-        region = region.parent
-    covering = PayrollRun.objects.select_related(
-        "region", "started_by", "approved_by", "exported_by"
-    ).filter(region_id__in=above)
-    return own | covering
+    return runs_covering(
+        PayrollRun.objects.select_related("region", "started_by", "approved_by", "exported_by"),
+        user,
+    )
 
 
 def run_part_of(user, run: PayrollRun) -> str | None:
     """The division-code prefix of the part of ``run`` that ``user`` sees: ``None`` for
     the whole run (it lies in their region), else their region's prefix (a run of a
     region above theirs)."""
-    if region_allows(user, run.region_id, "view", model=PayrollRun):
-        return None
-    return user_prefix(user, PayrollRun, "view")
+    return scope_part_of(user, run)
 
 
 def payroll_run_get(user, pk: int) -> PayrollRun:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from benefits import selectors
 from benefits.choices import CertificationMethod, DataMatchKind, SuspensionReason
+from benefits.filtersets import OverdueCertificationFilterSet
 from benefits.models import DataMatchImport, Suspension
 from benefits.suspension import certification, suspensions
 from enrollment.models import InsuredPerson
@@ -391,12 +392,15 @@ def certification_overdue(request: HttpRequest) -> HttpResponse:
     prefix = user_prefix(request.user, Suspension, "view")
     if prefix is None:
         raise PermissionDenied
-    page = page_of(request, certification.overdue_suspensions(prefix))
+    filterset = OverdueCertificationFilterSet(
+        request.GET or None, queryset=certification.overdue_suspensions(prefix)
+    )
+    page = page_of(request, filterset.qs)
     groups = certification.overdue_by_notifier(prefix, suspensions=page.object_list)
     for group in groups:
         for row in group["people"]:
             row["id_number"] = citizen_id_for(request.user, row["id_number"])
-    soon = certification.overdue_not_suspended(prefix)
+    soon = certification.overdue_not_suspended(filterset.region_prefix(prefix))
     for row in soon:
         row["id_number"] = citizen_id_for(request.user, row["id_number"])
     return render(
@@ -404,6 +408,7 @@ def certification_overdue(request: HttpRequest) -> HttpResponse:
         "benefits/certification_overdue.html",
         {
             "groups": groups,
+            "filterset": filterset,
             "page": page,
             "count": page.paginator.count,
             "soon": soon,

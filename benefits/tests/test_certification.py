@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
@@ -279,3 +280,25 @@ def test_the_overdue_page_is_paged(client, staff):
     assert "共 52 条" in first or "52 rows" in first
     second = client.get(url, {"page": 2}).content.decode()
     assert "逾期51" in second and "逾期00" not in second
+
+
+def test_the_overdue_page_is_filtered_by_name_id_number_and_region(client, staff):
+    wei = retiree(staff, "卫筛选", retirement_month="2025-04")
+    retiree(staff, "蒋筛选", retirement_month="2025-04")
+    certification.certification_sweep(today=date(2026, 6, 2))
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = reverse("benefits:certification_overdue")
+    body = client.get(url, {"name": "卫筛选"}).content.decode()
+    assert "卫筛选" in body and "蒋筛选" not in body
+    assert '<span class="count">1 row</span>' in body
+    body = client.get(url, {"id_number": wei.person.id_number.lower()}).content.decode()
+    assert "卫筛选" in body and "蒋筛选" not in body
+    # a region outside the caseworker's county narrows nothing beyond their scope: none
+    body = client.get(url, {"region": "1402", "name": "筛选"}).content.decode()
+    assert "卫筛选" not in body and "蒋筛选" not in body
+    body = client.get(url, {"region": wei.person.region_id, "name": "筛选"}).content.decode()
+    assert "卫筛选" in body and "蒋筛选" in body
+    # a wrong region code: its message, that filter unused
+    body = client.get(url, {"region": "1x"}).content.decode()
+    assert 'class="error"' in body and "卫筛选" in body

@@ -20,6 +20,7 @@ def change_rows(context, entry) -> list[dict]:
     user = context["request"].user
     from django.apps import apps
     from django.core.exceptions import FieldDoesNotExist
+    from django.utils.translation import gettext
 
     from pension.changelog import changed
 
@@ -43,6 +44,13 @@ def change_rows(context, entry) -> list[dict]:
             return dict(field.flatchoices).get(value, value)
         return value
 
+    # keys of an export or a printing's row that are no field of the record
+    labels = {
+        "export": gettext("Document"),
+        "format": gettext("Format"),
+        "as_of": gettext("As of"),
+        "determination": gettext("Pension determination"),
+    }
     skip = {"id", "created_at", "updated_at", "password"}
     creating = entry.action == "create"
     rows = []
@@ -52,7 +60,7 @@ def change_rows(context, entry) -> list[dict]:
         field = field_of(attname)
         rows.append(
             {
-                "field": field.verbose_name if field is not None else attname,
+                "field": field.verbose_name if field is not None else labels.get(attname, attname),
                 "before": shown(field, old, attname),
                 "after": shown(field, new, attname),
             }
