@@ -642,13 +642,24 @@ def settlement_request(
     )
 
 
+# why a settlement closed an account, by its reason (msgids, as earlier rows stored
+# them: the account page translates them)
+SETTLED_REASONS = {
+    SettlementReason.DEATH: gettext_noop("settled: death"),
+    SettlementReason.EMIGRATION: gettext_noop("settled: emigration"),
+    SettlementReason.NATIONALITY_LOST: gettext_noop("settled: nationality_lost"),
+    SettlementReason.DOUBLE_ENROLMENT: gettext_noop("settled: double_enrolment"),
+    SettlementReason.RETIREMENT_SHORTFALL: gettext_noop("settled: retirement_shortfall"),
+}
+
+
 def _apply_settlement(request: ApprovalRequest, checker: StaffUser) -> dict:
     payload = request.payload
     account, paid = account_pay_out(
         request,
         checker,
         kind=EntryKind.SETTLEMENT,
-        status_reason=f"settled: {payload['reason_kind']}",
+        status_reason=SETTLED_REASONS.get(payload["reason_kind"], gettext_noop("settled")),
     )
     result: dict[str, Any] = {"account": account.pk, "paid": paid, "payee": payload["payee_name"]}
     if paid > 0:

@@ -216,6 +216,8 @@ SELECT l.person_id, %(province)s, 'open', min(l.period), now(), NULL, ''
 ON CONFLICT (person_id) DO NOTHING
 """
 
+# why crediting reopens a sealed account (a msgid: the account page translates it)
+REOPENED_REASON = gettext_noop("contributions resumed")
 _CREDIT_SQL = """
 WITH src AS MATERIALIZED (
     SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, a.id AS account_id,
@@ -241,7 +243,7 @@ WITH src AS MATERIALIZED (
     RETURNING account_id, amount
 ), reopened AS (
     UPDATE accounts_pensionaccount a
-       SET status = 'open', status_changed_at = now(), status_reason = 'contributions resumed'
+       SET status = 'open', status_changed_at = now(), status_reason = %(reopened_reason)s
      WHERE a.status = 'sealed' AND a.id IN (SELECT account_id FROM ins WHERE amount > 0)
     RETURNING 1
 )
@@ -254,7 +256,8 @@ SELECT (SELECT count(*) FROM ins), (SELECT coalesce(sum(amount), 0) FROM ins),
 def _credit_chunk(run: AccountRun, prefix: str, *, since, open_from: int) -> dict[str, Any]:
     sql, params = account_creditable_lines_sql(region_prefix=prefix, since=since)
     params = {**params, "province": run.region_id, "run_period": run.period.as_int,
-              "open_from": open_from, "run": run.pk}  # fmt: skip
+              "open_from": open_from, "run": run.pk,
+              "reopened_reason": REOPENED_REASON}  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_OPEN_SQL.format(lines=sql), params)
         opened = cursor.rowcount

@@ -47,6 +47,9 @@ WATCHED: dict[str, tuple[str, ...] | None] = {
     "otp_totp.totpdevice": ("user", "key", "confirmed", "name"),
 }  # fmt: skip
 _SECRET = {"password", "key", "key_hash"}
+# what a secret's value is logged as (msgids: the change-log pages translate them)
+HIDDEN = gettext_noop("(hidden)")
+CHANGED = gettext_noop("(changed)")
 _FLAG = "_changelog_recorded"
 _actor: contextvars.ContextVar[Any] = contextvars.ContextVar("pension_watch_actor", default=None)
 
@@ -82,7 +85,7 @@ def _attnames(sender) -> list[str]:
 
 def _shown(name: str, value: Any) -> Any:
     if name in _SECRET:
-        return "(hidden)" if value else ""
+        return HIDDEN if value else ""
     return changelog.json_safe(value)
 
 
@@ -98,20 +101,32 @@ def _pre_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None
     instance._watch_old = sender._default_manager.filter(pk=instance.pk).values(*names).first()
 
 
+# The reasons this net writes, by (an administrator acting?, how): each a msgid whole,
+# so that the change-log pages show it translated (``{% translate entry.reason %}``);
+# the wording is kept as the rows of earlier releases have it.
+REASONS: dict[tuple[bool, str], str] = {
+    (True, ""): gettext_noop("admin"),
+    (False, ""): gettext_noop("outside the services (command line or shell)"),
+    (True, "QuerySet.update"): gettext_noop("admin, QuerySet.update"),
+    (False, "QuerySet.update"): gettext_noop(
+        "outside the services (command line or shell), QuerySet.update"
+    ),
+    (True, "QuerySet.bulk_create"): gettext_noop("admin, QuerySet.bulk_create"),
+    (False, "QuerySet.bulk_create"): gettext_noop(
+        "outside the services (command line or shell), QuerySet.bulk_create"
+    ),
+}
+
+
 def _record(instance, action: str, before: dict | None, after: dict | None, how: str = "") -> None:
     actor = _actor.get()
-    reason = (
-        gettext_noop("admin")
-        if actor is not None
-        else gettext_noop("outside the services (command line or shell)")
-    )
     changelog.record(
         actor=actor,
         action=action,
         instance=instance,
         before=before,
         after=after,
-        reason=f"{reason}, {how}" if how else reason,
+        reason=REASONS[(actor is not None, how)],
     )
 
 
@@ -134,7 +149,7 @@ def _post_save(sender, instance, created=False, raw=False, **kwargs) -> None:
     if not differ:
         return
     before = {n: _shown(n, old[n]) for n in differ}
-    after = {n: ("(changed)" if n in _SECRET else _shown(n, now[n])) for n in differ}
+    after = {n: (CHANGED if n in _SECRET else _shown(n, now[n])) for n in differ}
     _record(instance, ChangeAction.UPDATE, before, after)
 
 
@@ -180,7 +195,7 @@ def _update(self: QuerySet, **kwargs):
                     ChangeAction.UPDATE,
                     {n: _shown(n, before[n]) for n in differ},
                     {
-                        n: ("(changed)" if n in _SECRET else _shown(n, getattr(instance, n)))
+                        n: (CHANGED if n in _SECRET else _shown(n, getattr(instance, n)))
                         for n in differ
                     },
                     how="QuerySet.update",

@@ -13,6 +13,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import translation
 
 from accounts import runs
 from accounts.choices import AccountStatus, EntryKind, RunStatus
@@ -134,6 +135,10 @@ def test_a_sealed_account_keeps_its_entries_and_reopens_with_the_next_credit(
     assert account.status == AccountStatus.OPEN
     assert PensionAccount.objects.filter(person=person).count() == 1
     assert account_balance(account) == D("1200.00")
+    # the reason the batch writes is a msgid: the account page shows it in Chinese
+    assert account.status_reason == "contributions resumed"
+    with translation.override("zh-hans"):
+        assert translation.gettext(account.status_reason) == "恢复缴费"
 
 
 def test_interest_of_a_year_by_the_monthly_product(staff, person, three_months):

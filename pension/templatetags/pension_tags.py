@@ -38,6 +38,8 @@ def change_rows(context, entry) -> list[dict]:
             return None
 
     def shown(field, value, attname=""):
+        if value in ("(hidden)", "(changed)"):  # a secret's stand-in (pension.watch)
+            return gettext(value)
         if attname.endswith("id_number") and isinstance(value, str):
             return citizen_id_for(user, value)
         if field is not None and field.choices and value is not None:

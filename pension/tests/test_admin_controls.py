@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -379,3 +380,27 @@ def test_a_bulk_create_that_overwrites_or_skips_rows_is_refused(staff):
         StaffUser.objects.bulk_create([overwrite], ignore_conflicts=True)
     target.refresh_from_db()
     assert target.is_superuser is False
+
+
+def test_the_reasons_and_secrets_the_watch_writes_show_in_chinese(client, staff):
+    """Every reason the net writes is a msgid whole (not English glued at run time):
+    the change-log pages show it in Chinese, and a secret's stand-in too (issue 15)."""
+    from django.utils import translation
+
+    from pension import watch
+
+    with translation.override("zh-hans"):
+        chinese = {key: translation.gettext(reason) for key, reason in watch.REASONS.items()}
+    assert chinese[(False, "QuerySet.update")] == "业务服务之外（命令行或交互环境），批量更新"
+    assert chinese[(True, "QuerySet.bulk_create")] == "管理后台，批量新建"
+    assert all(chinese[key] != reason for key, reason in watch.REASONS.items())
+    target = staff["caseworker"]
+    with watch.acting_user(staff["admin"]):
+        StaffUser.objects.filter(pk=target.pk).update(password="pbkdf2_sha256$1$x$y")
+    [entry] = _log("pension.staffuser", target.pk)
+    assert entry.reason == "admin, QuerySet.update"  # stored as the msgid
+    client.force_login(staff["auditor"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(f"/audit/change-log/{entry.pk}/").content.decode()
+    assert "管理后台，批量更新" in html and "QuerySet" not in html
+    assert "（已隐藏）" in html and "（已更改）" in html and "(hidden)" not in html

@@ -1,7 +1,8 @@
 """Issue 6's batch in a real browser, on a real Celery worker: the province's fund
 accountant creates and starts the 2024 interest run (the progress bar polls until the
 worker has calculated it), the province reviewer approves it (the worker posts it),
-and a holder's printable statement shows the interest.
+and a holder's printable statement shows the interest; its PDF, fetched in the
+browser's session, is a PDF with the holder's name and the figures (issue 15).
 
 By hand: 1 000.00 carried from 2023 earns 2024's 2.62 % for the whole year:
 1 000 × 0.0262 = 26.20; 1 500.00 earns 39.30.
@@ -13,7 +14,8 @@ import pytest
 
 from accounts.models import AccountRun
 from accounts.tests.factories import account_with, make_person
-from tests.browser.conftest import sign_in
+from pension.tests.pdfs import pdf_text
+from tests.browser.conftest import screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -68,3 +70,18 @@ def test_an_interest_run_calculated_approved_posted_and_the_statement(
     page.emulate_media(media="print")
     assert not page.locator("nav.sidebar").is_visible()
     assert not page.locator("p.noprint").is_visible()
+
+    # the statement as a PDF, fetched in the browser's session from the page's link
+    page.emulate_media(media="screen")
+    link = page.locator("#statement-pdf")
+    assert link.inner_text() == "打印 PDF"
+    screenshot(page, "accounts-statement")
+    response = page.context.request.get(link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    body = response.body()
+    assert body.startswith(b"%PDF-")
+    text = pdf_text(body)
+    assert "周一千" in text and holders[0].person.id_number in text
+    assert "2024 年度个人账户对账单" in text
+    assert "利息 26.20" in text and "本年末累计储存额 1,026.20" in text
