@@ -403,4 +403,15 @@ def test_the_reasons_and_secrets_the_watch_writes_show_in_chinese(client, staff)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = client.get(f"/audit/change-log/{entry.pk}/").content.decode()
     assert "管理后台，批量更新" in html and "QuerySet" not in html
-    assert "（已隐藏）" in html and "（已更改）" in html and "(hidden)" not in html
+    assert "(hidden)" not in html and "(changed)" not in html  # a password is not shown
+    # a key's stand-in is shown, translated (an API client's creation)
+    from pension.api import keys
+
+    api_client, _key = keys.api_client_create(
+        actor=staff["admin"], name="税务 1401", kind="tax",
+        region=staff["city_caseworker"].region, scopes=["contributions.read"],
+    )  # fmt: skip
+    created = _log("pension.apiclient", api_client.pk)[0]
+    assert created.after["key_hash"] == "(hidden)"
+    html = client.get(f"/audit/change-log/{created.pk}/").content.decode()
+    assert "（已隐藏）" in html and "(hidden)" not in html
