@@ -23,4 +23,9 @@ urlpatterns = [
     ),
     path("people/<int:pk>/refund/", base_views.case_refund, name="case_refund"),
     path("people/<int:pk>/shortfall/", base_views.case_shortfall, name="case_shortfall"),
+    path(
+        "people/<int:pk>/certificate.pdf",
+        base_views.contribution_certificate,
+        name="contribution_certificate",
+    ),
 ]

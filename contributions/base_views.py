@@ -47,7 +47,9 @@ from pension.errors import ApplicationError
 from pension.imports import RowError, errors_workbook, estimate_rows, import_job_create
 from pension.money import format_money, round_fen
 from pension.paging import page_of
+from pension.pdf import PdfDocument, pdf_response, record_printed
 from pension.periods import Period
+from pension.privacy import citizen_id_for
 from pension.scope import region_allows
 from pension.views import section_required
 
@@ -645,3 +647,128 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
         "may_prepare": may_prepare,
         "self_chosen": person.category in bases.SELF_CHOSEN_CATEGORIES,
     }
+
+
+# --- the certificate of insurance and contributions (参保缴费证明) ----------------------
+
+
+@contributions_section
+def contribution_certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    """参保缴费证明 as a PDF to print and hand over: the person, the months contributed
+    and paid year by year (what counts as contribution history, DESIGN §5.2), the
+    deemed months and the arrears; read province-wide like the person page, the
+    printing logged."""
+    person = _person(request, pk, action="view")
+    section = person_section_context(request, person)
+    content = certificate_pdf(request.user, person, section)
+    record_printed(
+        actor=request.user,
+        instance=person,
+        document=_("Certificate of insurance and contributions"),
+    )
+    return pdf_response(content, f"contribution-certificate-{person.pk}.pdf")
+
+
+def certificate_years(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines that count as paid, by year: months (distinct periods of contributed
+    kinds), the employers, the individual amounts and the account credits."""
+    years: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if not row["counts"]:
+            continue
+        year = years.setdefault(
+            row["period"].year,
+            {
+                "year": row["period"].year,
+                "periods": set(),
+                "employers": [],
+                "individual": Decimal("0.00"),
+                "account": Decimal("0.00"),
+            },
+        )
+        if row["kind"] in CONTRIBUTED_KINDS:
+            year["periods"].add(row["period"])
+        if row["employer"] and row["employer"] not in year["employers"]:
+            year["employers"].append(row["employer"])
+        year["individual"] += row["individual_amount"]
+        year["account"] += row["account_credit"]
+    return [{**y, "months": len(y["periods"])} for _n, y in sorted(years.items())]
+
+
+def certificate_pdf(user, person: InsuredPerson, section: dict[str, Any]) -> bytes:
+    doc = PdfDocument(
+        title=_("Certificate of insurance and contributions"),
+        issuer=person.agency.name,
+        printed_on=timezone.localdate(),
+    )
+    doc.facts(
+        [
+            (_("Full name"), person.name),
+            (_("Citizen ID number"), citizen_id_for(user, person.id_number)),
+            (_("Sex"), person.get_sex_display()),
+            (_("Birth date"), person.birth_date.isoformat()),
+            (_("Category"), person.get_category_display()),
+            (_("Status"), person.get_status_display()),
+            (
+                _("First insured date"),
+                person.first_insured_date.isoformat() if person.first_insured_date else "—",
+            ),
+            (_("Region"), person.region.name),
+        ]
+    )
+    doc.facts(
+        [
+            (
+                _("Months contributed and paid"),
+                _("%(months)s (%(years)s years)")
+                % {"months": section["months"], "years": section["years"]},
+            ),
+            (
+                _("Deemed contribution months"),
+                _("%(months)s (%(years)s years)")
+                % {"months": section["deemed_months"], "years": section["deemed_years"]},
+            ),
+            (_("Months assessed, not paid (not counted)"), section["unpaid_months"]),
+            (_("Arrears"), format_money(section["arrears_total"])),
+        ],
+        columns=1,
+    )
+    doc.heading(_("Contributions paid, year by year"))
+    years = certificate_years(section["rows"])
+    doc.table(
+        [
+            _("Year"),
+            _("Months contributed and paid in the year"),
+            _("Employer"),
+            _("Individual amount"),
+            _("Account credit"),
+        ],
+        [
+            (
+                y["year"],
+                y["months"],
+                "、".join(y["employers"]) or _("Flexible employment"),
+                format_money(y["individual"]),
+                format_money(y["account"]),
+            )
+            for y in years
+        ],
+        numeric=[1, 3, 4],
+        total=(
+            _("Total"),
+            sum(y["months"] for y in years),
+            "",
+            format_money(sum((y["individual"] for y in years), Decimal("0.00"))),
+            format_money(sum((y["account"] for y in years), Decimal("0.00"))),
+        ),
+        widths=[0.1, 0.1, 0.44, 0.18, 0.18],
+        empty=_("No contributions recorded."),
+    )
+    doc.paragraph(
+        _(
+            "Only months assessed and paid count as contribution history; months assessed "
+            "but unpaid are not counted until they are paid."
+        )
+    )
+    doc.signatures([_("Handled by"), _("Agency (seal)")])
+    return doc.render()

@@ -110,6 +110,9 @@ CONTRIBUTIONS = {
     "contributions/people/<int:pk>/base-correction/",
     "contributions/people/<int:pk>/refund/",
     "contributions/people/<int:pk>/shortfall/",
+    # 参保缴费证明 as a PDF: people province-wide (contributions/tests/test_certificate.py:
+    # another province 403)
+    "contributions/people/<int:pk>/certificate.pdf",
 }
 # personal accounts: the section's roles; accounts follow their holder (province-wide
 # view and prepare, as people); runs are the province's. Tested in accounts/tests/.
