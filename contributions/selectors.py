@@ -13,7 +13,7 @@ from enrollment.selectors import insured_persons_sql
 _CREDITABLE_SQL = f"""
 WITH paid_bills AS MATERIALIZED (
     SELECT b.id, b.run_id, b.case_id, b.employer_id, b.person_id, b.due_date, b.status,
-           max(p.paid_on) AS paid_on, max(p.received_at) AS received_at
+           b.kind, b.period, max(p.paid_on) AS paid_on, max(p.received_at) AS received_at
       FROM contributions_bill b
       LEFT JOIN contributions_paymentallocation a ON a.bill_id = b.id
       LEFT JOIN contributions_taxpayment p ON p.id = a.payment_id
@@ -45,10 +45,39 @@ SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, c.paid_on,
  WHERE l.posted AND l.account_credit > 0
    AND (%(since)s::timestamptz IS NULL OR c.received_at >= %(since)s)
 UNION ALL
+SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, b.paid_on, b.due_date
+  FROM contributions_contributionline l
+  JOIN paid_bills b ON b.run_id IS NULL AND b.case_id IS NULL AND b.kind = 'limits_adjustment'
+       AND b.period = l.period AND b.employer_id = l.employer_id
+ WHERE l.posted AND l.run_id IS NULL AND l.case_id IS NULL AND l.kind = 'limits_adjustment'
+   AND l.account_credit > 0 AND b.status = 'paid'
+   AND (%(since)s::timestamptz IS NULL OR b.received_at >= %(since)s)
+UNION ALL
+SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, b.paid_on, b.due_date
+  FROM contributions_contributionline l
+  JOIN paid_bills b ON b.run_id IS NULL AND b.case_id IS NULL AND b.kind = 'limits_adjustment'
+       AND b.period = l.period AND b.employer_id IS NULL AND b.person_id = l.person_id
+ WHERE l.posted AND l.run_id IS NULL AND l.case_id IS NULL AND l.kind = 'limits_adjustment'
+   AND l.employer_id IS NULL AND l.account_credit > 0 AND b.status = 'paid'
+   AND (%(since)s::timestamptz IS NULL OR b.received_at >= %(since)s)
+UNION ALL
 SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, NULL::date, NULL::date
   FROM contributions_contributionline l
   JOIN {insured_persons_sql()} p ON p.id = l.person_id AND p.region_id LIKE %(prefix)s
  WHERE l.posted AND l.account_credit < 0
+   AND (%(since)s::timestamptz IS NULL OR l.created_at >= %(since)s)
+UNION ALL
+SELECT l.id, l.person_id, l.period, l.account_credit, l.account_rate, NULL::date, NULL::date
+  FROM contributions_contributionline l
+  JOIN {insured_persons_sql()} p ON p.id = l.person_id AND p.region_id LIKE %(prefix)s
+ WHERE l.posted AND l.run_id IS NULL AND l.case_id IS NULL AND l.kind = 'limits_adjustment'
+   AND l.account_credit > 0
+   AND NOT EXISTS (SELECT 1 FROM contributions_bill nb
+                    WHERE nb.run_id IS NULL AND nb.case_id IS NULL AND nb.posted
+                      AND nb.kind = 'limits_adjustment' AND nb.period = l.period
+                      AND (CASE WHEN l.employer_id IS NULL
+                                THEN nb.employer_id IS NULL AND nb.person_id = l.person_id
+                                ELSE nb.employer_id = l.employer_id END))
    AND (%(since)s::timestamptz IS NULL OR l.created_at >= %(since)s)
 """
 
@@ -62,11 +91,14 @@ def account_creditable_lines_sql(
     its parameters, for batches to embed.
 
     A line is due when it has a non-zero account credit and either its bill is paid
-    in full (its run's bill of the same payer, or every bill of its case), or its
-    credit is negative (a refund or a lowered base, applied when its case was
-    approved, with no bill to pay). ``paid_on`` is the last payment date of the bill,
-    ``due_date`` its due day. ``since`` keeps only lines whose bill received money at
-    or after that moment, or negative lines written then. The bills are grouped once
+    in full (its run's bill of the same payer, or every bill of its case, or for a
+    limits adjustment the payer's limits-adjustment bill of that month), or it has no
+    bill to pay: its credit is negative (a refund or a lowered base, applied when its
+    case was approved), or it is a positive limits adjustment of a month whose net
+    difference for its payer was not positive (not billed, ``bases``). ``paid_on`` is
+    the last payment date of the bill, ``due_date`` its due day. ``since`` keeps only
+    lines whose bill received money at or after that moment, or lines without a bill
+    written then. The bills are grouped once
     and joined to their lines, not probed line by line. ``region_prefix`` here is the payer's
     region (the bill's; an employee's account is credited where the employer pays;
     a negative credit, which has no bill, by the holder's region)."""

@@ -335,3 +335,64 @@ def test_a_profile_that_chooses_the_annual_method(staff, person, three_months):
     assert run.method == "annual"
     line = InterestLine.objects.get(run=run, account__person=person)
     assert (line.credits, line.interest, line.closing) == (D("800.00"), D("11.35"), D("811.35"))
+
+
+def _limits_adjustment(person, period: str, base: str, credit: str, *, bill: bool):
+    """A flexible worker's limits adjustment (bases_redetermine_for_published_limits:
+    no run, no case) of ``period``, and when ``bill`` its limits-adjustment bill of the
+    difference (20 % of ``base``), due 2026-09-15, open."""
+    from contributions.choices import LineKind
+    from contributions.models import ContributionLine
+    from pension.periods import Period
+
+    p = Period.parse(period)
+    individual = (D(base) * D("0.20")).quantize(D("0.01"))
+    line = ContributionLine.objects.create(
+        posted=True, period=p, person=person, employer=None, kind=LineKind.LIMITS_ADJUSTMENT,
+        base=D(base), employer_rate=D("0"), individual_rate=D("0.20"), account_rate=D("0.08"),
+        employer_amount=D("0.00"), individual_amount=individual, account_credit=D(credit),
+    )  # fmt: skip
+    if bill:
+        Bill.objects.create(
+            posted=True, period=p, kind=LineKind.LIMITS_ADJUSTMENT, person=person, line_count=1,
+            employer_amount=D("0.00"), individual_amount=individual, total=individual,
+            due_date=date(2026, 9, 15), region_id=person.region_id,
+        )  # fmt: skip
+    return line
+
+
+def test_positive_limits_adjustments_are_credited_once_their_bill_is_paid(staff, person):
+    # January 2026 paid at the provisional floor 4198: 4198 × 8 % = 335.84 credited
+    paid_line(person, "2026-01", "4198.00", paid_on=date(2026, 2, 10))
+    # the 2026 limits published: 4244 − 4198 = 46.00 more base; account 46 × 8 % = 3.68,
+    # billed 46 × 20 % = 9.20, due 2026-09-15
+    billed = _limits_adjustment(person, "2026-01", "46.00", "3.68", bill=True)
+    credit(staff, "2026-08")
+    assert not AccountEntry.objects.filter(contribution_line=billed).exists()  # not paid yet
+
+    bill = Bill.objects.get(person=person, kind="limits_adjustment")
+    payment = TaxPayment.objects.create(
+        receipt_number="LIM-1", person=person, amount=D("9.20"), paid_on=date(2026, 9, 10),
+        region_id=person.region_id,
+    )  # fmt: skip
+    PaymentAllocation.objects.create(payment=payment, bill=bill, amount=D("9.20"))
+    Bill.objects.filter(pk=bill.pk).update(paid_amount=D("9.20"), status=BillStatus.PAID)
+    credit(staff, "2026-09")
+    credit(staff, "2026-10")  # a second run credits nothing twice
+
+    # paid by its due date: earns from its own month, 2026-01
+    [entry] = AccountEntry.objects.filter(contribution_line=billed)
+    assert (entry.kind, entry.amount, str(entry.period), str(entry.value_period)) == (
+        "credit", D("3.68"), "2026-01", "2026-01",
+    )  # fmt: skip
+    assert account_balance(PensionAccount.objects.get(person=person)) == D("339.52")  # 335.84+3.68
+
+
+def test_a_positive_limits_adjustment_with_no_bill_is_credited(staff, person):
+    # a month whose net difference was not positive is not billed (bases._write_bills);
+    # its positive lines count as paid (PAID_LINE_SQL) and are credited at once
+    paid_line(person, "2026-02", "4198.00", paid_on=date(2026, 3, 10))
+    unbilled = _limits_adjustment(person, "2026-02", "46.00", "3.68", bill=False)
+    credit(staff, "2026-08")
+    [entry] = AccountEntry.objects.filter(contribution_line=unbilled)
+    assert (entry.amount, str(entry.value_period)) == (D("3.68"), "2026-02")
