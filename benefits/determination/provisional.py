@@ -1,7 +1,9 @@
 """The recalculation of provisional determinations (临时待遇重算, DESIGN §5.4, §9.2.3) as
 a batch on the engine (``pension.batches``).
 
-When a year's calculation base is published, every current provisional determination
+When a year's calculation base is published (or the average wage of the year before,
+which a determination of that year took from an earlier year), every current
+provisional determination
 of that retirement year is computed again (``benefits.determination.retirement.
 provisional_determination_recalculate``: the rule, the new determination, the
 settlement due, the change log). The batch does it county by county: one transaction
@@ -43,14 +45,32 @@ LABEL = _("Provisional recalculation")
 
 
 def _anything_to_do(year: int, prefix: str, today: date) -> bool:
-    """Whether a base was published since for any provisional determination in scope
-    (checked once per distinct region, retirement date and bases, not per person)."""
+    """Whether a base (or the average wage of the year before ``year``) was published
+    since for any provisional determination in scope (checked once per distinct
+    region, retirement date and bases, not per person)."""
     combos = list(
         retirement.provisional_candidates(year=year, prefix=prefix)
         .values_list("region_id", "retirement_date", "calculation_base", "local_calculation_base")
         .distinct()
     )
-    regions = Region.objects.in_bulk({combo[0] for combo in combos})
+    waiting_wage = set(
+        retirement.provisional_candidates(year=year, prefix=prefix)
+        .filter(inputs__provisional_reasons__contains=[f"contribution.average_wage {year - 1}"])
+        .values_list("region_id", flat=True)
+        .distinct()
+    )
+    regions = Region.objects.in_bulk({combo[0] for combo in combos} | waiting_wage)
+    if any(
+        retirement.provisional_wage_published(
+            regions[code],
+            retirement_year=year,
+            reasons=[f"contribution.average_wage {year - 1}"],
+            today=today,
+        )
+        is not None
+        for code in waiting_wage
+    ):
+        return True
     return any(
         retirement.provisional_base_changed(
             regions[code],

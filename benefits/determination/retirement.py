@@ -804,7 +804,7 @@ def provisional_determinations_recalculate(
     - otherwise a NEW determination is written (no case; the old one's kind, status
       and dates), provisional only if a base is still not the retirement year's or the
       old one's average wage of the retirement year was an earlier year's (the stored
-      wages are not looked up again). Its parameters are the old references with the
+      wages are not looked up again, except the retirement year's wage once published: provisional_wage_published). Its parameters are the old references with the
       calculation-base references replaced by the ones used now. The old one becomes
       superseded and points to it;
     - ``settlement`` on the new determination records the difference for the months
@@ -858,31 +858,56 @@ def provisional_determination_recalculate(
     """One provisional determination recalculated (see
     ``provisional_determinations_recalculate``), in the caller's transaction, the row
     locked by the caller; None when no new base was published for it."""
-    reason = str(_("Recalculation on the published calculation base of %(year)s")) % {"year": year}
     base, local_base, base_year, base_refs, base_provisional = _calculation_bases(
         old.region, retirement_date=old.retirement_date, today=today
     )
-    if base == old.calculation_base and (local_base or base) == old.local_calculation_base:
+    base_changed = not (
+        base == old.calculation_base and (local_base or base) == old.local_calculation_base
+    )
+    wage = provisional_wage_published(
+        old.region,
+        retirement_year=old.retirement_date.year,
+        reasons=old.inputs.get("provisional_reasons", []),
+        today=today,
+    )
+    if not base_changed and wage is None:
         return None  # nothing new published for it
+    inputs = _recalculation_inputs(old)
+    changed: dict[str, Any] = {}
+    if wage is not None:
+        # the retirement year's index on the wage of the year before, published now
+        statistics_year = old.retirement_date.year - 1
+        inputs["average_wages"] = {**inputs["average_wages"], statistics_year: wage.value}
+        changed["average_wage"] = {str(statistics_year): wage.value}
+    if base_changed:
+        reason = str(_("Recalculation on the published calculation base of %(year)s")) % {
+            "year": year
+        }
+    else:
+        reason = str(_("Recalculation on the published average wage of %(year)s")) % {
+            "year": old.retirement_date.year - 1
+        }
     try:
-        d = calc.determine(
-            **_recalculation_inputs(old),
-            calculation_base=base,
-            local_calculation_base=local_base,
-        )
+        d = calc.determine(**inputs, calculation_base=base, local_calculation_base=local_base)
     except (TypeError, ValueError) as error:
         raise InvalidInput(
             ERROR_PARAMETER, code="not_computable", params={"error": str(error)}
         ) from None
-    wage_provisional = [
-        r
-        for r in old.inputs.get("provisional_reasons", [])
-        if r.startswith("contribution.average_wage")
-    ]
+    changed.update(
+        calculation_base=d.calculation_base, local_calculation_base=d.local_calculation_base
+    )
+    wage_provisional = (
+        []
+        if wage is not None
+        else [
+            r
+            for r in old.inputs.get("provisional_reasons", [])
+            if r.startswith("contribution.average_wage")
+        ]
+    )
     provisional = base_provisional + wage_provisional
-    references = [
-        r for r in old.parameters if not r.startswith("benefits.calculation_base@")
-    ] + base_refs
+    references = [r for r in old.parameters if not r.startswith("benefits.calculation_base@")]
+    references += base_refs + ([wage.reference] if wage is not None else [])
     return determination_supersede(
         old,
         d,
@@ -892,12 +917,30 @@ def provisional_determination_recalculate(
         provisional=bool(provisional),
         references=references,
         inputs_extra={"provisional_reasons": provisional, "recalculated_from": old.pk},
-        changed={
-            "calculation_base": d.calculation_base,
-            "local_calculation_base": d.local_calculation_base,
-        },
+        changed=changed,
         source="recalculation",
     )
+
+
+def provisional_wage_published(
+    region: Any, *, retirement_year: int, reasons: Iterable[str], today: date
+) -> Any:
+    """The average wage of the year before ``retirement_year`` (in force from its
+    January), as published on ``today``, when the determination used an earlier year's
+    instead (``reasons`` names ``contribution.average_wage``) and it is published now;
+    else None (DESIGN §5.4: corrected when entered, as the calculation base)."""
+    if not any(str(r).startswith("contribution.average_wage") for r in reasons):
+        return None
+    try:
+        value = policy_value(
+            "contribution.average_wage",
+            on=date(retirement_year, 1, 1),
+            region=region,
+            as_of=today,
+        )
+    except ValidationError:
+        return None
+    return value if value.effective_from.year == retirement_year else None
 
 
 def determination_supersede(

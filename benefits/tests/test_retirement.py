@@ -1013,3 +1013,57 @@ def test_the_reviewers_page_shows_the_case_like_the_determination_page(client, w
     for code in ("year_records", "basic_pension", "explanation", "divisor_table"):
         assert code not in html, code
     assert 'id="changes"' not in html
+
+
+def test_the_average_wage_published_after_the_retirement_corrects_the_determination(staff):
+    """Issue 12: a retirement in 2026-07 with contributions in 2026 needs W(2025) for the
+    2026 index; on 2026-07-20 the 2026 wage 7073 is not yet published (published
+    2026-08-01), so 2025's 6997 stands in (provisional). Once 7073 is published the
+    determination is recalculated and the difference settled, as for the base."""
+    enter_test_average_wages({2023: "6922"})
+    person = make_person(
+        staff["caseworker"].agency, born=date(1966, 3, 10), name="孙临退",
+        first_work_date=date(1986, 9, 1), deemed_months=150,
+    )  # fmt: skip
+    lines(person, "2024-01", "2024-12", "6922.00")  # index 6922 ÷ W(2023) 6922 = 1
+    lines(person, "2025-01", "2025-12", "6997.00")  # index 6997 ÷ W(2024) 6997 = 1
+    lines(person, "2026-01", "2026-06", "7073.00")  # index 7073 ÷ W(2025)
+    request = request_for(
+        person, staff["caseworker"], retirement_date=date(2026, 7, 10), today=date(2026, 7, 20)
+    )
+    assert request.payload["provisional_reasons"] == [
+        "benefits.calculation_base 2026",
+        "contribution.average_wage 2025",
+    ]
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    old = PensionDetermination.objects.get(person=person)
+    # W(2025) taken as 6997: 2026 index 7073 ÷ 6997 = 1 + 76/6997;
+    # Z = (12 + 12 + 6 × 7073/6997 + 150) ÷ 180 = 1 + 456/1 259 460 = 1.00036206…; N = 15
+    # basic = 7253 × (1 + Z) ÷ 2 × 15 % = 1087.95 × 1.00018103… = 1088.146951… → 1088.15
+    # transitional = 7253 × Z × 12.5 × 1.3 % = 1178.6125 × Z = 1179.039228… → 1179.04
+    # no account; total 1088.15 + 1179.04 = 2267.19
+    assert (old.basic_pension, old.transitional_pension, old.total) == (
+        D("1088.15"), D("1179.04"), D("2267.19"),
+    )  # fmt: skip
+    PensionDetermination.objects.filter(pk=old.pk).update(paid_through=Period(2026, 9))
+    recalculate = retirement.provisional_determinations_recalculate
+
+    [new] = recalculate(actor=staff["admin"], year=2026, today=date(2026, 9, 10))
+
+    # W(2025) = 7073 published: 2026 index 1, Z = 1
+    # basic = 7253 × 15 % = 1087.95; transitional = 1178.6125 → 1178.61; total 2266.56;
+    # 2266.56 − 2267.19 = −0.63 a month × 2 months paid (2026-08, -09) = −1.26 recovered
+    assert (new.average_index, new.basic_pension, new.transitional_pension, new.total) == (
+        D("1.00000000000000000000"), D("1087.95"), D("1178.61"), D("2266.56"),
+    )  # fmt: skip
+    wages = {c["year"]: c["average_wage"] for c in new.inputs["contributions"]}
+    assert (str(wages[2026]), str(wages[2025])) == ("7073", "6997")
+    # still provisional on the base (2026's not entered), no longer on the wage
+    assert new.provisional and new.inputs["provisional_reasons"] == [
+        "benefits.calculation_base 2026"
+    ]
+    due = PayrollDue.objects.get(source=f"recalculation:{new.pk}")
+    assert (due.item, due.amount, due.months) == (PayrollItem.SETTLEMENT, D("-1.26"), 2)
+    assert any(r.startswith("contribution.average_wage@") for r in new.parameters[-1:])
+    # nothing more to do until the base is entered
+    assert recalculate(actor=staff["admin"], year=2026, today=date(2026, 10, 10)) == []
