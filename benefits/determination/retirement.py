@@ -803,9 +803,11 @@ def provisional_determinations_recalculate(
       left alone, so a second run changes nothing;
     - otherwise a NEW determination is written (no case; the old one's kind, status
       and dates), provisional only if a base is still not the retirement year's or the
-      old one's average wage of the retirement year was an earlier year's (the stored
-      wages are not looked up again, except the retirement year's wage once published: provisional_wage_published). Its parameters are the old references with the
-      calculation-base references replaced by the ones used now. The old one becomes
+      old one's average wage of the retirement year was an earlier year's and is
+      still not published (``provisional_wage_published``: that wage is replaced once
+      published, the other stored wages are not looked up again). Its parameters are
+      the old references with the calculation-base references replaced by the ones
+      used now (and the published wage's added). The old one becomes
       superseded and points to it;
     - ``settlement`` on the new determination records the difference for the months
       already paid on the old figures: ``monthly_difference`` = new total − old total,
