@@ -273,6 +273,7 @@ class PayrollLine(models.Model):
     run = models.ForeignKey(
         PayrollRun, verbose_name=_("Run"), on_delete=models.PROTECT, related_name="lines",
         db_index=False,  # payroll_line_once_per_run leads with the run
+        db_constraint=False,  # checked once a county by the batch's done-mark (see below)
     )  # fmt: skip
     posted = models.BooleanField(_("Posted"), default=False)
     period = PeriodField(_("Pay month"))
@@ -286,7 +287,10 @@ class PayrollLine(models.Model):
     # the county from the determination it pays, joined to the person in its stage, so
     # every key exists when the line is written; no foreign-key check a row for them
     # (docs/benchmarks.md, "Monthly payroll"). Persons, determinations and regions are
-    # never deleted. The run keeps its database foreign key.
+    # never deleted. The run's key likewise: the batch marks each county done on the
+    # run's row in the county's transaction and fails the county when that row is gone
+    # (``pension.batches``), and a statement trigger refuses to delete (or renumber) a
+    # run that has lines or payments (migration 0011); the ORM's PROTECT stands.
     determination = models.ForeignKey(
         PensionDetermination, verbose_name=_("Determination"), on_delete=models.PROTECT,
         related_name="+", db_index=False, db_constraint=False,
@@ -330,6 +334,7 @@ class PayrollPayment(models.Model):
     run = models.ForeignKey(
         PayrollRun, verbose_name=_("Run"), on_delete=models.PROTECT, related_name="payments",
         db_index=False,  # payroll_payment_once_per_run leads with the run
+        db_constraint=False,  # checked once a county, as the line's
     )  # fmt: skip
     posted = models.BooleanField(_("Posted"), default=False)
     period = PeriodField(_("Pay month"))

@@ -15,6 +15,8 @@ plan, the chunk's statement, the totals) and its own checks; the engine does the
   statement and records the chunk as done (``parameters["chunks_done"]``) with the
   progress (``processed_count`` + weight, by ``F()``), so that a resumed run never does
   a chunk twice; then the totals and ``calculated``; an error marks the run failed;
+  a batch with ``workers`` runs its chunks on that many connections at once (threads,
+  each with its own stage of its share of the chunks; a large run only);
 - one change-log entry per transition (never one per line);
 - approval through the kernel's maker-checker (``pension.approvals``): a calculated
   live run opens an approval request (the work queue shows it; the amount raises the
@@ -26,8 +28,11 @@ each chunk commits on its own.
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,6 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -259,6 +265,12 @@ class Batch:
     crash_env: str = CRASH_AFTER_CHUNKS_ENV
     async_commit: bool = False  # a chunk's commit not waited for on disk (see execute)
     approval: BatchApproval | None = None
+    # chunks run by this many connections at once (threads of the executor, each with
+    # its own stage), when the chunks not done weigh at least ``parallel_from``; see
+    # ``execute``. A batch with workers builds its stage through ``execute(stage=…)``
+    # and its chunks leave ``run.parameters`` alone (they run on copies of the run).
+    workers: int = 1
+    parallel_from: int = 20_000
 
     @property
     def lock_space(self) -> int:
@@ -414,6 +426,7 @@ def execute(
     plan: Callable[[Any], list[list[Any]]],
     chunk: Callable[[Any, Any, int], dict[str, Any] | None],
     prepare: Callable[[Any], None] | None = None,
+    stage: Callable[[Any, list[Any]], None] | None = None,
     cleanup: Callable[[], None] | None = None,
     after_chunk: Callable[[Any, int], None] | None = None,
     totals: Callable[[Any], None] | None = None,
@@ -422,14 +435,24 @@ def execute(
 ) -> Any:
     """Execute (or resume) a run; see the module docstring.
 
-    - ``prepare(run)``: every execution, first (the stage of the chunks not done);
+    - ``prepare(run)``: every execution, first;
     - ``plan(run)``: once per run, the chunks ``[[key, weight], …]`` (a region and its
       head count); it may add starting values to ``run.parameters``;
+    - ``stage(run, keys)``: every execution, after the plan, on the connection that
+      runs the chunks ``keys`` (the chunks not done, or a worker's share of them): the
+      temporary tables they read;
     - ``chunk(run, key, weight)``: one chunk's statements, inside the chunk's
-      transaction; it may change ``run.parameters`` and return more fields to update
-      on the run row (``F()`` expressions);
+      transaction; it may change ``run.parameters`` (not in a batch with workers) and
+      return more fields to update on the run row (``F()`` expressions);
     - ``after_chunk(run, committed)``: after each commit (default: the crash hook);
     - ``totals(run)``: the figures at the end.
+
+    With ``batch.workers`` > 1, a run whose chunks not done weigh ``parallel_from`` or
+    more, executed outside any transaction, runs them on that many threads, each with
+    its own connection and its share of the chunks (by weight); each chunk still commits
+    with its done-mark (appended in SQL, so the threads' marks never overwrite one
+    another). A crash of the process kills them all; resuming redoes the chunks not
+    marked done, whoever had them.
 
     A finished run is returned unchanged; a failed or crashed (still running) run
     continues where it stopped; on an error the run is marked failed and the error
@@ -446,16 +469,18 @@ def execute(
             if "chunks" not in run.parameters:
                 _save_plan(batch, run, plan(run))
             done = set(run.parameters["chunks_done"])
-            committed = 0
-            for key, weight in list(run.parameters["chunks"]):
-                if key in done:
-                    continue
-                _run_chunk(batch, run, key, weight, chunk)
-                committed += 1
-                if after_chunk is not None:
-                    after_chunk(run, committed)
-                else:
-                    crash_after_chunks(committed, batch.crash_env)
+            pending = [[key, weight] for key, weight in run.parameters["chunks"] if key not in done]
+            if _parallel(batch, pending):
+                _run_shares(batch, run, pending, chunk=chunk, stage=stage, after_chunk=after_chunk)
+            else:
+                if stage is not None:
+                    stage(run, [key for key, _weight in pending])
+                for committed, (key, weight) in enumerate(pending, start=1):
+                    _run_chunk(batch, run, key, weight, chunk)
+                    if after_chunk is not None:
+                        after_chunk(run, committed)
+                    else:
+                        crash_after_chunks(committed, batch.crash_env)
             return finish(batch, run, totals=totals, status=status, reason=reason)
         except Exception as exc:
             fail(batch, run.pk, exc)
@@ -463,6 +488,85 @@ def execute(
         finally:
             if cleanup is not None:
                 cleanup()
+
+
+def _parallel(batch: Batch, pending: list[list[Any]]) -> bool:
+    """Whether the chunks not done run on ``batch.workers`` connections: a batch with
+    workers, two chunks or more weighing ``parallel_from`` or more, and no transaction
+    around the executor (the threads' connections would not see its rows)."""
+    return (
+        batch.workers > 1
+        and len(pending) > 1
+        and sum(weight for _key, weight in pending) >= batch.parallel_from
+        and not connection.in_atomic_block
+    )
+
+
+def shares(pending: list[list[Any]], workers: int) -> list[list[list[Any]]]:
+    """The chunks dealt out to ``workers`` by weight (the heaviest first, each to the
+    lightest share), each share then in plan order."""
+    order = {key: n for n, (key, _weight) in enumerate(pending)}
+    dealt: list[list[list[Any]]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for key, weight in sorted(pending, key=lambda c: (-c[1], order[c[0]])):
+        lightest = loads.index(min(loads))
+        dealt[lightest].append([key, weight])
+        loads[lightest] += weight
+    return [sorted(share, key=lambda c: order[c[0]]) for share in dealt if share]
+
+
+def _run_shares(
+    batch: Batch,
+    run: BatchRun,
+    pending: list[list[Any]],
+    *,
+    chunk: Callable,
+    stage: Callable | None,
+    after_chunk: Callable | None,
+) -> None:
+    """The chunks not done, on ``batch.workers`` threads, each with its own connection,
+    stage and copy of the run. The first error stops the others after their current
+    chunk (committed with its done-mark, or rolled back whole) and is raised here."""
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    committed = [0]
+
+    def work(share: list[list[Any]]) -> None:
+        try:
+            mine = copy.copy(run)
+            mine.parameters = copy.deepcopy(run.parameters)
+            if stage is not None:
+                stage(mine, [key for key, _weight in share])
+            for key, weight in share:
+                if stop.is_set():
+                    return
+                _run_chunk(batch, mine, key, weight, chunk, shared=True)
+                with lock:
+                    committed[0] += 1
+                    count = committed[0]
+                if after_chunk is not None:
+                    after_chunk(mine, count)
+                else:
+                    crash_after_chunks(count, batch.crash_env)
+        except BaseException as exc:  # raised again by the executor
+            errors.append(exc)
+            stop.set()
+        finally:
+            connection.close()  # this thread's connection, and its stage with it
+
+    threads = [
+        threading.Thread(target=work, args=(share,), name=f"{batch.key}-{n}")
+        for n, share in enumerate(shares(pending, batch.workers))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    fresh = batch.model.objects.values("parameters", "processed_count").get(pk=run.pk)
+    run.parameters, run.processed_count = fresh["parameters"], fresh["processed_count"]
 
 
 def locked_free(batch: Batch, run_id: int) -> Any:
@@ -483,9 +587,15 @@ def _save_plan(batch: Batch, run: BatchRun, plan: list[list[Any]]) -> None:
         )
 
 
-def _run_chunk(batch: Batch, run: BatchRun, key: Any, weight: int, chunk: Callable) -> None:
+def _run_chunk(batch: Batch, run: BatchRun, key: Any, weight: int, chunk: Callable,
+               *, shared: bool = False) -> None:  # fmt: skip
     """One chunk in one transaction: its rows, its figures, its progress and its
-    done-mark commit together, or not at all."""
+    done-mark commit together, or not at all. The mark updates the run's row (locking
+    it to the commit): a run that is gone fails the chunk, so the run's key of the
+    chunk's rows is checked once a chunk (the payroll's tables keep no foreign key to
+    the run for that reason). ``shared``: other connections mark
+    chunks of the same run at the same time, so the mark is appended in SQL to the
+    row's list (``run.parameters`` is not written)."""
     with transaction.atomic():
         if batch.async_commit:
             # not waiting for the disk at each chunk's commit: a server crash loses at
@@ -494,10 +604,24 @@ def _run_chunk(batch: Batch, run: BatchRun, key: Any, weight: int, chunk: Callab
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
         extra = chunk(run, key, weight) or {}
-        run.parameters["chunks_done"] = [*run.parameters["chunks_done"], key]
-        batch.model.objects.filter(pk=run.pk).update(
-            processed_count=F("processed_count") + weight, parameters=run.parameters, **extra
+        if shared:
+            # the chunk's deferred key checks now, before the run's row is locked by
+            # the mark below: the other connections wait for that lock until commit
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            parameters: Any = RawSQL(
+                "jsonb_set(parameters, '{chunks_done}', "
+                "coalesce(parameters -> 'chunks_done', '[]'::jsonb) || %s::jsonb)",
+                [json.dumps([key])],
+            )
+        else:
+            run.parameters["chunks_done"] = [*run.parameters["chunks_done"], key]
+            parameters = run.parameters
+        marked = batch.model.objects.filter(pk=run.pk).update(
+            processed_count=F("processed_count") + weight, parameters=parameters, **extra
         )
+        if marked != 1:  # the run's key of the chunk's rows, checked once a chunk
+            raise batch.model.DoesNotExist(f"run {run.pk} is gone; chunk {key} rolled back")
     run.processed_count += weight
 
 

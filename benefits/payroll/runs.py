@@ -130,6 +130,7 @@ BATCH = batches.register(
         model=PayrollRun,
         statuses=PayrollRunStatus,
         async_commit=True,
+        workers=2,  # a province's counties on two connections (docs/benchmarks.md)
         approval=batches.BatchApproval(
             operation="benefits.payroll_run_approve",
             label=_("Approval of a payroll run"),
@@ -362,8 +363,8 @@ def payroll_run_execute(run_id: int) -> PayrollRun:
     return batches.execute(
         BATCH,
         run_id,
-        prepare=lambda run: _build_stage(run),
         plan=lambda run: _plan(run),
+        stage=lambda run, regions: _build_stage(run, regions),
         chunk=lambda run, code, heads: _pay_chunk(run, code, heads),
         totals=lambda run: _totals(run),
         cleanup=lambda: _drop_stage(),
@@ -501,22 +502,20 @@ SELECT d.region_id AS region, d.id AS determination_id, d.person_id, d.total,
        p.name, p.bank_name, p.bank_account
   FROM benefits_pensiondetermination d
   JOIN {insured_persons_sql()} p ON p.id = d.person_id
- WHERE d.region_id LIKE %(prefix)s AND d.region_id <> ALL(%(done)s::varchar[]) AND {_PAYABLE}
+ WHERE d.region_id LIKE %(prefix)s AND d.region_id = ANY(%(regions)s::varchar[]) AND {_PAYABLE}
  ORDER BY 1, 3
 """
 # a person paid only a due (survivor benefits), not in the stage: read from the register
 _PERSON = "(SELECT p.{column} FROM " + insured_persons_sql() + " p WHERE p.id = l.person_id)"
 
 
-def _build_stage(run: PayrollRun) -> None:
+def _build_stage(run: PayrollRun, regions: list[str]) -> None:
+    """The stage of the counties ``regions`` (those not done, or a worker's share of
+    them) on this connection."""
     batches.build_stage(
         STAGE,
         _STAGE_SQL,
-        {
-            **_sql_parameters(run, ""),
-            "prefix": run.region.scope_prefix + "%",
-            "done": list(run.parameters.get("chunks_done", [])),
-        },
+        {**_sql_parameters(run, ""), "prefix": run.region.scope_prefix + "%", "regions": regions},
     )
 
 
@@ -626,11 +625,10 @@ SELECT count(*) FILTER (WHERE status = %(held)s), count(*)
 
 def _pay_chunk(run: PayrollRun, region: str, heads: int) -> None:
     """One county's lines, dues and payments, in the chunk's transaction (the engine's,
-    with the progress and the done-mark; its commit not waited for on disk)."""
+    with the progress and the done-mark; its commit not waited for on disk). Counties
+    may run on two connections at once: the chunk leaves ``run.parameters`` alone."""
     with connection.cursor() as cursor:
         cursor.execute(_CHUNK_SQL, _sql_parameters(run, region))
-        held, _payments = cursor.fetchone()
-    run.parameters["held"] = run.parameters.get("held", 0) + held
 
 
 # Totals per county (the lines' region) and per city (its parent), per item.
@@ -656,18 +654,20 @@ ON CONFLICT DO NOTHING
 
 
 def _totals(run: PayrollRun) -> None:
-    """The totals per county and city, the counts and the amount, from the lines."""
+    """The totals per county and city, the counts, the amount and the payments held
+    (no bank account), from the lines and payments."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM benefits_payrolltotal WHERE run_id = %s", [run.pk])
         cursor.execute(_TOTALS_SQL, {"run": run.pk})
         cursor.execute(
-            "SELECT count(*), coalesce(sum(amount), 0) FROM benefits_payrollpayment"
-            " WHERE run_id = %s",
-            [run.pk],
+            "SELECT count(*), coalesce(sum(amount), 0), count(*) FILTER (WHERE status = %s)"
+            " FROM benefits_payrollpayment WHERE run_id = %s",
+            [str(PaymentStatus.HELD), run.pk],
         )
-        run.payment_count, run.total_amount = cursor.fetchone()
+        run.payment_count, run.total_amount, held = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM benefits_payrollline WHERE run_id = %s", [run.pk])
         run.line_count = cursor.fetchone()[0]
+    run.parameters = {**run.parameters, "held": held}
 
 
 # Selectors ----------------------------------------------------------------------------

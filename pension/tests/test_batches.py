@@ -65,3 +65,12 @@ def test_every_run_model_is_a_batch_run_with_the_engine_constraints():
             f"{prefix}_approver_not_starter",
             f"{prefix}_approver_not_recalculator",
         } <= constraints, model
+
+
+def test_the_chunks_are_dealt_to_the_workers_by_weight_in_plan_order():
+    pending = [["a", 5], ["b", 4], ["c", 3], ["d", 3], ["e", 1]]
+    # heaviest first, each to the lightest share: a→1st (5), b→2nd (4), c→2nd (4 < 5:
+    # 7), d→1st (5 < 7: 8), e→2nd (7 < 8: 8)
+    assert batches.shares(pending, 2) == [[["a", 5], ["d", 3]], [["b", 4], ["c", 3], ["e", 1]]]
+    assert batches.shares(pending, 1) == [pending]
+    assert batches.shares([["a", 5]], 2) == [[["a", 5]]]  # no empty share

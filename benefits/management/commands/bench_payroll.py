@@ -30,11 +30,14 @@ Run it in a database of its own, which it creates, migrates and fills::
        totals and checksums; the Excel copies offered for small banks are left out).
    It prints the four, the ratios (a) ÷ (d), (a) ÷ (b) and (a) ÷ (c), and the
    approval's time.
-   ``--repeat N`` keeps the best of N rounds (the run and its rows deleted between).
+   ``--repeat N`` keeps the best of N rounds (the run and its rows deleted between);
+   ``--workers N`` runs the counties on N connections (default: the batch's, 2; 1: one
+   connection, as before issue 16's parallel counties).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -111,6 +114,9 @@ class Command(BaseCommand):
         parser.add_argument("--retirees", type=int, default=100_000)
         parser.add_argument("--repeat", type=int, default=1)
         parser.add_argument(
+            "--workers", type=int, default=None, help="connections for the counties (default 2)"
+        )
+        parser.add_argument(
             "--drop-database", action="store_true", help="drop the database when done"
         )
 
@@ -130,6 +136,8 @@ class Command(BaseCommand):
 
             load_demo(scale="tiny", log=lambda message: None, history_years=0)
         self._synthesise(options["retirees"])
+        if options["workers"]:
+            payroll.BATCH = dataclasses.replace(payroll.BATCH, workers=options["workers"])
         self.stdout.write(f"set-up: {time.monotonic() - started:.1f} s")
         rounds = [self._round(n, options["repeat"]) for n in range(1, options["repeat"] + 1)]
         best = {
@@ -140,6 +148,7 @@ class Command(BaseCommand):
         end_to_end = best["batch"] + best["files"]
         self.stdout.write(
             f"\nretirees {options['retirees']:,}; period {last['period']}; "
+            f"{payroll.BATCH.workers} connection(s) for the counties; "
             f"PostgreSQL {connection.cursor().connection.server_version}; "
             f"best of {len(rounds)}\n"
             f"(d) DESIGN §6 reference (one foreign key, two indexes): {last['rows']:,} + "
