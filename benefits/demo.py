@@ -34,9 +34,11 @@ is skipped: determinations when the province has some, a month with a live run.
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from time import monotonic
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from benefits.choices import PaymentStatus, PayrollItem, PayrollRunStatus
@@ -188,6 +190,12 @@ def _settle_as_paid(run: PayrollRun, *, fail_some: bool) -> None:
                 bank_name=name,
                 api_client="demo",
             )
+            # the bank's results came in the payroll's own month (the 15th), as the
+            # month-end close of that month reads them
+            received = timezone.make_aware(
+                datetime.combine(Period.parse(run.period).first_day.replace(day=15), time(12))
+            )
+            BankResultBatch.objects.filter(pk=batch.pk).update(received_at=received)
             cursor.execute(
                 """
                 UPDATE benefits_payrollpayment

@@ -2,7 +2,8 @@
 revenue against expenditure by month, the bank balance and the expenditure accounts'
 balance, the months of revolving reserve (周转金, ``funds.reserve_months``), the
 spending plans against what was disbursed and spent, and for a city or the province
-the same by region. A county sees its own. Thin: figures from ``funds.statements``,
+the same by region. A county sees its own. The month is the last closed one unless
+asked; the plans are those of the latest month planned. Thin: figures from ``funds.statements``,
 charts from ``pension.charts``."""
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     below = statements.children_of(region)
     reserves = statements.reserve_of(regions=[region, *below], at=until, parent=region)
     own_reserve, reserves_below = reserves[0], reserves[1:]
-    plan_rows = statements.plan_vs_actual_by_region(regions=[region, *below], period=until)
+    plan_period = statements.latest_plan_period(region) or until
+    plan_rows = statements.plan_vs_actual_by_region(regions=[region, *below], period=plan_period)
     statement = statements.revenue_expenditure_statement(region=region, period=until)
     labels = [str(m.period) for m in months]
     charts = [
@@ -69,7 +71,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         chart(
             "plan-actual",
-            title=_("Spending plan against actual, %(period)s") % {"period": until},
+            title=_("Spending plan against actual, %(period)s") % {"period": plan_period},
             categories=[r.region.name for r in plan_rows],
             series=[
                 (_("Planned"), [r.planned for r in plan_rows]),
@@ -123,6 +125,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "reserve": own_reserve,
             "reserves_below": reserves_below,
             "plan_rows": plan_rows,
+            "plan_period": plan_period,
             "statement": statement,
         },
     )

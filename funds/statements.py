@@ -287,8 +287,33 @@ def statement_region_for_prefix(prefix: str, code: str) -> Region | None:
 
 
 def latest_period(*, today) -> Period:
-    """The month a statement opens on by default: the last month before today's."""
-    return Period.from_date(today) - 1
+    """The month a statement opens on by default: the last closed accounting period,
+    else the month before today's."""
+    from funds.choices import PeriodStatus
+    from funds.models import AccountingPeriod
+
+    closed = (
+        AccountingPeriod.objects.filter(status=PeriodStatus.CLOSED)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    return Period.parse(closed) if closed is not None else Period.from_date(today) - 1
+
+
+def latest_plan_period(region: Region) -> Period | None:
+    """The latest month planned in ``region`` or below (a plan past the draft)."""
+    from funds.choices import PlanStatus
+    from funds.models import SpendingPlan
+
+    period = (
+        SpendingPlan.objects.filter(region__code__startswith=region.scope_prefix)
+        .exclude(status=PlanStatus.DRAFT)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    return Period.parse(period) if period is not None else None
 
 
 # --- the workbook -----------------------------------------------------------------------
