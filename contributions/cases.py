@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contributions import bases, calc
 from contributions.choices import BaseBasis, BillStatus, LineKind
-from contributions.models import Bill, ContributionLine
+from contributions.models import Bill, ContributionLine, ExtendedContribution
 from contributions.selectors import paid_months
 from enrollment.models import Employer, InsuredPerson
 from pension import approvals, changelog
@@ -47,6 +47,7 @@ from pension.selectors import policy_value
 __all__ = [
     "BACK_PAYMENT",
     "BASE_CORRECTION",
+    "EXTENDED_CONTRIBUTION",
     "REFUND",
     "TOP_UP",
     "TOP_UP_INSURED_BEFORE",
@@ -55,6 +56,7 @@ __all__ = [
     "base_correction_request",
     "contributed_months",
     "contribution_shortfall",
+    "extended_contribution_request",
     "refund_request",
     "top_up_request",
 ]
@@ -66,6 +68,9 @@ TOP_UP = "contributions.top_up"
 
 # a one-time top-up is open to people first insured before the Social Insurance Law
 TOP_UP_INSURED_BEFORE = date(2011, 7, 1)
+EXTENDED_CONTRIBUTION = "contributions.extended_contribution"
+# §7.4.4: 社会保险法实施前参保、延长缴费5年后仍不足15年的，可以一次性缴费至满15年
+EXTENSION_MONTHS_BEFORE_TOP_UP = 60
 # kinds of line that make a month count as contributed
 CONTRIBUTED_KINDS = (LineKind.REGULAR, LineKind.BACK_PAYMENT, LineKind.TOP_UP)
 # kinds of line that are a month's original contribution, adjusted by later cases
@@ -845,6 +850,9 @@ class Shortfall:
     top_up_monthly_credit: Decimal | None
     top_up_amount: Decimal | None  # monthly × missing months
     references: tuple[str, ...]
+    # extended contribution (延长缴费): its first month, and the months paid since
+    extended_from: Period | None = None
+    extended_months: int = 0
 
     @property
     def total_months(self) -> int:
@@ -878,10 +886,17 @@ def contribution_shortfall(person: InsuredPerson, *, on: date) -> Shortfall:
     contributed = contributed_months(person, until=Period.from_date(on))
     missing = max(0, minimum - contributed - person.deemed_months)
     references = [age_table.reference, minimum_table.reference]
+    extension = ExtendedContribution.objects.filter(person_id=person.pk).first()
+    extended_months = 0
+    if extension is not None:
+        extended_months = max(
+            0, contributed - contributed_months(person, until=extension.start - 1)
+        )
     allowed = (
         missing > 0
         and person.first_insured_date is not None
         and person.first_insured_date < TOP_UP_INSURED_BEFORE
+        and extended_months >= EXTENSION_MONTHS_BEFORE_TOP_UP
     )
     base = rate = account_rate = monthly = credit = amount = None
     if missing > 0:
@@ -918,6 +933,8 @@ def contribution_shortfall(person: InsuredPerson, *, on: date) -> Shortfall:
         top_up_monthly_credit=credit,
         top_up_amount=amount,
         references=tuple(references),
+        extended_from=extension.start if extension is not None else None,
+        extended_months=extended_months,
     )
 
 
@@ -968,6 +985,31 @@ def top_up_request(
             _("%(name)s has the minimum contribution months; there is nothing to top up."),
             code="no_shortfall",
             params={"name": person.name},
+        )
+    insured_before = (
+        person.first_insured_date is not None and person.first_insured_date < TOP_UP_INSURED_BEFORE
+    )
+    if insured_before and shortfall.extended_from is None:
+        raise InvalidInput(
+            _(
+                "A one-time top-up follows 60 months of extended contribution; %(name)s has "
+                "no extended contribution on record."
+            ),
+            code="no_extended_contribution",
+            params={"name": person.name},
+        )
+    if insured_before and shortfall.extended_months < EXTENSION_MONTHS_BEFORE_TOP_UP:
+        raise InvalidInput(
+            _(
+                "A one-time top-up follows 60 months of extended contribution; %(name)s has "
+                "paid %(months)s since %(start)s."
+            ),
+            code="extension_too_short",
+            params={
+                "name": person.name,
+                "months": shortfall.extended_months,
+                "start": str(shortfall.extended_from),
+            },
         )
     if not shortfall.top_up_allowed:
         raise InvalidInput(
@@ -1108,6 +1150,7 @@ FIELD_LABELS = {
     "replaces": _("Replaces base record"),
     "on": _("As of"),
     "statutory_retirement": _("Statutory retirement date"),
+    "start": _("Extended from"),
     "minimum_months": _("Minimum contribution months"),
     "contributed_months": _("Months contributed"),
     "deemed_months": _("Deemed contribution months"),
@@ -1123,7 +1166,108 @@ FIELD_LABELS = {
     "payee_account": _("Payee's bank account"),
 }
 
+# --- extended contribution (延长缴费, §7.4.4) ------------------------------------------
+
+
+def extended_contribution_request(
+    *,
+    actor: StaffUser,
+    person: InsuredPerson,
+    reason: str,
+    attachments: Iterable = (),
+    on: date | None = None,
+) -> ApprovalRequest:
+    """Propose that ``person``, at the statutory retirement age without the minimum
+    months, contributes on (延长缴费, §7.4.4) from the month after the statutory
+    retirement month (or this month, when later). Refused: the age not reached, no
+    shortfall, an extension already on record or waiting."""
+    reason = _reason(reason)
+    on = on or timezone.localdate()
+    shortfall = contribution_shortfall(person, on=on)
+    if not shortfall.reached:
+        raise InvalidInput(
+            _(
+                "%(name)s reaches the statutory retirement age on %(date)s; contributions "
+                "are extended only after it."
+            ),
+            code="retirement_age_not_reached",
+            params={"name": person.name, "date": shortfall.retirement.day.isoformat()},
+        )
+    if shortfall.missing_months == 0:
+        raise InvalidInput(
+            _("%(name)s has the minimum contribution months; there is nothing to extend."),
+            code="no_shortfall",
+            params={"name": person.name},
+        )
+    if (
+        shortfall.extended_from is not None
+        or ApprovalRequest.objects.filter(
+            operation=EXTENDED_CONTRIBUTION,
+            status="pending",
+            object_type=changelog.object_type_of(person),
+            object_id=str(person.pk),
+        ).exists()
+    ):
+        raise Conflict(
+            _("An extended contribution of %(name)s is already on record or waiting."),
+            code="extension_exists",
+            params={"name": person.name},
+        )
+    start = max(shortfall.retirement.month.next(), Period.from_date(on))
+    return approvals.approval_request_create(
+        actor=actor,
+        operation=EXTENDED_CONTRIBUTION,
+        agency=person.agency,
+        summary=str(_("Extended contribution of %(name)s from %(start)s"))
+        % {"name": person.name, "start": start},
+        payload={
+            "person_id": person.pk,
+            "person": person.name,
+            "on": on.isoformat(),
+            "statutory_retirement": shortfall.retirement.day.isoformat(),
+            "start": str(start),
+            "minimum_months": shortfall.minimum_months,
+            "contributed_months": shortfall.contributed_months,
+            "deemed_months": shortfall.deemed_months,
+            "missing_months": shortfall.missing_months,
+            "references": list(shortfall.references),
+        },
+        target=person,
+        reason=reason,
+        attachments=attachments,
+    )
+
+
+def _apply_extended_contribution(request: ApprovalRequest, checker: StaffUser) -> dict:
+    payload = request.payload
+    person = _locked_person(payload["person_id"])
+    if ExtendedContribution.objects.filter(person=person).exists():
+        raise Conflict(
+            _("An extended contribution of %(name)s is already on record or waiting."),
+            code="extension_exists",
+            params={"name": person.name},
+        )
+    extension = ExtendedContribution(
+        person=person, start=Period.parse(payload["start"]), case=request
+    )
+    extension.full_clean(exclude=["person", "case"])
+    extension.save()
+    changelog.record(
+        actor=checker,
+        action=ChangeAction.CREATE,
+        instance=extension,
+        after={"person": person.pk, "start": payload["start"], "case": request.pk},
+        reason=request.maker_reason,
+    )
+    return {"extended_contribution": extension.pk, "start": payload["start"]}
+
+
 for _key, _label, _apply in (
+    (
+        EXTENDED_CONTRIBUTION,
+        _("Extended contribution (past the retirement age)"),
+        _apply_extended_contribution,
+    ),
     (BACK_PAYMENT, _("Back-payment of contributions"), _apply_back_payment),
     (BASE_CORRECTION, _("Correction of a contribution base"), _apply_base_correction),
     (REFUND, _("Refund of contributions"), _apply_refund),

@@ -498,3 +498,32 @@ class LateFeeCollection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.charge_id}: {self.amount}"
+
+
+class ExtendedContribution(models.Model):
+    """Extended contribution (延长缴费, operations standard §7.4.4): a person who reached
+    the statutory retirement age without the minimum months contributes on, from
+    ``start`` (the month after the statutory retirement month, or the month the case
+    was made when later). Recorded when its case is approved; the one-time top-up is
+    open only after 60 months of it (DESIGN §5.2)."""
+
+    person = models.OneToOneField(
+        "enrollment.InsuredPerson", verbose_name=_("Insured person"), on_delete=models.PROTECT,
+        related_name="extended_contribution",
+    )  # fmt: skip
+    start = PeriodField(_("Extended from"))
+    case = models.OneToOneField(
+        "pension.ApprovalRequest", verbose_name=_("Case"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+
+    scope_region_path = "person__region"
+
+    class Meta:
+        verbose_name = _("Extended contribution")
+        verbose_name_plural = _("Extended contributions")
+        ordering = ["person"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} from {self.start}"

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from contributions import bases, cases
 from contributions.cases import contribution_shortfall
 from contributions.choices import BillStatus, LineKind
-from contributions.models import Bill, ContributionBase, ContributionLine
+from contributions.models import Bill, ContributionBase, ContributionLine, ExtendedContribution
 from contributions.tests.factories import assessed_months, pay_bill
 from contributions.tests.test_bases import person, regular_bill, regular_line
 from contributions.tests.test_bases import world as world
@@ -463,10 +463,11 @@ def test_the_shortfall_of_a_person(near_retirement):
         shortfall.total_months,
         shortfall.missing_months,
     ) == (180, 24, 36, 60, 120)
-    # first insured 2005-03-01 < 2011-07-01: top-up allowed; base = 2026's floor as
-    # published on 2026-09-01: 4244; 4244 × 20 % = 848.80 a month; × 120 = 101856.00;
-    # account 4244 × 8 % = 339.52 a month
-    assert shortfall.top_up_allowed is True
+    # first insured 2005-03-01 < 2011-07-01, but no extended contribution yet (§7.4.4:
+    # a top-up follows 5 years of it): not allowed; its figures are still stated: base
+    # = 2026's floor as published on 2026-09-01: 4244; 4244 × 20 % = 848.80 a month;
+    # × 120 = 101856.00; account 4244 × 8 % = 339.52 a month
+    assert (shortfall.top_up_allowed, shortfall.extended_from) == (False, None)
     assert (
         shortfall.top_up_base,
         shortfall.top_up_rate,
@@ -477,47 +478,108 @@ def test_the_shortfall_of_a_person(near_retirement):
     assert any(ref.startswith("contribution.base_floor@") for ref in shortfall.references)
 
 
-def test_the_top_up_is_approved_at_city_level_and_fills_the_missing_months(near_retirement, staff):
+@pytest.fixture
+def extended(world, staff):
+    """A man born 1960-03-10 (statutory 60: 2020-03-10, no delay before the 1965
+    cohort), first insured 2005, 36 deemed months, nothing contributed by then:
+    retiring in 2020 needs 180, missing 144. He extends his contribution (延长缴费)
+    from 2020-04 and pays 60 months 2020-04 … 2025-03 at 5000.00."""
+    actor, employer = world["actor"], world["employer"]
+    someone = person(
+        actor, "19600310", 23, "钱延缴", first_insured_date=date(2005, 3, 1),
+        deemed_months=36, first_work_date=date(1980, 1, 1),
+    )  # fmt: skip
+    request = cases.extended_contribution_request(
+        actor=staff["caseworker"], person=someone, reason="本人申请延长缴费",
+        attachments=[proof()], on=date(2020, 4, 1),
+    )  # fmt: skip
+    assert (request.payload["start"], request.payload["missing_months"]) == ("2020-04", 144)
+    assert not ExtendedContribution.objects.exists()  # nothing before approval
+    approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
+    assert str(ExtendedContribution.objects.get(person=someone).start) == "2020-04"
+    assessed_months(someone, "2020-04", "2025-03", "5000.00", employer=employer)
+    return someone
+
+
+def test_extended_contribution_is_a_case_and_refused_before_the_age_or_twice(
+    extended, near_retirement, staff
+):
+    with pytest.raises(InvalidInput) as early:
+        cases.extended_contribution_request(
+            actor=staff["caseworker"], person=near_retirement, reason="r", on=date(2026, 3, 1)
+        )
+    assert early.value.code == "retirement_age_not_reached"  # statutory 2026-07-10
+    with pytest.raises(Conflict) as twice:
+        cases.extended_contribution_request(
+            actor=staff["caseworker"], person=extended, reason="r", on=date(2026, 9, 1)
+        )
+    assert twice.value.code == "extension_exists"
+    assert ApprovalRequest.objects.filter(operation=cases.EXTENDED_CONTRIBUTION).count() == 1
+
+
+def test_a_top_up_needs_60_months_of_extended_contribution(extended, near_retirement, staff):
+    # no extension on record at all
+    with pytest.raises(InvalidInput) as none:
+        cases.top_up_request(
+            actor=staff["caseworker"], person=near_retirement, reason="r", on=date(2026, 9, 1)
+        )
+    assert none.value.code == "no_extended_contribution"
+    # on 2024-09-01 only 2020-04 … 2024-09 = 54 months of the extension are paid
+    with pytest.raises(InvalidInput) as short:
+        cases.top_up_request(
+            actor=staff["caseworker"], person=extended, reason="r", on=date(2024, 9, 1)
+        )
+    assert short.value.code == "extension_too_short"
+    assert "54" in str(short.value) and "2020-04" in str(short.value)
+    assert not ApprovalRequest.objects.filter(operation=cases.TOP_UP).exists()
+
+
+def test_the_top_up_is_approved_at_city_level_and_fills_the_missing_months(extended, staff):
     caseworker = staff["caseworker"]
+    shortfall = contribution_shortfall(extended, on=date(2026, 9, 1))
+    # 60 paid + 36 deemed = 96 of 180: missing 84; 60 months extended since 2020-04
+    assert (shortfall.missing_months, shortfall.extended_months, shortfall.top_up_allowed) == (
+        84, 60, True,
+    )  # fmt: skip
     request = cases.top_up_request(
         actor=caseworker,
-        person=near_retirement,
+        person=extended,
         reason="本人申请一次性补缴",
         attachments=[proof()],
         on=date(2026, 9, 1),
     )
-    # 101856.00 > the city threshold 50000.00 → a city reviewer decides
-    assert (request.amount, request.required_level) == (D("101856.00"), "city")
-    assert (request.payload["missing_months"], request.payload["base"]) == (120, "4244.00")
-    # 120 months back from 2026-06 (the month before retirement), skipping the 24
-    # contributed (2023-01…2024-12): 2026-06…2025-01 (18) and 2022-12…2014-07 (102)
-    assert request.payload["periods"][0] == "2014-07"
-    assert request.payload["periods"][-1] == "2026-06"
-    assert "2023-06" not in request.payload["periods"]
+    # 84 × 848.80 (4244 × 20 %) = 71299.20 > the city threshold 50000.00 → city reviewer
+    assert (request.amount, request.required_level) == (D("71299.20"), "city")
+    assert (request.payload["missing_months"], request.payload["base"]) == (84, "4244.00")
+    # 84 months back from 2020-02 (the month before the statutory month 2020-03):
+    # 2013-03 … 2020-02
+    assert (request.payload["periods"][0], request.payload["periods"][-1]) == (
+        "2013-03", "2020-02",
+    )  # fmt: skip
     assert not ContributionLine.objects.filter(kind=LineKind.TOP_UP).exists()
     with pytest.raises(NotPermitted) as caught:
         approval_request_approve(actor=staff["reviewer"], request_id=request.pk)
     assert caught.value.code == "level_too_low"
     approval_request_approve(actor=staff["city_reviewer"], request_id=request.pk)
     lines = ContributionLine.objects.filter(case=request)
-    assert lines.count() == 120
+    assert lines.count() == 84
     assert {
         (x.kind, x.employer_id, x.base, x.employer_amount, x.individual_amount, x.account_credit)
         for x in lines
     } == {(LineKind.TOP_UP, None, D("4244.00"), D("0.00"), D("848.80"), D("339.52"))}
     bill = Bill.objects.get(case=request)
     assert (bill.person_id, bill.employer_id, bill.kind, bill.line_count, bill.total) == (
-        near_retirement.pk,
+        extended.pk,
         None,
         LineKind.TOP_UP,
-        120,
-        D("101856.00"),
+        84,
+        D("71299.20"),
     )
     # the top-up is billed, not yet paid: it does not count
-    after = contribution_shortfall(near_retirement, on=date(2026, 9, 1))
-    assert (after.contributed_months, after.missing_months) == (24, 120)
+    after = contribution_shortfall(extended, on=date(2026, 9, 1))
+    assert (after.contributed_months, after.missing_months) == (60, 84)
     pay_bill(bill, paid_on=date(2026, 9, 10))
-    after = contribution_shortfall(near_retirement, on=date(2026, 9, 1))
+    after = contribution_shortfall(extended, on=date(2026, 9, 1))
     assert (after.contributed_months, after.missing_months) == (144, 0)
 
 
@@ -582,9 +644,21 @@ def test_the_shortfall_page(client, near_retirement, staff):
     assert '<dd id="contributed-months">24</dd>' in html
     assert '<dd id="deemed-months">36</dd>' in html
     assert '<dd id="statutory-date">2026-07-10</dd>' in html
-    assert 'id="top-up-request"' in html
+    # no extended contribution yet: no top-up offered (§7.4.4)
+    assert 'id="top-up-request"' not in html
+    assert '<dd id="extended-months">0</dd>' in html
+    assert "A one-time top-up follows 60 months of extended contribution; 0 are paid." in html
     client.force_login(staff["province_budget"])
     assert client.get(f"/contributions/people/{near_retirement.pk}/shortfall/").status_code == 403
+
+
+def test_the_shortfall_page_offers_the_top_up_after_the_extension(client, extended, staff):
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/contributions/people/{extended.pk}/shortfall/").content.decode()
+    assert '<dd id="extended-from">2020-04</dd>' in html
+    assert '<dd id="extended-months">60</dd>' in html
+    assert 'id="top-up-request"' in html
 
 
 def test_a_case_page_refuses_an_auditor(client, world, staff):
