@@ -396,10 +396,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     prefix = run_part_of(user, run)
     interest = run.kind == RunKind.INTEREST
-    lines = InterestLineFilterSet(
-        request.GET or None, queryset=runs.run_lines(run, prefix=prefix) if interest else None
+    lines = (
+        InterestLineFilterSet(request.GET or None, queryset=runs.run_lines(run, prefix=prefix))
+        if interest
+        else None
     )
-    page = page_of(request, lines.qs) if interest else None
+    page = page_of(request, lines.qs) if lines is not None else None
     if prefix is not None:
         return render(
             request,

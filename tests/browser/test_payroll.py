@@ -4,7 +4,8 @@ supporting document, a reviewer approves the case from the approval queue, the
 determination page shows the pension and its calculation; a dry run of 2026-12 shows
 the retiree as new in the variance report; a live run of 2026-12 is calculated,
 approved by the reviewer, its bank files written, and the CSV downloaded has the
-control total and the SHA-256 shown on the page.
+control total and the SHA-256 shown on the page. The determination sheet's PDF has the
+person's name and these figures (issue 15).
 
 The person, by hand: 郑新退 is a man born 1966-06-10. Statutory age (Shanxi profile,
 the 2025 reform): m = months from 1965-01 to 1966-06 = 17 → 17 // 4 + 1 = 5 months of
@@ -38,6 +39,7 @@ from benefits.tests.factories import enter_test_average_wages
 from benefits.tests.test_retirement import lines
 from pension.models import ApprovalRequest
 from pension.periods import Period
+from pension.tests.pdfs import pdf_text
 from tests.browser.conftest import screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -171,6 +173,15 @@ def test_retirement_determination_dry_run_live_run_approval_and_bank_file(
     assert any("7253" in line and "1087.95" in line for line in calculation), calculation
     # the total's line: 1087.95 + 0.00 + 1225.76 + 0.00 = 2313.71
     assert any(f"1087.95 + 0.00 + 1225.76 + 0.00 = {PENSION}" in line for line in calculation)
+
+    # the determination sheet (养老金核定表) as a PDF, from the page's link, in the
+    # browser's session: the person, the ID number and the figures worked out above
+    sheet = page.context.request.get(page.locator("#determination-pdf").get_attribute("href"))
+    assert sheet.status == 200 and sheet.headers["content-type"] == "application/pdf"
+    text = pdf_text(sheet.body())
+    assert "基本养老金核定表" in text and "郑新退" in text and zheng.id_number in text
+    assert "基础养老金 1,087.95" in text and "过渡性养老金 1,225.76" in text
+    assert f"基本养老金 {PENSION_SHOWN}" in text
 
     # 3. the caseworker's dry run of 2026-12: he is new in the variance report
     sign_out(page)
