@@ -81,3 +81,28 @@ class FindingKind(models.TextChoices):
 class FindingStatus(models.TextChoices):
     RECORDED = "recorded", _("Recorded")
     REFERRED = "referred", _("Case opened")
+
+
+class DataCheck(models.TextChoices):
+    """The quarterly data-quality checks (数据质量检查, operations standard §11.1.5): each
+    a set-based query counting the records it finds by region."""
+
+    ID_CHECK_CHARACTER = "id_check_character", _("Citizen ID with a wrong check character")
+    ID_BIRTH_DATE = "id_birth_date", _("Birth date differing from the citizen ID")
+    ID_SEX = "id_sex", _("Sex differing from the citizen ID")
+    MISSING_KEY_DATA = "missing_key_data", _("Key data missing (first work or insured date)")
+    RETIREE_WITHOUT_ACCOUNT = (
+        "retiree_without_account",
+        _("Retiree without a bank account or social security card"),
+    )
+    DUPLICATE_PERSON = "duplicate_person", _("Possible duplicate person (name, birth date, sex)")
+    INCONSISTENT_DATES = "inconsistent_dates", _("Inconsistent dates")
+    BASE_OUTSIDE_LIMITS = "base_outside_limits", _("Contribution base outside the limits")
+    EMPLOYEE_WITHOUT_EMPLOYMENT = (
+        "employee_without_employment",
+        _("Contributing employee with no current employer"),
+    )
+    RETIRED_WITHOUT_DETERMINATION = (
+        "retired_without_determination",
+        _("Retired person with no current pension determination"),
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import AlertStatus, InspectionKind, InspectionStatus, RiskRule
-from audit.models import Alert, Inspection
+from audit.choices import AlertStatus, InspectionKind, InspectionStatus, RiskRule, ScanStatus
+from audit.models import Alert, DataQualityRun, Inspection
 from audit.selectors import object_type_choices
 from pension.filtersets import RegionFilter
 from pension.models import ChangeLogEntry
@@ -82,3 +82,18 @@ class InspectionFilterSet(django_filters.FilterSet):
     class Meta:
         model = Inspection
         fields = ["kind", "status", "region"]
+
+
+class DataQualityRunFilterSet(django_filters.FilterSet):
+    """The data-quality checks' filters (数据质量检查查询): quarter, status."""
+
+    quarter = django_filters.CharFilter(
+        lookup_expr="startswith", label=_("Quarter (e.g. 2026Q4 or 2026)")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=ScanStatus.choices, label=_("Status"), empty_label=_("All")
+    )
+
+    class Meta:
+        model = DataQualityRun
+        fields = ["quarter", "status"]

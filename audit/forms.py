@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.choices import AlertStatus, FindingKind, InspectionKind
+from pension.filtersets import REGION_HELP, region_code_validator, region_filter_prefix
 from pension.forms import ServiceErrorsMixin
 
 
@@ -78,3 +79,17 @@ class FindingForm(ServiceErrorsMixin, forms.Form):
 
 class CloseInspectionForm(ServiceErrorsMixin, forms.Form):
     notes = forms.CharField(label=_("Conclusion"), widget=forms.Textarea({"rows": 3}))
+
+
+class RegionPrefixForm(forms.Form):
+    """A region to narrow a report to (a division code or its prefix)."""
+
+    region = forms.CharField(
+        label=_("Region code"), required=False, validators=[region_code_validator],
+        help_text=REGION_HELP,
+    )  # fmt: skip
+
+    def prefix(self) -> str:
+        if not self.is_valid():
+            return ""
+        return region_filter_prefix(self.cleaned_data["region"])

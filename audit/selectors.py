@@ -205,3 +205,81 @@ def inspection_evidence(inspection) -> dict:
         .order_by("-period")[:6]
     )
     return {"determination": determination, "last_certified": certified, "paid": paid}
+
+
+# --- data-quality checks (数据质量检查) ----------------------------------------------------
+
+
+def data_quality_runs(user) -> QuerySet:
+    """The data-quality checks ``user`` may read: those of their region, of a region
+    within it, or of a region above it (a county reads its own part of the province's)."""
+    from audit.models import DataQualityRun
+
+    prefix = _audit_prefix(user, DataQualityRun)
+    queryset = DataQualityRun.objects.select_related("region", "started_by")
+    if prefix is None:
+        return queryset.none()
+    if not prefix:
+        return queryset
+    above = [prefix[:n].ljust(6, "0") for n in (2, 4, 6) if n <= len(prefix)]
+    return queryset.filter(Q(region__code__startswith=prefix) | Q(region__code__in=above))
+
+
+def data_quality_table(user, run, *, region: str = "") -> tuple[list[dict], dict]:
+    """The run's counts by region (rows: region, counts in the order of the checks,
+    total) within ``user``'s region and ``region`` (a code prefix), and the totals by
+    check."""
+    from audit.choices import DataCheck
+    from audit.models import DataQualityCount
+
+    prefix = _audit_prefix(user, DataQualityCount) or ""
+    counts = DataQualityCount.objects.filter(run=run, region__code__startswith=prefix)
+    if region:
+        counts = counts.filter(region__code__startswith=region)
+    by_region: dict[str, dict] = {}
+    totals = dict.fromkeys(DataCheck.values, 0)
+    for row in counts.select_related("region").order_by("region__code"):
+        entry = by_region.setdefault(
+            row.region_id, {"region": row.region, "counts": dict.fromkeys(DataCheck.values, 0)}
+        )
+        entry["counts"][row.check_code] = row.count
+        totals[row.check_code] += row.count
+    rows = []
+    for entry in by_region.values():
+        entry["cells"] = [entry["counts"][code] for code in DataCheck.values]
+        entry["total"] = sum(entry["cells"])
+        rows.append(entry)
+    return rows, totals
+
+
+def data_quality_trend(user, *, region: str = "", quarters: int = 8) -> list[dict]:
+    """The last ``quarters`` quarters, oldest first: each quarter's latest posted check
+    of the province (or the user's region), its counts by check summed over the regions
+    ``user`` reads (and within ``region``)."""
+    from django.db.models import Sum
+
+    from audit.choices import DataCheck, ScanStatus
+    from audit.models import DataQualityCount
+
+    runs = data_quality_runs(user).filter(status=ScanStatus.POSTED).order_by("-quarter", "-id")
+    latest: dict[str, int] = {}
+    for run in runs.values("quarter", "id"):
+        latest.setdefault(run["quarter"], run["id"])
+        if len(latest) >= quarters:
+            break
+    prefix = _audit_prefix(user, DataQualityCount) or ""
+    counts = DataQualityCount.objects.filter(
+        run_id__in=latest.values(), region__code__startswith=prefix
+    )
+    if region:
+        counts = counts.filter(region__code__startswith=region)
+    sums = {
+        (row["run_id"], row["check_code"]): row["n"]
+        for row in counts.values("run_id", "check_code").annotate(n=Sum("count"))
+    }
+    out = []
+    for quarter in sorted(latest):
+        run_id = latest[quarter]
+        cells = [sums.get((run_id, code), 0) for code in DataCheck.values]
+        out.append({"quarter": quarter, "run_id": run_id, "cells": cells, "total": sum(cells)})
+    return out

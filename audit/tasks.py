@@ -18,3 +18,23 @@ def risk_scan_nightly() -> dict:
 
     run = risk.risk_scan(actor=None)
     return {"run": run.pk, "status": run.status, "alerts": run.alert_count}
+
+
+@shared_task(
+    name="audit.tasks.data_quality_quarterly",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def data_quality_quarterly() -> dict:
+    """Beat, on the first day of each quarter: the data-quality checks of the province
+    for the quarter just ended."""
+    from django.utils import timezone
+
+    from audit import quality
+
+    today = timezone.localdate()
+    run = quality.data_quality_check(actor=None, quarter=quality.previous_quarter(today))
+    return {"run": run.pk, "status": run.status, "found": run.issue_count}

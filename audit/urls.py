@@ -17,4 +17,6 @@ urlpatterns = [
     path("inspections/<int:pk>/", views.inspection_detail, name="inspection_detail"),
     path("inspections/<int:pk>/close", views.inspection_close, name="inspection_close"),
     path("findings/<int:pk>/refer", views.finding_refer, name="finding_refer"),
+    path("data-quality/", views.data_quality_list, name="data_quality_list"),
+    path("data-quality/<int:pk>/", views.data_quality_detail, name="data_quality_detail"),
 ]

@@ -9,8 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from audit import selectors, services
-from audit.choices import ALERT_ACTIVE
-from audit.filtersets import AlertFilterSet, ChangeLogFilterSet, InspectionFilterSet
+from audit.choices import ALERT_ACTIVE, DataCheck
+from audit.filtersets import (
+    AlertFilterSet,
+    ChangeLogFilterSet,
+    DataQualityRunFilterSet,
+    InspectionFilterSet,
+)
 from audit.forms import (
     AssignForm,
     CloseForm,
@@ -18,9 +23,11 @@ from audit.forms import (
     ExplainForm,
     FindingForm,
     PlanForm,
+    RegionPrefixForm,
 )
-from audit.models import Alert, Finding, Inspection
+from audit.models import Alert, DataQualityRun, Finding, Inspection
 from enrollment.models import InsuredPerson
+from pension.charts import chart
 from pension.errors import ApplicationError
 from pension.models import Region
 from pension.paging import page_of
@@ -308,3 +315,72 @@ def inspection_close(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Inspection closed."))
     return redirect("audit:inspection_detail", pk=inspection.pk)
+
+
+# --- data-quality checks (数据质量检查) ----------------------------------------------------
+
+
+@section_required("audit")
+def data_quality_list(request: HttpRequest) -> HttpResponse:
+    """The quarterly data-quality checks (季度数据质量检查): the trend of the counts by
+    check over the last eight quarters (chart and table), and the runs, filtered by
+    quarter and status, 50 a page."""
+    region_form = RegionPrefixForm(request.GET or None)
+    trend = selectors.data_quality_trend(request.user, region=region_form.prefix())
+    checks = [label for _code, label in DataCheck.choices]
+    trend_chart = chart(
+        "data-quality-trend",
+        title=_("Records found by check, by quarter"),
+        categories=[row["quarter"] for row in trend],
+        series=[(label, [row["cells"][i] for row in trend]) for i, label in enumerate(checks)],
+        kind="line",
+        money=False,
+        unit=_("records"),
+    )
+    filterset = DataQualityRunFilterSet(
+        request.GET or None, queryset=selectors.data_quality_runs(request.user)
+    )
+    queryset = filterset.qs if filterset.is_bound else filterset.queryset
+    page = page_of(request, queryset.order_by("-quarter", "-id"), per_page=PAGE_SIZE)
+    return render(
+        request,
+        "audit/data_quality_list.html",
+        {
+            "filterset": filterset,
+            "region_form": region_form,
+            "page": page,
+            "runs": page.object_list,
+            "trend": trend,
+            "trend_rows": [
+                {"label": label, "cells": [row["cells"][i] for row in trend]}
+                for i, label in enumerate(checks)
+            ],
+            "chart": trend_chart,
+        },
+    )
+
+
+@section_required("audit")
+def data_quality_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One data-quality check: the counts by region and check within the user's region
+    (filtered by region code, 50 regions a page), the totals by check."""
+    try:
+        run = selectors.data_quality_runs(request.user).get(pk=pk)
+    except (ValueError, DataQualityRun.DoesNotExist):
+        raise Http404 from None
+    region_form = RegionPrefixForm(request.GET or None)
+    rows, totals = selectors.data_quality_table(request.user, run, region=region_form.prefix())
+    page = page_of(request, rows, per_page=PAGE_SIZE)
+    return render(
+        request,
+        "audit/data_quality_detail.html",
+        {
+            "run": run,
+            "region_form": region_form,
+            "page": page,
+            "rows": page.object_list,
+            "checks": [label for _code, label in DataCheck.choices],
+            "totals": [totals[code] for code in DataCheck.values],
+            "grand_total": sum(totals.values()),
+        },
+    )

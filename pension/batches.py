@@ -106,6 +106,7 @@ LOCK_SPACES = {
     "benefits.adjustment": 7_211_005 << 32,
     "benefits.provisional_recalculation": 7_211_006 << 32,
     "audit.risk_scan": 7_211_019 << 32,
+    "audit.data_quality": 7_211_191 << 32,
     "funds.close": 7_211_031 << 32,
     "funds.reconciliation": 7_211_041 << 32,
     "budget.snapshot": 7_211_018 << 32,

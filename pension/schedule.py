@@ -87,3 +87,10 @@ BEAT_SCHEDULE["funds-plan-reminders-daily"] = {
     "task": "funds.tasks.plan_reminders",
     "schedule": crontab(minute=10, hour=7),
 }
+
+# operations standard §11.1.5: the data-quality checks each quarter, on its first day, for
+# the quarter just ended
+BEAT_SCHEDULE["audit-data-quality-quarterly"] = {
+    "task": "audit.tasks.data_quality_quarterly",
+    "schedule": crontab(minute=40, hour=1, day_of_month=1, month_of_year="1,4,7,10"),
+}

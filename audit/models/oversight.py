@@ -1,3 +1,68 @@
-"""Data-quality checks, statistics ledgers, the acceptance checklist and archives."""
+"""Data-quality checks (数据质量检查, operations standard §11.1.5); later statistics
+ledgers, the acceptance checklist and archives."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from audit.choices import DataCheck, ScanStatus
+from pension.batches import BatchRun
+
+__all__ = ["DataQualityCount", "DataQualityRun"]
+
+
+class DataQualityRun(BatchRun):
+    """A quarterly data-quality check (季度数据质量检查): every check run once over the
+    region, one check per chunk (a set-based ``INSERT … SELECT`` of its counts by
+    region). Not approved: the counts are what the agencies then correct."""
+
+    region = models.ForeignKey(
+        "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
+    )
+    quarter = models.CharField(_("Quarter"), max_length=6)  # "2026Q4"
+    check_date = models.DateField(_("Check date"))
+    status = models.CharField(
+        _("Status"), max_length=16, choices=ScanStatus.choices, default=ScanStatus.DRAFT
+    )
+    issue_count = models.PositiveIntegerField(_("Records found"), default=0)
+
+    summary_fields = ("quarter", "issue_count")
+
+    class Meta(BatchRun.Meta):
+        verbose_name = _("Data-quality check")
+        verbose_name_plural = _("Data-quality checks")
+        ordering = ["-quarter", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} {self.region_id}"
+
+
+class DataQualityCount(models.Model):
+    """How many records one check found in one region (a county or a city's own
+    records) in one run."""
+
+    run = models.ForeignKey(
+        DataQualityRun, verbose_name=_("Data-quality check"), on_delete=models.CASCADE,
+        related_name="counts",
+    )  # fmt: skip
+    check_code = models.CharField(_("Check"), max_length=40, choices=DataCheck.choices)
+    region = models.ForeignKey(
+        "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
+    )
+    count = models.PositiveIntegerField(_("Records found"))
+
+    scope_region_path = "region"
+
+    class Meta:
+        verbose_name = _("Data-quality count")
+        verbose_name_plural = _("Data-quality counts")
+        ordering = ["run", "region", "check_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "check_code", "region"], name="dataqualitycount_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.check_code} {self.region_id}: {self.count}"
