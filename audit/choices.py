@@ -27,6 +27,8 @@ class RiskRule(models.TextChoices):
         "account_changed_before_back_pay",
         _("Bank account changed shortly before a large back pay"),
     )
+    # raised by the daily chain verification (audit.controls), not by the nightly scan
+    CHAIN_BROKEN = "chain_broken", _("Change-log chain verification failed")
 
 
 class AlertStatus(models.TextChoices):
@@ -106,3 +108,13 @@ class DataCheck(models.TextChoices):
         "retired_without_determination",
         _("Retired person with no current pension determination"),
     )
+
+
+class ControlReport(models.TextChoices):
+    """The internal-control reports (内控报告, DESIGN §5.7)."""
+
+    APPROVALS = "approvals", _("Approvals by user")
+    OVERRIDES = "overrides", _("Decided above the owning agency")
+    REFUSED = "refused", _("Refused requests")
+    OUT_OF_HOURS = "out_of_hours", _("Changes out of hours")
+    CHAIN = "chain", _("Chain verification results")

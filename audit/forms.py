@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import AlertStatus, FindingKind, InspectionKind
+from audit.choices import AlertStatus, ControlReport, FindingKind, InspectionKind
 from pension.filtersets import REGION_HELP, region_code_validator, region_filter_prefix
 from pension.forms import ServiceErrorsMixin
 
@@ -93,3 +93,25 @@ class RegionPrefixForm(forms.Form):
         if not self.is_valid():
             return ""
         return region_filter_prefix(self.cleaned_data["region"])
+
+
+class ControlReportForm(forms.Form):
+    """The internal-control reports' filters: which report, the period, the region."""
+
+    report = forms.ChoiceField(label=_("Report"), choices=ControlReport.choices, required=False)
+    since = forms.DateField(label=_("From (date)"), required=False)
+    until = forms.DateField(label=_("To (date)"), required=False)
+    region = forms.CharField(
+        label=_("Region code"), required=False, validators=[region_code_validator],
+        help_text=REGION_HELP,
+    )  # fmt: skip
+
+    def filters(self) -> tuple[str, dict]:
+        if not self.is_valid():
+            return ControlReport.APPROVALS, {}
+        data = self.cleaned_data
+        return data["report"] or ControlReport.APPROVALS, {
+            "since": data["since"],
+            "until": data["until"],
+            "region": region_filter_prefix(data["region"]),
+        }

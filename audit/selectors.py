@@ -283,3 +283,101 @@ def data_quality_trend(user, *, region: str = "", quarters: int = 8) -> list[dic
         cells = [sums.get((run_id, code), 0) for code in DataCheck.values]
         out.append({"quarter": quarter, "run_id": run_id, "cells": cells, "total": sum(cells)})
     return out
+
+
+# --- internal-control reports (内控报告) ---------------------------------------------------
+
+
+def _decisions(user, *, since=None, until=None, region: str = "") -> QuerySet:
+    """The decided requests (approved or rejected) of agencies within ``user``'s
+    region (and ``region``), decided between ``since`` and ``until`` (dates)."""
+    from pension.models import ApprovalRequest
+
+    prefix = _audit_prefix(user, ApprovalRequest)
+    queryset = ApprovalRequest.objects.filter(
+        status__in=["approved", "rejected"], checker__isnull=False
+    ).select_related("agency__region", "checker__agency", "maker")
+    if prefix is None:
+        return queryset.none()
+    queryset = queryset.filter(agency__region__code__startswith=prefix)
+    if region:
+        queryset = queryset.filter(agency__region__code__startswith=region)
+    if since:
+        queryset = queryset.filter(decided_at__date__gte=since)
+    if until:
+        queryset = queryset.filter(decided_at__date__lte=until)
+    return queryset
+
+
+def approvals_by_user(user, **filters) -> QuerySet:
+    """Per checker: requests approved, rejected, and decided for an agency other than
+    their own (from above), within the filters."""
+    from django.db.models import Count, F
+
+    return (
+        _decisions(user, **filters)
+        .values("checker_id", "checker__username", "checker__full_name", "checker__agency__name")
+        .annotate(
+            approved=Count("id", filter=Q(status="approved")),
+            rejected=Count("id", filter=Q(status="rejected")),
+            above=Count("id", filter=~Q(checker__agency_id=F("agency_id"))),
+        )
+        .order_by("-approved", "checker__username")
+    )
+
+
+def decided_above(user, **filters) -> QuerySet:
+    """Requests decided by a checker of another agency than the owning one (an agency
+    above it deciding in its place: 上级代为复核)."""
+    from django.db.models import F
+
+    return _decisions(user, **filters).exclude(checker__agency_id=F("agency_id"))
+
+
+def refused_requests(user, **filters) -> QuerySet:
+    return _decisions(user, **filters).filter(status="rejected")
+
+
+def out_of_hours_changes(user, *, since=None, until=None, region: str = "") -> QuerySet:
+    """Writes by staff (not reads, not sign-in failures) out of office hours, local
+    time: before or after them on a working day, or on a Saturday or Sunday (the risk
+    scan's working values ``risk.office_hours``)."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+
+    from audit.risk import WORKING_VALUES
+    from pension.models import ChangeAction
+
+    open_hour, close_hour = WORKING_VALUES["risk.office_hours"]
+    tz = ZoneInfo(settings.TIME_ZONE)
+    queryset = (
+        change_log(user)
+        .filter(actor__isnull=False)
+        .exclude(action__in=[ChangeAction.READ, ChangeAction.LOGIN_FAILED, ChangeAction.LOCKOUT])
+        .annotate(
+            local_hour=ExtractHour("occurred_at", tzinfo=tz),
+            local_weekday=ExtractIsoWeekDay("occurred_at", tzinfo=tz),
+        )
+        .filter(
+            Q(local_weekday__gt=5) | Q(local_hour__lt=open_hour) | Q(local_hour__gte=close_hour)
+        )
+    )
+    if region:
+        queryset = queryset.filter(agency__region__code__startswith=region)
+    if since:
+        queryset = queryset.filter(occurred_at__date__gte=since)
+    if until:
+        queryset = queryset.filter(occurred_at__date__lte=until)
+    return queryset
+
+
+def chain_verifications(user) -> QuerySet:
+    """The change log's chain verifications: the audit section's staff (the chain is
+    the province's, one for every region)."""
+    from audit.models import ChainVerification
+
+    if _audit_prefix(user, ChainVerification) is None:
+        return ChainVerification.objects.none()
+    return ChainVerification.objects.select_related("started_by")

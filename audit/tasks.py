@@ -38,3 +38,12 @@ def data_quality_quarterly() -> dict:
     today = timezone.localdate()
     run = quality.data_quality_check(actor=None, quarter=quality.previous_quarter(today))
     return {"run": run.pk, "status": run.status, "found": run.issue_count}
+
+
+@shared_task(name="audit.tasks.chain_verify_daily", acks_late=True)
+def chain_verify_daily() -> dict:
+    """Beat, daily: verify the change log's chain; a broken chain raises an alert."""
+    from audit import controls
+
+    result = controls.chain_verify(actor=None)
+    return {"verification": result.pk, "ok": result.ok, "checked": result.checked}

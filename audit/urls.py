@@ -19,4 +19,5 @@ urlpatterns = [
     path("findings/<int:pk>/refer", views.finding_refer, name="finding_refer"),
     path("data-quality/", views.data_quality_list, name="data_quality_list"),
     path("data-quality/<int:pk>/", views.data_quality_detail, name="data_quality_detail"),
+    path("controls/", views.control_reports, name="control_reports"),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from audit import selectors, services
-from audit.choices import ALERT_ACTIVE, DataCheck
+from audit.choices import ALERT_ACTIVE, ControlReport, DataCheck
 from audit.filtersets import (
     AlertFilterSet,
     ChangeLogFilterSet,
@@ -20,6 +20,7 @@ from audit.forms import (
     AssignForm,
     CloseForm,
     CloseInspectionForm,
+    ControlReportForm,
     ExplainForm,
     FindingForm,
     PlanForm,
@@ -382,5 +383,43 @@ def data_quality_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "checks": [label for _code, label in DataCheck.choices],
             "totals": [totals[code] for code in DataCheck.values],
             "grand_total": sum(totals.values()),
+        },
+    )
+
+
+# --- internal-control reports (内控报告) ---------------------------------------------------
+
+
+@section_required("audit")
+def control_reports(request: HttpRequest) -> HttpResponse:
+    """The internal-control reports (内控报告), one at a time: approvals by user,
+    decisions above the owning agency, refused requests, changes out of office hours,
+    the change log's chain verifications; filtered by period and region, 50 a page."""
+    form = ControlReportForm(request.GET or None)
+    report, filters = form.filters()
+    user = request.user
+    if report == ControlReport.APPROVALS:
+        rows = selectors.approvals_by_user(user, **filters)
+    elif report == ControlReport.OVERRIDES:
+        rows = selectors.decided_above(user, **filters).order_by("-decided_at", "-id")
+    elif report == ControlReport.REFUSED:
+        rows = selectors.refused_requests(user, **filters).order_by("-decided_at", "-id")
+    elif report == ControlReport.OUT_OF_HOURS:
+        rows = selectors.out_of_hours_changes(user, **filters).order_by("-occurred_at", "-id")
+    else:
+        rows = selectors.chain_verifications(user)
+    page = page_of(request, rows, per_page=PAGE_SIZE)
+    latest = selectors.chain_verifications(user).first()
+    return render(
+        request,
+        "audit/control_reports.html",
+        {
+            "form": form,
+            "report": report,
+            "report_label": ControlReport(report).label,
+            "reports": ControlReport.choices,
+            "page": page,
+            "rows": page.object_list,
+            "latest": latest,
         },
     )

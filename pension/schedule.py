@@ -94,3 +94,10 @@ BEAT_SCHEDULE["audit-data-quality-quarterly"] = {
     "task": "audit.tasks.data_quality_quarterly",
     "schedule": crontab(minute=40, hour=1, day_of_month=1, month_of_year="1,4,7,10"),
 }
+
+# DESIGN §2.4, §5.7: the change log's hash chain verified daily; a broken chain raises an
+# alert (rule chain_broken) in the auditors' queue
+BEAT_SCHEDULE["audit-chain-verify-daily"] = {
+    "task": "audit.tasks.chain_verify_daily",
+    "schedule": crontab(minute=50, hour=0),
+}
