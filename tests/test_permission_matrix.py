@@ -35,6 +35,10 @@ ROLE_SECTIONS = {
     "audit/change-log/",
     "audit/alerts/",
     "audit/inspections/",
+    # data-quality checks and internal-control reports: the audit section's roles, counts
+    # and requests by region (audit/tests/test_data_quality.py, test_controls.py)
+    "audit/data-quality/",
+    "audit/controls/",
 }  # guarded by navigation.SECTIONS, tested in pension/tests/test_pages.py
 REGION_SCOPED = {
     "audit/change-log/<int:pk>/",
@@ -48,6 +52,9 @@ REGION_SCOPED = {
     "audit/inspections/<int:pk>/",
     "audit/inspections/<int:pk>/close",
     "audit/findings/<int:pk>/refer",
+    # a run of the region, above or below it; its counts only within the reader's region
+    # (audit/tests/test_data_quality.py)
+    "audit/data-quality/<int:pk>/",
     "approvals/<int:pk>/",
     "approvals/<int:pk>/approve",
     "approvals/<int:pk>/reject",
