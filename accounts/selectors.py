@@ -133,3 +133,22 @@ def account_statement(
 
 def account_transfers(account: PensionAccount) -> QuerySet[AccountTransfer]:
     return AccountTransfer.objects.filter(account=account).order_by("-created_at")
+
+
+def credited_shares_sql(*, period: int, region_prefix: str = "") -> tuple[str, dict]:
+    """One row (``amount``): what the personal accounts were credited (记账) for the paid
+    lines of ``period`` in the payer's region ``region_prefix`` (the lines of
+    ``contributions.selectors.paid_account_shares_sql``), for the control totals: equal
+    to the paid shares once the month's crediting ran. Parameters ``prefix``, ``since``,
+    ``pa_period``."""
+    from contributions.selectors import account_creditable_lines_sql
+
+    lines, params = account_creditable_lines_sql(region_prefix=region_prefix)
+    sql = f"""
+        SELECT coalesce(sum(e.amount), 0) AS amount
+          FROM accounts_accountentry e
+         WHERE e.kind = 'credit' AND e.contribution_line_id IN (
+             SELECT c.id FROM ({lines}) c
+              WHERE c.period = %(pa_period)s AND c.account_credit > 0)
+    """
+    return sql, {**params, "pa_period": period}

@@ -202,3 +202,73 @@ def payroll_projection(*, region_code: str, period) -> list[tuple[str, str, int,
             },
         )
         return [(r[0], r[1], r[2], Decimal(r[3])) for r in cursor.fetchall()]
+
+
+# --- control totals through the chain (funds' control-totals page, DESIGN §5.5) -----------
+
+
+def payroll_control_sql(*, period: int, region_prefix: str = "") -> tuple[str, dict]:
+    """One row for the control totals of the pay month ``period`` in the counties under
+    ``region_prefix``: ``lines`` (the live payroll lines), ``payments`` (the bank
+    payments, a retiree's lines summed, and the payment instructions carried), their
+    ``paid``, ``failed`` and ``pending`` parts by the bank's results, and for the live
+    runs of the region: ``bank_files`` (the control totals of their bank files, one
+    format per bank), ``run_payments`` (their payments not held), ``run_pending`` (those
+    still awaiting the bank) and ``results_paid`` / ``results_failed`` (the banks' result
+    batches). Parameters
+    ``pc_period``, ``pc_prefix``."""
+    sql = """
+        WITH runs AS (
+            SELECT r.id FROM benefits_payrollrun r
+             WHERE NOT r.dry_run AND r.status <> 'failed' AND r.period = %(pc_period)s
+               AND r.region_id LIKE %(pc_prefix)s
+        ), files AS (
+            SELECT DISTINCT ON (f.run_id, f.bank_name) f.total_amount
+              FROM benefits_bankfile f WHERE f.run_id IN (SELECT id FROM runs)
+             ORDER BY f.run_id, f.bank_name, f.file_format
+        )
+        SELECT
+          (SELECT coalesce(sum(l.amount), 0) FROM benefits_payrollline l
+            WHERE l.posted AND l.period = %(pc_period)s AND l.region_id LIKE %(pc_prefix)s
+              AND l.run_id IN (SELECT id FROM runs)) AS lines,
+          (SELECT coalesce(sum(p.amount) FILTER (WHERE p.instruction_id IS NULL), 0)
+             FROM benefits_payrollpayment p
+            WHERE p.posted AND p.period = %(pc_period)s AND p.region_id LIKE %(pc_prefix)s
+              AND p.run_id IN (SELECT id FROM runs)) AS payments,
+          (SELECT coalesce(sum(p.amount), 0) FROM benefits_payrollpayment p
+            WHERE p.posted AND p.period = %(pc_period)s AND p.region_id LIKE %(pc_prefix)s
+              AND p.run_id IN (SELECT id FROM runs)) AS all_payments,
+          (SELECT coalesce(sum(p.amount) FILTER (WHERE p.status = 'paid'), 0)
+             FROM benefits_payrollpayment p
+            WHERE p.posted AND p.period = %(pc_period)s AND p.region_id LIKE %(pc_prefix)s
+              AND p.run_id IN (SELECT id FROM runs)) AS paid,
+          (SELECT coalesce(sum(p.amount) FILTER (WHERE p.status = 'failed'), 0)
+             FROM benefits_payrollpayment p
+            WHERE p.posted AND p.period = %(pc_period)s AND p.region_id LIKE %(pc_prefix)s
+              AND p.run_id IN (SELECT id FROM runs)) AS failed,
+          (SELECT coalesce(sum(p.amount) FILTER (WHERE p.status NOT IN ('paid', 'failed')), 0)
+             FROM benefits_payrollpayment p
+            WHERE p.posted AND p.period = %(pc_period)s AND p.region_id LIKE %(pc_prefix)s
+              AND p.run_id IN (SELECT id FROM runs)) AS pending,
+          (SELECT count(*) FROM files) AS bank_file_count,
+          (SELECT coalesce(sum(total_amount), 0) FROM files) AS bank_files,
+          (SELECT coalesce(sum(p.amount), 0) FROM benefits_payrollpayment p
+            WHERE p.posted AND p.run_id IN (SELECT id FROM runs)
+              AND p.status <> 'held') AS run_payments,
+          (SELECT coalesce(sum(p.amount), 0) FROM benefits_payrollpayment p
+            WHERE p.posted AND p.run_id IN (SELECT id FROM runs)
+              AND p.status = 'pending') AS run_pending,
+          (SELECT coalesce(sum(b.paid_amount), 0) FROM benefits_bankresultbatch b
+            WHERE b.run_id IN (SELECT id FROM runs)) AS results_paid,
+          (SELECT coalesce(sum(b.failed_amount), 0) FROM benefits_bankresultbatch b
+            WHERE b.run_id IN (SELECT id FROM runs)) AS results_failed
+    """
+    return sql, {"pc_period": period, "pc_prefix": f"{region_prefix}%"}
+
+
+def paid_payments_in_sql(*, region_prefix: str = "", paid_before) -> tuple[str, dict]:
+    """``paid_payments_sql`` for every county under ``region_prefix`` (columns region_id,
+    bank_name, item, amount): what the month-end close posts as expenditure, for the
+    control totals. Parameters ``pp_prefix``, ``paid_before``."""
+    sql = _PAID_PAYMENTS_SQL.replace("p.region_id = %(region)s", "p.region_id LIKE %(pp_prefix)s")
+    return sql, {"pp_prefix": f"{region_prefix}%", "paid_before": paid_before}

@@ -353,3 +353,58 @@ def month_bills_sql(*, period: int, region_prefix: str = "") -> tuple[str, dict]
          GROUP BY b.region_id
     """
     return sql, {"bills_period": period, "bills_prefix": f"{region_prefix}%"}
+
+
+# --- control totals through the chain (funds' control-totals page, DESIGN §5.5) -----------
+
+
+def month_bill_control_sql(*, period: int, region_prefix: str = "") -> tuple[str, dict]:
+    """One row for the control totals of ``period`` in the region ``region_prefix``:
+    ``assessed`` (the live bills' totals), ``paid`` (what payments allocated to them,
+    late fees apart), ``outstanding`` (what the bills not paid in full still lack) and
+    ``bills``; assessed = paid + outstanding when every allocation is on its bill.
+    Parameters ``cb_period``, ``cb_prefix``."""
+    sql = """
+        SELECT coalesce(sum(b.total), 0) AS assessed,
+               coalesce(sum(a.allocated), 0) AS paid,
+               coalesce(sum(b.total - b.paid_amount) FILTER (WHERE b.status <> 'paid'), 0)
+                   AS outstanding,
+               count(*) AS bills
+          FROM contributions_bill b
+          LEFT JOIN LATERAL (SELECT sum(x.amount) AS allocated
+                               FROM contributions_paymentallocation x
+                              WHERE x.bill_id = b.id) a ON true
+         WHERE b.posted AND b.period = %(cb_period)s AND b.region_id LIKE %(cb_prefix)s
+    """
+    return sql, {"cb_period": period, "cb_prefix": f"{region_prefix}%"}
+
+
+def paid_account_shares_sql(*, period: int, region_prefix: str = "") -> tuple[str, dict]:
+    """One row (``amount``): the personal-account shares (8 %) of ``period``'s lines
+    whose contributions are paid (``account_creditable_lines_sql``, credits only), what
+    the personal accounts should have been credited. Parameters ``prefix``, ``since``,
+    ``pa_period``."""
+    lines, params = account_creditable_lines_sql(region_prefix=region_prefix)
+    sql = f"""
+        SELECT coalesce(sum(c.account_credit), 0) AS amount
+          FROM ({lines}) c
+         WHERE c.period = %(pa_period)s AND c.account_credit > 0
+    """
+    return sql, {**params, "pa_period": period}
+
+
+def paid_totals_sql(*, region_prefix: str = "", paid_by) -> tuple[str, dict]:
+    """One row (``contributions``, ``late_fees``): the contribution lines of the bills in
+    the region ``region_prefix`` paid in full by the day ``paid_by`` (what the month-end
+    close posts as revenue, ``paid_lines_sql`` for a region and its counties) and the
+    late fees collected by then. Parameters ``pt_prefix``, ``paid_by``."""
+    lines = _PAID_BY_SQL.replace("b.region_id = %(region)s", "b.region_id LIKE %(pt_prefix)s")
+    sql = f"""
+        SELECT (SELECT coalesce(sum(p.employer_amount + p.individual_amount), 0)
+                  FROM ({lines}) p) AS contributions,
+               (SELECT coalesce(sum(c.amount), 0)
+                  FROM contributions_latefeecollection c
+                  JOIN contributions_taxpayment t ON t.id = c.payment_id
+                 WHERE c.region_id LIKE %(pt_prefix)s AND t.paid_on <= %(paid_by)s) AS late_fees
+    """
+    return sql, {"pt_prefix": f"{region_prefix}%", "paid_by": paid_by}

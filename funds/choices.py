@@ -120,7 +120,7 @@ class ReconciliationStatus(models.TextChoices):
 
     DRAFT = "draft", _("Draft")
     RUNNING = "running", _("Running")
-    CALCULATED = "calculated", _("Matched")
+    CALCULATED = "calculated", _("Matched, awaiting sign-off")
     APPROVED = "approved", _("Signed off")
     FAILED = "failed", _("Failed")
 

@@ -7,16 +7,22 @@ from django.utils.translation import gettext_lazy as _
 from funds.choices import (
     OTHER_REVENUE_ITEMS,
     AccountKind,
+    BreakKind,
+    BreakStatus,
     FundItem,
     OtherRevenueStatus,
     PlanStatus,
+    ReconciliationStatus,
 )
 from funds.models import (
+    AccountStatement,
     CloseRun,
     FundAccount,
     JournalEntry,
     JournalLeg,
     OtherRevenue,
+    ReconciliationBreak,
+    ReconciliationRun,
     SpendingPlan,
 )
 from pension.choices import RegionLevel
@@ -76,6 +82,81 @@ class CloseRunFilterSet(BatchRunFilterSet):
     class Meta:
         model = CloseRun
         fields = ["status", "period"]
+
+
+class ReconciliationRunFilterSet(django_filters.FilterSet):
+    """Three-way reconciliations (三方对账) by status and month (never a dry run)."""
+
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=ReconciliationStatus.choices, empty_label=_("All")
+    )
+    period = PeriodFilter(label=_("Month"))
+
+    class Meta:
+        model = ReconciliationRun
+        fields = ["status", "period"]
+
+
+class ReconciliationBreakFilterSet(django_filters.FilterSet):
+    """Reconciliation breaks (未达账项) by month, kind, status, region, account, age and
+    assignee; the page's list and the API's."""
+
+    period = PeriodFilter(field_name="run__period", label=_("Month"))
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=BreakKind.choices, empty_label=_("All")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=BreakStatus.choices, empty_label=_("All")
+    )
+    region = RegionFilter(field_name="account__region")
+    account = django_filters.CharFilter(
+        field_name="account__code", label=_("Account code"), help_text=_("e.g. 140105-SR")
+    )
+    older_than = django_filters.NumberFilter(
+        label=_("Older than (days)"), method="filter_older_than", min_value=0, max_value=3650
+    )
+
+    class Meta:
+        model = ReconciliationBreak
+        fields = ["period", "kind", "status", "region", "account", "older_than"]
+
+    def filter_older_than(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return queryset
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        return queryset.filter(booked_on__lt=timezone.localdate() - timedelta(days=int(value)))
+
+
+class ReconciliationBreakPageFilterSet(ReconciliationBreakFilterSet):
+    """The breaks' page adds "assigned to me"."""
+
+    mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="filter_mine")
+
+    class Meta(ReconciliationBreakFilterSet.Meta):
+        fields = [*ReconciliationBreakFilterSet.Meta.fields, "mine"]
+
+    def filter_mine(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        user = getattr(self.request, "user", None)
+        if value and getattr(user, "is_authenticated", False):
+            return queryset.filter(assignee=user)
+        return queryset
+
+
+class AccountStatementFilterSet(django_filters.FilterSet):
+    """Account statements (对账单) by month, region and account."""
+
+    period = PeriodFilter(label=_("Month"))
+    region = RegionFilter(field_name="account__region")
+    account = django_filters.CharFilter(
+        field_name="account__code", label=_("Account code"), help_text=_("e.g. 140105-SR")
+    )
+
+    class Meta:
+        model = AccountStatement
+        fields = ["period", "region", "account"]
 
 
 class SpendingPlanFilterSet(django_filters.FilterSet):

@@ -16,6 +16,62 @@ class PeriodActionForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
 
 
+# --- three-way reconciliation (三方对账) ---
+
+
+class ReconciliationStartForm(ServiceErrorsMixin, forms.Form):
+    """The month to reconcile."""
+
+    period = PeriodFormField(label=_("Month"))
+
+
+class BreakAssignForm(ServiceErrorsMixin, forms.Form):
+    """Whom a break is assigned to (a fund accountant of the account's region or above)."""
+
+    assignee = forms.ModelChoiceField(label=_("Assigned to"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, assignees=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+
+
+class BreakExplainForm(ServiceErrorsMixin, forms.Form):
+    """The explanation of a break, and whether it is a timing difference."""
+
+    explanation = forms.CharField(
+        label=_("Explanation"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    timing = forms.BooleanField(label=_("Timing difference, carried to next month"), required=False)
+
+
+class BreakCorrectForm(ServiceErrorsMixin, forms.Form):
+    """The correcting entry of a break: its reason and, for a line the ledger lacks, its
+    item."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+    item = forms.ChoiceField(label=_("Item"), required=False, choices=())
+
+    def __init__(self, *args, items=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [("", "—"), *items]
+
+
+class ControlTotalsForm(forms.Form):
+    """The month and region of the control totals."""
+
+    period = PeriodFormField(label=_("Month"))
+    region = forms.RegexField(
+        label=_("Region code"), regex=r"^(\d{2}|\d{4}|\d{6})$", required=False,
+        help_text=_("A province, city or county code"),
+    )  # fmt: skip
+
+
+class SignOffForm(ServiceErrorsMixin, forms.Form):
+    """The sign-off of a reconciliation (maker)."""
+
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+
 # --- spending plans (用款计划), disbursements and the surplus sweep ---
 
 

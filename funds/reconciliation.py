@@ -1011,3 +1011,31 @@ def correction_items(brk: ReconciliationBreak) -> list[tuple[str, Any]]:
         return []
     items = _REVENUE_CORRECTION_ITEMS if brk.bank_amount > 0 else _EXPENSE_CORRECTION_ITEMS
     return [(item.value, item.label) for item in items]
+
+
+def assignees_for(brk: ReconciliationBreak) -> QuerySet[StaffUser]:
+    """The fund accountants a break may be assigned to: active, of the account's region
+    or a region above it."""
+    codes = [region.code for region in brk.account.region.ancestors()]
+    return StaffUser.objects.filter(
+        is_active=True, roles__contains=[Role.FUND_ACCOUNTANT], agency__region__in=codes
+    ).order_by("agency__region__code", "username")
+
+
+def break_detail(*, user, pk: int) -> ReconciliationBreak | None:
+    """One break the user may see, or None."""
+    return breaks_for(user).filter(pk=pk).first()
+
+
+def may_work(actor, brk: ReconciliationBreak) -> bool:
+    """Whether the user may assign, explain or correct the break now."""
+    return (
+        _may_work(actor, brk.account)
+        and brk.run.status != ReconciliationStatus.APPROVED
+        and brk.status != BreakStatus.RESOLVED
+        and not (brk.correction_id and brk.correction.status == ApprovalStatus.PENDING)
+    )
+
+
+def statement_lines(statement: AccountStatement) -> QuerySet[StatementLine]:
+    return statement.lines.order_by("line_number")

@@ -66,3 +66,25 @@ def reconciliation_run_execute(run_id: int) -> dict:
 
     run = reconciliation.reconciliation_run_execute(run_id)
     return {"run": run.pk, "status": run.status}
+
+
+@shared_task(
+    name="funds.tasks.month_reconciliation",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def month_reconciliation() -> dict:
+    """Beat, on the 8th: the reconciliation of the month just ended (skipped when it
+    ran); its sign-off stays with the fund accountants."""
+    from funds import reconciliation
+    from funds.models import ReconciliationRun
+    from pension.periods import Period
+
+    period = Period.from_date(timezone.localdate()) - 1
+    if ReconciliationRun.objects.filter(period=period, dry_run=False).exists():
+        return {"period": str(period), "skipped": True}
+    run = reconciliation.reconciliation_run(actor=None, period=period)
+    return {"run": run.pk, "status": run.status, "breaks": run.break_count}

@@ -15,4 +15,5 @@ urlpatterns = [
     # each part of funds keeps its own pages (names stay in the "funds" namespace)
     path("", include("funds.plan_urls")),
     path("", include("funds.statement_urls")),
+    path("", include("funds.reconciliation_urls")),
 ]

@@ -72,6 +72,14 @@ BEAT_SCHEDULE["funds-month-end-close"] = {
     "schedule": crontab(minute=30, hour=0, day_of_month=1),
 }
 
+# DESIGN §5.5, seed 000 item 10: the three-way reconciliation of the month just ended, on
+# the 8th (the banks' and finance's statements of the month are in by then); skipped when
+# a fund accountant already ran it
+BEAT_SCHEDULE["funds-reconciliation-monthly"] = {
+    "task": "funds.tasks.month_reconciliation",
+    "schedule": crontab(minute=40, hour=0, day_of_month=8),
+}
+
 # DESIGN §5.6: the month-end snapshot (insured, contributors, retirees by county, age band
 # and sex; assessed and collected) of the month just ended, kept for the scorecards
 BEAT_SCHEDULE["budget-snapshot-month-end"] = {

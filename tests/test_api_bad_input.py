@@ -36,6 +36,7 @@ SCOPES = [
     "payroll.bank_results",
     "funds.read",
     "funds.tax_transfer",
+    "funds.statement",
     "finance.plans.read",
     "finance.plans.write",
 ]
@@ -50,11 +51,15 @@ LISTS = [
     "/api/v1/funds/accounts/",
     "/api/v1/funds/entries/",
     "/api/v1/funds/spending-plans/",
+    "/api/v1/funds/account-statements/",
+    "/api/v1/funds/reconciliations/",
+    "/api/v1/funds/reconciliation-breaks/",
 ]
 POSTS = [
     "/api/v1/contributions/payments/",
     "/api/v1/benefits/bank-results/",
     "/api/v1/enrollment/employer-registrations/",
+    "/api/v1/funds/account-statements/",
 ]
 PAYMENTS = "/api/v1/contributions/payments/"
 # base64 of "p=1.5", "p=abc", "p=<20 nines>", "o=-1", "202503:abc" and "x=1": decodable,

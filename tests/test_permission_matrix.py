@@ -229,10 +229,31 @@ REPORTS = {
     "funds/statement/workbook.xlsx",
     "funds/dashboard/",
 }
+# three-way reconciliation (funds/tests/test_reconciliation_pages.py): the section's
+# roles read; runs the province's, breaks and statements of the user's region and below
+# (another region: 404); the run and its sign-off only by a provincial fund accountant,
+# a break's assignment, explanation and correction only by a fund accountant of its
+# region or above (an auditor reads, never acts: nothing changes), every correction and
+# sign-off checked by a second person (approvals); control totals in the user's region
+RECONCILIATION = {
+    "funds/reconciliations/",
+    "funds/reconciliations/start",
+    "funds/reconciliations/<int:pk>/",
+    "funds/reconciliations/<int:pk>/sign-off",
+    "funds/reconciliation-breaks/",
+    "funds/reconciliation-breaks/<int:pk>/",
+    "funds/reconciliation-breaks/<int:pk>/assign",
+    "funds/reconciliation-breaks/<int:pk>/explain",
+    "funds/reconciliation-breaks/<int:pk>/correct",
+    "funds/control-totals/",
+    "funds/account-statements/",
+    "funds/account-statements/<int:pk>/",
+}
 CLASSIFIED = (
     FUNDS
     | PLANS
     | REPORTS
+    | RECONCILIATION
     | ACCOUNTS
     | BENEFITS
     | CONTRIBUTIONS

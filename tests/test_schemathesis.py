@@ -39,6 +39,7 @@ SCOPES = [
     "payroll.bank_results",
     "funds.read",
     "funds.tax_transfer",
+    "funds.statement",
     "finance.plans.read",
     "finance.plans.write",
 ]

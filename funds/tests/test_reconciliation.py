@@ -32,6 +32,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(staff):
+    return make_world(staff)
+
+
+def make_world(staff) -> dict:
     """A county's income account in October 2026 (every figure by hand):
 
     the ledger (tax bureau transfers, tax clearing → income account):
