@@ -6,8 +6,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.choices import AlertStatus, ControlReport, FindingKind, InspectionKind
-from pension.filtersets import REGION_HELP, region_code_validator, region_filter_prefix
+from pension.choices import RegionLevel
+from pension.filtersets import (
+    PERIOD_HELP,
+    REGION_HELP,
+    region_code_validator,
+    region_filter_prefix,
+)
 from pension.forms import ServiceErrorsMixin
+from pension.periods import PeriodFormField
 
 
 class AssignForm(ServiceErrorsMixin, forms.Form):
@@ -114,4 +121,26 @@ class ControlReportForm(forms.Form):
             "since": data["since"],
             "until": data["until"],
             "region": region_filter_prefix(data["region"]),
+        }
+
+
+class LedgerForm(forms.Form):
+    """The statistics ledger's filters: the month, cities or counties, the region."""
+
+    period = PeriodFormField(label=_("Month"), required=False, help_text=PERIOD_HELP)
+    level = forms.ChoiceField(
+        label=_("Level"), required=False,
+        choices=[(RegionLevel.COUNTY, _("County")), (RegionLevel.CITY, _("City"))],
+    )  # fmt: skip
+    region = forms.CharField(
+        label=_("Region code"), required=False, validators=[region_code_validator],
+        help_text=REGION_HELP,
+    )  # fmt: skip
+
+    def filters(self, default_period) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "period": data.get("period") or default_period,
+            "level": data.get("level") or RegionLevel.COUNTY,
+            "region": region_filter_prefix(data.get("region") or ""),
         }

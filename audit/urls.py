@@ -20,4 +20,7 @@ urlpatterns = [
     path("data-quality/", views.data_quality_list, name="data_quality_list"),
     path("data-quality/<int:pk>/", views.data_quality_detail, name="data_quality_detail"),
     path("controls/", views.control_reports, name="control_reports"),
+    path("statistics/", views.statistics_ledger, name="statistics_ledger"),
+    path("statistics/export", views.statistics_ledger_export, name="statistics_ledger_export"),
+    path("statistics/analysis/", views.statistics_analysis, name="statistics_analysis"),
 ]

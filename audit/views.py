@@ -23,6 +23,7 @@ from audit.forms import (
     ControlReportForm,
     ExplainForm,
     FindingForm,
+    LedgerForm,
     PlanForm,
     RegionPrefixForm,
 )
@@ -422,4 +423,92 @@ def control_reports(request: HttpRequest) -> HttpResponse:
             "rows": page.object_list,
             "latest": latest,
         },
+    )
+
+
+# --- statistics ledger (统计台账) and analysis report (分析报告) ---------------------------
+
+
+def _ledger_filters(request: HttpRequest) -> tuple[LedgerForm, dict]:
+    from django.utils import timezone
+
+    from pension.periods import Period
+
+    form = LedgerForm(request.GET or None)
+    last_month = Period.from_date(timezone.localdate()).prev()
+    return form, form.filters(last_month)
+
+
+@section_required("audit")
+def statistics_ledger(request: HttpRequest) -> HttpResponse:
+    """The monthly statistics ledger (统计台账) by county or city within the user's region,
+    from the month-end snapshot; 50 regions a page, the total, the Excel download."""
+    from audit import statistics
+
+    form, filters = _ledger_filters(request)
+    result = statistics.ledger(request.user, **filters)
+    page = page_of(request, result.rows, per_page=PAGE_SIZE)
+    return render(
+        request,
+        "audit/statistics_ledger.html",
+        {"form": form, "ledger": result, "page": page, "rows": page.object_list},
+    )
+
+
+@section_required("audit")
+def statistics_ledger_export(request: HttpRequest) -> HttpResponse:
+    from audit import statistics
+    from pension import changelog
+    from pension.models import ChangeAction
+
+    _form, filters = _ledger_filters(request)
+    result = statistics.ledger(request.user, **filters)
+    changelog.record(
+        actor=request.user, action=ChangeAction.EXPORT, object_type="budget.snapshotrun",
+        object_repr=f"统计台账 {result.period} {filters['region']}",
+    )  # fmt: skip
+    response = HttpResponse(
+        statistics.ledger_workbook(result), content_type=statistics.CONTENT_TYPE
+    )
+    name = f"statistics-ledger-{result.period}-{filters['region'] or 'all'}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@section_required("audit")
+def statistics_analysis(request: HttpRequest) -> HttpResponse:
+    """The analysis report (分析报告, §11.2): twelve months to the month asked within the
+    user's region, people and ratios month by month, with their charts."""
+    from audit import statistics
+
+    form, filters = _ledger_filters(request)
+    months = statistics.analysis(request.user, period=filters["period"], region=filters["region"])
+    categories = [str(m["period"]) for m in months]
+    people = chart(
+        "analysis-people",
+        title=_("Insured, contributors and retirees"),
+        categories=categories,
+        series=[
+            (_("Insured"), [m["figures"].insured for m in months]),
+            (_("Contributors"), [m["figures"].contributors for m in months]),
+            (_("Retirees"), [m["figures"].retirees for m in months]),
+        ],
+        kind="line",
+        money=False,
+    )
+    money = chart(
+        "analysis-money",
+        title=_("Assessed, collected and monthly pension total"),
+        categories=categories,
+        series=[
+            (_("Assessed"), [m["figures"].assessed for m in months]),
+            (_("Collected"), [m["figures"].collected for m in months]),
+            (_("Monthly pension total"), [m["figures"].pension_total for m in months]),
+        ],
+        unit=_("yuan"),
+    )
+    return render(
+        request,
+        "audit/statistics_analysis.html",
+        {"form": form, "months": months, "charts": [people, money]},
     )

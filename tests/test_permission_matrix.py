@@ -39,6 +39,11 @@ ROLE_SECTIONS = {
     # and requests by region (audit/tests/test_data_quality.py, test_controls.py)
     "audit/data-quality/",
     "audit/controls/",
+    # the statistics ledger, its Excel and the analysis report: the audit section's roles,
+    # figures by region (audit/tests/test_statistics.py)
+    "audit/statistics/",
+    "audit/statistics/export",
+    "audit/statistics/analysis/",
 }  # guarded by navigation.SECTIONS, tested in pension/tests/test_pages.py
 REGION_SCOPED = {
     "audit/change-log/<int:pk>/",
