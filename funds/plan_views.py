@@ -117,6 +117,9 @@ def _detail(request: HttpRequest, plan: SpendingPlan, **forms) -> HttpResponse:
         "plan": plan,
         "lines": lines,
         "children": plan.children.select_related("region").order_by("region_id"),
+        # the plan above is linked only for those who may open it (the region above)
+        "parent_visible": plan.parent_id is not None
+        and plans.plans_for(user).filter(pk=plan.parent_id).exists(),
         "editable": editable,
         "may_edit": editable and own and county and _is_maker(user),
         "may_submit": editable and own and _is_maker(user),

@@ -496,19 +496,21 @@ def reserve_of(*, regions: list[Region], at: Period, parent: Region) -> list[Res
         reference = f"{RESERVE_MONTHS}#{value.parameter_id}v{value.version}"
     except ValidationError:
         required, reference = None, ""
-    length = len(regions[0].scope_prefix) if regions else len(parent.scope_prefix)
     first = at - RESERVE_AVERAGE_OVER
     params = {"prefix": f"{parent.scope_prefix}%", "last": at.as_int}
     with connection.cursor() as cursor:
-        cursor.execute(_BALANCES_SQL.format(group=f"left(a.region_id, {length})"), params)
+        cursor.execute(_BALANCES_SQL.format(group="a.region_id"), params)
         moves = cursor.fetchall()
     balance: dict[str, Decimal] = defaultdict(lambda: ZERO)
     spent: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for prefix, kind, month, amount in moves:
-        if kind == AccountKind.EXPENDITURE:
-            balance[prefix] += amount
-        elif kind == AccountKind.EXPENSE and month > first.as_int:
-            spent[prefix] += amount
+    for code, kind, month, amount in moves:
+        for region in regions:  # a region's figures include the regions below it
+            if not code.startswith(region.scope_prefix):
+                continue
+            if kind == AccountKind.EXPENDITURE:
+                balance[region.scope_prefix] += amount
+            elif kind == AccountKind.EXPENSE and month > first.as_int:
+                spent[region.scope_prefix] += amount
     return [
         Reserve(
             region=r,

@@ -90,3 +90,7 @@ def test_pages(client, staff, small_ledger, demo_password):  # noqa: F811
     assert set(_charts(response)) == {"revenue-expenditure", "balances", "plan-actual"}
     assert response.context["reserve"].months == D("2.94")
     assert client.get(url, {"region": small_ledger["province"].code}).status_code == 403
+    # the province's own reserve counts every region below it: 8 834 − 40 000 = −31 166
+    client.login(username="province_head", password=demo_password)
+    province_reserve = client.get(url, {"period": "2026-03"}).context["reserve"]
+    assert (province_reserve.balance, province_reserve.months) == (D("-31166.00"), D("-10.39"))
