@@ -95,3 +95,67 @@ class YearMonthFilter(forms.Form):
         label=_("Month"), coerce=int, choices=[(m, m) for m in range(1, 13)], required=False,
         empty_value=12,
     )  # fmt: skip
+
+
+class LinesForm(ServiceErrorsMixin, forms.Form):
+    """Every amount of a draft (a field per city and item, named ``<code>-<item>``);
+    what changed is saved as the next version."""
+
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, regions, lines: dict, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        self.grid = []
+        for item in BudgetItem.values:
+            row = []
+            for region in regions:
+                name = f"{region.code}-{item}"
+                self.fields[name] = forms.DecimalField(
+                    label=f"{region.name} {BudgetItem(item).label}", max_digits=14,
+                    decimal_places=2, min_value=Decimal("0"),
+                    initial=lines.get((region.code, item), Decimal("0.00")),
+                )  # fmt: skip
+                row.append(name)
+            self.grid.append((BudgetItem(item).label, row))
+
+    def rows(self):
+        """(item label, bound fields) for the template's grid."""
+        return [(label, [self[name] for name in names]) for label, names in self.grid]
+
+    def changed_amounts(self) -> dict[tuple[str, str], Decimal]:
+        out = {}
+        for name, value in self.cleaned_data.items():
+            if name == "note":
+                continue
+            code, item = name.split("-", 1)
+            if value != self.lines.get((code, item), Decimal("0.00")):
+                out[(code, item)] = value
+        return out
+
+
+class CompareForm(forms.Form):
+    """Two or more versions of one budget to set side by side."""
+
+    versions = forms.TypedMultipleChoiceField(label=_("Versions"), coerce=int)
+
+    def __init__(self, *args, choices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["versions"].choices = choices
+
+
+class ExecutionFilter(YearMonthFilter):
+    """Execution by year, month (up to it), city and item."""
+
+    region = forms.ChoiceField(label=_("City"), required=False)
+    item = forms.ChoiceField(
+        label=_("Item"), required=False, choices=[("", _("All")), *BudgetItem.choices]
+    )
+
+    def __init__(self, *args, regions, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", _("All")), *[(r.code, r.name) for r in regions]]
+
+
+class YearFilter(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)

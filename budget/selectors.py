@@ -559,3 +559,221 @@ def collection_targets(user, *, year: int) -> QuerySet[CollectionTarget]:
 
 def budget_lines(version: BudgetVersion) -> QuerySet[BudgetLine]:
     return version.lines.select_related("region")
+
+
+# --- what a user sees of the province's budget (DESIGN §1: the region and above) ------------
+
+
+def visible_cities(user) -> list[Region]:
+    """The cities whose budget figures the user sees: every city for the province's
+    staff, their own city for a city's; none for a county's (the budget is by city: a
+    county's own figures are its scorecard and its target)."""
+    province = user_province(user)
+    if province is None:
+        return []
+    cities = budget_regions(province)
+    if user.is_superuser or user.region.level == RegionLevel.PROVINCE:
+        return cities
+    return [c for c in cities if c.code.startswith(user.region.scope_prefix)]
+
+
+def sees_province_totals(user) -> bool:
+    return bool(user.is_superuser or (user.region and user.region.level == RegionLevel.PROVINCE))
+
+
+def budget_versions(user) -> QuerySet[BudgetVersion]:
+    """Every version of the user's province's budgets, newest year first (a city's
+    staff see them with their own city's lines only)."""
+    province = user_province(user)
+    if province is None:
+        return BudgetVersion.objects.none()
+    return (
+        BudgetVersion.objects.filter(budget__region=province)
+        .select_related("budget", "drafted_by", "hrss_by", "finance_by", "approved_by")
+        .order_by("-budget__year", "-number")
+    )
+
+
+def budget_version(user, pk: int) -> BudgetVersion | None:
+    return budget_versions(user).filter(pk=pk).first()
+
+
+def _visible(table: Table, cities: list[Region]) -> Table:
+    """``table`` with only the columns of ``cities`` (the total is theirs)."""
+    keep = {c.code for c in cities}
+    index = [i for i, r in enumerate(table.regions) if r.code in keep]
+    rows = []
+    for row in table.rows:
+        values = [row["values"][i] for i in index]
+        rows.append({**row, "values": values, "total": sum(values, ZERO)})
+    return Table(regions=[table.regions[i] for i in index], rows=rows)
+
+
+def version_table_for(user, version: BudgetVersion) -> Table:
+    """The version laid out (items × cities) with the cities the user sees."""
+    return _visible(version_table(version), visible_cities(user))
+
+
+def compare_for(user, versions: list[BudgetVersion]) -> list[dict]:
+    """Versions side by side, each value the sum over the cities the user sees; with the
+    difference of the last from the first."""
+    codes = {c.code for c in visible_cities(user)}
+    rows = []
+    totals = [defaultdict(lambda: ZERO) for _ in versions]
+    for n, version in enumerate(versions):
+        for line in version.lines.all():
+            if line.region_id in codes:
+                totals[n][line.item] += line.amount
+    for item in (*REVENUE_ITEMS, *EXPENDITURE_ITEMS):
+        values = [t.get(item, ZERO) for t in totals]
+        rows.append({"label": BudgetItem(item).label, "item": item, "values": values,
+                     "change": values[-1] - values[0] if values else ZERO,
+                     "differs": len(set(values)) > 1})  # fmt: skip
+    for label, items in (
+        (_label("Total revenue"), REVENUE_ITEMS),
+        (_label("Total expenditure"), EXPENDITURE_ITEMS),
+    ):
+        values = [sum((t.get(i, ZERO) for i in items), ZERO) for t in totals]
+        rows.append({"label": label, "item": "", "values": values, "css": "total",
+                     "change": values[-1] - values[0] if values else ZERO,
+                     "differs": len(set(values)) > 1})  # fmt: skip
+    return rows
+
+
+def opening_balance(province: Region, year: int) -> Decimal | None:
+    """The pooled fund's accumulated surplus at the end of ``year − 1`` from the
+    ledger: revenue less expenditure of every period up to then (revenue accounts
+    are credited, expense accounts debited: −Σ their balances). None without it."""
+    try:
+        from funds import selectors as funds_selectors
+        from funds.choices import AccountKind
+        from funds.models import FundAccount
+    except ImportError:  # pragma: no cover - funds always imports
+        return None
+    balances = funds_selectors.account_balances(
+        region_code=province.code[:2], up_to=Period(year - 1, 12)
+    )
+    nominal = set(
+        FundAccount.objects.filter(
+            pk__in=list(balances), kind__in=(AccountKind.REVENUE, AccountKind.EXPENSE)
+        ).values_list("pk", flat=True)
+    )
+    return -sum((amount for pk, amount in balances.items() if pk in nominal), ZERO)
+
+
+def projection_for(version: BudgetVersion) -> tuple[list, Decimal | None]:
+    """The version's five-year projection from the ledger's opening balance."""
+    balance = opening_balance(version.budget.region, version.budget.year)
+    return projection(version, opening_balance=balance), balance
+
+
+def execution_for(user, *, year: int, month: int, region: str = "", item: str = "") -> dict | None:
+    """``execution`` with the rows of the cities the user sees (and of ``region`` /
+    ``item`` when given), their totals, and the monthly actuals of those cities against
+    a twelfth of their budget a month."""
+    result = execution(user, year=year, month=month)
+    if result is None:
+        return None
+    codes = {c.code for c in visible_cities(user)}
+    names = {c.code: c.name for c in visible_cities(user)}
+    rows = [
+        {**r, "name": names.get(r["region"], r["region"])}
+        for r in result["rows"]
+        if r["region"] in codes
+        and (not region or r["region"] == region)
+        and (not item or r["item"] == item)
+    ]
+    chosen = {r["region"] for r in rows}
+    _by_item, by_month = actuals(year=year, month=month)
+    monthly = []
+    budget_revenue = sum((r["budget"] for r in rows if r["item"] in REVENUE_ITEMS), ZERO)
+    budget_expenditure = sum((r["budget"] for r in rows if r["item"] in EXPENDITURE_ITEMS), ZERO)
+    items = {r["item"] for r in rows}
+    for m in range(1, month + 1):
+        revenue = expenditure = ZERO
+        for (code, it, mm), amount in (by_month or {}).items():
+            if mm != m or code not in chosen or it not in items:
+                continue
+            if it in REVENUE_ITEMS:
+                revenue += amount
+            elif it in EXPENDITURE_ITEMS:
+                expenditure += amount
+        monthly.append({
+            "month": m, "revenue": revenue, "expenditure": expenditure,
+            "budget_revenue": calc.round_fen(budget_revenue / 12),
+            "budget_expenditure": calc.round_fen(budget_expenditure / 12),
+        })  # fmt: skip
+    return {**result, "rows": rows, "monthly": monthly,
+            "alerts": sum(1 for r in rows if r["alert"])}  # fmt: skip
+
+
+def final_accounts_for(user, *, year: int) -> dict | None:
+    """The year's final accounts (决算) in the budget's layout, the cities the user
+    sees, beside the approved budget's same cells."""
+    table = final_accounts(user, year=year)
+    if table is None:
+        return None
+    cities = visible_cities(user)
+    province = user_province(user)
+    approved = approved_version(province, year) if province else None
+    return {
+        "table": _visible(table, cities),
+        "budget": version_table_for(user, approved) if approved else None,
+        "version": approved,
+    }
+
+
+def gap_statement_for(user, *, year: int) -> dict | None:
+    """``gap_statement`` with the cities the user sees; the province's total only for
+    the province's staff."""
+    result = gap_statement(user, year=year)
+    if result is None:
+        return None
+    codes = {c.code for c in visible_cities(user)}
+    statement = [s for s in result["statement"] if s["share"].code in codes]
+    return {**result, "statement": statement,
+            "total": result["total"] if sees_province_totals(user) else None}  # fmt: skip
+
+
+def target_regions(user) -> list[Region]:
+    """The cities and counties a user may set a target for (their region and below)."""
+    province = user_province(user)
+    if province is None:
+        return []
+    prefix = "" if user.is_superuser else user.region.scope_prefix
+    return list(
+        Region.objects.filter(
+            level__in=(RegionLevel.CITY, RegionLevel.COUNTY),
+            code__startswith=prefix or province.code[:2],
+        ).order_by("code")
+    )
+
+
+def target_list(user) -> QuerySet[CollectionTarget]:
+    """Collection targets of the user's region and below, every year."""
+    return restrict(CollectionTarget.objects.select_related("region", "set_by"), user)
+
+
+# --- what an external system reads (the API, scope budget.read) -----------------------------
+
+
+def versions_for_prefix(prefix: str) -> QuerySet[BudgetVersion]:
+    """The versions of the budget of the province a system's region lies in."""
+    return BudgetVersion.objects.filter(budget__region__code__startswith=prefix[:2]).select_related(
+        "budget"
+    )
+
+
+def lines_for_prefix(prefix: str) -> QuerySet[BudgetLine]:
+    """Budget lines of the cities within a system's region (a province's: every city)."""
+    return BudgetLine.objects.filter(
+        version__budget__region__code__startswith=prefix[:2], region__code__startswith=prefix
+    ).select_related("version__budget", "region")
+
+
+def targets_for_prefix(prefix: str) -> QuerySet[CollectionTarget]:
+    return CollectionTarget.objects.filter(region__code__startswith=prefix).select_related("region")
+
+
+def gap_payments_for_prefix(prefix: str) -> QuerySet[GapPayment]:
+    return GapPayment.objects.filter(region__code__startswith=prefix).select_related("region")

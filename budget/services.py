@@ -274,3 +274,43 @@ def snapshot_month_end(*, period: Period) -> list:
         except Conflict:
             continue
     return runs
+
+
+def next_step(version: BudgetVersion) -> str | None:
+    """The step of the chain the version waits for (None when it waits for none)."""
+    for step, (from_status, _to, _role, _field) in STEPS.items():
+        if version.status == from_status:
+            return step
+    return None
+
+
+def may_take_step(actor, version: BudgetVersion) -> str | None:
+    """The step ``actor`` may take on ``version`` now: its role's turn, at the province
+    for the bureau's and HR/SS's steps, never a second step by one person; else None."""
+    step = next_step(version)
+    if step is None:
+        return None
+    _from, _to, role, _field = STEPS[step]
+    if not actor.has_role(role):
+        return None
+    if role in (Role.BUDGET_OFFICER, Role.AGENCY_HEAD) and not level_at_least(
+        actor, RegionLevel.PROVINCE
+    ):
+        return None
+    if step != "submit" and actor.pk in (
+        version.drafted_by_id, version.hrss_by_id, version.finance_by_id
+    ):  # fmt: skip
+        return None
+    return step
+
+
+def may_draft(actor) -> bool:
+    """A budget officer of the province drafts and edits."""
+    return actor.has_role(Role.BUDGET_OFFICER) and level_at_least(actor, RegionLevel.PROVINCE)
+
+
+def may_record_gap_payment(actor) -> bool:
+    """A budget officer or a fund accountant of the province records gap payments."""
+    return actor.has_role(Role.BUDGET_OFFICER, Role.FUND_ACCOUNTANT) and level_at_least(
+        actor, RegionLevel.PROVINCE
+    )

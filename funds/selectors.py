@@ -42,7 +42,7 @@ def account_balances(
         params.append(f"{region_code}%")
     if up_to is not None:
         sql.append("AND p.period <= %s")
-        params.append(Period.parse(up_to).as_int())
+        params.append(Period.parse(up_to).as_int)
     sql.append("GROUP BY l.account_id")
     with connection.cursor() as cursor:
         cursor.execute(" ".join(sql), params)

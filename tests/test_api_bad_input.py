@@ -39,6 +39,7 @@ SCOPES = [
     "funds.statement",
     "finance.plans.read",
     "finance.plans.write",
+    "budget.read",
 ]
 LISTS = [
     "/api/v1/enrollment/persons/",
@@ -54,6 +55,10 @@ LISTS = [
     "/api/v1/funds/account-statements/",
     "/api/v1/funds/reconciliations/",
     "/api/v1/funds/reconciliation-breaks/",
+    "/api/v1/budget/versions/",
+    "/api/v1/budget/lines/",
+    "/api/v1/budget/targets/",
+    "/api/v1/budget/gap-payments/",
 ]
 POSTS = [
     "/api/v1/contributions/payments/",

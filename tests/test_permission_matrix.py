@@ -254,8 +254,35 @@ RECONCILIATION = {
     "funds/account-statements/",
     "funds/account-statements/<int:pk>/",
 }
+# budget (budget/tests/test_pages.py): the section's roles; the province's budget seen by
+# the province's staff whole, by a city's with its own city's lines only, by a county's
+# without city lines (its scorecard and targets are its own); drafting, editing and
+# snapshots only by the province's budget officer, each step of the chain only by its
+# role in turn (the service refuses out of order or the same person, nothing changes);
+# targets set by a budget officer for their region and below, gap payments by the
+# province's budget officer or fund accountant
+BUDGET = {
+    "budget/versions/",
+    "budget/versions/draft",
+    "budget/versions/compare/",
+    "budget/versions/<int:pk>/",
+    "budget/versions/<int:pk>/lines",
+    "budget/versions/<int:pk>/step/<str:step>",
+    "budget/versions/<int:pk>/projection/",
+    "budget/targets/",
+    "budget/targets/set",
+    "budget/execution/",
+    "budget/final-accounts/",
+    "budget/gap-sharing/",
+    "budget/gap-sharing/payments",
+    "budget/scorecards/",
+    "budget/scorecards/export.xlsx",
+    "budget/snapshots/",
+    "budget/snapshots/take",
+}
 CLASSIFIED = (
-    FUNDS
+    BUDGET
+    | FUNDS
     | PLANS
     | REPORTS
     | RECONCILIATION

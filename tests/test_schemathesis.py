@@ -42,6 +42,7 @@ SCOPES = [
     "funds.statement",
     "finance.plans.read",
     "finance.plans.write",
+    "budget.read",
 ]
 
 
