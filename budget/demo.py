@@ -1,14 +1,12 @@
-"""Demo step "budget": the ledger's actuals, month-end snapshots, this year's budget
+"""Demo step "budget": month-end snapshots, this year's budget
 through the chain, next year's draft, collection targets and a gap payment, so that
 every budget page shows figures.
 
 After the "benefits" step (payroll history) and only with history
 (``ctx.history_years`` > 0; the tests' tiny province without history gets nothing):
 
-1. **Month-end closes** (``funds.close.close_run``, as the province's fund accountant
-   runs them) of every month from January of last year to last month: the fund
-   ledger's revenue (paid contributions) and expenditure (pensions paid), which are
-   the budget's actuals. A month already closed is skipped.
+1. The budget's actuals are the fund ledger's, posted by the "funds" step's month-end
+   closes (January of last year to the month before last).
 2. **Month-end snapshots** (``budget.snapshot``) of every month of last year (the
    draft's base) and of last month (the scorecard's month), taken by the system.
 3. **This year's budget** drafted by the province's budget officer from last year's
@@ -28,7 +26,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
-from time import monotonic
 
 from budget import calc, selectors, services, snapshot
 from budget.choices import GapPayer
@@ -52,20 +49,6 @@ CHAIN = [
     ("review_finance", "province_finance"),
     ("approve", "province_government"),
 ]
-
-
-def _closes(ctx: DemoContext, months: list[Period]) -> None:
-    from funds import close
-    from funds.models import CloseRun
-
-    accountant = StaffUser.objects.get(username="province_accountant")
-    done = set(CloseRun.objects.filter(dry_run=False).values_list("period", flat=True))
-    for month in months:
-        if month.as_int in done or month in done:
-            continue
-        t = monotonic()
-        run = close.close_run(actor=accountant, period=month)
-        ctx.log(f"demo: month-end close {month}: {run.status} ({monotonic() - t:.1f} s)")
 
 
 def _snapshots(ctx: DemoContext, province: Region, months: list[Period]) -> None:
@@ -113,7 +96,6 @@ def load(ctx: DemoContext) -> None:
     year = ctx.today.year
     this_month = Period.from_date(ctx.today)
     last_month = this_month.prev()
-    _closes(ctx, [Period(year - 1, 1) + k for k in range((last_month - Period(year - 1, 1)) + 1)])
     _snapshots(ctx, province, [*[Period(year - 1, m) for m in range(1, 13)], last_month])
     officer = StaffUser.objects.get(username="province_budget")
     _targets(ctx, province, officer, last_month)
