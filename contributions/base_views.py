@@ -472,28 +472,50 @@ def case_refund(request: HttpRequest, pk: int) -> HttpResponse:
 
 @contributions_section
 def case_shortfall(request: HttpRequest, pk: int) -> HttpResponse:
-    """The retirement-age shortfall of a person, and the top-up request."""
+    """The retirement-age shortfall of a person, the extended-contribution request
+    (延长缴费) and the top-up request."""
     person = _person(request, pk, action="view")
     may_prepare = region_allows(request.user, person.region_id, "prepare", model=InsuredPerson)
     today = timezone.localdate()
-    form = TopUpForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        if not may_prepare:
-            raise PermissionDenied
-        if form.is_valid():
+    extending = request.method == "POST" and "extend-reason" in request.POST
+    form = TopUpForm(
+        request.POST if request.method == "POST" and not extending else None,
+        request.FILES if request.method == "POST" and not extending else None,
+    )
+    extend_form = TopUpForm(
+        request.POST if extending else None, request.FILES if extending else None, prefix="extend"
+    )
+    if request.method == "POST" and not may_prepare:
+        raise PermissionDenied
+    if extending:
+        if extend_form.is_valid():
             try:
-                approval = cases.top_up_request(
+                approval = cases.extended_contribution_request(
                     actor=request.user,
                     person=person,
-                    reason=form.cleaned_data["reason"],
-                    attachments=[form.cleaned_data["attachment"]],
+                    reason=extend_form.cleaned_data["reason"],
+                    attachments=[extend_form.cleaned_data["attachment"]],
                     on=today,
                 )
             except ApplicationError as error:
-                form.add_service_error(error)
+                extend_form.add_service_error(error)
             else:
                 _submitted(request, approval)
                 return redirect("approval_detail", pk=approval.pk)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            approval = cases.top_up_request(
+                actor=request.user,
+                person=person,
+                reason=form.cleaned_data["reason"],
+                attachments=[form.cleaned_data["attachment"]],
+                on=today,
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            _submitted(request, approval)
+            return redirect("approval_detail", pk=approval.pk)
     try:
         shortfall = cases.contribution_shortfall(person, on=today)
         shortfall_error = ""
@@ -508,6 +530,7 @@ def case_shortfall(request: HttpRequest, pk: int) -> HttpResponse:
             "shortfall_error": shortfall_error,
             "top_up_before": cases.TOP_UP_INSURED_BEFORE,
             "form": form,
+            "extend_form": extend_form,
             "may_prepare": may_prepare,
         },
     )

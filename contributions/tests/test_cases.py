@@ -665,3 +665,30 @@ def test_a_case_page_refuses_an_auditor(client, world, staff):
     client.force_login(staff["auditor"])
     response = client.get(f"/contributions/people/{world['low'].pk}/refund/")
     assert response.status_code == 403
+
+
+def test_the_shortfall_page_requests_extended_contribution(
+    client, near_retirement, extended, staff
+):
+    # 周临退 passed the statutory date 2026-07-10 with 60 of 180 months and has no
+    # extension: the page offers the request; 钱延缴 already has one and is not offered it
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = f"/contributions/people/{near_retirement.pk}/shortfall/"
+    assert 'id="extend-request"' in client.get(url).content.decode()
+    other = client.get(f"/contributions/people/{extended.pk}/shortfall/").content.decode()
+    assert 'id="extend-request"' not in other
+    # no reason: refused, nothing requested
+    response = client.post(url, {"extend-reason": "", "extend-attachment": proof()})
+    assert response.status_code == 200
+    assert 'data-field="reason"' in response.content.decode()
+    before = ApprovalRequest.objects.filter(operation=cases.EXTENDED_CONTRIBUTION).count()
+    assert before == 1  # the fixture's own
+    response = client.post(url, {"extend-reason": "本人申请延长缴费", "extend-attachment": proof()})
+    assert response.status_code == 302
+    request = ApprovalRequest.objects.filter(operation=cases.EXTENDED_CONTRIBUTION).latest("pk")
+    assert response["Location"].endswith(f"/{request.pk}/")
+    assert request.payload["missing_months"] == 120  # 180 − 24 contributed − 36 deemed
+    # the auditor may not request it
+    client.force_login(staff["auditor"])
+    assert client.post(url, {"extend-reason": "x", "extend-attachment": proof()}).status_code == 403
