@@ -9,6 +9,7 @@ from funds.choices import (
     AccountKind,
     BreakKind,
     BreakStatus,
+    DisbursementStatus,
     FundItem,
     OtherRevenueStatus,
     PlanStatus,
@@ -17,6 +18,7 @@ from funds.choices import (
 from funds.models import (
     AccountStatement,
     CloseRun,
+    Disbursement,
     FundAccount,
     JournalEntry,
     JournalLeg,
@@ -200,3 +202,19 @@ class OtherRevenueFilterSet(django_filters.FilterSet):
     class Meta:
         model = OtherRevenue
         fields = ["item", "status", "region", "received_from", "received_to", "document_reference"]
+
+
+class DisbursementFilterSet(django_filters.FilterSet):
+    """Disbursements (拨付) by the plan's month, the receiving region (within it), the
+    paying region and status."""
+
+    period = PeriodFilter(field_name="plan__period", label=_("Month planned"))
+    region = RegionFilter(label=_("Paid to"))
+    from_region = RegionFilter(field_name="from_region", label=_("Paid by"))
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=DisbursementStatus.choices, empty_label=_("All")
+    )
+
+    class Meta:
+        model = Disbursement
+        fields = ["period", "region", "from_region", "status"]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from funds import plan_excel, plans
 from funds.choices import PlanStatus
-from funds.filtersets import SpendingPlanFilterSet
+from funds.filtersets import DisbursementFilterSet, SpendingPlanFilterSet
 from funds.forms import (
     DisbursementForm,
     FinanceDecisionForm,
@@ -310,17 +310,15 @@ def late_list(request: HttpRequest) -> HttpResponse:
 
 @funds_section
 def disbursement_list(request: HttpRequest) -> HttpResponse:
-    queryset = plans.disbursements_for(request.user).order_by("-created_at")
-    period = request.GET.get("period", "")
-    if period:
-        try:
-            queryset = queryset.filter(plan__period=Period.parse(period))
-        except (TypeError, ValueError):
-            messages.error(request, _("Give a month as 2026-01."))
+    """Disbursements of the user's region and below, filtered and paged."""
+    filterset = DisbursementFilterSet(
+        request.GET or None, queryset=plans.disbursements_for(request.user).order_by("-created_at")
+    )
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     return render(
         request,
         "funds/disbursement_list.html",
-        {"page": page_of(request, queryset), "period": period},
+        {"filter": filterset, "page": page_of(request, queryset)},
     )
 
 

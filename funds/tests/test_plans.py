@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
@@ -365,3 +366,29 @@ def test_finance_api_approves_and_a_replay_changes_nothing(client, staff, county
     assert ChangeLogEntry.objects.count() == entries
     province.refresh_from_db()
     assert (province.status, province.allocated_amount) == (PlanStatus.APPROVED, D("5600.00"))
+
+
+def test_the_disbursement_list_is_filtered(client, staff, county_payroll, demo_password):
+    county, city, province = _chain_to_finance(staff)
+    plans.plan_finance_decide(
+        plan=province, approve=True, reference="晋财社〔2026〕89号", actor=staff["finance"]
+    )
+    to_city = plans.disbursement_request(actor=staff["province_accountant"], plan=city)
+    _approve(to_city.approval_id, staff["province_reviewer"])  # paid
+    to_county = plans.disbursement_request(actor=staff["city_accountant"], plan=county)
+    assert to_county.status == DisbursementStatus.PENDING
+    client.login(username="province_accountant", password=demo_password)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = reverse("funds:disbursement_list")
+
+    def rows(query: dict) -> list[str]:
+        html = client.get(url, query).content.decode()
+        body = html.split('id="disbursements"', 1)[1].split("</tbody>", 1)[0].split("<tbody>")[1]
+        return [row.split("</td><td>")[1].split("</td>")[0] for row in body.split("<tr>")[1:]]
+
+    assert sorted(rows({})) == sorted([city.region.name, county.region.name])  # paid to
+    assert rows({"region": county.region.code}) == [county.region.name]
+    assert rows({"status": DisbursementStatus.PENDING}) == [county.region.name]
+    assert rows({"from_region": city.region.code}) == [county.region.name]  # paid by the city
+    assert 'role="alert"' not in client.get(url, {"period": "2027-01"}).content.decode()
+    assert 'role="alert"' in client.get(url, {"period": "2026-13"}).content.decode()
