@@ -21,8 +21,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from funds.choices import AccountKind, Counterparty, FundItem, PeriodStatus
-from funds.models import AccountingPeriod, FundAccount, JournalEntry, JournalLeg
+from funds.choices import BREAK_SETTLED, AccountKind, Counterparty, FundItem, PeriodStatus
+from funds.models import (
+    AccountingPeriod,
+    FundAccount,
+    JournalEntry,
+    JournalLeg,
+    ReconciliationBreak,
+)
 from pension import approvals, changelog
 from pension.choices import RegionLevel, Role
 from pension.errors import Conflict, InvalidInput, NotFound, NotPermitted
@@ -56,6 +62,22 @@ CLOSE_NOT_ALLOWED = _("Only a provincial fund accountant may close an accounting
 EARLIER_OPEN = _("The earlier period %(period)s is still open; close it first.")
 CLOSE_PENDING = _("The close of %(period)s is already awaiting approval.")
 PERIOD_NOT_OPEN = _("The accounting period %(period)s is not open.")
+BREAKS_OPEN = _(
+    "%(count)s reconciliation break(s) of %(period)s are neither resolved, explained nor "
+    "carried as timing differences; a month closes only when every break is settled."
+)
+
+
+def _refuse_open_breaks(period: Period) -> None:
+    """A month closes only when every reconciliation break of it is resolved or accepted
+    (explained, or carried as a timing difference)."""
+    count = (
+        ReconciliationBreak.objects.filter(run__period=period)
+        .exclude(status__in=list(BREAK_SETTLED))
+        .count()
+    )
+    if count:
+        raise Conflict(BREAKS_OPEN, code="breaks_open", params={"count": count, "period": period})
 
 
 @dataclass(frozen=True)
@@ -422,6 +444,7 @@ def period_close(
     )
     if earlier is not None:
         raise Conflict(EARLIER_OPEN, code="earlier_period_open", params={"period": earlier.period})
+    _refuse_open_breaks(period)
     pending = ApprovalRequest.objects.filter(
         operation=PERIOD_CLOSE,
         object_id=str(row.pk),
@@ -445,6 +468,7 @@ def _apply_period_close(request: ApprovalRequest, checker: StaffUser) -> dict:
     row = AccountingPeriod.objects.select_for_update().get(pk=int(request.object_id))
     if row.status != PeriodStatus.OPEN:
         raise Conflict(PERIOD_NOT_OPEN, code="period_not_open", params={"period": row.period})
+    _refuse_open_breaks(row.period)
     row.status = PeriodStatus.CLOSED
     row.closed_at = timezone.now()
     row.closed_by = checker

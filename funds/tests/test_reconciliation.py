@@ -303,3 +303,23 @@ def test_only_a_provincial_fund_accountant_runs_it_once(staff, world):
         _run(staff)
     assert refused.value.code == "reconciliation_exists"
     assert ReconciliationRun.objects.count() == 1
+
+
+def test_a_month_closes_only_when_every_break_is_settled(staff, world):
+    _october_statement(world)
+    run = _run(staff)
+    maker, checker = staff["province_accountant"], staff["province_reviewer"]
+    with pytest.raises(Conflict) as refused:
+        ledger.period_close(actor=maker, period=202610)
+    assert refused.value.code == "breaks_open" and refused.value.params["count"] == 2
+    timing, interest = sorted(run.breaks.all(), key=lambda b: b.kind != BreakKind.LEDGER_ONLY)
+    reconciliation.break_explain(
+        actor=maker, brk=timing, explanation="HJ-3 于 11-02 到账", timing=True
+    )
+    with pytest.raises(Conflict) as still:  # one of two settled
+        ledger.period_close(actor=maker, period=202610)
+    assert still.value.params["count"] == 1
+    reconciliation.break_explain(actor=maker, brk=interest, explanation="银行结息，下月入账")
+    request = ledger.period_close(actor=maker, period=202610)
+    approvals.approval_request_approve(actor=checker, request_id=request.pk)
+    assert ledger.accounting_period_for(202610).status == "closed"
