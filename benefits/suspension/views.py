@@ -29,7 +29,7 @@ from enrollment.models import InsuredPerson
 from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
 from pension.imports import UploadField, estimate_rows, import_job_create
-from pension.paging import page_of
+from pension.paging import PER_PAGE, page_of
 from pension.periods import Period, PeriodFormField
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows, restrict, user_prefix
@@ -357,28 +357,41 @@ def data_match_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if user_prefix(request.user, InsuredPerson, "view") is None:
         raise PermissionDenied
     result = imported.result or {}
-    listed = set()
-    for key in ("stopped", "deceased_not_retired", "already_deceased", "suspended_certified"):
-        listed.update(result.get(key, []))
-    names = InsuredPerson.objects.in_bulk(list(listed))
     groups = [
-        (label, [names[i] for i in result.get(key, []) if i in names])
-        for key, label in (
-            ("stopped", _("Payment stopped")),
-            ("deceased_not_retired", _("Recorded as deceased (no pension)")),
-            ("already_deceased", _("Already recorded as deceased")),
-            ("suspended_certified", _("Certified while suspended: prepare the resumption")),
-        )
+        ("stopped", _("Payment stopped")),
+        ("deceased_not_retired", _("Recorded as deceased (no pension)")),
+        ("already_deceased", _("Already recorded as deceased")),
+        ("suspended_certified", _("Certified while suspended: prepare the resumption")),
     ]
-    unmatched = [citizen_id_for(request.user, n) for n in result.get("unmatched", [])]
+    labels = dict(groups)
+    chosen = request.GET.get("group", "")
+    if chosen not in labels:
+        chosen = ""
+    # the people the file listed, within the reader's region, one paged list with the
+    # group as its filter
+    wanted = {i for key, _label in groups if chosen in ("", key) for i in result.get(key, [])}
+    people = restrict(InsuredPerson.objects.filter(pk__in=wanted), request.user).in_bulk()
+    rows = [
+        (labels[key], people[i])
+        for key, _label in groups
+        if chosen in ("", key)
+        for i in result.get(key, [])
+        if i in people
+    ]
+    unmatched = Paginator(result.get("unmatched", []), PER_PAGE).get_page(
+        request.GET.get("unmatched_page")
+    )
     return render(
         request,
         "benefits/certification_import_detail.html",
         {
             "imported": imported,
             "result": result,
-            "groups": [g for g in groups if g[1]],
-            "unmatched": unmatched,
+            "groups": groups,
+            "group": chosen,
+            "page": page_of(request, rows),
+            "unmatched": [citizen_id_for(request.user, n) for n in unmatched],
+            "unmatched_page": unmatched,
             "conflicts": result.get("conflicts", []),
         },
     )

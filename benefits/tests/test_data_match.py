@@ -241,3 +241,34 @@ def test_limits_refuse_the_file_before_reading(staff, people, settings):
             uploaded_file=SimpleUploadedFile("x.xlsx", content), today=TODAY,
         )  # fmt: skip
     assert refusal.value.code == "upload_too_large"
+
+
+def test_the_import_page_lists_the_people_filtered_by_group(client, staff, people):
+    a, b, _working = people
+    from benefits.suspension import suspensions
+
+    suspensions.record_death(
+        actor=None, person=b.person, death_date=date(2026, 1, 2), source="test", reason="x",
+        today=TODAY,
+    )  # fmt: skip
+    upload = csv_file(
+        [(a.person.id_number, "甲退休", "2026-03-01"), (b.person.id_number, "乙退休", "2026-01-02"),
+         (unregistered_id(), "外省人", "2026-03-01")],
+        name="death.csv",
+    )  # fmt: skip
+    imported = certification.data_match_import(
+        actor=staff["caseworker"], kind=DataMatchKind.DEATH, uploaded_file=upload, today=TODAY
+    )
+    url = f"/benefits/certification/imports/{imported.pk}/"
+    client.force_login(staff["caseworker"])
+
+    def names(query: dict) -> list[str]:
+        html = client.get(url, query).content.decode()
+        table = html.split('id="people"', 1)[1].split("</table>", 1)[0]
+        return [cell.split("</a>")[0].rsplit(">", 1)[1] for cell in table.split("<a ")[1:]]
+
+    assert names({}) == ["甲退休", "乙退休"]  # stopped, then already recorded as deceased
+    assert names({"group": "stopped"}) == ["甲退休"]
+    assert names({"group": "already_deceased"}) == ["乙退休"]
+    assert names({"group": "nonsense"}) == ["甲退休", "乙退休"]  # an unknown group: all
+    assert unregistered_id() in client.get(url).content.decode()
