@@ -106,11 +106,13 @@ def load_demo(
     profile: str = "shanxi",
     log: Callable[[str], None] = print,
     history_years: int | None = None,
+    until: str | None = None,
 ) -> DemoContext:
     """Load the demo province into an empty database (one transaction), with
     ``history_years`` years of history before today's year (0: none; by default
-    ``DEFAULT_HISTORY_YEARS`` of the scale). Refused when ``DEMO_ALLOWED`` is off
-    (production settings)."""
+    ``DEFAULT_HISTORY_YEARS`` of the scale). ``until`` names the last domain step to
+    load (a domain's own tests need nothing downstream of it; None: every step).
+    Refused when ``DEMO_ALLOWED`` is off (production settings)."""
     refuse_in_production()
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}")
@@ -118,8 +120,10 @@ def load_demo(
         history_years = DEFAULT_HISTORY_YEARS[scale]
     if history_years < 0:
         raise ValueError("history_years must be 0 or more")
-    ctx = DemoContext(scale, profile, PROVINCES[profile], timezone.localdate(), log, history_years)
     autodiscover_modules("demo")
+    if until is not None and until not in {n for n, _ in _STEPS}:
+        raise ValueError(f"no demo step {until!r}")
+    ctx = DemoContext(scale, profile, PROVINCES[profile], timezone.localdate(), log, history_years)
     with transaction.atomic():
         _load_regions(ctx)
         _load_policy(ctx)
@@ -128,6 +132,8 @@ def load_demo(
         for name, step in _STEPS:
             log(f"demo: {name}")
             step(ctx)
+            if name == until:
+                break
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return ctx

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def history(db):
-    return load_demo(scale="tiny", log=lambda message: None, history_years=3)
+    return load_demo(scale="tiny", log=lambda message: None, history_years=3, until="accounts")
 
 
 def test_the_demo_history_of_accounts(history):

@@ -28,7 +28,7 @@ FEN = D("0.01")
 
 @pytest.fixture
 def history(db):
-    return load_demo(scale="tiny", log=lambda message: None, history_years=1)
+    return load_demo(scale="tiny", log=lambda message: None, history_years=1, until="benefits")
 
 
 def test_every_retiree_has_a_determination_worked_by_the_formulas(history):

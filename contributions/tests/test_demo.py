@@ -44,7 +44,7 @@ def _one(sql: str, params=None):
 
 @pytest.fixture
 def history(db):
-    return load_demo(scale="tiny", log=lambda message: None, history_years=3)
+    return load_demo(scale="tiny", log=lambda message: None, history_years=3, until="contributions")
 
 
 def test_the_tests_tiny_province_has_no_history(demo_tiny):
@@ -238,7 +238,7 @@ def test_loading_again_adds_nothing(history):
         m.objects.count()
         for m in (ContributionBase, AssessmentRun, ContributionLine, Bill, TaxPayment)
     ]
-    load_demo(scale="tiny", log=lambda message: None, history_years=3)
+    load_demo(scale="tiny", log=lambda message: None, history_years=3, until="contributions")
     assert [
         m.objects.count()
         for m in (ContributionBase, AssessmentRun, ContributionLine, Bill, TaxPayment)
