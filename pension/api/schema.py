@@ -102,8 +102,9 @@ def allow_empty_filters(result: dict, generator, request, public) -> dict:
 
 def document_errors(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: every operation lists the refusals the
-    kernel can give it (401, 403; 400 ``invalid_cursor`` on a cursor list; 404 on a
-    path with an id; 400 and 413 on a body) with the one error envelope as schema."""
+    kernel can give it (401, 403; 400 on a query parameter and ``invalid_cursor`` on a
+    cursor list; 404 on a path with an id; 400 and 413 on a body) with the one error
+    envelope as schema."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
@@ -115,8 +116,9 @@ def document_errors(result: dict, generator, request, public) -> dict:
             _add(responses, "401", _UNAUTHENTICATED_401)
             _add(responses, "403", _REFUSED_403)
             _add(responses, "429", _THROTTLED_429)
-            if ("query", "cursor") in names:  # a list: its filters and its cursor
+            if any(where == "query" for where, _ in names):  # filters, a month, a region
                 _add(responses, "400", _FILTER_400)
+            if ("query", "cursor") in names:  # a list: its cursor too
                 _add(responses, "400", _CURSOR_400, code="invalid_cursor")
             if any(where == "path" for where, _ in names):
                 _add(responses, "404", _NOT_FOUND_404)
