@@ -381,3 +381,17 @@ def chain_verifications(user) -> QuerySet:
     if _audit_prefix(user, ChainVerification) is None:
         return ChainVerification.objects.none()
     return ChainVerification.objects.select_related("started_by")
+
+
+# --- what an external system reads (the API, scope audit.read) ---------------------------
+
+
+def inspections_for_prefix(prefix: str) -> QuerySet:
+    """The inspections (稽核案件) lying within a system's region, with their findings."""
+    from audit.models import Inspection
+
+    return (
+        Inspection.objects.filter(region__code__startswith=prefix)
+        .select_related("employer", "region", "plan")
+        .prefetch_related("findings")
+    )

@@ -40,6 +40,7 @@ SCOPES = [
     "finance.plans.read",
     "finance.plans.write",
     "budget.read",
+    "audit.read",
 ]
 LISTS = [
     "/api/v1/enrollment/persons/",
@@ -59,6 +60,7 @@ LISTS = [
     "/api/v1/budget/lines/",
     "/api/v1/budget/targets/",
     "/api/v1/budget/gap-payments/",
+    "/api/v1/audit/inspections/",
 ]
 POSTS = [
     "/api/v1/contributions/payments/",

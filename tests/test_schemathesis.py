@@ -43,6 +43,7 @@ SCOPES = [
     "finance.plans.read",
     "finance.plans.write",
     "budget.read",
+    "audit.read",
 ]
 
 
