@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -178,7 +179,8 @@ class DisbursementStatus(models.TextChoices):
     """A disbursement (拨付) from the level above: waiting for the checker, then paid."""
 
     PENDING = "pending", _("Waiting for the checker")
-    PAID = "paid", _("Paid")
+    # not the contributions' "Paid" (已缴): money paid out to the region below (已拨付)
+    PAID = "paid", pgettext_lazy("disbursement", "Paid")
 
 
 class SweepStatus(models.TextChoices):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from funds.choices import DisbursementStatus, PlanItem, PlanStatus, ReminderStage, SweepStatus
 from pension.money import money_field
@@ -184,7 +185,7 @@ class Disbursement(models.Model):
         default=DisbursementStatus.PENDING,
     )  # fmt: skip
     due_on = models.DateField(_("Due on"), null=True, blank=True)
-    paid_on = models.DateField(_("Paid on"), null=True, blank=True)
+    paid_on = models.DateField(pgettext_lazy("disbursement", "Paid on"), null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("Requested by"), on_delete=models.PROTECT,
         related_name="+",
