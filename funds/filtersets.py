@@ -178,8 +178,10 @@ class SpendingPlanFilterSet(django_filters.FilterSet):
 
 
 class OtherRevenueFilterSet(django_filters.FilterSet):
-    """Revenue recorded by a case, by item, status, region and month received."""
+    """Revenue recorded by a case, by item, status, region, month received (``period``)
+    and days received; the page's list and the API's."""
 
+    period = PeriodFilter(label=_("Month received"), method="filter_period")
     item = django_filters.ChoiceFilter(
         label=_("Revenue item"),
         choices=[(i.value, i.label) for i in OTHER_REVENUE_ITEMS],
@@ -201,7 +203,15 @@ class OtherRevenueFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = OtherRevenue
-        fields = ["item", "status", "region", "received_from", "received_to", "document_reference"]
+        fields = [
+            "period", "item", "status", "region", "received_from", "received_to",
+            "document_reference",
+        ]  # fmt: skip
+
+    def filter_period(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(received_on__gte=value.first_day, received_on__lte=value.last_day)
 
 
 class DisbursementFilterSet(django_filters.FilterSet):

@@ -261,6 +261,14 @@ def other_revenue_list(*, user, filters: dict | None = None) -> QuerySet[OtherRe
     return restrict(queryset, user, "view").filter(**(filters or {}))
 
 
+def other_revenue_for_prefix(prefix: str) -> QuerySet[OtherRevenue]:
+    """Revenue records of the regions under ``prefix`` (an API client's region; "-"
+    matches none), with their region, account and approval."""
+    return OtherRevenue.objects.select_related("region", "account", "approval").filter(
+        region__code__startswith=prefix
+    )
+
+
 def recordable_regions(user) -> list[Region]:
     """The regions whose revenue the user may record: theirs and those below."""
     if not may_record(user):

@@ -56,6 +56,7 @@ LISTS = [
     "/api/v1/funds/account-statements/",
     "/api/v1/funds/reconciliations/",
     "/api/v1/funds/reconciliation-breaks/",
+    "/api/v1/funds/other-revenue/",
     "/api/v1/budget/versions/",
     "/api/v1/budget/lines/",
     "/api/v1/budget/targets/",

@@ -3,7 +3,13 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from funds.api import ledger_views, plan_views, reconciliation_views, statement_views
+from funds.api import (
+    ledger_views,
+    other_revenue_views,
+    plan_views,
+    reconciliation_views,
+    statement_views,
+)
 
 router = DefaultRouter()
 router.register("accounts", ledger_views.FundAccountViewSet, basename="fund-account")
@@ -26,6 +32,9 @@ router.register(
     "reconciliation-breaks",
     reconciliation_views.ReconciliationBreakViewSet,
     basename="funds-api-reconciliation-break",
+)
+router.register(
+    "other-revenue", other_revenue_views.OtherRevenueViewSet, basename="funds-api-other-revenue"
 )
 urlpatterns = [
     path("statement/", statement_views.StatementView.as_view(), name="funds-api-statement"),
