@@ -118,3 +118,13 @@ class ControlReport(models.TextChoices):
     REFUSED = "refused", _("Refused requests")
     OUT_OF_HOURS = "out_of_hours", _("Changes out of hours")
     CHAIN = "chain", _("Chain verification results")
+
+
+class ChecklistStatus(models.TextChoices):
+    """Where an item of the acceptance checklist (考核验收表, seed 000) stands, as the
+    auditor assessed it (达标情况)."""
+
+    NOT_ASSESSED = "not_assessed", _("Not assessed")
+    MET = "met", _("Met")
+    PARTLY = "partly", _("Partly met")
+    NOT_MET = "not_met", _("Not met")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import AlertStatus, ControlReport, FindingKind, InspectionKind
+from audit.choices import (
+    AlertStatus,
+    ChecklistStatus,
+    ControlReport,
+    FindingKind,
+    InspectionKind,
+)
 from pension.choices import RegionLevel
 from pension.filtersets import (
     PERIOD_HELP,
@@ -14,6 +20,7 @@ from pension.filtersets import (
     region_filter_prefix,
 )
 from pension.forms import ServiceErrorsMixin
+from pension.imports import UploadField
 from pension.periods import PeriodFormField
 
 
@@ -144,3 +151,19 @@ class LedgerForm(forms.Form):
             "level": data.get("level") or RegionLevel.COUNTY,
             "region": region_filter_prefix(data.get("region") or ""),
         }
+
+
+class ChecklistAssessForm(ServiceErrorsMixin, forms.Form):
+    """An auditor's assessment of one checklist item: the status and a note."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=ChecklistStatus.choices)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea({"rows": 2})
+    )
+
+
+class EvidenceForm(ServiceErrorsMixin, forms.Form):
+    """A piece of evidence (印证材料) for one checklist item."""
+
+    title = forms.CharField(label=_("Title"), required=False, max_length=200)
+    file = UploadField(label=_("File"), help_text=_("A scan of the document (PDF or image)."))

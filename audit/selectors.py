@@ -395,3 +395,80 @@ def inspections_for_prefix(prefix: str) -> QuerySet:
         .select_related("employer", "region", "plan")
         .prefetch_related("findings")
     )
+
+
+# --- the acceptance checklist (验收清单) -----------------------------------------------------
+
+
+def checklist_region(user, code: str = ""):
+    """The region whose checklist ``user`` reads: the one of ``code`` when it lies in
+    their region (None otherwise: another region is refused); without a code their
+    own region, the province for a user without one."""
+    from audit.models import ChecklistAssessment
+    from pension.choices import RegionLevel
+    from pension.models import Region
+
+    prefix = _audit_prefix(user, ChecklistAssessment)
+    if prefix is None:
+        return None
+    if not code:
+        if user.region is not None:
+            return user.region
+        return Region.objects.filter(level=RegionLevel.PROVINCE).order_by("code").first()
+    region = Region.objects.filter(code=code).first()
+    if region is None or not region.code.startswith(prefix):
+        return None
+    return region
+
+
+def checklist(region, today) -> list[dict]:
+    """The 29 items for ``region``: the seed's text, how it is checked, its standard,
+    the auditor's assessment (status, note, who and when), the evidence attached and
+    the live figures measured from the data (``audit.checklist.measure``)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from audit.checklist import DOMAINS, ITEMS, measure
+    from audit.choices import ChecklistStatus
+    from audit.models import ChecklistAssessment
+    from pension.models import Attachment
+
+    assessments = {
+        a.item: a
+        for a in ChecklistAssessment.objects.filter(region=region).select_related("assessed_by")
+    }
+    evidence: dict[str, list] = {}
+    if assessments:
+        for attachment in Attachment.objects.filter(
+            content_type=ContentType.objects.get_for_model(ChecklistAssessment),
+            object_id__in=[str(a.pk) for a in assessments.values()],
+        ).select_related("uploaded_by"):
+            evidence.setdefault(attachment.object_id, []).append(attachment)
+    figures = measure(region, today).figures
+    rows = []
+    for item in ITEMS:
+        assessment = assessments.get(item.number)
+        rows.append(
+            {
+                "item": item,
+                "domain": DOMAINS[item.domain],
+                "first_of_domain": not rows or rows[-1]["item"].domain != item.domain,
+                "assessment": assessment,
+                "status": assessment.status if assessment else ChecklistStatus.NOT_ASSESSED,
+                "status_label": ChecklistStatus(
+                    assessment.status if assessment else ChecklistStatus.NOT_ASSESSED
+                ).label,
+                "evidence": evidence.get(str(assessment.pk), []) if assessment else [],
+                "figures": figures.get(item.number, []),
+            }
+        )
+    return rows
+
+
+def checklist_summary(rows: list[dict]) -> list[tuple[str, object, int]]:
+    """How many items stand in each status."""
+    from audit.choices import ChecklistStatus
+
+    return [
+        (code, label, sum(1 for r in rows if r["status"] == code))
+        for code, label in ChecklistStatus.choices
+    ]

@@ -400,3 +400,95 @@ def inspection_close(*, actor: StaffUser, inspection: Inspection | int, notes: s
         reason=inspection.notes,
     )
     return inspection
+
+
+# --- the acceptance checklist (验收清单, seed 000) ------------------------------------------
+
+ERROR_NOT_CHECKLIST_AUDITOR = _("Only an auditor of the region may assess the checklist.")
+ERROR_NO_SUCH_ITEM = _("The checklist has no item %(item)s.")
+ERROR_CHECKLIST_STATUS = _("Choose a status of the list.")
+ERROR_EVIDENCE_CONTENT = _("The file is not a PDF or an image (JPEG, PNG, TIFF).")
+# the first bytes of the evidence files accepted: PDF, JPEG, PNG, TIFF (both byte orders)
+_EVIDENCE_MAGIC = (b"%PDF-", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
+
+
+def may_assess_checklist(user, region_code: str) -> bool:
+    """Auditors (稽核员) assess the checklist of their region and the regions below."""
+    from pension.choices import Role
+    from pension.scope import region_allows
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if not (user.is_superuser or user.has_role(Role.AUDITOR)):
+        return False
+    return region_allows(user, region_code, "view")
+
+
+def _checklist_row(actor: StaffUser, region, item: int):
+    from audit.checklist import ITEM_BY_NUMBER
+    from audit.models import ChecklistAssessment
+
+    if not may_assess_checklist(actor, region.code):
+        raise NotPermitted(ERROR_NOT_CHECKLIST_AUDITOR, code="not_checklist_auditor")
+    if item not in ITEM_BY_NUMBER:
+        raise InvalidInput(ERROR_NO_SUCH_ITEM, code="no_such_item", params={"item": item})
+    row, created = ChecklistAssessment.objects.select_for_update().get_or_create(
+        region=region, item=item
+    )
+    if created:
+        changelog.record(
+            actor=actor, action=ChangeAction.CREATE, instance=row,
+            after=changelog.snapshot(row),
+        )  # fmt: skip
+    return row
+
+
+@transaction.atomic
+def checklist_assess(*, actor: StaffUser, region, item: int, status: str, note: str = ""):
+    """Set an item's status (达标情况) and note for ``region``: who and when on the row,
+    the before and after in the change log."""
+    from audit.choices import ChecklistStatus
+
+    if status not in ChecklistStatus.values:
+        raise InvalidInput(ERROR_CHECKLIST_STATUS, code="checklist_status",
+                           details={"field": "status"})  # fmt: skip
+    row = _checklist_row(actor, region, item)
+    before = {"status": row.status, "note": row.note}
+    row.status = status
+    row.note = (note or "").strip()
+    row.assessed_by = actor
+    row.assessed_at = timezone.now()
+    row.save()
+    changelog.record(
+        actor=actor, action=ChangeAction.UPDATE, instance=row, before=before,
+        after={"status": row.status, "note": row.note}, reason=row.note,
+    )  # fmt: skip
+    return row
+
+
+@transaction.atomic
+def checklist_attach(*, actor: StaffUser, region, item: int, upload, title: str = ""):
+    """Attach a piece of evidence (印证材料) to an item for ``region``: a PDF or an
+    image, checked by its first bytes as well as its declared type, kept with its
+    checksum, uploader and time (``pension.attachments``). A refused file leaves the
+    item as it was (the transaction is rolled back)."""
+    from pension.attachments import ALLOWED_MEDIA_TYPES, attachment_add
+
+    row = _checklist_row(actor, region, item)
+    head = upload.read(8)
+    upload.seek(0)
+    declared = getattr(upload, "content_type", "") or "application/octet-stream"
+    # a wrong declared type is refused by attachment_add with its own message
+    if declared in ALLOWED_MEDIA_TYPES and not any(head.startswith(m) for m in _EVIDENCE_MAGIC):
+        raise InvalidInput(ERROR_EVIDENCE_CONTENT, code="attachment_type",
+                           details={"field": "file"})  # fmt: skip
+    return attachment_add(actor=actor, target=row, upload=upload, title=title)
+
+
+def checklist_printed(*, actor: StaffUser, region) -> None:
+    """Log that ``actor`` printed the checklist of ``region`` (an export)."""
+    changelog.record(
+        actor=actor, action=ChangeAction.EXPORT, object_type="audit.checklistassessment",
+        object_id=region.code, object_repr=f"验收清单 {region.code}",
+        after={"export": "checklist", "format": "pdf", "region": region.code},
+    )  # fmt: skip

@@ -23,4 +23,9 @@ urlpatterns = [
     path("statistics/", views.statistics_ledger, name="statistics_ledger"),
     path("statistics/export", views.statistics_ledger_export, name="statistics_ledger_export"),
     path("statistics/analysis/", views.statistics_analysis, name="statistics_analysis"),
+    path("checklist/", views.checklist, name="checklist"),
+    path("checklist/print", views.checklist_print, name="checklist_print"),
+    path("checklist/pdf", views.checklist_pdf, name="checklist_pdf"),
+    path("checklist/<int:item>/assess", views.checklist_assess, name="checklist_assess"),
+    path("checklist/<int:item>/evidence", views.checklist_attach, name="checklist_attach"),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from audit import selectors, services
-from audit.choices import ALERT_ACTIVE, ControlReport, DataCheck
+from audit.choices import ALERT_ACTIVE, ChecklistStatus, ControlReport, DataCheck
 from audit.filtersets import (
     AlertFilterSet,
     ChangeLogFilterSet,
@@ -18,9 +18,11 @@ from audit.filtersets import (
 )
 from audit.forms import (
     AssignForm,
+    ChecklistAssessForm,
     CloseForm,
     CloseInspectionForm,
     ControlReportForm,
+    EvidenceForm,
     ExplainForm,
     FindingForm,
     LedgerForm,
@@ -512,3 +514,139 @@ def statistics_analysis(request: HttpRequest) -> HttpResponse:
         "audit/statistics_analysis.html",
         {"form": form, "months": months, "charts": [people, money]},
     )
+
+
+# --- the acceptance checklist (验收清单, seed 000) -----------------------------------------
+
+
+def _checklist_region(request: HttpRequest) -> Region:
+    code = request.GET.get("region") or request.POST.get("region") or ""
+    region = selectors.checklist_region(request.user, code.strip())
+    if region is None:  # another region, or none
+        raise Http404
+    return region
+
+
+def _checklist_context(request: HttpRequest, region: Region) -> dict:
+    from django.utils import timezone
+
+    rows = selectors.checklist(region, timezone.localdate())
+    return {
+        "region": region,
+        "rows": rows,
+        "summary": selectors.checklist_summary(rows),
+        "may_assess": services.may_assess_checklist(request.user, region.code),
+        "statuses": ChecklistStatus.choices,
+        "printed_on": timezone.localdate(),
+    }
+
+
+def _back_to_checklist(region: Region, item: int | None = None) -> HttpResponse:
+    from django.urls import reverse
+
+    anchor = f"#item-{item}" if item else ""
+    return redirect(f"{reverse('audit:checklist')}?region={region.code}{anchor}")
+
+
+@section_required("audit")
+def checklist(request: HttpRequest) -> HttpResponse:
+    """The acceptance checklist (验收清单): the 29 items of the seven unifications for the
+    user's region (or a region below it), each with its status, note, evidence and,
+    where the system measures it, the live figure."""
+    region = _checklist_region(request)
+    return render(request, "audit/checklist.html", _checklist_context(request, region))
+
+
+@section_required("audit")
+def checklist_print(request: HttpRequest) -> HttpResponse:
+    """The checklist as one clean A4 document to print and sign (打印)."""
+    region = _checklist_region(request)
+    return render(request, "audit/checklist_print.html", _checklist_context(request, region))
+
+
+@section_required("audit")
+def checklist_assess(request: HttpRequest, item: int) -> HttpResponse:
+    region = _checklist_region(request)
+    if request.method != "POST":
+        return _back_to_checklist(region, item)
+    form = ChecklistAssessForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return _back_to_checklist(region, item)
+    try:
+        services.checklist_assess(actor=request.user, region=region, item=item, **form.cleaned_data)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Item %(item)s assessed.") % {"item": item})
+    return _back_to_checklist(region, item)
+
+
+@section_required("audit")
+def checklist_attach(request: HttpRequest, item: int) -> HttpResponse:
+    region = _checklist_region(request)
+    if request.method != "POST":
+        return _back_to_checklist(region, item)
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return _back_to_checklist(region, item)
+    try:
+        services.checklist_attach(
+            actor=request.user, region=region, item=item,
+            upload=form.cleaned_data["file"], title=form.cleaned_data["title"],
+        )  # fmt: skip
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Evidence attached to item %(item)s.") % {"item": item})
+    return _back_to_checklist(region, item)
+
+
+@section_required("audit")
+def checklist_pdf(request: HttpRequest) -> HttpResponse:
+    """The checklist as a PDF (A4, ``pension.pdf``): the items by unification with the
+    figures, statuses and notes, and the signature lines; the printing is logged."""
+    from django.utils import timezone
+    from django.utils.translation import gettext
+
+    from pension.pdf import PdfDocument, pdf_response
+
+    region = _checklist_region(request)
+    context = _checklist_context(request, region)
+    title = gettext("Acceptance checklist of standardised provincial pooling · %(region)s") % {
+        "region": region.name
+    }
+    doc = PdfDocument(title=title, issuer=region.name, printed_on=timezone.localdate())
+    doc.facts(
+        [
+            (gettext("Region"), f"{region.name}（{region.code}）"),
+            (gettext("Printed on"), timezone.localdate().isoformat()),
+            *[(str(label), count) for _code, label, count in context["summary"]],
+        ]
+    )
+    header = [
+        gettext("No."), gettext("Checklist item"), gettext("Standard"), gettext("Live figure"),
+        gettext("Status"), gettext("Note"),
+    ]  # fmt: skip
+    rows: list[list[object]] = []
+    for row in context["rows"]:
+        if row["first_of_domain"] and rows:
+            doc.table(header, rows, widths=[0.05, 0.33, 0.17, 0.22, 0.1, 0.13])
+            rows = []
+        if row["first_of_domain"]:
+            doc.heading(f"{row['item'].domain}. {row['domain']}")
+        figures = "；".join(
+            f"{f.label}：{f.value}" + (f"（{f.goal}）" if f.goal else "") for f in row["figures"]
+        )
+        note = row["assessment"].note if row["assessment"] else ""
+        rows.append(
+            [row["item"].number, row["item"].text, row["item"].standard, figures,
+             row["status_label"], note]
+        )  # fmt: skip
+    doc.table(header, rows, widths=[0.05, 0.33, 0.17, 0.22, 0.1, 0.13])
+    doc.signatures(
+        [gettext("Auditor"), gettext("Reviewed by"), gettext("Head of the agency (seal)")]
+    )
+    services.checklist_printed(actor=request.user, region=region)
+    return pdf_response(doc.render(), f"acceptance-checklist-{region.code}.pdf")

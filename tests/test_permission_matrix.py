@@ -44,8 +44,17 @@ ROLE_SECTIONS = {
     "audit/statistics/",
     "audit/statistics/export",
     "audit/statistics/analysis/",
+    # the acceptance checklist and its print view: the audit section's roles, the user's
+    # region or one below it (another region 404; audit/tests/test_checklist.py)
+    "audit/checklist/",
+    "audit/checklist/print",
+    "audit/checklist/pdf",
 }  # guarded by navigation.SECTIONS, tested in pension/tests/test_pages.py
 REGION_SCOPED = {
+    # an item's assessment and evidence: auditors of the region (others refused, another
+    # region 404; audit/tests/test_checklist.py)
+    "audit/checklist/<int:item>/assess",
+    "audit/checklist/<int:item>/evidence",
     "audit/change-log/<int:pk>/",
     # alerts and inspections: the audit section's roles, rows by region (404 outside);
     # tested in audit/tests/test_alert_pages.py
@@ -328,7 +337,7 @@ def test_anonymous_is_sent_to_sign_in_everywhere_but_public_routes(client, demo_
         response = client.get("/" + route)
         assert response.status_code == 302 and response.url.startswith("/login/"), route
     for route in REGION_SCOPED:
-        url = "/" + route.replace("<int:pk>", str(request.pk))
+        url = "/" + route.replace("<int:pk>", str(request.pk)).replace("<int:item>", "1")
         response = (
             client.post(url, {"reason": "x"}) if route != "approvals/<int:pk>/" else client.get(url)
         )

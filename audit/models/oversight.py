@@ -1,5 +1,5 @@
-"""Data-quality checks (数据质量检查, operations standard §11.1.5); later statistics
-ledgers, the acceptance checklist and archives."""
+"""Data-quality checks (数据质量检查, operations standard §11.1.5), the change log's
+chain verifications and the acceptance checklist's assessments (验收清单, seed 000)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import DataCheck, ScanStatus
+from audit.choices import ChecklistStatus, DataCheck, ScanStatus
 from pension.batches import BatchRun
 
-__all__ = ["ChainVerification", "DataQualityCount", "DataQualityRun"]
+__all__ = [
+    "ChainVerification",
+    "ChecklistAssessment",
+    "DataQualityCount",
+    "DataQualityRun",
+]
 
 
 class DataQualityRun(BatchRun):
@@ -91,3 +96,41 @@ class ChainVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.first_bad_id}"
+
+
+class ChecklistAssessment(models.Model):
+    """An auditor's assessment of one of the 29 items of the acceptance checklist
+    (规范省级统筹考核验收表, seed 000) for a region: the status (达标情况), a note, and
+    the evidence attached to it (``pension.Attachment`` on this row). Each change is in
+    the change log with who and when; the row says who assessed it last."""
+
+    region = models.ForeignKey(
+        "pension.Region", verbose_name=_("Region"), on_delete=models.PROTECT, related_name="+"
+    )
+    item = models.PositiveSmallIntegerField(_("Checklist item"))
+    status = models.CharField(
+        _("Status"), max_length=16, choices=ChecklistStatus.choices,
+        default=ChecklistStatus.NOT_ASSESSED,
+    )  # fmt: skip
+    note = models.TextField(_("Note"), blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("Assessed by"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
+    assessed_at = models.DateTimeField(_("Assessed at"), null=True, blank=True)
+
+    scope_region_path = "region"
+
+    class Meta:
+        verbose_name = _("Checklist assessment")
+        verbose_name_plural = _("Checklist assessments")
+        ordering = ["region", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "item"], name="checklistassessment_once"),
+            models.CheckConstraint(
+                condition=models.Q(item__gte=1, item__lte=29), name="checklistassessment_item"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} #{self.item}"
