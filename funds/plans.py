@@ -37,7 +37,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -115,6 +115,11 @@ ERROR_NOT_APPROVED = _("This plan is %(status)s; only a plan approved by finance
 ERROR_NOT_PAYER = _("The region above the plan's region disburses it.")
 ERROR_ALREADY_DISBURSED = _("This plan's disbursement has already been requested.")
 ERROR_AMOUNT_POSITIVE = _("The amount must be greater than zero.")
+ERROR_OVER_PLAN = _("The disbursement %(amount)s exceeds the plan's amount %(plan)s.")
+ERROR_OVER_ALLOCATION = _(
+    "The disbursement %(amount)s exceeds what finance's allocation leaves for the month: "
+    "%(left)s (allocated %(allocated)s)."
+)
 ERROR_SWEEP_LEVEL = _("Historical surpluses are swept from a city or a county.")
 ERROR_SWEEP_DONE = _("The historical surplus of %(region)s has already been swept or is pending.")
 ERROR_REPORT_REQUIRED = _("Attach the audit report.")
@@ -843,7 +848,9 @@ def disbursement_request(
     *, actor: StaffUser, plan: SpendingPlan, amount: Decimal | None = None, reason: str = ""
 ) -> Disbursement:
     """The level above disburses an approved plan (the province to a city, a city to a
-    county): a request for a checker of the paying region; paid on approval."""
+    county): a request for a checker of the paying region; paid on approval. Never more
+    than the plan's amount (``over_plan``); the province never more to its cities than
+    finance's allocation leaves (``over_allocation``)."""
     _require_maker(actor)
     plan = _lock(plan)
     payer = plan.region.parent
@@ -868,6 +875,11 @@ def disbursement_request(
     amount = plan.total_amount if amount is None else amount
     if amount <= 0:
         raise InvalidInput(ERROR_AMOUNT_POSITIVE, code="amount_not_positive")
+    if amount > plan.total_amount:
+        raise InvalidInput(
+            ERROR_OVER_PLAN, code="over_plan", params={"amount": amount, "plan": plan.total_amount}
+        )
+    _refuse_over_allocation(plan, amount)
     agency = _agency_of(payer)
     disbursement = Disbursement(
         plan=plan,
@@ -903,6 +915,31 @@ def disbursement_request(
         after=changelog.snapshot(disbursement),
     )  # fmt: skip
     return disbursement
+
+
+def _refuse_over_allocation(plan: SpendingPlan, amount: Decimal) -> None:
+    """The province disburses to its cities no more than finance allocated for the
+    month: the province's plan's ``allocated_amount`` less what it paid or is paying
+    (a request waiting for the checker) to the cities' plans in it. The province's
+    plan is locked, so two requests at once cannot both take the same money."""
+    if plan.parent_id is None:
+        return
+    parent = (
+        SpendingPlan.objects.select_for_update().select_related("region").get(pk=plan.parent_id)
+    )
+    if parent.region.level != RegionLevel.PROVINCE or parent.allocated_amount is None:
+        return
+    taken = Disbursement.objects.filter(plan__parent=parent).filter(
+        Q(status=DisbursementStatus.PAID)
+        | Q(status=DisbursementStatus.PENDING, approval__status=ApprovalStatus.PENDING)
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    left = parent.allocated_amount - taken
+    if amount > left:
+        raise InvalidInput(
+            ERROR_OVER_ALLOCATION,
+            code="over_allocation",
+            params={"amount": amount, "left": left, "allocated": parent.allocated_amount},
+        )
 
 
 def _apply_disbursement(request: ApprovalRequest, checker: StaffUser) -> dict:

@@ -206,6 +206,45 @@ def test_the_chain_to_finance_and_the_disbursements(staff, county_payroll):
     assert rows[-1] == ("2027-01", D("5670.50"), D("5670.50"), D("0.00"))
 
 
+def test_disbursements_stay_within_the_plan_and_finance_allocation(staff, county_payroll):
+    """Finance allocates 5600.00 of the province's 5670.50: the province cannot pay its
+    city the plan's 5670.50 (70.50 more than allocated), 5600.00 it can; the city cannot
+    pay its county more than the county's plan (5670.51), nothing written when refused."""
+    from pension.approvals import approval_request_reject
+
+    county, city, province = _chain_to_finance(staff)
+    plans.plan_finance_decide(
+        plan=province, approve=True, reference="晋财社〔2026〕90号",
+        allocated_amount=D("5600.00"), actor=staff["finance"],
+    )  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:  # the default: the plan's amount
+        plans.disbursement_request(actor=staff["province_accountant"], plan=city)
+    assert refused.value.code == "over_allocation"
+    assert refused.value.params["left"] == D("5600.00")
+    assert Disbursement.objects.count() == ApprovalRequest.objects.filter(
+        operation=plans.OP_DISBURSEMENT
+    ).count() == 0  # fmt: skip
+    to_city = plans.disbursement_request(
+        actor=staff["province_accountant"], plan=city, amount=D("5600.00")
+    )
+    # the checker rejects it: the money is free again, a new request may take it
+    approval_request_reject(
+        actor=staff["province_reviewer"], request_id=to_city.approval_id, reason="金额待核"
+    )
+    to_city = plans.disbursement_request(
+        actor=staff["province_accountant"], plan=city, amount=D("5600.00")
+    )
+    _approve(to_city.approval_id, staff["province_reviewer"])
+    with pytest.raises(InvalidInput) as refused:
+        plans.disbursement_request(actor=staff["city_accountant"], plan=county, amount=D("5670.51"))
+    assert refused.value.code == "over_plan"
+    assert Disbursement.objects.filter(plan=county).count() == 0
+    to_county = plans.disbursement_request(
+        actor=staff["city_accountant"], plan=county, amount=D("5600.00")
+    )
+    assert to_county.amount == D("5600.00")
+
+
 def test_finance_decision_replayed_changes_nothing(staff, county_payroll):
     _county_plan, _city, province = _chain_to_finance(staff)
     plans.plan_finance_decide(
