@@ -13,7 +13,9 @@ Measured (each figure says its goal and whether the data meets it):
 - item 13, the budget drawn up by the province: this year's budget has a version the
   government approved;
 - item 14, funds allocated on time: the disbursements to the region falling due in the
-  last twelve months, and those paid on or before their due day (goal: all);
+  last twelve months, and those paid on or before their due day (goal: all); the
+  spending plans of the region falling due then, and those submitted by their due day
+  (goal: all);
 - item 20, social security cards: the insured (contributing, interrupted, retired)
   with a card number (goal 95 %); of the retirees paid in the last approved monthly
   payroll, those paid into their card's account (a card number on record and the
@@ -39,6 +41,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -601,6 +604,28 @@ def _disbursements(result: Measures, params: dict) -> None:
     figure = _share(
         "disbursed_on_time", _g("Disbursements paid by their due day"), on_time, due, Decimal(100)
     )
+    figure.detail = " · ".join(filter(None, [figure.detail, _g("due in the last twelve months")]))
+    result.add(14, figure)
+    # the spending plans (用款计划) of the region that the money follows, submitted to
+    # the level above by their due day (seed 001 §3(2), seed 004: by the 25th)
+    [(due, on_time)] = _rows(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE (submitted_at AT TIME ZONE %(tz)s)::date <= due_on)
+          FROM funds_spendingplan
+         WHERE region_id LIKE %(prefix)s AND due_on IS NOT NULL
+           AND due_on > %(year_ago)s AND due_on <= %(today)s
+        """,
+        {
+            **params,
+            "year_ago": params["today"] - timedelta(days=365),
+            "tz": settings.TIME_ZONE,
+        },
+    )
+    figure = _share(
+        "plans_on_time", _g("Spending plans submitted by their due day"), on_time, due,
+        Decimal(100),
+    )  # fmt: skip
     figure.detail = " · ".join(filter(None, [figure.detail, _g("due in the last twelve months")]))
     result.add(14, figure)
 

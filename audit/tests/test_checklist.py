@@ -5,7 +5,7 @@ that is not a PDF or an image refused in Chinese; another region is refused."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal as D
 
 import pytest
@@ -112,15 +112,21 @@ def plant(staff, county: Region) -> None:
         )  # fmt: skip
     # disbursements to the county: on time, late, overdue and unpaid, not yet due
     accountant = staff["county_accountant"]
-    for month, due, paid in [
-        ("2026-09", date(2026, 9, 10), date(2026, 9, 8)),
-        ("2026-10", date(2026, 10, 10), date(2026, 10, 12)),
-        ("2026-11", date(2026, 11, 10), None),
-        ("2026-12", date(2026, 12, 10), None),
+    # the plans: due on the 25th of the month before; submitted on time, a day late, on
+    # the day itself, and one not yet due
+    for month, due, paid, plan_due, submitted in [
+        ("2026-09", date(2026, 9, 10), date(2026, 9, 8), date(2026, 8, 25), date(2026, 8, 20)),
+        ("2026-10", date(2026, 10, 10), date(2026, 10, 12), date(2026, 9, 25), date(2026, 9, 26)),
+        ("2026-11", date(2026, 11, 10), None, date(2026, 10, 25), date(2026, 10, 25)),
+        ("2026-12", date(2026, 12, 10), None, date(2026, 11, 25), None),
     ]:
         plan = SpendingPlan.objects.create(
             region=county, agency=agency, period=Period.parse(month), status="approved",
-            prepared_by=accountant, total_amount=D("16000.00"),
+            prepared_by=accountant, total_amount=D("16000.00"), due_on=plan_due,
+            submitted_at=(
+                timezone.make_aware(datetime.combine(submitted, time(23, 30)))
+                if submitted else None
+            ),
         )  # fmt: skip
         Disbursement.objects.create(
             plan=plan, from_region_id=county.code[:4] + "00", region=county, agency=agency,
@@ -167,6 +173,10 @@ def test_live_figures_equal_hand_counts(staff):
     # 11-10 (unpaid): 1 of 3 = 33.33 %; 12-10 not yet due
     due = got["disbursed_on_time"]
     assert (due.numerator, due.denominator, due.value, due.met) == (1, 3, "33.33%", False)
+    # plans due by 11-20: 08-25 (in on 08-20), 09-25 (in on 09-26, late), 10-25 (in on
+    # the day, at 23:30 local time): 2 of 3 = 66.67 %; 11-25 not yet due
+    plans = got["plans_on_time"]
+    assert (plans.numerator, plans.denominator, plans.value) == (2, 3, "66.67%")
     # 11: one region swept, 1 234 567.80 yuan
     assert got["surplus_swept"].value == "1 个地区，1,234,567.80 元"
     # 13: no budget of 2026 in the tiny province
@@ -309,6 +319,20 @@ def test_print_view_has_the_29_items_figures_and_signature_lines(client, staff):
     for label in ("稽核员：", "复核人：", "单位负责人（盖章）：", "日期："):
         assert label in page
     assert "未评定 29" in page
+    # no English phrase, code name or bare amount on either page (the link walk's checks)
+    from tests.test_link_walk import BARE_MONEY, CODE_NAME, _english, _Page
+
+    client.post(f"/audit/checklist/27/assess?region={county.code}", {"status": "not_met"})
+    client.post(
+        f"/audit/checklist/27/evidence?region={county.code}",
+        {"file": SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf")},
+    )
+    for url in ("/audit/checklist/", "/audit/checklist/print"):
+        parsed = _Page()
+        parsed.feed(client.get(f"{url}?region={county.code}").content.decode())
+        text = " ".join(parsed.text)
+        assert not _english(text) and not CODE_NAME.findall(text), url
+        assert not BARE_MONEY.findall(text), url
     index = client.get("/audit/").content.decode()
     assert 'id="tile-checklist"' in index and "验收清单" in index
 
