@@ -8,3 +8,7 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "audit"
     verbose_name = _("Audit and internal control")
+
+    def ready(self) -> None:
+        # the archives register the hand-over's maker-checker operation at import
+        from audit import archives  # noqa: F401

@@ -128,3 +128,19 @@ class ChecklistStatus(models.TextChoices):
     MET = "met", _("Met")
     PARTLY = "partly", _("Partly met")
     NOT_MET = "not_met", _("Not met")
+
+
+class RetentionPeriod(models.TextChoices):
+    """How long a filed volume is kept (保管期限, operations standard §14)."""
+
+    PERMANENT = "permanent", _("Permanent")
+    YEARS_30 = "30y", _("30 years")
+    YEARS_10 = "10y", _("10 years")
+
+
+# years of each period; None: kept for ever
+RETENTION_YEARS: dict[str, int | None] = {
+    RetentionPeriod.PERMANENT: None,
+    RetentionPeriod.YEARS_30: 30,
+    RetentionPeriod.YEARS_10: 10,
+}

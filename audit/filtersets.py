@@ -5,8 +5,15 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import AlertStatus, InspectionKind, InspectionStatus, RiskRule, ScanStatus
-from audit.models import Alert, DataQualityRun, Inspection
+from audit.choices import (
+    AlertStatus,
+    InspectionKind,
+    InspectionStatus,
+    RetentionPeriod,
+    RiskRule,
+    ScanStatus,
+)
+from audit.models import Alert, DataQualityRun, Inspection, Volume
 from audit.selectors import object_type_choices
 from pension.filtersets import RegionFilter
 from pension.models import ChangeLogEntry
@@ -97,3 +104,33 @@ class DataQualityRunFilterSet(django_filters.FilterSet):
     class Meta:
         model = DataQualityRun
         fields = ["quarter", "status"]
+
+
+def _case_kind_choices():
+    from pension.approvals import operation_choices
+
+    return [(key, str(label)) for key, label in operation_choices()]
+
+
+class VolumeFilterSet(django_filters.FilterSet):
+    """The filing volumes' filters (案卷查询): region, case kind, filing year, retention."""
+
+    region = RegionFilter(field_name="region", label=_("Region code"))
+    kind = django_filters.ChoiceFilter(
+        field_name="case_kind", choices=_case_kind_choices, label=_("Case kind"),
+        empty_label=_("All"),
+    )  # fmt: skip
+    year = django_filters.NumberFilter(
+        field_name="year", label=_("Filing year"), min_value=1990, max_value=2200
+    )
+    retention = django_filters.ChoiceFilter(
+        choices=RetentionPeriod.choices, label=_("Retention period"), empty_label=_("All")
+    )
+    handed_over = django_filters.BooleanFilter(
+        field_name="handed_over_at", lookup_expr="isnull", exclude=True,
+        label=_("Handed over"),
+    )  # fmt: skip
+
+    class Meta:
+        model = Volume
+        fields = ["region", "kind", "year", "retention", "handed_over"]

@@ -167,3 +167,32 @@ class EvidenceForm(ServiceErrorsMixin, forms.Form):
 
     title = forms.CharField(label=_("Title"), required=False, max_length=200)
     file = UploadField(label=_("File"), help_text=_("A scan of the document (PDF or image)."))
+
+
+class HandoverForm(ServiceErrorsMixin, forms.Form):
+    """A hand-over list (移交清单): the volumes and the archive that receives them."""
+
+    volumes = forms.ModelMultipleChoiceField(
+        queryset=None, label=_("Volumes"), widget=forms.CheckboxSelectMultiple
+    )
+    receiver = forms.CharField(label=_("Receiving archive"), max_length=200)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea({"rows": 2}))
+
+    def __init__(self, *args, volumes=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["volumes"].queryset = volumes
+        self.fields["volumes"].label_from_instance = lambda v: f"{v.number} {v.title}"
+
+
+class ClassifyForm(ServiceErrorsMixin, forms.Form):
+    """The material type of a document in a volume."""
+
+    material_type = forms.ModelChoiceField(
+        queryset=None, label=_("Material type"), to_field_name="code"
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from audit.models import MaterialType
+
+        super().__init__(*args, **kwargs)
+        self.fields["material_type"].queryset = MaterialType.objects.all()

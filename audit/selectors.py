@@ -472,3 +472,134 @@ def checklist_summary(rows: list[dict]) -> list[tuple[str, object, int]]:
         (code, label, sum(1 for r in rows if r["status"] == code))
         for code, label in ChecklistStatus.choices
     ]
+
+
+# --- business archives (业务档案) ----------------------------------------------------------
+
+
+def _archive_prefix(user, model) -> str | None:
+    """The region prefix of a user of the archives section for ``model``; None: nothing."""
+    from pension.navigation import SECTION_BY_DOMAIN
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not (user.is_superuser or user.has_role(*SECTION_BY_DOMAIN["archives"].roles)):
+        return None
+    return user_prefix(user, model, "view")
+
+
+def volumes(user) -> QuerySet:
+    """The filing volumes (案卷) lying within ``user``'s region, with their document
+    count and whether they are on a hand-over list awaiting confirmation."""
+    from django.db.models import Count, Exists, OuterRef
+
+    from audit.models import HandoverItem, Volume
+    from pension.models import ApprovalStatus
+
+    prefix = _archive_prefix(user, Volume)
+    queryset = Volume.objects.select_related("region", "agency", "filed_by", "case")
+    if prefix is None:
+        return queryset.none()
+    if prefix:
+        queryset = queryset.filter(region__code__startswith=prefix)
+    pending = HandoverItem.objects.filter(
+        volume_id=OuterRef("pk"), handover__approval__status=ApprovalStatus.PENDING
+    )
+    return queryset.annotate(item_count=Count("items"), listed=Exists(pending))
+
+
+def volume_items(volume) -> QuerySet:
+    """A volume's documents in order, with their attachment and material type."""
+    return volume.items.select_related("attachment__uploaded_by", "material_type").order_by(
+        "position"
+    )
+
+
+def cases_to_file(user) -> QuerySet:
+    """Decided cases of ``user``'s region with documents and no volume yet, newest
+    decided first, with their document count."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField, Count, Exists, OuterRef, Subquery
+    from django.db.models.functions import Cast
+
+    from audit.models import Volume
+    from pension.models import ApprovalRequest, ApprovalStatus, Attachment
+
+    prefix = _archive_prefix(user, Volume)
+    if prefix is None:
+        return ApprovalRequest.objects.none()
+    kind = ContentType.objects.get_for_model(ApprovalRequest)
+    documents = (
+        Attachment.objects.filter(content_type=kind, object_id=Cast(OuterRef("pk"), CharField()))
+        .values("object_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        ApprovalRequest.objects.exclude(status=ApprovalStatus.PENDING)
+        .filter(agency__region__code__startswith=prefix)
+        .filter(Exists(documents))
+        .exclude(Exists(Volume.objects.filter(case_id=OuterRef("pk"))))
+        .select_related("agency__region", "maker")
+        .annotate(document_count=Subquery(documents))
+        .order_by("-decided_at", "-id")
+    )
+
+
+def handovers(user) -> QuerySet:
+    """The hand-over lists (移交清单) of agencies within ``user``'s region, with their
+    volume count and the status of their request."""
+    from django.db.models import Count
+
+    from audit.models import HandoverList
+
+    prefix = _archive_prefix(user, HandoverList)
+    queryset = HandoverList.objects.select_related(
+        "agency", "region", "made_by", "confirmed_by", "approval"
+    )
+    if prefix is None:
+        return queryset.none()
+    if prefix:
+        queryset = queryset.filter(region__code__startswith=prefix)
+    return queryset.annotate(volume_count=Count("items"))
+
+
+def volumes_to_hand_over(user) -> QuerySet:
+    """Volumes of ``user``'s region neither handed over nor on a live list."""
+    from audit.archives import volumes_reserved
+
+    return (
+        volumes(user)
+        .filter(handed_over_at__isnull=True)
+        .exclude(pk__in=volumes_reserved())
+        .order_by("agency_id", "year", "sequence")
+    )
+
+
+def latest_handover_of(volume):
+    """The newest hand-over list a volume is on, with its request; None if none."""
+    from audit.models import HandoverList
+
+    return (
+        HandoverList.objects.filter(items__volume=volume)
+        .select_related("approval")
+        .order_by("-made_at", "-id")
+        .first()
+    )
+
+
+def handover_items(handover) -> list:
+    """The volumes on a hand-over list in order, each with its ``document_count``."""
+    from django.db.models import Count
+
+    from audit.models import Volume
+
+    items = list(handover.items.select_related("volume").order_by("position"))
+    counts = dict(
+        Volume.objects.filter(pk__in=[i.volume_id for i in items])
+        .annotate(n=Count("items"))
+        .values_list("pk", "n")
+    )
+    for item in items:
+        item.document_count = counts.get(item.volume_id, 0)
+    return items

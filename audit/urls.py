@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import archive_views, views
 
 app_name = "audit"
 urlpatterns = [
@@ -28,4 +28,22 @@ urlpatterns = [
     path("checklist/pdf", views.checklist_pdf, name="checklist_pdf"),
     path("checklist/<int:item>/assess", views.checklist_assess, name="checklist_assess"),
     path("checklist/<int:item>/evidence", views.checklist_attach, name="checklist_attach"),
+    # business archives (业务档案, §14)
+    path("archives/", archive_views.volume_list, name="volume_list"),
+    path("archives/volumes/<int:pk>/", archive_views.volume_detail, name="volume_detail"),
+    path(
+        "archives/volumes/<int:pk>/items/<int:item_pk>/type",
+        archive_views.volume_item_classify,
+        name="volume_item_classify",
+    ),
+    path("archives/cases/", archive_views.case_list, name="archive_case_list"),
+    path("archives/cases/<int:pk>/file", archive_views.case_file, name="archive_case_file"),
+    path("archives/handovers/", archive_views.handover_list, name="handover_list"),
+    path("archives/handovers/<int:pk>/", archive_views.handover_detail, name="handover_detail"),
+    path(
+        "archives/handovers/<int:pk>/confirm",
+        archive_views.handover_confirm,
+        name="handover_confirm",
+    ),
+    path("archives/handovers/<int:pk>/print", archive_views.handover_print, name="handover_print"),
 ]

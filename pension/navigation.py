@@ -78,6 +78,17 @@ SECTIONS: tuple[Section, ...] = (
         _("Inspections, risk alerts, internal-control reports and the acceptance checklist."),
         frozenset({R.AUDITOR, R.AGENCY_HEAD, R.PROVINCE_ADMIN}),
     ),
+    Section(
+        "archives",
+        "audit:volume_list",
+        _("Business archives"),
+        _(
+            "Closed cases filed into volumes with their documents, retention periods and "
+            "hand-over lists to the archive."
+        ),
+        # the agencies file and hand over (caseworkers, reviewers, heads); auditors read
+        BUSINESS,
+    ),
 )
 SECTION_BY_DOMAIN = {s.domain: s for s in SECTIONS}
 

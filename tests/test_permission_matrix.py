@@ -289,8 +289,25 @@ BUDGET = {
     "budget/snapshots/",
     "budget/snapshots/take",
 }
+# business archives (audit/tests/test_archives.py): the archives section's roles (the
+# agencies' staff and auditors); volumes, cases and hand-over lists of the user's region
+# (another region: 404, nothing filed or confirmed); filing and hand-over only by
+# caseworkers, reviewers and heads of the region (auditors read); a hand-over confirmed
+# by a second person through the approvals, never its maker
+ARCHIVES = {
+    "audit/archives/",
+    "audit/archives/volumes/<int:pk>/",
+    "audit/archives/volumes/<int:pk>/items/<int:item_pk>/type",
+    "audit/archives/cases/",
+    "audit/archives/cases/<int:pk>/file",
+    "audit/archives/handovers/",
+    "audit/archives/handovers/<int:pk>/",
+    "audit/archives/handovers/<int:pk>/confirm",
+    "audit/archives/handovers/<int:pk>/print",
+}
 CLASSIFIED = (
-    BUDGET
+    ARCHIVES
+    | BUDGET
     | FUNDS
     | PLANS
     | REPORTS
