@@ -561,7 +561,7 @@ def handovers(user) -> QuerySet:
         return queryset.none()
     if prefix:
         queryset = queryset.filter(region__code__startswith=prefix)
-    return queryset.annotate(volume_count=Count("items"))
+    return queryset.annotate(volume_count=Count("items")).order_by("-made_at", "-id")
 
 
 def volumes_to_hand_over(user) -> QuerySet:

@@ -195,6 +195,10 @@ def test_a_handover_is_confirmed_by_a_second_person_never_its_maker(client, staf
     assert handover.confirmed_by is None
 
     client.force_login(staff["reviewer"])
+    queued = client.get(f"/approvals/{handover.approval_id}/").content.decode()
+    assert "档案案卷移交" in queued and "清单所列案卷" in queued and volume.number in queued
+    detail = client.get(f"/audit/archives/handovers/{handover.pk}/").content.decode()
+    assert 'id="handover-confirm"' in detail and 'id="handover-status">待确认<' in detail
     response = client.post(f"/audit/archives/handovers/{handover.pk}/confirm")
     assert response.status_code == 302
     handover.refresh_from_db()
