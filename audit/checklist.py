@@ -11,7 +11,8 @@ Measured (each figure says its goal and whether the data meets it):
   region whose sweep (``SurplusSweep``) is done, their amount, those awaiting the
   checker (no goal: how many places had a surplus is not in the data);
 - item 13, the budget drawn up by the province: this year's budget has a version the
-  government approved;
+  government approved; last year's final accounts can be drawn (its twelve accounting
+  periods closed in the fund ledger);
 - item 14, funds allocated on time: the disbursements to the region falling due in the
   last twelve months, and those paid on or before their due day (goal: all); the
   spending plans of the region falling due then, and those submitted by their due day
@@ -428,6 +429,7 @@ def measure(region, today: date) -> Measures:
     _reconciliation(result, params)
     _disbursements(result, params)
     _budget(result, region, today)
+    _final_accounts(result, today)
     _surplus(result, params)
     _interconnection(result)
     _monitoring(result, params)
@@ -653,6 +655,31 @@ def _budget(result: Measures, region, today: date) -> None:
             value=value,
             goal=_g("approved by the government"),
             met=bool(approved),
+        ),
+    )
+
+
+def _final_accounts(result: Measures, today: date) -> None:
+    """Last year's final accounts (决算) come from the fund ledger once its twelve
+    accounting periods are closed."""
+    year = today.year - 1
+    [(closed,)] = _rows(
+        """
+        SELECT count(*) FROM funds_accountingperiod
+         WHERE status = 'closed' AND period BETWEEN %(first)s AND %(last)s
+        """,
+        {"first": year * 100 + 1, "last": year * 100 + 12},
+    )
+    result.add(
+        13,
+        Figure(
+            key="final_accounts_closed",
+            label=_g("Months of %(year)s closed for the final accounts") % {"year": year},
+            value=f"{closed} / 12",
+            goal="12 / 12",
+            met=closed == 12,
+            numerator=closed,
+            denominator=12,
         ),
     )
 

@@ -19,7 +19,13 @@ from benefits.models import PayrollPayment, PayrollRun
 from benefits.tests.factories import retiree
 from enrollment.choices import PersonStatus
 from enrollment.models import InsuredPerson
-from funds.models import Disbursement, ReconciliationRun, SpendingPlan, SurplusSweep
+from funds.models import (
+    AccountingPeriod,
+    Disbursement,
+    ReconciliationRun,
+    SpendingPlan,
+    SurplusSweep,
+)
 from pension.choices import RegionLevel
 from pension.models import Attachment, ChangeLogEntry, Region
 from pension.periods import Period
@@ -138,6 +144,15 @@ def plant(staff, county: Region) -> None:
         audit_firm="晋审会计师事务所", status="swept", prepared_by=accountant,
         swept_on=date(2026, 2, 1),
     )  # fmt: skip
+    # 2025's accounting periods: all closed but December; 2024-12 and 2026-01 outside
+    for month in [*Period.range("2025-01", "2025-12"), Period.parse("2024-12"),
+                  Period.parse("2026-01")]:  # fmt: skip
+        closed = str(month) != "2025-12"
+        AccountingPeriod.objects.update_or_create(
+            period=month,
+            defaults={"status": "closed" if closed else "open",
+                      "closed_at": timezone.now() if closed else None},
+        )  # fmt: skip
     RiskScanRun.objects.create(
         region_id="140000", scan_date=date(2026, 11, 19), status="posted", alert_count=4
     )
@@ -179,8 +194,11 @@ def test_live_figures_equal_hand_counts(staff):
     assert (plans.numerator, plans.denominator, plans.value) == (2, 3, "66.67%")
     # 11: one region swept, 1 234 567.80 yuan
     assert got["surplus_swept"].value == "1 个地区，1,234,567.80 元"
-    # 13: no budget of 2026 in the tiny province
+    # 13: no budget of 2026 in the tiny province; 2025's periods: 11 of 12 closed
     assert (got["budget_approved"].value, got["budget_approved"].met) == ("尚未编制", False)
+    closed = got["final_accounts_closed"]
+    assert (closed.numerator, closed.value, closed.met) == (11, "11 / 12", False)
+    assert closed.label == "2025 年已结账月份（决算）"
     # 25: the province's scan of yesterday covers the county
     scan = got["last_risk_scan"]
     assert (scan.value, scan.met, scan.detail) == ("2026-11-19", True, "新增预警 4 条")
