@@ -249,19 +249,22 @@ def late_fee_collected(*, region_prefix: str = "", paid_from=None, paid_to=None)
 # region_id, employer_id (NULL for a flexible worker), employer_amount, individual_amount.
 # Lines with no bill (a refund, a correction downwards) are not revenue: a refund goes out
 # as a payment instruction (expenditure).
-_PAID_BY_SQL = """
+def _paid_by(bills_in: str, *, cases_by: str = "case_id") -> str:
+    """The statement with the bills ``bills_in``; ``cases_by`` groups a case's bills (by
+    county too when the statement covers several, as each county's statement would)."""
+    return f"""
 WITH bills AS MATERIALIZED (
     SELECT b.id, b.run_id, b.case_id, b.employer_id, b.person_id, b.region_id, b.status,
            max(p.paid_on) AS paid_on
       FROM contributions_bill b
       LEFT JOIN contributions_paymentallocation a ON a.bill_id = b.id
       LEFT JOIN contributions_taxpayment p ON p.id = a.payment_id
-     WHERE b.posted AND b.region_id = %(region)s AND (b.run_id IS NOT NULL OR b.case_id IS NOT NULL)
+     WHERE b.posted AND {bills_in} AND (b.run_id IS NOT NULL OR b.case_id IS NOT NULL)
      GROUP BY b.id
 ), cases AS (
     SELECT case_id, max(region_id) AS region_id
       FROM bills WHERE case_id IS NOT NULL
-     GROUP BY case_id
+     GROUP BY {cases_by}
     HAVING bool_and(status = 'paid') AND max(paid_on) <= %(paid_by)s
 )
 SELECT b.region_id, l.employer_id, l.employer_amount, l.individual_amount
@@ -281,6 +284,9 @@ SELECT c.region_id, l.employer_id, l.employer_amount, l.individual_amount
 """
 
 
+_PAID_BY_SQL = _paid_by("b.region_id = %(region)s")
+
+
 def paid_lines_sql(*, region: str, paid_by) -> tuple[str, dict]:
     """Contribution lines of region ``region``'s bills paid in full by the day
     ``paid_by`` (columns region_id, employer_id, employer_amount, individual_amount), as
@@ -288,6 +294,18 @@ def paid_lines_sql(*, region: str, paid_by) -> tuple[str, dict]:
     (revenue by item: employer, individual, flexible workers). The bills of a county are
     grouped once and joined to their lines."""
     return _PAID_BY_SQL, {"region": region, "paid_by": paid_by}
+
+
+def paid_lines_in_sql(*, regions: list[str], paid_by) -> tuple[str, dict]:
+    """``paid_lines_sql`` of the counties ``regions`` at once, one set-based statement
+    (the month-end close stages it once for all its counties rather than scanning the
+    lines again per county): the bills of those counties grouped once and joined to
+    their lines; column ``region_id`` says whose. Parameters ``regions``, ``paid_by``."""
+    sql = _paid_by("b.region_id = ANY(%(regions)s::varchar[])", cases_by="case_id, region_id")
+    return sql, {
+        "regions": regions,
+        "paid_by": paid_by,
+    }
 
 
 def late_fees_collected_sql(*, region: str, paid_by) -> tuple[str, dict]:
@@ -301,6 +319,20 @@ def late_fees_collected_sql(*, region: str, paid_by) -> tuple[str, dict]:
          WHERE c.region_id = %(region)s AND p.paid_on <= %(paid_by)s
         """,
         {"region": region, "paid_by": paid_by},
+    )
+
+
+def late_fees_collected_in_sql(*, regions: list[str], paid_by) -> tuple[str, dict]:
+    """``late_fees_collected_sql`` of the counties ``regions`` at once (rows region_id,
+    amount). Parameters ``regions``, ``paid_by``."""
+    return (
+        """
+        SELECT c.region_id, c.amount
+          FROM contributions_latefeecollection c
+          JOIN contributions_taxpayment p ON p.id = c.payment_id
+         WHERE c.region_id = ANY(%(regions)s::varchar[]) AND p.paid_on <= %(paid_by)s
+        """,
+        {"regions": regions, "paid_by": paid_by},
     )
 
 

@@ -5,10 +5,14 @@ set-based, one county per chunk, the sweep last.
 For a county and the month P (its last day D):
 
 - **Revenue** by item: the contribution lines whose bill was paid in full by D
-  (``contributions.selectors.paid_lines_sql``: employer and individual shares of
+  (``contributions.selectors.paid_lines_in_sql``: employer and individual shares of
   employers' lines, the whole of flexible workers'), and the late fees collected by
-  payments made by D (``late_fees_collected_sql``), less what earlier closes posted of
-  the item: debit the county's tax clearing account, credit its revenue account.
+  payments made by D (``late_fees_collected_in_sql``), less what earlier closes posted
+  of the item: debit the county's tax clearing account, credit its revenue account.
+  What is due is staged once per execution for every county not done, in one
+  set-based statement (``revenue_stage``, a temporary table of the connection): the
+  month's bills and their lines are scanned once, not once per county; each county's
+  transaction then posts its entries from the stage.
 - **Expenditure** by item and bank: the bank payments paid out whose result came in
   by D (``benefits.selectors.paid_payments_sql``; payroll items are pensions but the
   survivor benefits, payment instructions their purpose), less what earlier closes
@@ -41,7 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from benefits.selectors import paid_bank_names, paid_payments_sql
-from contributions.selectors import late_fees_collected_sql, paid_lines_sql
+from contributions.selectors import late_fees_collected_in_sql, paid_lines_in_sql
 from funds.choices import AccountKind, CloseStatus, Counterparty
 from funds.ledger import accounting_period_for, fund_account_for, fund_accounts_open
 from funds.models import CloseRun
@@ -118,25 +122,61 @@ def _account_sql(kind: str, region: str = "%(county)s", counterparty: str = "") 
     )
 
 
-def revenue_ctes() -> str:
-    lines, _params = paid_lines_sql(region="", paid_by=None)
-    fees, _params = late_fees_collected_sql(region="", paid_by=None)
+# the revenue due by D of every county not done, by item, staged once per execution in
+# one set-based pass (the lines of the month's bills are scanned once, not per county):
+# columns run, region, item, amount; a late-fee row for every county (0 when none)
+REVENUE_STAGE = "pg_temp.funds_close_revenue"
+
+
+def revenue_stage_sql() -> str:
+    lines, _params = paid_lines_in_sql(regions=[], paid_by=None)
+    fees, _params = late_fees_collected_in_sql(regions=[], paid_by=None)
     return f"""
-paid AS ({lines}),
+CREATE TEMPORARY TABLE funds_close_revenue AS
+WITH paid AS ({lines})
+SELECT %(run)s::bigint AS run, paid.region_id AS region, v.item, sum(v.amount) AS amount
+  FROM paid
+ CROSS JOIN LATERAL (VALUES
+    (CASE WHEN paid.employer_id IS NULL THEN 'contribution_flexible'
+          ELSE 'contribution_employer' END,
+     CASE WHEN paid.employer_id IS NULL THEN paid.employer_amount + paid.individual_amount
+          ELSE paid.employer_amount END),
+    ('contribution_individual',
+     CASE WHEN paid.employer_id IS NULL THEN 0 ELSE paid.individual_amount END)
+ ) AS v(item, amount)
+ GROUP BY paid.region_id, v.item
+UNION ALL
+SELECT %(run)s::bigint, r.code, 'late_fee', coalesce(sum(f.amount), 0)
+  FROM unnest(%(regions)s::varchar[]) AS r(code)
+  LEFT JOIN ({fees}) f ON f.region_id = r.code
+ GROUP BY r.code
+"""
+
+
+def revenue_stage(run: CloseRun, counties: list[str]) -> None:
+    """Stage the revenue due of the counties ``counties`` on this connection."""
+    batches.build_stage(REVENUE_STAGE, revenue_stage_sql(), {**_params(run), "regions": counties})
+
+
+def _staged(run: CloseRun, county: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [REVENUE_STAGE])
+        if cursor.fetchone()[0] is None:
+            return False
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {REVENUE_STAGE} WHERE run = %s AND region = %s)",
+            [run.pk, county],
+        )
+        return cursor.fetchone()[0]
+
+
+def revenue_ctes() -> str:
+    """The county's revenue entries from the stage (``revenue_stage``), less what earlier
+    closes posted."""
+    return f"""
 due AS (
-    SELECT v.item, sum(v.amount) AS amount
-      FROM paid
-     CROSS JOIN LATERAL (VALUES
-        (CASE WHEN paid.employer_id IS NULL THEN 'contribution_flexible'
-              ELSE 'contribution_employer' END,
-         CASE WHEN paid.employer_id IS NULL THEN paid.employer_amount + paid.individual_amount
-              ELSE paid.employer_amount END),
-        ('contribution_individual',
-         CASE WHEN paid.employer_id IS NULL THEN 0 ELSE paid.individual_amount END)
-     ) AS v(item, amount)
-     GROUP BY v.item
-    UNION ALL
-    SELECT 'late_fee', coalesce(sum(f.amount), 0) FROM ({fees}) f
+    SELECT s.item, s.amount FROM {REVENUE_STAGE} s
+     WHERE s.run = %(run)s::bigint AND s.region = %(county)s
 ),
 posted AS ({_POSTED_SQL.format(kind=AccountKind.REVENUE)}),
 amounts AS (
@@ -261,6 +301,8 @@ def close_run_execute(run_id: int) -> CloseRun:
         BATCH,
         run_id,
         plan=_plan,
+        stage=lambda run, keys: revenue_stage(run, [key for key in keys if key != "sweep"]),
+        cleanup=lambda: batches.drop_table(REVENUE_STAGE),
         chunk=_chunk,
         totals=_totals,
         status=CloseStatus.POSTED,
@@ -318,6 +360,8 @@ def _chunk(run: CloseRun, key: str, weight: int) -> dict[str, Any]:
         legs += _execute(sweep_ctes(RegionLevel.CITY), params)
         legs += _execute(sweep_ctes(RegionLevel.PROVINCE), params)
     else:
+        if not _staged(run, key):  # a chunk executed on its own (a redelivered task)
+            revenue_stage(run, [key])
         params = _params(run, key)
         legs = _execute(revenue_ctes(), params) + _execute(expenditure_ctes(), params)
     return {"entry_count": F("entry_count") + legs // 2}
