@@ -147,7 +147,7 @@ SELECT %(run)s::bigint AS run, paid.region_id AS region, v.item, sum(v.amount) A
  GROUP BY paid.region_id, v.item
 UNION ALL
 SELECT %(run)s::bigint, r.code, 'late_fee', coalesce(sum(f.amount), 0)
-  FROM unnest(%(regions)s::varchar[]) AS r(code)
+  FROM (SELECT DISTINCT unnest(%(regions)s::varchar[])) AS r(code)
   LEFT JOIN ({fees}) f ON f.region_id = r.code
  GROUP BY r.code
 """

@@ -206,13 +206,21 @@ def fund_accounts_open(*, actor=None, regions: Sequence[Region] | None = None) -
     """Open the standard accounts of every region (or of ``regions``) that lacks them;
     returns how many were opened."""
     regions = list(regions) if regions is not None else list(Region.objects.all())
-    opened = 0
-    for region in regions:
-        for kind, counterparty in STANDARD_ACCOUNTS[region.level]:
-            before = FundAccount.objects.count()
-            fund_account_for(region=region, kind=kind, counterparty=counterparty, actor=actor)
-            opened += FundAccount.objects.count() - before
-    return opened
+    # what is there already, in one query (every close opens them: a query or three per
+    # account of the province would cost seconds a close)
+    have = set(FundAccount.objects.filter(bank="").values_list("region_id", "kind", "counterparty"))
+    missing = [
+        (region, kind, counterparty)
+        for region in regions
+        for kind, counterparty in STANDARD_ACCOUNTS[region.level]
+        if (region.code, kind, counterparty) not in have
+    ]
+    if not missing:
+        return 0
+    before = FundAccount.objects.count()
+    for region, kind, counterparty in missing:
+        fund_account_for(region=region, kind=kind, counterparty=counterparty, actor=actor)
+    return FundAccount.objects.count() - before
 
 
 # ----------------------------------------------------------------------------- periods

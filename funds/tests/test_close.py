@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection
 
 from benefits.models import PayrollPayment
 from benefits.payroll import bank
@@ -149,3 +150,34 @@ def test_only_a_provincial_fund_accountant_runs_it(staff, world):
     with pytest.raises(NotPermitted):
         close.close_run(actor=staff["county_accountant"], period=PERIOD)
     assert not CloseRun.objects.exists()
+
+
+def test_the_revenue_stage_holds_each_county_once(staff, world):
+    """The revenue due staged in one statement for every county (the close's stage):
+    the employer's county 6 666.67 employer, 3 333.33 individual, 389.20 late fees
+    (test_the_close_posts_…); another county nothing paid, its late fees 0.00; a county
+    named twice is staged once."""
+    run = close.close_run_create(actor=staff["province_accountant"], period=PERIOD)
+    ec = world["employer_county"].code
+    pc = Region.objects.filter(level="county").exclude(code=ec).order_by("code").first().code
+    close.revenue_stage(run, [ec, pc, ec])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT region, item, amount FROM {close.REVENUE_STAGE} ORDER BY 1, 2")
+        rows = cursor.fetchall()
+    assert rows == sorted(
+        [
+            (ec, FundItem.CONTRIBUTION_EMPLOYER, D("6666.67")),
+            (ec, FundItem.CONTRIBUTION_INDIVIDUAL, D("3333.33")),
+            (ec, FundItem.LATE_FEE, D("389.20")),
+            (pc, FundItem.LATE_FEE, D("0.00")),
+        ]
+    )
+    close._chunk(run, ec, 1)  # the county's entries from the stage: its 3 revenue items
+    assert JournalEntry.objects.filter(source_id=str(run.pk)).count() == 3
+
+
+def test_accounts_already_open_cost_one_query(staff, world, django_assert_num_queries):
+    regions = list(Region.objects.all())
+    ledger.fund_accounts_open(regions=regions)
+    with django_assert_num_queries(1):
+        assert ledger.fund_accounts_open(regions=regions) == 0
