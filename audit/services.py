@@ -318,11 +318,19 @@ def finding_record(
 
 
 @transaction.atomic
-def finding_refer(*, actor: StaffUser, finding: Finding | int) -> Finding:
+def finding_refer(
+    *,
+    actor: StaffUser,
+    finding: Finding | int,
+    instalment: Decimal | str | None = None,
+    months: int | str | None = None,
+) -> Finding:
     """Open the case a finding becomes (转办), prepared by ``actor`` (who may prepare
     cases in the region): a back-payment case (补缴) of the months and bases found, or a
     base correction (基数更正), with the inspection's employer; a recovery of overpaid
-    benefits from the next payrolls. The case goes to a reviewer like any other."""
+    benefits from the next payrolls, whole or at ``instalment`` a month or over
+    ``months`` (``benefits.payroll.recovery``). The case goes to a reviewer like any
+    other."""
     pk = finding.pk if isinstance(finding, Finding) else finding
     finding = Finding.objects.select_for_update().select_related("inspection").get(pk=pk)
     inspection = finding.inspection
@@ -365,6 +373,8 @@ def finding_refer(*, actor: StaffUser, finding: Finding | int) -> Finding:
             amount=finding.amount,
             source=f"inspection_finding:{finding.pk}",
             reason=reason,
+            instalment=instalment,
+            months=months,
         )
     finding.case = case
     finding.status = FindingStatus.REFERRED

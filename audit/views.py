@@ -297,7 +297,12 @@ def finding_refer(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     if request.method == "POST":
         try:
-            services.finding_refer(actor=request.user, finding=finding)
+            services.finding_refer(
+                actor=request.user,
+                finding=finding,
+                instalment=request.POST.get("instalment", "").strip() or None,
+                months=request.POST.get("months", "").strip() or None,
+            )
         except ApplicationError as error:
             messages.error(request, str(error))
         else:

@@ -450,6 +450,14 @@ class PayrollDue(models.Model):
         PayrollRun, verbose_name=_("Paid in run"), on_delete=models.PROTECT, null=True,
         blank=True, related_name="dues",
     )  # fmt: skip
+    # an instalment of a recovery (benefits.payroll.recovery): the month from which a
+    # payroll may claim it (blank: the next payroll) and the recovery case it belongs to;
+    # a run claims at most one instalment of a case (``DUE_CLAIMABLE_SQL``)
+    payable_from = PeriodField(_("Payable from"), null=True, blank=True)
+    case = models.ForeignKey(
+        "pension.ApprovalRequest", verbose_name=_("Recovery case"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )  # fmt: skip
 
     scope_region_path = "person__region"
 
@@ -466,6 +474,22 @@ class PayrollDue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.item} {self.amount}"
+
+
+# Which open dues (``u``) a payroll of ``%(period)s`` (run ``%(run)s``) may claim: a due
+# payable by then, and of a recovery case's instalments only the earliest still open,
+# none when another run of the same month already claimed one of that case: at most
+# one instalment a case a month, whatever months were skipped (suspension, no run).
+DUE_CLAIMABLE_SQL = """
+    (u.payable_from IS NULL OR u.payable_from <= %(period)s)
+    AND (u.case_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM benefits_payrolldue e
+         WHERE e.case_id = u.case_id AND e.id <> u.id
+           AND ((e.run_id IS NULL AND e.payable_from < u.payable_from)
+                OR (e.run_id IS NOT NULL AND e.run_id <> %(run)s AND EXISTS (
+                    SELECT 1 FROM benefits_payrollrun r
+                     WHERE r.id = e.run_id AND r.period = %(period)s)))))
+"""
 
 
 class BankFile(models.Model):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
-from benefits.models import PayrollPayment, PensionDetermination
+from benefits.models import DUE_CLAIMABLE_SQL, PayrollPayment, PensionDetermination
 from pension.models import PaymentInstruction
 from pension.scope import restrict
 
@@ -152,7 +152,7 @@ def payment_instructions(user, action: str = "view") -> QuerySet[PaymentInstruct
 # A month's payroll projected from the registers, before any run (for the spending plans
 # of funds, DESIGN §5.5): what a run of that month would pay each county, by item, one
 # month of each pension in payment and of each in-force adjustment, and the open dues.
-_PROJECTION_SQL = """
+_PROJECTION_SQL = f"""
 SELECT region, item, count(DISTINCT person_id)::int, coalesce(sum(amount), 0) FROM (
     SELECT d.region_id AS region, %(pension)s AS item, d.person_id, d.total AS amount
       FROM benefits_pensiondetermination d
@@ -172,7 +172,7 @@ SELECT region, item, count(DISTINCT person_id)::int, coalesce(sum(amount), 0) FR
     SELECT d.region_id, u.item, u.person_id, u.amount
       FROM benefits_payrolldue u
       JOIN benefits_pensiondetermination d ON d.id = u.determination_id
-     WHERE u.run_id IS NULL AND d.region_id LIKE %(prefix)s
+     WHERE u.run_id IS NULL AND d.region_id LIKE %(prefix)s AND {DUE_CLAIMABLE_SQL}
 ) owed GROUP BY region, item ORDER BY region, item
 """
 
@@ -182,8 +182,9 @@ def payroll_projection(*, region_code: str, period) -> list[tuple[str, str, int,
     ``region_code`` and payroll item, (county code, item, people, amount). One month of
     each pension in payment (the determination's ``total``) and of each in-force
     adjustment from its ``effective_from``, and every open due (settlements, back pay,
-    re-issues, survivor benefits) once; arrears of a new retiree's first months are not
-    projected (they are known only when the run pays them)."""
+    re-issues, survivor benefits, the month's instalment of a recovery) once; arrears
+    of a new retiree's first months are not projected (they are known only when the run
+    pays them)."""
     from django.db import connection
 
     from benefits.choices import DeterminationStatus, PayrollItem
@@ -199,6 +200,7 @@ def payroll_projection(*, region_code: str, period) -> list[tuple[str, str, int,
                 "in_payment": str(DeterminationStatus.IN_PAYMENT),
                 "pension": str(PayrollItem.PENSION),
                 "adjustment": str(PayrollItem.ADJUSTMENT),
+                "run": 0,
             },
         )
         return [(r[0], r[1], r[2], Decimal(r[3])) for r in cursor.fetchall()]

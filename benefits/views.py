@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,6 +33,7 @@ from pension.models import PolicyParameter
 from pension.money import format_money
 from pension.paging import page_of
 from pension.pdf import PdfDocument, pdf_response, record_printed
+from pension.periods import Period
 from pension.policy import SPECS
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows
@@ -326,6 +327,7 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
     adjustment, survivors' claim."""
     from benefits.adjustment import adjustments as adjustment
     from benefits.models import Receivable
+    from benefits.payroll import recovery
     from benefits.survivors import claims as survivors
     from benefits.suspension import suspensions
 
@@ -341,6 +343,7 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
         "adjustments": adjustment.determination_adjustments(current) if current else [],
         "claim": claim,
         "receivables": Receivable.objects.filter(person=person).order_by("-created_at"),
+        "recoveries": recovery.person_recoveries(person),
         "may_retire": may_prepare and current is None and person.status in retirement.OPEN_STATUSES,
         "may_suspend": may_prepare
         and current is not None
@@ -370,7 +373,13 @@ def payments_section_context(request: HttpRequest, person: InsuredPerson) -> dic
             .values_list("pk", flat=True)
         ),
         "lines": payroll.person_payroll_lines(person),
-        "dues": PayrollDue.objects.filter(person=person, run__isnull=True).order_by("created_at"),
+        # a recovery's later instalments are on the benefits section's schedule
+        "dues": PayrollDue.objects.filter(person=person, run__isnull=True)
+        .filter(
+            Q(payable_from__isnull=True)
+            | Q(payable_from__lte=Period.from_date(timezone.localdate()))
+        )
+        .order_by("created_at"),
     }
 
 

@@ -99,3 +99,35 @@ def test_a_finding_becomes_a_back_payment_case(staff):
     assert case.amount == D("1200.00")
     assert case.payload["lines"][0]["period"] == "2026-03"
     assert Finding.objects.count() == 1
+
+
+def test_an_overpaid_benefit_finding_becomes_a_recovery_in_instalments(client, staff):
+    from benefits.tests.factories import retiree
+
+    determination = retiree(staff["caseworker"].agency, paid_through="2026-07")  # 3200.00
+    person = determination.person
+    alert = _alert(person=person, region=person.region_id)
+    inspection = services.inspection_open_from_alert(actor=staff["auditor"], alert=alert)
+    finding = services.finding_record(
+        actor=staff["auditor"],
+        inspection=inspection,
+        kind="overpaid_benefit",
+        description="2026年3月至5月重复领取",
+        amount="5000.00",
+        person=person,
+        months=[],
+    )
+    client.force_login(staff["county_head"])
+    page = client.get(f"/audit/inspections/{inspection.pk}/").content.decode()
+    assert 'name="instalment"' in page and 'name="months"' in page
+    # an instalment as large as the pension is refused, nothing opened
+    client.post(f"/audit/findings/{finding.pk}/refer", {"instalment": "3200.00"})
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.RECORDED and finding.case_id is None
+    client.post(f"/audit/findings/{finding.pk}/refer", {"instalment": "1200.00"})
+    finding.refresh_from_db()
+    case = ApprovalRequest.objects.get(pk=finding.case_id)
+    assert case.operation == "benefits.overpayment_recovery"
+    # 5000.00 at 1200.00: 4 × 1200.00 = 4800.00, then the rest 200.00
+    assert (case.payload["instalment"], case.payload["instalments"]) == ("1200.00", 5)
+    assert case.payload["last_instalment"] == "200.00"

@@ -20,8 +20,11 @@ What a run pays, for its period P and region (``payroll_run_execute``), per reti
 - ``adjustment``: each in-force ``PensionAdjustment``'s monthly amount for each of those
   months from its ``effective_from``;
 - one line per item for the person's open ``PayrollDue`` rows (settlements, back pay,
-  adjustment back pay, re-issues of failed payments, survivor benefits), which a live
-  run claims (``run``) in the same transaction, so a due is paid once. Survivor
+  adjustment back pay, re-issues of failed payments, survivor benefits, recoveries),
+  which a live run claims (``run``) in the same transaction, so a due is paid once. A
+  due payable from a later month waits for it, and of a recovery in instalments only
+  the earliest open instalment is claimed, none when another run of the month already
+  claimed one (``benefits.models.DUE_CLAIMABLE_SQL``): at most one instalment a month. Survivor
   benefits are paid although the determination is stopped, to the due's payee;
 
 then one ``PayrollPayment`` per payee: the sum of the person's lines, to the bank
@@ -62,7 +65,13 @@ from benefits.choices import (
     PayrollRunKind,
     PayrollRunStatus,
 )
-from benefits.models import PayrollLine, PayrollPayment, PayrollRun, PayrollTotal
+from benefits.models import (
+    DUE_CLAIMABLE_SQL,
+    PayrollLine,
+    PayrollPayment,
+    PayrollRun,
+    PayrollTotal,
+)
 from benefits.payroll import payee_accounts
 from enrollment.models import InsuredPerson
 from enrollment.selectors import insured_persons_sql
@@ -393,7 +402,7 @@ SELECT region, count(*)::int FROM (
     SELECT d.region_id, u.person_id
       FROM benefits_payrolldue u
       JOIN benefits_pensiondetermination d ON d.id = u.determination_id
-     WHERE u.run_id IS NULL AND d.region_id LIKE %(prefix)s
+     WHERE u.run_id IS NULL AND d.region_id LIKE %(prefix)s AND {DUE_CLAIMABLE_SQL}
     UNION
     SELECT i.region_id, -i.id  -- a payment instruction counts as a head of its own
       FROM pension_paymentinstruction i
@@ -558,6 +567,7 @@ WITH owed AS MATERIALIZED (
       JOIN benefits_pensiondetermination d ON d.id = u.determination_id
      WHERE u.run_id IS NULL AND d.region_id = %(region)s
        AND (u.item = %(survivor)s OR u.person_id IN (SELECT person_id FROM owed))
+       AND {DUE_CLAIMABLE_SQL}
 ), claimed AS (
     UPDATE benefits_payrolldue u SET run_id = %(run)s
       FROM open_dues o
