@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audit import risk
 from audit.choices import DataCheck, ScanStatus
@@ -215,6 +216,31 @@ def data_quality_check(*, actor, region: Region | None = None, check_date: date 
         run.save()
         batches.log(starter, run, None, action=ChangeAction.CREATE)
     return data_quality_execute(run.pk)
+
+
+@transaction.atomic
+def data_quality_start(*, actor, check_date: date | None = None) -> DataQualityRun:
+    """Run now (the data-quality page's button): the checks of the actor's region for
+    the current quarter, queued to the worker (``audit.tasks.data_quality_execute``)
+    when this commits. Refused: a user who does not work in audit there, a check draft
+    or running."""
+    from audit import tasks  # late: the task module imports this one
+
+    region = actor.region or profile_for_region(None).province
+    if not risk.may_audit(actor, region.code):
+        raise NotPermitted(risk.ERROR_NOT_AUDITOR, code="not_auditor")
+    risk.refuse_while_running(BATCH, _("data-quality check"))
+    check_date = check_date or timezone.localdate()
+    run = DataQualityRun(
+        region=region,
+        quarter=quarter_of(check_date),
+        check_date=check_date,
+        started_by=actor,
+        parameters={**check_parameters(region, check_date), "checks": list(CHECKS)},
+    )
+    run.save()
+    batches.log(actor, run, None, action=ChangeAction.CREATE)
+    return batches.start(BATCH, actor=actor, run=run, task=tasks.data_quality_execute)
 
 
 def data_quality_execute(run_id: int) -> DataQualityRun:

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.choices import ALERT_ACTIVE, RiskRule, ScanStatus
 from audit.models import RiskScanRun
 from pension import batches
-from pension.errors import NotPermitted
+from pension.errors import Conflict, NotPermitted
 from pension.models import ChangeAction, Region
 from pension.navigation import SECTION_BY_DOMAIN
 from pension.scope import region_allows
@@ -427,6 +427,52 @@ def risk_scan(*, actor, region: Region | None = None, scan_date: date | None = N
         run.save()
         batches.log(starter, run, None, action=ChangeAction.CREATE)
     return risk_scan_execute(run.pk)
+
+
+ERROR_RUN_RUNNING = _(
+    "A %(kind)s (run #%(run)s) is running; start another one when it has finished."
+)
+
+
+def refuse_while_running(batch: batches.Batch, kind: Any) -> None:
+    """Refused (Chinese message) while a run of ``batch`` is draft or running, anywhere:
+    one run of a kind at a time from the pages. The transaction's advisory lock on the
+    batch's lock namespace itself (namespace + 0: no run has id 0) makes two clicks at
+    once queue one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [batch.lock_space])
+    running = (
+        batch.model.objects.filter(status__in=[batches.DRAFT, batches.RUNNING])
+        .order_by("pk")
+        .first()
+    )
+    if running is not None:
+        raise Conflict(
+            ERROR_RUN_RUNNING, code="run_running", params={"kind": kind, "run": running.pk}
+        )
+
+
+@transaction.atomic
+def risk_scan_start(*, actor, scan_date: date | None = None) -> RiskScanRun:
+    """Run now (the alert queue's button): a scan of the actor's region with every
+    rule, queued to the worker (``audit.tasks.risk_scan_execute``) when this commits.
+    Refused: a user who does not work in audit there, a scan draft or running."""
+    from audit import tasks  # late: the task module imports this one
+
+    region = actor.region or profile_for_region(None).province
+    if not may_audit(actor, region.code):
+        raise NotPermitted(ERROR_NOT_AUDITOR, code="not_auditor")
+    refuse_while_running(BATCH, _("risk scan"))
+    scan_date = scan_date or timezone.localdate()
+    run = RiskScanRun(
+        region=region,
+        scan_date=scan_date,
+        started_by=actor,
+        parameters={**scan_parameters(region, scan_date), "rules": list(RULES)},
+    )
+    run.save()
+    batches.log(actor, run, None, action=ChangeAction.CREATE)
+    return batches.start(BATCH, actor=actor, run=run, task=tasks.risk_scan_execute)
 
 
 def risk_scan_execute(run_id: int) -> RiskScanRun:

@@ -57,6 +57,41 @@ def _sum(rows: list[RegionFigures], code: str, name: str) -> RegionFigures:
     return total
 
 
+def _province(user):
+    from pension.models import Region
+
+    return user_province(user) or Region.objects.filter(level=RegionLevel.PROVINCE).first()
+
+
+def may_take(user) -> bool:
+    """Who may produce the ledger now: audit staff of the whole province (the snapshot
+    the ledger reads is the province's)."""
+    from audit.risk import may_audit
+
+    province = _province(user)
+    return province is not None and may_audit(user, province.code)
+
+
+def ledger_take(*, actor, period: Period) -> SnapshotRun:
+    """Run now (the ledger page's button): the month-end snapshot of ``period`` that
+    the ledger reads (``budget.snapshot``), queued to the worker. Refused: a user who
+    may not (``may_take``), a snapshot draft or running, the month's already taken."""
+    from django.db import transaction
+    from django.utils.translation import gettext_lazy
+
+    from audit.risk import ERROR_NOT_AUDITOR, refuse_while_running
+    from budget import snapshot
+    from pension.errors import NotPermitted
+
+    if not may_take(actor):
+        raise NotPermitted(ERROR_NOT_AUDITOR, code="not_auditor")
+    with transaction.atomic():
+        refuse_while_running(snapshot.BATCH, gettext_lazy("month-end snapshot"))
+        return snapshot.snapshot_take(
+            actor=actor, period=period, province=_province(actor), checked=True
+        )
+
+
 def ledger(user, *, period: Period, level: str = RegionLevel.COUNTY, region: str = "") -> Ledger:
     """The ledger of ``period`` by city or county (``level``) within ``user``'s region
     (and the code prefix ``region``), with its total."""

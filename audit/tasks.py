@@ -40,6 +40,38 @@ def data_quality_quarterly() -> dict:
     return {"run": run.pk, "status": run.status, "found": run.issue_count}
 
 
+@shared_task(
+    name="audit.tasks.risk_scan_execute",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def risk_scan_execute(run_id: int) -> dict:
+    """A scan started from the page (run now): execute (or resume) it."""
+    from audit import risk
+
+    run = risk.risk_scan_execute(run_id)
+    return {"run": run.pk, "status": run.status, "alerts": run.alert_count}
+
+
+@shared_task(
+    name="audit.tasks.data_quality_execute",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+    retry_jitter=False,
+)
+def data_quality_execute(run_id: int) -> dict:
+    """A data-quality check started from the page (run now): execute (or resume) it."""
+    from audit import quality
+
+    run = quality.data_quality_execute(run_id)
+    return {"run": run.pk, "status": run.status, "found": run.issue_count}
+
+
 @shared_task(name="audit.tasks.chain_verify_daily", acks_late=True)
 def chain_verify_daily() -> dict:
     """Beat, daily: verify the change log's chain; a broken chain raises an alert."""

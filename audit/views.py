@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from audit import selectors, services
 from audit.choices import ALERT_ACTIVE, ChecklistStatus, ControlReport, DataCheck
@@ -29,10 +31,12 @@ from audit.forms import (
     PlanForm,
     RegionPrefixForm,
 )
-from audit.models import Alert, DataQualityRun, Finding, Inspection
+from audit.models import Alert, DataQualityRun, Finding, Inspection, RiskScanRun
+from audit.risk import may_audit
 from enrollment.models import InsuredPerson
+from pension import batches
 from pension.charts import chart
-from pension.errors import ApplicationError
+from pension.errors import ApplicationError, NotPermitted
 from pension.models import Region
 from pension.paging import page_of
 from pension.selectors import profile_for_region
@@ -93,8 +97,83 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/alert_list.html",
-        {"filterset": filterset, "page": page, "alerts": page.object_list},
+        {
+            "filterset": filterset,
+            "page": page,
+            "alerts": page.object_list,
+            "running": _running(RiskScanRun),
+            "may_run": _may_run(request.user),
+        },
     )
+
+
+# --- run now: the risk scan, the data-quality check, the statistics ledger --------------------
+
+
+def _may_run(user) -> bool:
+    region = user.region or profile_for_region(None).province
+    return may_audit(user, region.code)
+
+
+def _running(model):
+    """The run of ``model`` draft or running, if any (the run-now buttons wait for it)."""
+    return model.objects.filter(status__in=[batches.DRAFT, batches.RUNNING]).order_by("pk").first()
+
+
+def _run_now(request: HttpRequest, start, done: str, back: str) -> HttpResponse:
+    try:
+        run = start()
+    except NotPermitted:
+        raise PermissionDenied from None
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done % {"run": run.pk})
+    return redirect(back)
+
+
+@section_required("audit")
+@require_POST
+def risk_scan_start(request: HttpRequest) -> HttpResponse:
+    """Run the risk scan now, queued to the worker (the nightly one runs anyway)."""
+    from audit import risk
+
+    return _run_now(
+        request,
+        lambda: risk.risk_scan_start(actor=request.user),
+        _("Risk scan #%(run)s is queued; its new alerts join the queue when it has finished."),
+        "audit:alert_list",
+    )
+
+
+@section_required("audit")
+@require_POST
+def data_quality_start(request: HttpRequest) -> HttpResponse:
+    """Run the data-quality checks of this quarter now, queued to the worker."""
+    from audit import quality
+
+    return _run_now(
+        request,
+        lambda: quality.data_quality_start(actor=request.user),
+        _("Data-quality check #%(run)s is queued; it is listed here when it has finished."),
+        "audit:data_quality_list",
+    )
+
+
+@section_required("audit")
+@require_POST
+def statistics_ledger_take(request: HttpRequest) -> HttpResponse:
+    """Produce the ledger of the month asked now: its month-end snapshot, queued."""
+    from audit import statistics
+
+    _form, filters = _ledger_filters(request)
+    response = _run_now(
+        request,
+        lambda: statistics.ledger_take(actor=request.user, period=filters["period"]),
+        _("The month-end snapshot #%(run)s is queued; the ledger appears when it has finished."),
+        "audit:statistics_ledger",
+    )
+    return redirect(f"{response.url}?period={filters['period']}")
 
 
 @section_required("audit")
@@ -365,6 +444,8 @@ def data_quality_list(request: HttpRequest) -> HttpResponse:
                 for i, label in enumerate(checks)
             ],
             "chart": trend_chart,
+            "running": _running(DataQualityRun),
+            "may_run": _may_run(request.user),
         },
     )
 
@@ -455,10 +536,19 @@ def statistics_ledger(request: HttpRequest) -> HttpResponse:
     form, filters = _ledger_filters(request)
     result = statistics.ledger(request.user, **filters)
     page = page_of(request, result.rows, per_page=PAGE_SIZE)
+    from budget.models import SnapshotRun
+
     return render(
         request,
         "audit/statistics_ledger.html",
-        {"form": form, "ledger": result, "page": page, "rows": page.object_list},
+        {
+            "form": form,
+            "ledger": result,
+            "page": page,
+            "rows": page.object_list,
+            "running": _running(SnapshotRun),
+            "may_run": statistics.may_take(request.user),
+        },
     )
 
 

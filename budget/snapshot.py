@@ -130,15 +130,20 @@ def snapshot_run_execute(run_id: int) -> SnapshotRun:
 
 
 @transaction.atomic
-def snapshot_take(*, actor, period: Period, province: Region | None = None) -> SnapshotRun:
+def snapshot_take(
+    *, actor, period: Period, province: Region | None = None, checked: bool = False
+) -> SnapshotRun:
     """Take the snapshot of ``period`` for the province (the actor's, or ``province``
     for the system): the run is created and started, its worker writes the lines.
-    Refused when the month's snapshot was already taken (a failed one is resumed)."""
+    Refused when the month's snapshot was already taken (a failed one is resumed).
+    ``checked``: the caller has checked the actor's right instead of the budget
+    preparer's (the statistics ledger's run-now, ``audit.statistics.ledger_take``)."""
     from budget import tasks
 
     if province is None:
         province = Region.objects.get(code=actor.region.province_code)
-    batches.may_prepare(actor, province.code)
+    if not checked:
+        batches.may_prepare(actor, province.code)
     run = SnapshotRun.objects.select_for_update().filter(period=period, region=province).first()
     if run is not None and run.status not in batches.STARTABLE:
         raise Conflict(ERROR_TAKEN, code="snapshot_taken", params={"period": str(period)})

@@ -69,6 +69,12 @@ REGION_SCOPED = {
     # a run of the region, above or below it; its counts only within the reader's region
     # (audit/tests/test_data_quality.py)
     "audit/data-quality/<int:pk>/",
+    # run now (POST): the audit section's roles in their region, the ledger's for the
+    # province's audit staff; refused while a run of the kind is running
+    # (audit/tests/test_run_now.py: wrong role 403, a second click refused)
+    "audit/alerts/scan",
+    "audit/data-quality/run",
+    "audit/statistics/take",
     "approvals/<int:pk>/",
     "approvals/<int:pk>/approve",
     "approvals/<int:pk>/reject",

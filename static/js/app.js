@@ -3,6 +3,7 @@
  *
  *   <select data-autosubmit>   submits its form when changed (the language switch)
  *   <button data-print>        prints the page
+ *   <form data-confirm="…">    asks before it is sent (a run started now)
  */
 (function () {
   "use strict";
@@ -11,6 +12,15 @@
     var target = event.target;
     if (target.matches && target.matches("select[data-autosubmit]") && target.form) {
       target.form.submit();
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches && form.matches("form[data-confirm]")) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
     }
   });
 
