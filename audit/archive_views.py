@@ -6,6 +6,7 @@ their confirmation and the printable list. The archives section's roles, rows by
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit import archives, selectors
-from audit.filtersets import VolumeFilterSet
+from audit.filtersets import CaseToFileFilterSet, HandoverFilterSet, VolumeFilterSet
 from audit.forms import ClassifyForm, HandoverForm
 from audit.models import HandoverList, Volume
 from pension import approvals
@@ -125,14 +126,21 @@ def volume_item_classify(request: HttpRequest, pk: int, item_pk: int) -> HttpRes
 
 @section_required("archives")
 def case_list(request: HttpRequest) -> HttpResponse:
-    """Decided cases of the reader's region with documents, not filed yet; 50 a page."""
-    page = page_of(request, selectors.cases_to_file(request.user), per_page=PAGE_SIZE)
+    """Decided cases of the reader's region with documents, not filed yet; filters
+    region, case kind and decision; 50 a page. Only those who may file the case's
+    region see its button (auditors read)."""
+    filterset = CaseToFileFilterSet(
+        request.GET or None, queryset=selectors.cases_to_file(request.user)
+    )
+    queryset = filterset.qs if filterset.is_bound else filterset.queryset
+    page = page_of(request, queryset, per_page=PAGE_SIZE)
     for case in page.object_list:
         case.kind_label = _case_kind_label(case.operation)
+        case.may_file = archives.may_archive(request.user, case.agency.region_id)
     return render(
         request,
         "audit/archive_case_list.html",
-        {"page": page, "cases": page.object_list},
+        {"filterset": filterset, "page": page, "cases": page.object_list},
     )
 
 
@@ -154,10 +162,15 @@ def case_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 @section_required("archives")
 def handover_list(request: HttpRequest) -> HttpResponse:
-    """The hand-over lists of the reader's region and the form of a new one."""
-    candidates = selectors.volumes_to_hand_over(request.user)
+    """The hand-over lists of the reader's region (filters region, year, status; 50 a
+    page) and, for those who hand over, the form of a new one with the volumes awaiting
+    hand-over, 50 a page (``vpage``)."""
+    may_archive = _may_archive_somewhere(request.user)
+    candidates = (
+        selectors.volumes_to_hand_over(request.user) if may_archive else Volume.objects.none()
+    )
     form = HandoverForm(request.POST or None, volumes=candidates)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and may_archive and form.is_valid():
         try:
             handover = archives.handover_create(
                 actor=request.user,
@@ -174,17 +187,26 @@ def handover_list(request: HttpRequest) -> HttpResponse:
                 % {"number": handover.number},
             )
             return redirect("audit:handover_detail", pk=handover.pk)
-    page = page_of(request, selectors.handovers(request.user), per_page=PAGE_SIZE)
+    filterset = HandoverFilterSet(request.GET or None, queryset=selectors.handovers(request.user))
+    queryset = filterset.qs if filterset.is_bound else filterset.queryset
+    page = page_of(request, queryset, per_page=PAGE_SIZE)
     for handover in page.object_list:
         handover.status_label = _handover_status(handover)
+    # the form's checkboxes: one page of the candidates (any of them is valid)
+    candidate_page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("vpage"))
+    checked = set(form.data.getlist("volumes")) if form.is_bound else set()
+    for volume in candidate_page.object_list:
+        volume.checked = str(volume.pk) in checked
     return render(
         request,
         "audit/handover_list.html",
         {
+            "filterset": filterset,
             "page": page,
             "handovers": page.object_list,
             "form": form,
-            "has_candidates": candidates.exists(),
+            "may_archive": may_archive,
+            "candidate_page": candidate_page,
         },
     )
 

@@ -13,10 +13,10 @@ from audit.choices import (
     RiskRule,
     ScanStatus,
 )
-from audit.models import Alert, DataQualityRun, Inspection, Volume
+from audit.models import Alert, DataQualityRun, HandoverList, Inspection, Volume
 from audit.selectors import object_type_choices
 from pension.filtersets import RegionFilter
-from pension.models import ChangeLogEntry
+from pension.models import ApprovalRequest, ApprovalStatus, ChangeLogEntry
 from pension.models.changelog import ChangeAction
 
 
@@ -126,11 +126,71 @@ class VolumeFilterSet(django_filters.FilterSet):
     retention = django_filters.ChoiceFilter(
         choices=RetentionPeriod.choices, label=_("Retention period"), empty_label=_("All")
     )
-    handed_over = django_filters.BooleanFilter(
-        field_name="handed_over_at", lookup_expr="isnull", exclude=True,
-        label=_("Handed over"),
+    handed_over = django_filters.ChoiceFilter(
+        choices=[
+            ("no", _("Not handed over")),
+            ("listed", _("Awaiting confirmation")),
+            ("yes", _("Handed over")),
+        ],
+        method="filter_handed_over", label=_("Hand-over"), empty_label=_("All"),
     )  # fmt: skip
 
     class Meta:
         model = Volume
         fields = ["region", "kind", "year", "retention", "handed_over"]
+
+    def filter_handed_over(self, queryset, name, value):
+        # ``listed``: on a hand-over list awaiting confirmation (selectors.volumes)
+        if value == "yes":
+            return queryset.filter(handed_over_at__isnull=False)
+        if value == "listed":
+            return queryset.filter(handed_over_at__isnull=True, listed=True)
+        if value == "no":
+            return queryset.filter(handed_over_at__isnull=True, listed=False)
+        return queryset
+
+
+class HandoverFilterSet(django_filters.FilterSet):
+    """The hand-over lists' filters (移交清单查询): region, year, status."""
+
+    region = RegionFilter(field_name="region", label=_("Region code"))
+    year = django_filters.NumberFilter(
+        field_name="year", label=_("Year"), min_value=1990, max_value=2200
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="approval__status",
+        choices=[
+            (ApprovalStatus.PENDING, _("Awaiting confirmation")),
+            (ApprovalStatus.APPROVED, _("Received")),
+            (ApprovalStatus.REJECTED, _("Rejected")),
+            (ApprovalStatus.WITHDRAWN, _("Withdrawn")),
+        ],
+        label=_("Status"), empty_label=_("All"),
+    )  # fmt: skip
+
+    class Meta:
+        model = HandoverList
+        fields = ["region", "year", "status"]
+
+
+class CaseToFileFilterSet(django_filters.FilterSet):
+    """The filters of the decided cases awaiting filing (待立卷): region, case kind,
+    decision."""
+
+    region = RegionFilter(field_name="agency__region", label=_("Region code"))
+    kind = django_filters.ChoiceFilter(
+        field_name="operation", choices=_case_kind_choices, label=_("Case kind"),
+        empty_label=_("All"),
+    )  # fmt: skip
+    status = django_filters.ChoiceFilter(
+        choices=[
+            (ApprovalStatus.APPROVED, ApprovalStatus.APPROVED.label),
+            (ApprovalStatus.REJECTED, ApprovalStatus.REJECTED.label),
+            (ApprovalStatus.WITHDRAWN, ApprovalStatus.WITHDRAWN.label),
+        ],
+        label=_("Status"), empty_label=_("All"),
+    )  # fmt: skip
+
+    class Meta:
+        model = ApprovalRequest
+        fields = ["region", "kind", "status"]

@@ -44,6 +44,10 @@ def approval_queue(request):
         data["status"] = ApprovalStatus.PENDING
     filterset = ApprovalRequestFilterSet(data, queryset=_visible(request.user), request=request)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    labels = dict(approvals.operation_choices())
+    for req in page.object_list:
+        # the kind of case by its name, never its code (``audit.archive_handover``)
+        req.operation_label = labels.get(req.operation, req.operation)
     return render(
         request,
         "pension/approval_queue.html",

@@ -225,3 +225,76 @@ def test_a_rejected_handover_frees_its_volumes(staff):
     )
     assert second.sequence == first.sequence + 1
     assert HandoverList.objects.count() == 2
+
+
+def test_the_reference_data_is_put_back_when_missing(staff):
+    """A flushed test database (a transactional test's teardown) loses the migration's
+    rows: the demo's archives step puts back the 15 material types and 20 retention
+    rules, the same lists as the migration's, and leaves an edited row alone."""
+    import importlib
+
+    from audit.reference import MATERIAL_TYPES, RETENTION_RULES, ensure_archive_reference_data
+
+    migration = importlib.import_module("audit.migrations.0006_archives")
+    assert migration.MATERIAL_TYPES == MATERIAL_TYPES
+    assert migration.RETENTION_RULES == RETENTION_RULES
+    assert ensure_archive_reference_data() == 0  # the migration seeded them
+    RetentionRule.objects.filter(case_kind="pension.staff_roles_change").update(retention="30y")
+    RetentionRule.objects.exclude(case_kind="pension.staff_roles_change").delete()
+    MaterialType.objects.all().delete()
+    assert ensure_archive_reference_data() == 15 + 19
+    assert MaterialType.objects.count() == 15 and RetentionRule.objects.count() == 20
+    assert archives.retention_for("benefits.retirement") == "permanent"
+    assert archives.retention_for("pension.staff_roles_change") == "30y"  # kept as edited
+
+
+def test_the_volumes_to_hand_over_are_paged_and_auditors_get_no_form(client, staff, monkeypatch):
+    """The form's volumes come a page at a time (``vpage``; one a page here), a volume
+    of another page can be ticked; the list pages filter; an auditor reads without the
+    form or a file button; the approvals queue names the kind."""
+    from audit import archive_views
+
+    monkeypatch.setattr(archive_views, "PAGE_SIZE", 1)
+    first = archives.volume_file(actor=staff["caseworker"], case_id=_decided(staff).pk)
+    second = archives.volume_file(actor=staff["caseworker"], case_id=_decided(staff).pk)
+    waiting = _decided(staff)  # not filed
+    client.force_login(staff["caseworker"])
+    page = client.get("/audit/archives/handovers/").content.decode()
+    assert page.count('name="volumes"') == 1 and "共 2 卷待移交" in page
+    assert f'value="{first.pk}"' in page and "第 1 页，共 2 页" in page
+    page = client.get("/audit/archives/handovers/", {"vpage": 2}).content.decode()
+    assert page.count('name="volumes"') == 1 and f'value="{second.pk}"' in page
+    response = client.post(
+        "/audit/archives/handovers/?vpage=2", {"volumes": [second.pk], "receiver": "区档案室"}
+    )
+    handover = HandoverList.objects.get()
+    assert response.status_code == 302 and response.url.endswith(f"/{handover.pk}/")
+    assert list(handover.items.values_list("volume_id", flat=True)) == [second.pk]
+    # the lists by status; the volumes by hand-over state
+    assert (
+        handover.number in client.get("/audit/archives/handovers/?status=pending").content.decode()
+    )
+    assert (
+        handover.number
+        not in client.get("/audit/archives/handovers/?status=approved").content.decode()
+    )
+    listed = client.get("/audit/archives/", {"handed_over": "listed"}).content.decode()
+    assert f'data-volume="{second.pk}"' in listed and f'data-volume="{first.pk}"' not in listed
+    free = client.get("/audit/archives/", {"handed_over": "no"}).content.decode()
+    assert f'data-volume="{first.pk}"' in free and f'data-volume="{second.pk}"' not in free
+    cases = client.get("/audit/archives/cases/", {"status": "approved"}).content.decode()
+    assert f'data-case="{waiting.pk}"' in cases and "立卷</button>" in cases
+    assert (
+        f'data-case="{waiting.pk}"'
+        not in client.get("/audit/archives/cases/", {"status": "rejected"}).content.decode()
+    )
+    queue = client.get("/approvals/").content.decode()
+    assert "<td>档案案卷移交</td>" in queue and "<td>audit.archive_handover</td>" not in queue
+
+    client.force_login(staff["auditor"])
+    page = client.get("/audit/archives/handovers/").content.decode()
+    assert handover.number in page and 'id="handover-form"' not in page
+    client.post("/audit/archives/handovers/", {"volumes": [first.pk], "receiver": "区档案室"})
+    assert HandoverList.objects.count() == 1
+    cases = client.get("/audit/archives/cases/").content.decode()
+    assert f'data-case="{waiting.pk}"' in cases and "立卷</button>" not in cases
