@@ -351,6 +351,9 @@ def person_section_context(request: HttpRequest, person: InsuredPerson) -> dict[
         "may_resume": may_prepare and suspension is not None,
         "may_report_death": may_prepare and not deceased,
         "may_adjust": may_prepare and current is not None and not deceased,
+        "may_recover": may_prepare
+        and current is not None
+        and current.status == DeterminationStatus.IN_PAYMENT,
         "may_claim": may_prepare and claim is None,
     }
 

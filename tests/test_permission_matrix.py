@@ -175,6 +175,7 @@ BENEFITS = {
     "benefits/people/<int:pk>/certification/",
     "benefits/determinations/<int:pk>/adjustment/",
     "benefits/people/<int:pk>/survivor-claim/",
+    "benefits/people/<int:pk>/recovery/",  # benefits/tests/test_recovery.py
     "benefits/survivor-claims/<int:pk>/",
     # by region: payroll runs and their bank files and results (benefits/tests/
     # test_payroll_pages.py), receivables, data-match imports and the overdue list,

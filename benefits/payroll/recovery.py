@@ -165,10 +165,20 @@ def first_month(determination: PensionDetermination) -> Period:
     return max(this_month, paid.next())
 
 
-def _source_exists(source: str) -> bool:
+def _source_exists(source: str, *, pending: bool = False) -> bool:
+    """A recovery of ``source`` approved already (its dues), or, with ``pending``,
+    waiting for a reviewer (a form sent twice, a finding referred twice)."""
     return (
         PayrollDue.objects.filter(source=source).exists()
         or PayrollDue.objects.filter(source__startswith=f"{source}#").exists()
+        or (
+            pending
+            and ApprovalRequest.objects.filter(
+                operation=OVERPAYMENT_RECOVERY,
+                status=ApprovalStatus.PENDING,
+                payload__source=source,
+            ).exists()
+        )
     )
 
 
@@ -196,7 +206,7 @@ def overpayment_recovery_request(
     amounts = plan_instalments(
         amount=amount, pension=determination.total, instalment=instalment, months=months
     )
-    if _source_exists(source):
+    if _source_exists(source, pending=True):
         raise Conflict(ERROR_RECOVERY_EXISTS, code="recovery_exists")
     total = sum(amounts, Decimal("0.00"))
     return approvals.approval_request_create(
@@ -405,10 +415,13 @@ STATE_LABELS = {
 
 
 def source_label(source: str) -> str:
-    """What found the overpayment, for a page: an inspection's finding by its number."""
+    """What found the overpayment, for a page: an inspection's finding by its number,
+    the hall."""
     kind, _sep, number = source.partition(":")
     if kind == "inspection_finding" and number.isdigit():
         return str(_("Inspection finding #%(id)s")) % {"id": number}
+    if kind == "hall":
+        return str(_("Proposed at the service hall"))
     return source
 
 

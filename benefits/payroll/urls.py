@@ -21,4 +21,5 @@ urlpatterns = [
     path("payroll-runs/<int:pk>/export", views.payroll_run_export, name="payroll_run_export"),
     path("payroll-runs/<int:pk>/results", views.bank_result_upload, name="bank_result_upload"),
     path("bank-files/<int:pk>/", views.bank_file_download, name="bank_file_download"),
+    path("people/<int:pk>/recovery/", views.recovery_request, name="recovery_request"),
 ]

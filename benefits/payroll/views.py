@@ -36,6 +36,7 @@ from pension.batch_views import (
 )
 from pension.charts import chart
 from pension.errors import ApplicationError
+from pension.forms import ServiceErrorsMixin
 from pension.imports import UploadField, estimate_rows, import_job_create
 from pension.scope import region_allows
 from pension.views import section_required
@@ -326,3 +327,85 @@ def bank_result_upload(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, run, result_form=form)
     context["row_errors"] = row_errors
     return render(request, "benefits/payroll_detail.html", context, status=400)
+
+
+# --- a recovery of overpaid benefits proposed at the hall (待遇追回, 分期扣回) ---------------
+
+
+class RecoveryForm(ServiceErrorsMixin, forms.Form):
+    """The amount overpaid, the monthly instalment or the number of months (neither: the
+    whole in the next payroll), why. The page's hidden ``token`` makes a form sent
+    twice one case."""
+
+    amount = forms.DecimalField(
+        label=_("Amount to recover"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    instalment = forms.DecimalField(
+        label=_("Monthly instalment"),
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text=_("Deducted each month until the whole is recovered; below the pension."),
+    )
+    months = forms.IntegerField(
+        label=_("or months"), required=False, help_text=_("Instead of the instalment.")
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+@section_required("benefits")
+def recovery_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """Propose recovering an overpayment from a retiree's coming payrolls, whole or in
+    monthly instalments, for a reviewer (maker-checker)."""
+    import uuid
+
+    from django.core.exceptions import PermissionDenied
+
+    from benefits.payroll import recovery
+    from enrollment.models import InsuredPerson
+
+    person = InsuredPerson.objects.select_related("region", "agency").filter(pk=pk).first()
+    if person is None:
+        raise Http404
+    if not region_allows(request.user, person.region_id, "prepare", model=InsuredPerson):
+        raise PermissionDenied
+    form = RecoveryForm(request.POST or None)
+    token = "".join(c for c in request.POST.get("token", "") if c.isalnum())[:32]
+    token = token or uuid.uuid4().hex
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            approval = recovery.overpayment_recovery_request(
+                actor=request.user,
+                person=person,
+                amount=data["amount"],
+                instalment=data["instalment"],
+                months=data["months"],
+                source=f"hall:{person.pk}:{token}",
+                reason=data["reason"],
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                gettext(
+                    "Request #%(id)s is waiting for a reviewer; nothing changes until it is "
+                    "approved."
+                )
+                % {"id": approval.pk},
+            )
+            return redirect("approval_detail", pk=approval.pk)
+    return render(
+        request,
+        "benefits/recovery_request.html",
+        {
+            "person": person,
+            "form": form,
+            "token": token,
+            "current": selectors.current_determination(person),
+            "recoveries": recovery.person_recoveries(person),
+        },
+    )

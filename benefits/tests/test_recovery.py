@@ -246,3 +246,36 @@ def test_the_schedule_on_the_retiree_page_and_the_case(client, staff, county, pe
     case_page = client.get(reverse("approval_detail", args=[case.pk])).content.decode()
     assert "扣回计划" in case_page and "已追回" in case_page
     assert "<dd>700.00</dd>" in case_page  # outstanding
+
+
+def test_the_hall_proposes_a_recovery_in_instalments(client, staff, pensioner):
+    from pension.models import ApprovalRequest
+
+    client.force_login(staff["caseworker"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    person_page = client.get(f"/enrollment/people/{pensioner.person_id}/").content.decode()
+    url = f"/benefits/people/{pensioner.person_id}/recovery/"
+    assert f'href="{url}"' in person_page
+    form = client.get(url).content.decode()
+    assert "每月扣回金额" in form and "扣回月数" in form and 'name="token"' in form
+    data = {"amount": "1000.00", "months": "3", "reason": "重复领取", "token": "abc123"}
+    # an instalment not below the pension is refused on the form, in Chinese
+    refused = client.post(url, {**data, "amount": "5000.00", "months": "", "instalment": "3200.00"})
+    assert refused.status_code == 200 and "不低于月养老金" in refused.content.decode()
+    response = client.post(url, data)
+    case = ApprovalRequest.objects.get(operation=recovery.OVERPAYMENT_RECOVERY)
+    assert response.url == reverse("approval_detail", args=[case.pk])
+    # 1000.00 over 3 months: 333.34, 333.34, 333.32
+    assert (case.payload["instalment"], case.payload["instalments"]) == ("333.34", 3)
+    assert case.payload["last_instalment"] == "333.32"
+    # the same form sent twice is one case
+    again = client.post(url, data)
+    assert "该多领待遇已在追回中" in again.content.decode()
+    assert ApprovalRequest.objects.filter(operation=recovery.OVERPAYMENT_RECOVERY).count() == 1
+    case_page = client.get(reverse("approval_detail", args=[case.pk])).content.decode()
+    assert "经办大厅提出" in case_page and "hall:" not in case_page
+    # an auditor prepares no case (403), nothing is opened
+    client.force_login(staff["auditor"])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {**data, "token": "other"}).status_code == 403
+    assert ApprovalRequest.objects.filter(operation=recovery.OVERPAYMENT_RECOVERY).count() == 1
