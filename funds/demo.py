@@ -26,6 +26,18 @@ banks), as staff would do it:
      account (1 % of the province's expenditure of the month), a fiscal subsidy to the
      capital city (0.5 %), interest on a county's income account (0.01 %). Synthetic
      amounts, no published figure.
+   - in the last ``RECONCILED_MONTHS`` (3) months, **the three-way reconciliation**
+     (``funds.reconciliation``): finance's statement of the special account and the
+     banks' of the income and expenditure accounts that moved (the demo's systems
+     省财政厅/中国建设银行/中国工商银行对账接口, posted through ``statement_record``, the
+     API's service), their lines the ledger's legs with the transfer vouchers'
+     numbers; the month's run, and its sign-off by the provincial fund accountant and
+     a reviewer, before the period close. The last closed month is closed first and
+     then reconciled with one planted break: a bank fee of 12.50 (``BANK_FEE``) on the
+     expenditure account of the capital's first county, on the statement and not in
+     the ledger, assigned to that county's fund accountant and left open (the
+     statement line's memo says what it is), so the fund accountants have a break to
+     work; its run is not signed off.
 3. **One spending-plan cycle** for this month (``funds.plans``): every county with a
    fund accountant and a checker prepares its plan from the payroll projection and
    submits it, the cities and the province consolidate and submit, finance (the demo
@@ -33,7 +45,8 @@ banks), as staff would do it:
    the cities to their counties, each step approved by a second person.
 
 ``ctx.history_years`` = 0 (the tests' tiny province) loads nothing. Work already there
-is skipped: a month with a close run, a cycle when the province has this month's plan.
+is skipped: a month with a close run (and its reconciliation), a cycle when the province
+has this month's plan.
 """
 
 from __future__ import annotations
@@ -42,14 +55,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from time import monotonic
 
 from django.db import connection
+from django.utils import timezone
 
-from funds import close, ledger, other_revenue, plans
+from funds import close, ledger, other_revenue, plans, reconciliation
 from funds.choices import AccountKind, Counterparty, FundItem, PlanStatus
-from funds.models import AccountingPeriod, CloseRun, SpendingPlan
+from funds.models import AccountingPeriod, CloseRun, ReconciliationRun, SpendingPlan
+from funds.reconciliation import StatementLineIn
+from pension.api import keys
 from pension.approvals import approval_request_approve
 from pension.choices import RegionLevel, Role
 from pension.demo import DemoContext, register
-from pension.models import Region, StaffUser
+from pension.models import ApiClient, Region, StaffUser
 from pension.periods import Period
 from pension.selectors import policy_value
 
@@ -59,7 +75,19 @@ ACCOUNTANT, CHECKER, FINANCE = "province_accountant", "province_reviewer", "fina
 # last year's figures), to the month before last
 PROVINCE_CLOSED_MONTHS = 3
 CASE_MONTHS = 3  # the last closed months with revenue recorded by cases
+RECONCILED_MONTHS = 3  # the last closed months with statements and a reconciliation
 CENT = Decimal("0.01")
+# the break planted in the last closed month: a bank fee the ledger does not have, on
+# the expenditure account of the capital's first county (a synthetic amount)
+BANK_FEE = Decimal("-12.50")
+BANK_FEE_MEMO = "账户管理费（银行扣收，待核实）"
+# the systems that post the demo's statements: (name, kind, bank, number prefix, the
+# account kinds whose statements they post)
+STATEMENT_SENDERS = (
+    ("省财政厅对账接口（演示）", "finance", "", "CZ", (AccountKind.SPECIAL,)),
+    ("中国建设银行对账接口（演示）", "bank", "中国建设银行", "JH", (AccountKind.INCOME,)),
+    ("中国工商银行对账接口（演示）", "bank", "中国工商银行", "GH", (AccountKind.EXPENDITURE,)),
+)
 
 # a county's figures of a close run: revenue credited, expenditure debited, by county
 _RUN_FIGURES_SQL = """
@@ -73,6 +101,44 @@ SELECT a.region_id,
  GROUP BY a.region_id
  ORDER BY a.region_id
 """
+
+
+# the month's legs on the province's money accounts as their statement lines (money in
+# positive), booked on the ledger's booking day kept within the month, and each
+# account's balance before the month
+_STATEMENT_LINES_SQL = """
+SELECT a.code, a.kind, l.amount, e.source_reference, e.item,
+       least(greatest(coalesce(t.transferred_on, f.transferred_on, d.paid_on,
+                               CASE WHEN e.source_type = 'funds.closerun' THEN %(last)s END,
+                               (e.posted_at AT TIME ZONE %(tz)s)::date),
+                      %(first)s), %(last)s) AS booked_on
+  FROM funds_journalleg l
+  JOIN funds_fundaccount a ON a.id = l.account_id
+  JOIN funds_journalentry e ON e.id = l.entry_id
+  JOIN funds_accountingperiod p ON p.id = e.period_id
+  LEFT JOIN funds_taxtransfer t ON t.entry_id = e.id
+  LEFT JOIN funds_financetransfer f ON f.ledger_entry_id = e.id
+  LEFT JOIN funds_disbursement d ON d.ledger_entry_id = e.id
+ WHERE a.kind IN ('income', 'expenditure', 'special') AND a.region_id LIKE %(prefix)s
+   AND p.period = %(period)s AND l.amount <> 0
+ ORDER BY a.code, booked_on, l.id
+"""
+_OPENING_SQL = """
+SELECT a.code, coalesce(sum(l.amount), 0)
+  FROM funds_journalleg l
+  JOIN funds_fundaccount a ON a.id = l.account_id
+  JOIN funds_journalentry e ON e.id = l.entry_id
+  JOIN funds_accountingperiod p ON p.id = e.period_id
+ WHERE a.code = ANY(%(codes)s) AND p.period < %(period)s
+ GROUP BY a.code
+"""
+_LINE_MEMO = {
+    FundItem.TAX_TRANSFER: "税款划入",
+    FundItem.DISBURSEMENT: "基金拨付",
+    FundItem.CENTRAL_ADJUSTMENT: "中央调剂资金",
+    FundItem.FISCAL_SUBSIDY: "财政补助",
+    FundItem.INTEREST: "利息",
+}
 
 
 def _user(region: Region, role: str, *, besides: StaffUser | None = None) -> StaffUser | None:
@@ -93,7 +159,8 @@ def _post(actor, month: Period, item: str, debit_account, credit_account, amount
         actor=actor,
         period=month,
         legs=[ledger.debit(debit_account, amount), ledger.credit(credit_account, amount)],
-        source=ledger.Source("demo", key),
+        # the transfer voucher's number, which the bank's statement line carries too
+        source=ledger.Source("demo", key, key.replace(":", "-")),
         memo="演示数据",
         idempotency_key=f"demo:{key}",
         item=item,
@@ -181,6 +248,102 @@ def _revenue_cases(run: CloseRun, *, ctx: DemoContext) -> None:
         approval_request_approve(actor=checker_user, request_id=record.approval_id)
 
 
+def _senders(province: Region) -> dict[str, tuple[ApiClient, str]]:
+    """The finance and bank systems posting the statements, by account kind (created
+    once, their keys not kept: the demo posts through the service itself)."""
+    senders: dict[str, tuple[ApiClient, str]] = {}
+    for name, kind, bank, prefix, account_kinds in STATEMENT_SENDERS:
+        client = ApiClient.objects.filter(name=name).first()
+        if client is None:
+            client, _key = keys.api_client_create(
+                actor=None, name=name, kind=kind, region=province, bank_name=bank,
+                scopes=[reconciliation.STATEMENT_SCOPE],
+            )  # fmt: skip
+        for account_kind in account_kinds:
+            senders[account_kind] = (client, prefix)
+    return senders
+
+
+def _statements(province: Region, month: Period, senders: dict, *, fee_account: str | None) -> None:
+    """Finance's and the banks' statements of the month, one per money account that
+    moved, through ``reconciliation.statement_record`` (the API's service: validated,
+    once per account and month): the ledger's legs as lines; ``fee_account`` (a code)
+    also carries the bank fee the ledger does not have."""
+    first, last = month.first_day, month.last_day
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STATEMENT_LINES_SQL,
+            {
+                "prefix": f"{province.scope_prefix}%", "period": month.as_int, "first": first,
+                "last": last, "tz": timezone.get_current_timezone_name(),
+            },
+        )  # fmt: skip
+        rows = cursor.fetchall()
+        accounts: dict[str, tuple[str, list[StatementLineIn]]] = {}
+        for code, kind, amount, reference, item, booked_on in rows:
+            lines = accounts.setdefault(code, (kind, []))[1]
+            lines.append(
+                StatementLineIn(
+                    len(lines) + 1, booked_on, amount, reference, _LINE_MEMO.get(item, "")
+                )
+            )
+        if fee_account in accounts:
+            lines = accounts[fee_account][1]
+            lines.append(StatementLineIn(len(lines) + 1, last, BANK_FEE, "", BANK_FEE_MEMO))
+        cursor.execute(_OPENING_SQL, {"codes": list(accounts), "period": month.as_int})
+        opening = dict(cursor.fetchall())
+    for code, (kind, lines) in accounts.items():
+        client, prefix = senders[kind]
+        balance = opening.get(code, Decimal("0.00"))
+        reconciliation.statement_record(
+            client=client, statement_number=f"{prefix}{month.as_int}-{code}",
+            account_code=code, period=month, opening_balance=balance,
+            closing_balance=balance + sum((line.amount for line in lines), Decimal("0.00")),
+            lines=lines,
+        )  # fmt: skip
+
+
+def _fee_county(province: Region) -> Region | None:
+    capital = Region.objects.filter(parent=province).order_by("code").first()
+    return Region.objects.filter(parent=capital).order_by("code").first() if capital else None
+
+
+def _reconcile(
+    ctx: DemoContext, province: Region, month: Period, senders: dict, *, plant: bool
+) -> None:
+    """The month's statements, its three-way reconciliation and, without a planted
+    break, its sign-off by the provincial fund accountant and a reviewer. ``plant``:
+    the bank fee on the fee county's expenditure account, a break (on the statement,
+    not in the ledger) assigned to the county's fund accountant and left open."""
+    if ReconciliationRun.objects.filter(period=month, region=province, dry_run=False).exists():
+        return
+    t = monotonic()
+    accountant = StaffUser.objects.get(username=ACCOUNTANT)
+    checker = StaffUser.objects.get(username=CHECKER)
+    county = _fee_county(province) if plant else None
+    fee_account = (
+        ledger.fund_account_for(region=county, kind=AccountKind.EXPENDITURE).code
+        if county is not None
+        else None
+    )
+    _statements(province, month, senders, fee_account=fee_account)
+    run = reconciliation.reconciliation_run(actor=accountant, period=month)
+    breaks = list(reconciliation.open_breaks(run))
+    if not breaks:
+        request = reconciliation.reconciliation_sign_off(
+            actor=accountant, run=run, reason="演示数据：月度三方对账"
+        )
+        approval_request_approve(actor=checker, request_id=request.pk)
+    elif county is not None:
+        assignee = _user(county, Role.FUND_ACCOUNTANT) or accountant
+        for brk in breaks:
+            reconciliation.break_assign(actor=accountant, brk=brk, assignee=assignee)
+    ctx.log(
+        f"demo: reconciliation {month}, {run.account_count} accounts, {run.matched_count} "
+        f"pairs, {run.break_count} breaks ({monotonic() - t:.1f} s)"
+    )
+
+
 def _plan_cycle(ctx: DemoContext, province: Region, month: Period) -> None:
     """One spending-plan cycle for ``month`` (see the module docstring)."""
     if SpendingPlan.objects.filter(region=province, period=month).exists():
@@ -264,6 +427,7 @@ def load(ctx: DemoContext) -> None:
         ).value))  # fmt: skip
     except Exception:  # no value in force: no opening reserve
         reserve = Decimal("0")
+    senders = _senders(province)
     for index, month in enumerate(months):
         if CloseRun.objects.filter(period=month, dry_run=False).exists():
             continue
@@ -272,12 +436,18 @@ def load(ctx: DemoContext) -> None:
         _money_movements(run, first=index == 0, actor=accountant, reserve=reserve)
         if index >= len(months) - CASE_MONTHS:
             _revenue_cases(run, ctx=ctx)
+        last_month = index == len(months) - 1
+        reconciled = index >= len(months) - RECONCILED_MONTHS
+        if reconciled and not last_month:  # signed off before the close, as staff do
+            _reconcile(ctx, province, month, senders, plant=False)
         row = AccountingPeriod.objects.get(period=month)
         if row.is_open:
             request = ledger.period_close(
                 actor=accountant, period=month, reason="演示数据：月末结账"
             )
             approval_request_approve(actor=checker, request_id=request.pk)
+        if last_month:  # closed first: the planted break stays open (9bf4393)
+            _reconcile(ctx, province, month, senders, plant=True)
         ctx.log(
             f"demo: close {month}, revenue {run.revenue_total}, expenditure "
             f"{run.expenditure_total} ({monotonic() - t:.1f} s)"
