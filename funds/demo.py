@@ -31,8 +31,8 @@ banks), as staff would do it:
      banks' of the income and expenditure accounts that moved (the demo's systems
      省财政厅/中国建设银行/中国工商银行对账接口, posted through ``statement_record``, the
      API's service), their lines the ledger's legs with the transfer vouchers'
-     numbers; the month's run, and its sign-off by the provincial fund accountant and
-     a reviewer, before the period close. The last closed month is closed first and
+     numbers (``_voucher``); the month's run, and its sign-off by the provincial fund
+     accountant and a reviewer, before the period close. The last closed month is closed first and
      then reconciled with one planted break: a bank fee of 12.50 (``BANK_FEE``) on the
      expenditure account of the capital's first county, on the statement and not in
      the ledger, assigned to that county's fund accountant and left open (the
@@ -152,6 +152,16 @@ def _round(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# the transfer voucher's number (which the bank's statement line carries too) of a
+# demo posting's key "month:kind:region": 税务划转 SW, 拨付 BF, 财政拨入 CZ
+_VOUCHER_PREFIX = {"tax": "SW", "disburse": "BF", "finance": "CZ"}
+
+
+def _voucher(key: str) -> str:
+    month, kind, region = key.split(":")
+    return f"{_VOUCHER_PREFIX[kind]}{month.replace('-', '')}-{region}"
+
+
 def _post(actor, month: Period, item: str, debit_account, credit_account, amount, key: str):
     if amount <= 0:
         return
@@ -159,8 +169,7 @@ def _post(actor, month: Period, item: str, debit_account, credit_account, amount
         actor=actor,
         period=month,
         legs=[ledger.debit(debit_account, amount), ledger.credit(credit_account, amount)],
-        # the transfer voucher's number, which the bank's statement line carries too
-        source=ledger.Source("demo", key, key.replace(":", "-")),
+        source=ledger.Source("demo", key, _voucher(key)),
         memo="演示数据",
         idempotency_key=f"demo:{key}",
         item=item,
