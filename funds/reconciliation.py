@@ -1037,5 +1037,16 @@ def may_work(actor, brk: ReconciliationBreak) -> bool:
     )
 
 
+def approval_visible(user, request: ApprovalRequest | None) -> bool:
+    """Whether the user may open the approval request (its page answers 404 outside
+    the request's region, as the approvals' list does): a sign-off or correction
+    made at the province is shown to a county's staff without a link."""
+    if request is None:
+        return False
+    if request.maker_id == user.pk:
+        return True
+    return restrict(ApprovalRequest.objects.filter(pk=request.pk), user, "view").exists()
+
+
 def statement_lines(statement: AccountStatement) -> QuerySet[StatementLine]:
     return statement.lines.order_by("line_number")

@@ -102,6 +102,7 @@ def reconciliation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "region": region,
             "form": SignOffForm(),
             "may_sign_off": recon.may_run(request.user),
+            "sign_off_link": recon.approval_visible(request.user, run.sign_off),
         },
     )
 
@@ -166,6 +167,7 @@ def break_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "explain_form": BreakExplainForm(initial={"explanation": brk.explanation}),
             "correct_form": BreakCorrectForm(items=recon.correction_items(brk)),
+            "correction_link": recon.approval_visible(request.user, brk.correction),
         },
     )
 

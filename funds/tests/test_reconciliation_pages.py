@@ -196,3 +196,24 @@ def test_auditors_read_others_are_refused(client, staff, world):
     assert not type(run).objects.filter(period=202609).exists()
     page = client.get(reverse("funds:statement_list")).content.decode()
     assert "ICBC-2026-10" in page and D("12503.15")
+
+
+def test_the_sign_off_is_linked_only_for_who_may_open_it(client, staff, world):
+    """The province's sign-off request opens for the province's staff; a county's fund
+    accountant sees the run and the request's status without a link (its page would
+    answer 404 outside the request's region: the link walk found it on the demo)."""
+    _october_statement(world)
+    maker = staff["province_accountant"]
+    run = reconciliation.reconciliation_run(actor=maker, period=202610)
+    for brk in run.breaks.all():
+        reconciliation.break_explain(actor=maker, brk=brk, explanation="银行已说明")
+    request = reconciliation.reconciliation_sign_off(actor=maker, run=run)
+    link = f'href="{reverse("approval_detail", args=[request.pk])}"'
+    detail = reverse("funds:reconciliation_detail", args=[run.pk])
+    client.force_login(maker)
+    assert link in client.get(detail).content.decode()
+    assert client.get(reverse("approval_detail", args=[request.pk])).status_code == 200
+    client.force_login(staff["county_accountant"])
+    page = client.get(detail).content.decode()
+    assert link not in page and "待复核" in page
+    assert client.get(reverse("approval_detail", args=[request.pk])).status_code == 404
