@@ -648,8 +648,21 @@ def checklist(request: HttpRequest) -> HttpResponse:
     """The acceptance checklist (验收清单): the 29 items of the seven unifications for the
     user's region (or a region below it), each with its status, note, evidence and,
     where the system measures it, the live figure."""
-    region = _checklist_region(request)
-    return render(request, "audit/checklist.html", _checklist_context(request, region))
+    code = (request.GET.get("region") or "").strip()
+    region = selectors.checklist_region(request.user, code)
+    region_error = ""
+    if region is None and code:
+        # a code outside the reader's region (or none such): their own checklist, with
+        # the reason beside the filter, rather than a page that does not exist
+        region = selectors.checklist_region(request.user, "")
+        region_error = _(
+            "%(code)s is not a region within yours; the checklist of %(region)s is shown."
+        ) % {"code": code[:12], "region": region.name if region else ""}
+    if region is None:
+        raise Http404
+    context = _checklist_context(request, region)
+    context["region_error"] = region_error
+    return render(request, "audit/checklist.html", context)
 
 
 @section_required("audit")

@@ -282,9 +282,13 @@ def test_other_region_and_other_roles_are_refused(client, staff):
     assert head.region.name in own.content.decode()
     assert "assess-form" not in own.content.decode()
     other = empty_county()
-    assert client.get(f"/audit/checklist/?region={other.code}").status_code == 404
+    # another region typed into the filter: the reader's own checklist, and why
+    for code in (other.code, "140000", "abc"):
+        response = client.get("/audit/checklist/", {"region": code})
+        page = response.content.decode()
+        assert response.status_code == 200 and response.context["region"] == head.region
+        assert f"{code} 不是您辖区内的地区，下面是{head.region.name}的验收清单。" in page
     assert client.get(f"/audit/checklist/print?region={other.code}").status_code == 404
-    assert client.get("/audit/checklist/?region=140000").status_code == 404
     response = client.post(f"/audit/checklist/3/assess?region={other.code}", {"status": "met"})
     assert response.status_code == 404
     response = client.post("/audit/checklist/3/assess", {"status": "met"}, follow=True)
