@@ -15,7 +15,7 @@ from audit.choices import (
 )
 from audit.models import Alert, DataQualityRun, HandoverList, Inspection, Volume
 from audit.selectors import object_type_choices
-from pension.filtersets import RegionFilter
+from pension.filtersets import AllYesNoSelect, RegionFilter
 from pension.models import ApprovalRequest, ApprovalStatus, ChangeLogEntry
 from pension.models.changelog import ChangeAction
 
@@ -63,7 +63,9 @@ class AlertFilterSet(django_filters.FilterSet):
         label=_("At least this many days old"),
         min_value=0,
     )
-    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Only mine"))
+    mine = django_filters.BooleanFilter(
+        method="filter_mine", label=_("Only mine"), widget=AllYesNoSelect
+    )
 
     class Meta:
         model = Alert

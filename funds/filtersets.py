@@ -28,7 +28,13 @@ from funds.models import (
     SpendingPlan,
 )
 from pension.choices import RegionLevel
-from pension.filtersets import BatchRunFilterSet, PeriodFilter, RegionFilter, region_filter_prefix
+from pension.filtersets import (
+    AllYesNoSelect,
+    BatchRunFilterSet,
+    PeriodFilter,
+    RegionFilter,
+    region_filter_prefix,
+)
 
 
 class FundAccountFilterSet(django_filters.FilterSet):
@@ -135,7 +141,9 @@ class ReconciliationBreakFilterSet(django_filters.FilterSet):
 class ReconciliationBreakPageFilterSet(ReconciliationBreakFilterSet):
     """The breaks' page adds "assigned to me"."""
 
-    mine = django_filters.BooleanFilter(label=_("Assigned to me"), method="filter_mine")
+    mine = django_filters.BooleanFilter(
+        label=_("Assigned to me"), method="filter_mine", widget=AllYesNoSelect
+    )
 
     class Meta(ReconciliationBreakFilterSet.Meta):
         fields = [*ReconciliationBreakFilterSet.Meta.fields, "mine"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
@@ -124,6 +125,15 @@ class UpperCaseCharFilter(django_filters.CharFilter):
         return super().filter(qs, value)
 
 
+class AllYesNoSelect(forms.NullBooleanSelect):
+    """The widget of a yes/no filter: its empty choice reads 全部 (All), not Django's
+    未知 (Unknown); the values are Django's (unknown, true, false)."""
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs)
+        self.choices = (("unknown", _("All")), ("true", _("Yes")), ("false", _("No")))
+
+
 class ApprovalRequestFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=ApprovalStatus.choices, empty_label=_("All")
@@ -132,7 +142,9 @@ class ApprovalRequestFilterSet(django_filters.FilterSet):
         label=_("Operation"), choices=operation_choices, empty_label=_("All")
     )
     region = RegionFilter(field_name="agency__region", help_text=_("A city or county code"))
-    mine = django_filters.BooleanFilter(label=_("Made by me"), method="filter_mine")
+    mine = django_filters.BooleanFilter(
+        label=_("Made by me"), method="filter_mine", widget=AllYesNoSelect
+    )
 
     class Meta:
         model = ApprovalRequest
@@ -151,7 +163,7 @@ class BatchRunFilterSet(django_filters.FilterSet):
     An app's FilterSet adds its month or year (``Meta.model`` names the run model)."""
 
     status = django_filters.ChoiceFilter(label=_("Status"), empty_label=_("All"))
-    dry_run = django_filters.BooleanFilter(label=_("Dry run"))
+    dry_run = django_filters.BooleanFilter(label=_("Dry run"), widget=AllYesNoSelect)
     region = RegionFilter(help_text=_("A city or county code"))
 
     def __init__(self, *args, **kwargs) -> None:

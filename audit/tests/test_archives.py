@@ -290,6 +290,8 @@ def test_the_volumes_to_hand_over_are_paged_and_auditors_get_no_form(client, sta
     )
     queue = client.get("/approvals/").content.decode()
     assert "<td>档案案卷移交</td>" in queue and "<td>audit.archive_handover</td>" not in queue
+    # the yes/no filter's empty choice reads 全部, not 未知
+    assert '<option value="unknown" selected>全部</option>' in queue and "未知" not in queue
 
     client.force_login(staff["auditor"])
     page = client.get("/audit/archives/handovers/").content.decode()
