@@ -296,8 +296,8 @@ def _statements(province: Region, month: Period, senders: dict, *, fee_account: 
                     len(lines) + 1, booked_on, amount, reference, _LINE_MEMO.get(item, "")
                 )
             )
-        if fee_account in accounts:
-            lines = accounts[fee_account][1]
+        if fee_account is not None:  # its statement even if the ledger has no leg on it
+            lines = accounts.setdefault(fee_account, (AccountKind.EXPENDITURE, []))[1]
             lines.append(StatementLineIn(len(lines) + 1, last, BANK_FEE, "", BANK_FEE_MEMO))
         cursor.execute(_OPENING_SQL, {"codes": list(accounts), "period": month.as_int})
         opening = dict(cursor.fetchall())
