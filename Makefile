@@ -66,8 +66,10 @@ BENCH_PENSIONS ?= $(if $(filter province,$(SCALE)),1000000,100000)
 # (1 000 000 at SCALE=province) and drops it after
 BENCH_PAYROLL_DB ?= bench_payroll
 BENCH_RETIREES ?= $(if $(filter province,$(SCALE)),1000000,100000)
-# the month-end close builds $(BENCH_CLOSE_DB) with $(BENCH_RETIREES) retirees paid and drops it
+# the month-end close builds $(BENCH_CLOSE_DB) with $(BENCH_RETIREES) retirees paid and
+# $(BENCH_CLOSE_CONTRIBUTORS) contribution lines paid (2 000 000 at SCALE=province), drops it
 BENCH_CLOSE_DB ?= bench_close
+BENCH_CLOSE_CONTRIBUTORS ?= $(if $(filter province,$(SCALE)),2000000,200000)
 bench: install
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py bench_person_page --create-database
 	PENSION_DATABASE_NAME=$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v 0
@@ -77,7 +79,7 @@ bench: install
 	PENSION_DATABASE_NAME=$(BENCH_INTEREST_DB) DEBUG=0 $(BIN)/python manage.py bench_interest --accounts $(BENCH_ACCOUNTS) --drop-database
 	PENSION_DATABASE_NAME=$(BENCH_ADJUST_DB) DEBUG=0 $(BIN)/python manage.py bench_adjustment --pensions $(BENCH_PENSIONS) --drop-database
 	PENSION_DATABASE_NAME=$(BENCH_PAYROLL_DB) DEBUG=0 $(BIN)/python manage.py bench_payroll --retirees $(BENCH_RETIREES) --drop-database
-	PENSION_DATABASE_NAME=$(BENCH_CLOSE_DB) DEBUG=0 $(BIN)/python manage.py bench_close --retirees $(BENCH_RETIREES) --drop-database
+	PENSION_DATABASE_NAME=$(BENCH_CLOSE_DB) DEBUG=0 $(BIN)/python manage.py bench_close --retirees $(BENCH_RETIREES) --contributors $(BENCH_CLOSE_CONTRIBUTORS) --drop-database
 
 stop: install
 	$(BIN)/python manage.py runtime stop

@@ -79,9 +79,8 @@ from pension.selectors import policy_value
 
 GOAL_RATIO = 2.0
 PROVINCE = "140000"
-# synthetic rows are recognised by these prefixes (the demo's start with region codes)
-EMPLOYER_CODE_PREFIX = "97"
-PERSON_ID_PREFIX = "97"
+# synthetic rows are recognised by this prefix (the demo's start with region codes)
+PERSON_ID_PREFIX = "97"  # and the employer codes
 BARE_TABLE = "bench_bare_line"
 FLOOR, CEILING = Decimal("4198.00"), Decimal("20991.00")
 BASE_COLUMNS = [
@@ -224,9 +223,12 @@ class Command(BaseCommand):
 
     # Synthetic contributors ---------------------------------------------------------------
 
-    def _synthesise(self, options: dict, period: Period) -> None:
+    def _synthesise(self, options: dict, period: Period, *, prefix: str = PERSON_ID_PREFIX) -> None:
+        """The contributors (see the module docstring); their citizen IDs and employer
+        codes start with ``prefix`` (another benchmark's synthetic people may hold
+        ``97``: the month-end close's retirees)."""
         wanted = options["contributors"]
-        have = InsuredPerson.objects.filter(id_number__startswith=PERSON_ID_PREFIX).count()
+        have = InsuredPerson.objects.filter(id_number__startswith=prefix).count()
         if have:
             if have != wanted:
                 raise CommandError(
@@ -258,7 +260,7 @@ class Command(BaseCommand):
             for k in range(n_employers):
                 region = employer_region(k)
                 yield (
-                    employer0 + k, f"{EMPLOYER_CODE_PREFIX}{k:016d}", f"基准单位{k}",
+                    employer0 + k, f"{prefix}{k:016d}", f"基准单位{k}",
                     EmployerKind.ENTERPRISE, "", "", "", region, agency_of[region],
                     EmployerStatus.ACTIVE, RegistrationSource.IMPORT, date(2019, 1, 1), "",
                     now, now,
@@ -277,7 +279,7 @@ class Command(BaseCommand):
                 region = person_region(i)
                 category = PersonCategory.EMPLOYEE if i < employees else PersonCategory.FLEXIBLE
                 yield (
-                    person0 + i, f"{PERSON_ID_PREFIX}{i:016d}", f"基准{i % 9973}",
+                    person0 + i, f"{prefix}{i:016d}", f"基准{i % 9973}",
                     "M" if i % 2 else "F", date(1970 + i % 30, 1 + i % 12, 1 + i % 28),
                     category, OccupationKind.WORKER, date(1995, 7, 1), date(2000, 1, 1), 0,
                     "", "", "", "", "", PersonStatus.CONTRIBUTING, region, agency_of[region],

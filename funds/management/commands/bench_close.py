@@ -4,12 +4,18 @@ of the same entries (DESIGN §6: within 2 × the bare ``INSERT … SELECT``).
 Run it in a database of its own, which it creates, migrates and fills::
 
     PENSION_DATABASE_NAME=bench_close DEBUG=0 \\
-        .venv/bin/python manage.py bench_close --retirees 100000 --drop-database
+        .venv/bin/python manage.py bench_close --retirees 1000000 --contributors 2000000 \\
+        --drop-database
 
 1. As ``bench_payroll``: the demo province at scale ``tiny`` and ``--retirees``
    synthetic retirees; one live payroll of this month executed, approved and its bank
    files written; then every payment marked paid by one bank result per bank (set-based,
-   the benchmark's own set-up).
+   the benchmark's own set-up). With ``--contributors``: as ``bench_assessment``, that
+   many synthetic contributors (employers of 20 employees over the counties, a tenth
+   flexible workers; citizen IDs and employer codes ``95…``), the province's live
+   assessment of last month executed (a contribution line each), and every bill paid in
+   full today by a tax payment and allocation of its own (set-based), so that the
+   revenue side aggregates every line.
 2. Times, side by side, for this month:
    (b) the bare statements: the close's revenue stage (one set-based pass over every
        county), then its own ``INSERT … SELECT`` of each county's entries and legs
@@ -19,9 +25,11 @@ Run it in a database of its own, which it creates, migrates and fills::
    (a) the close end to end: ``close_run`` (the plan opening the accounts, a transaction
        per county with the balance, closed-period and append-only triggers, the sweep,
        the totals and the reserve check).
-   It prints both and the ratio (a) ÷ (b). The expenditure side carries the volume (one
-   payroll line and payment per retiree are aggregated); the tiny demo has no paid
-   contributions, so the revenue statements run over empty sources.
+   It prints both and the ratio (a) ÷ (b). The volume is in the sources aggregated (one
+   payroll line and payment per retiree, a contribution line per contributor and its
+   paid bill); the entries are few (one per county, item and bank). Without
+   ``--contributors`` the tiny demo has no paid contributions and the revenue side runs
+   over empty sources.
 """
 
 from __future__ import annotations
@@ -37,6 +45,9 @@ from benefits.management.commands.bench_payroll import PROVINCE
 from benefits.management.commands.bench_payroll import Command as PayrollBench
 from benefits.payroll import bank
 from benefits.payroll import runs as payroll
+from contributions.assessment import assessment_run_create, assessment_run_execute
+from contributions.management.commands.bench_assessment import Command as AssessmentBench
+from contributions.models import AssessmentRun, ContributionLine
 from funds import close, ledger
 from funds.models import JournalEntry
 from pension import batches
@@ -45,6 +56,11 @@ from pension.models import Region, StaffUser
 from pension.periods import Period
 
 GOAL_RATIO = 2.0
+CONTRIBUTOR_PREFIX = "95"  # the payroll's synthetic retirees hold 97
+PAID_TABLES = (
+    "contributions_contributionline", "contributions_bill", "contributions_taxpayment",
+    "contributions_paymentallocation",
+)  # fmt: skip
 BARE_ENTRIES, BARE_LEGS = "bench_bare_journalentry", "bench_bare_journalleg"
 
 
@@ -57,6 +73,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--retirees", type=int, default=100_000)
+        parser.add_argument(
+            "--contributors", type=int, default=0,
+            help="contributors assessed last month, their bills paid (0: no revenue)",
+        )  # fmt: skip
         parser.add_argument("--drop-database", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -84,6 +104,8 @@ class Command(BaseCommand):
             run = payroll.payroll_run_approve(actor=checker, run=run)
             bank.payroll_run_export(actor=starter, run=run, excel_max=0)
             self._pay_all(run.pk)
+        if options["contributors"]:
+            self._contributions(options["contributors"], period.prev())
         self.stdout.write(f"set-up: {time.monotonic() - started:.1f} s")
         counties = list(
             Region.objects.filter(level=RegionLevel.COUNTY).values_list("code", flat=True)
@@ -94,6 +116,9 @@ class Command(BaseCommand):
                 region=Region.objects.get(code=PROVINCE), kind="clearing",
                 counterparty="bank", bank=bank_name,
             )  # fmt: skip
+        paid_lines = ContributionLine.objects.filter(  # their bills all paid
+            run__period=period.prev(), run__dry_run=False, posted=True
+        ).count()
         probe = close.CloseRun(period=period, region_id=PROVINCE, started_by=starter)
         probe.pk = 0
         bare, bare_legs = self._bare(probe, counties)
@@ -102,15 +127,66 @@ class Command(BaseCommand):
         batch = time.monotonic() - t
         legs = JournalEntry.objects.filter(source_id=str(result.pk)).count()
         self.stdout.write(
-            f"\nretirees {options['retirees']:,}; period {period}; counties {len(counties)}; "
+            f"\nretirees {options['retirees']:,}; contribution lines paid {paid_lines:,}; "
+            f"period {period}; counties {len(counties)}; "
             f"PostgreSQL {connection.cursor().connection.server_version}\n"
             f"(b) bare INSERT … SELECT of the entries: {bare_legs:,} legs in {bare:.2f} s\n"
-            f"(a) close_run: {legs:,} entries, expenditure {result.expenditure_total}, "
-            f"swept {result.sweep_total} in {batch:.2f} s\n"
+            f"(a) close_run: {legs:,} entries, revenue {result.revenue_total}, expenditure "
+            f"{result.expenditure_total}, swept {result.sweep_total} in {batch:.2f} s\n"
             f"ratio (a) / (b): {batch / bare:.2f} (goal ≤ {GOAL_RATIO:.0f})"
         )
         if options["drop_database"]:
             self._drop_database(name)
+
+    def _contributions(self, wanted: int, period: Period) -> None:
+        """``wanted`` contributors (``bench_assessment``'s synthesis, citizen IDs and
+        employer codes ``95…``), the province's live assessment of ``period`` (last
+        month) executed, and every bill paid in full today by a tax payment of its own
+        (set-based, the benchmark's own set-up): the close's revenue side aggregates
+        each line."""
+        options = {"contributors": wanted, "seed": 1, "employees_per_employer": 20}
+        AssessmentBench(stdout=self.stdout)._synthesise(
+            {**options, "flexible_share": 0.1}, period, prefix=CONTRIBUTOR_PREFIX
+        )
+        if AssessmentRun.objects.filter(period=period, dry_run=False).exists():
+            return
+        t = time.monotonic()
+        run = assessment_run_create(actor=None, period=period, region=PROVINCE)
+        run = assessment_run_execute(run.pk)
+        self.stdout.write(
+            f"assessment {period}: {run.line_count:,} lines, {run.bill_count:,} bills in "
+            f"{time.monotonic() - t:.1f} s"
+        )
+        t = time.monotonic()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH pay AS (
+                    INSERT INTO contributions_taxpayment (receipt_number, employer_id,
+                        person_id, amount, paid_on, periods, unallocated, late_fee,
+                        late_fee_paid, api_client_id, received_at, region_id)
+                    SELECT 'BENCH-' || b.id, b.employer_id, b.person_id, b.total, %(today)s,
+                           '[]'::jsonb, 0, 0, 0, NULL, now(), b.region_id
+                      FROM contributions_bill b
+                     WHERE b.run_id = %(run)s AND b.posted AND b.total > 0
+                    RETURNING id, receipt_number, amount
+                )
+                INSERT INTO contributions_paymentallocation (payment_id, bill_id, amount,
+                    late_fee)
+                SELECT pay.id, substr(pay.receipt_number, 7)::bigint, pay.amount, 0 FROM pay
+                """,
+                {"run": run.pk, "today": timezone.localdate()},
+            )
+            cursor.execute(
+                "UPDATE contributions_bill SET status = 'paid', paid_amount = total "
+                "WHERE run_id = %s AND posted AND total > 0",
+                [run.pk],
+            )
+            bills = cursor.rowcount
+        with connection.cursor() as cursor:
+            for table in PAID_TABLES:
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        self.stdout.write(f"{bills:,} bills paid in {time.monotonic() - t:.1f} s")
 
     def _pay_all(self, run_id: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
