@@ -88,18 +88,28 @@ def _paid_after_death() -> str:
 
 def _two_pensions() -> str:
     """One person paid the monthly pension twice for one month (two determinations,
-    or two runs)."""
+    or two runs). The months paid twice are found first, counting alone (an index-only
+    scan of ``payroll_line_once`` in person and month order); only their few lines are
+    read and described (docs/benchmarks.md, "Nightly risk scan": at 12 M lines the
+    description of every person's month took 50 s)."""
     return f"""
+        WITH twice AS (
+            SELECT l.person_id, l.period FROM benefits_payrollline l
+             WHERE l.posted AND l.item = 'pension'
+             GROUP BY l.person_id, l.period
+            HAVING count(*) > 1
+        )
         SELECT 'person:' || p.id || ':' || l.period, {PERSON_LABEL}, p.id, {NO_IDS},
                p.region_id, sum(l.amount),
                jsonb_build_object('period', l.period,
                                   'determinations', jsonb_agg(DISTINCT l.determination_id),
                                   'runs', jsonb_agg(DISTINCT l.run_id))
-          FROM benefits_payrollline l
-          JOIN enrollment_insuredperson p ON p.id = l.person_id
-         WHERE l.posted AND l.item = 'pension' AND p.region_id LIKE %(prefix)s
+          FROM twice t
+          JOIN benefits_payrollline l ON l.person_id = t.person_id AND l.period = t.period
+               AND l.posted AND l.item = 'pension'
+          JOIN enrollment_insuredperson p ON p.id = t.person_id
+         WHERE p.region_id LIKE %(prefix)s
          GROUP BY p.id, l.period
-        HAVING count(*) > 1
     """
 
 
