@@ -150,8 +150,10 @@ def period_list() -> QuerySet:
 
     from funds.models import AccountingPeriod
 
-    return AccountingPeriod.objects.select_related("closed_by").annotate(
-        entry_count=Count("entries")
+    return (
+        AccountingPeriod.objects.select_related("closed_by")
+        .annotate(entry_count=Count("entries"))
+        .order_by("-period")  # Meta.ordering does not apply to a GROUP BY query
     )
 
 

@@ -80,6 +80,7 @@ from pension.batches import CRASH_AFTER_CHUNKS_ENV, crash_after_chunks  # noqa: 
 from pension.choices import InstructionStatus
 from pension.errors import Conflict, InvalidInput, NotPermitted
 from pension.models import ChangeAction, Region
+from pension.money import format_money
 from pension.periods import Period
 from pension.scope import region_allows, restrict, runs_covering
 from pension.scope import run_part_of as scope_part_of
@@ -757,7 +758,8 @@ class VarianceRow:
     def reasons(self) -> list[str]:
         labels = dict(PayrollItem.choices)
         return [
-            f"{labels.get(item, item)}: {before} → {after}" for item, before, after in self.items
+            f"{labels.get(item, item)}: {format_money(before)} → {format_money(after)}"
+            for item, before, after in self.items
         ]
 
 

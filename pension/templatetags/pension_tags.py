@@ -114,17 +114,21 @@ def viewable_by(record, user) -> bool:
 def person_link(context, person) -> str:
     """``{% person_link person %}``: the person's name, linked to the person page when the
     user's roles open registration (else the name alone, never a link to a 403)."""
+    return person_id_link(context, person.pk, person.name)
+
+
+@register.simple_tag(takes_context=True)
+def person_id_link(context, person_id: int, name: str) -> str:
+    """``{% person_id_link row.person_id row.name %}``: as ``person_link`` for a report row
+    that carries the person's id and name rather than the person."""
     from django.urls import reverse
     from django.utils.html import conditional_escape, format_html
 
-    user = context["request"].user
-    if opens(user, "enrollment"):
+    if opens(context["request"].user, "enrollment"):
         return format_html(
-            '<a href="{}">{}</a>',
-            reverse("enrollment:person_detail", args=[person.pk]),
-            person.name,
+            '<a href="{}">{}</a>', reverse("enrollment:person_detail", args=[person_id]), name
         )
-    return conditional_escape(person.name)
+    return conditional_escape(name)
 
 
 @register.filter
