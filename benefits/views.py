@@ -11,11 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +36,7 @@ from pension.periods import Period
 from pension.policy import SPECS
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows
-from pension.views import section_required
+from pension.views import section_required, sent_to_reviewer
 
 benefits_section = section_required("benefits")
 
@@ -103,15 +102,7 @@ def retirement_case(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            messages.success(
-                request,
-                _(
-                    "Request #%(id)s is waiting for a reviewer; nothing changes until it is "
-                    "approved."
-                )
-                % {"id": approval.pk},
-            )
-            return redirect("approval_detail", pk=approval.pk)
+            return sent_to_reviewer(request, approval)
     try:
         shortfall, shortfall_error = contribution_shortfall(person, on=today), ""
     except ApplicationError as error:

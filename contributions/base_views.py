@@ -51,7 +51,7 @@ from pension.pdf import PdfDocument, pdf_response, record_printed
 from pension.periods import Period
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows
-from pension.views import section_required
+from pension.views import SENT_TO_REVIEWER, section_required
 
 contributions_section = section_required("contributions")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -90,11 +90,7 @@ def _year(request: HttpRequest) -> int:
 
 
 def _submitted(request: HttpRequest, approval) -> None:
-    messages.success(
-        request,
-        _("Request #%(id)s is waiting for a reviewer; nothing changes until it is approved.")
-        % {"id": approval.pk},
-    )
+    messages.success(request, SENT_TO_REVIEWER % {"id": approval.pk})
 
 
 # --- base declaration --------------------------------------------------------------

@@ -5,14 +5,28 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from pension import selectors
 from pension.navigation import SECTION_BY_DOMAIN, sections_for
+
+SENT_TO_REVIEWER = _(
+    "Request #%(id)s is waiting for a reviewer; nothing changes until it is approved."
+)
+
+
+def sent_to_reviewer(request, approval) -> HttpResponse:
+    """After a maker's request (maker-checker): say that nothing changes until a reviewer
+    approves, and open the request's page."""
+    messages.success(request, SENT_TO_REVIEWER % {"id": approval.pk})
+    return redirect("approval_detail", pk=approval.pk)
 
 
 class HomeView(LoginRequiredMixin, TemplateView):

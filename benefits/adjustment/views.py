@@ -41,7 +41,7 @@ from pension.paging import page_of
 from pension.periods import PeriodFormField
 from pension.scope import region_allows
 from pension.selectors import profile_for_region
-from pension.views import section_required
+from pension.views import section_required, sent_to_reviewer
 
 benefits_section = section_required("benefits")
 WORKING = (BatchStatus.RUNNING,)
@@ -289,15 +289,7 @@ def individual_adjustment(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            messages.success(
-                request,
-                gettext(
-                    "Request #%(id)s is waiting for a reviewer; nothing changes until it is "
-                    "approved."
-                )
-                % {"id": approval.pk},
-            )
-            return redirect("approval_detail", pk=approval.pk)
+            return sent_to_reviewer(request, approval)
     return render(
         request,
         "benefits/adjustment_individual.html",

@@ -39,7 +39,7 @@ from pension.errors import ApplicationError
 from pension.forms import ServiceErrorsMixin
 from pension.imports import UploadField, estimate_rows, import_job_create
 from pension.scope import region_allows
-from pension.views import section_required
+from pension.views import section_required, sent_to_reviewer
 
 benefits_section = section_required("benefits")
 VARIANCE_SHOWN = 200
@@ -389,15 +389,7 @@ def recovery_request(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            messages.success(
-                request,
-                gettext(
-                    "Request #%(id)s is waiting for a reviewer; nothing changes until it is "
-                    "approved."
-                )
-                % {"id": approval.pk},
-            )
-            return redirect("approval_detail", pk=approval.pk)
+            return sent_to_reviewer(request, approval)
     return render(
         request,
         "benefits/recovery_request.html",

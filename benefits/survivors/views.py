@@ -28,6 +28,7 @@ from pension.forms import ServiceErrorsMixin
 from pension.imports import UploadField
 from pension.paging import page_of
 from pension.scope import region_allows
+from pension.views import sent_to_reviewer
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -72,15 +73,6 @@ class WriteOffForm(ServiceErrorsMixin, forms.Form):
     attachment = UploadField(label=gettext_lazy("Supporting document"), required=False)
 
 
-def _approval_sent(request: HttpRequest, approval) -> HttpResponse:
-    messages.success(
-        request,
-        _("Request #%(id)s is waiting for a reviewer; nothing changes until it is approved.")
-        % {"id": approval.pk},
-    )
-    return redirect("approval_detail", pk=approval.pk)
-
-
 @benefits_section
 def survivor_claim(request: HttpRequest, pk: int) -> HttpResponse:
     """The survivors' claim of a person (遗属待遇申领), from the person page; the figures
@@ -106,7 +98,7 @@ def survivor_claim(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            return _approval_sent(request, approval)
+            return sent_to_reviewer(request, approval)
     return render(
         request,
         "benefits/survivor_claim.html",
@@ -222,7 +214,7 @@ def receivable_write_off(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             messages.error(request, str(error))
         else:
-            return _approval_sent(request, approval)
+            return sent_to_reviewer(request, approval)
     elif request.method == "POST":
         messages.error(request, _("Give the reason for the write-off."))
     return redirect("benefits:receivable_detail", pk=receivable.pk)

@@ -33,7 +33,7 @@ from pension.paging import PER_PAGE, page_of
 from pension.periods import Period, PeriodFormField
 from pension.privacy import citizen_id_for
 from pension.scope import region_allows, restrict, user_prefix
-from pension.views import section_required
+from pension.views import section_required, sent_to_reviewer
 
 benefits_section = section_required("benefits")
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -121,15 +121,6 @@ def _person(request: HttpRequest, pk: int, action: str = "prepare") -> InsuredPe
     return person
 
 
-def _waiting(request: HttpRequest, approval) -> HttpResponse:
-    messages.success(
-        request,
-        _("Request #%(id)s is waiting for a reviewer; nothing changes until it is approved.")
-        % {"id": approval.pk},
-    )
-    return redirect("approval_detail", pk=approval.pk)
-
-
 # --- suspension, resumption, death -------------------------------------------------------
 
 
@@ -158,7 +149,7 @@ def suspension_request(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            return _waiting(request, approval)
+            return sent_to_reviewer(request, approval)
     return render(
         request,
         "benefits/suspension_request.html",
@@ -198,7 +189,7 @@ def resumption_request(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            return _waiting(request, approval)
+            return sent_to_reviewer(request, approval)
     return render(
         request,
         "benefits/suspension_resumption.html",
@@ -224,7 +215,7 @@ def death_report(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_service_error(error)
         else:
-            return _waiting(request, approval)
+            return sent_to_reviewer(request, approval)
     return render(
         request,
         "benefits/suspension_death.html",
